@@ -1,0 +1,280 @@
+"""The competence grid: méta-compétences, detailed competences, criteria, scale, points.
+
+A grid is read from a TOML file (``templates/xlsx/e2-mcv-b.toml`` by default) into
+frozen dataclasses. Every problem in the file is reported in French with the
+file and the key concerned, so a teacher who edited the points can fix it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tomllib
+from dataclasses import dataclass
+from fractions import Fraction
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from .errors import GridError, Place
+
+DEFAULT_GRID_NAME = "e2-mcv-b.toml"
+
+
+@dataclass(frozen=True)
+class Level:
+    """One step of the scale ("1 Novice" … "4 Expert") and the share of points it earns."""
+
+    value: int
+    label: str
+    fraction: Fraction
+
+
+@dataclass(frozen=True)
+class Competence:
+    """A detailed competence, numbered ``"<méta>.<rank>"`` in document order."""
+
+    id: str
+    meta: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Meta:
+    """A méta-compétence and its detailed competences."""
+
+    number: int
+    title: str
+    competences: tuple[Competence, ...]
+
+
+@dataclass(frozen=True)
+class Criterion:
+    """An evaluation criterion: ``C<méta>.<rank>``, its indicator, its points and the
+    competences it evaluates (the "repérage")."""
+
+    id: str
+    meta: int
+    title: str
+    indicator: str
+    points: Fraction
+    competences: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Grid:
+    """A whole grid definition, with a content hash that identifies its exact wording and points."""
+
+    id: str
+    version: str
+    diploma: str
+    option: str
+    bloc: str
+    epreuve: str
+    title: str
+    specialty: str
+    max_mark: Fraction
+    rounding_step: Fraction
+    scale: tuple[Level, ...]
+    metas: tuple[Meta, ...]
+    criteria: tuple[Criterion, ...]
+    source: str = ""
+
+    @property
+    def competences(self) -> tuple[Competence, ...]:
+        """Every detailed competence, in document order."""
+        return tuple(c for m in self.metas for c in m.competences)
+
+    def criteria_of(self, meta: int) -> tuple[Criterion, ...]:
+        """The criteria belonging to one méta-compétence, in order."""
+        return tuple(c for c in self.criteria if c.meta == meta)
+
+    def level(self, value: int) -> Level:
+        """The scale step numbered ``value``."""
+        for lvl in self.scale:
+            if lvl.value == value:
+                return lvl
+        raise KeyError(value)
+
+    @property
+    def total_points(self) -> Fraction:
+        return sum((c.points for c in self.criteria), Fraction(0))
+
+    def canonical(self) -> dict[str, Any]:
+        """The grid as plain data (what the content hash is computed over)."""
+        return {
+            "id": self.id, "version": self.version, "diploma": self.diploma,
+            "option": self.option, "bloc": self.bloc, "epreuve": self.epreuve,
+            "title": self.title, "specialty": self.specialty,
+            "max_mark": str(self.max_mark), "rounding_step": str(self.rounding_step),
+            "scale": [[l.value, l.label, str(l.fraction)] for l in self.scale],
+            "metas": [[m.number, m.title, [[c.id, c.text] for c in m.competences]] for m in self.metas],
+            "criteria": [[c.id, c.meta, c.title, c.indicator, str(c.points), list(c.competences)]
+                         for c in self.criteria],
+        }
+
+    @property
+    def content_hash(self) -> str:
+        """SHA-256 of the grid's content: comments and layout of the file do not count."""
+        data = json.dumps(self.canonical(), ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(data.encode("utf-8")).hexdigest()
+
+
+def default_grid_path() -> Path:
+    """The grid file shipped with e2docs."""
+    return Path(str(resources.files("e2docs.templates").joinpath("xlsx", DEFAULT_GRID_NAME)))
+
+
+def load_grid(path: str | Path | None = None) -> Grid:
+    """Read and check a grid file; ``None`` loads the bundled E2 option B grid."""
+    path = Path(path) if path is not None else default_grid_path()
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise GridError(f"fichier de grille illisible ({exc.strerror or exc}).", path,
+                        hint="Vérifiez le chemin passé à --grid.") from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8-sig"))
+    except UnicodeDecodeError:
+        raise GridError("le fichier de grille n'est pas en UTF-8.", path,
+                        hint="Enregistrez-le en UTF-8.") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise GridError(f"syntaxe TOML invalide ({exc}).", path,
+                        hint="Corrigez la ligne indiquée.") from None
+    return _GridReader(path, data).read()
+
+
+class _GridReader:
+    """Turns parsed TOML into a :class:`Grid`, naming the key at fault on any error."""
+
+    def __init__(self, path: Path, data: dict[str, Any]):
+        self.path = path
+        self.data = data
+
+    def fail(self, key: str, message: str, hint: str | None = None) -> GridError:
+        return GridError(message, self.path, Place(key=key),
+                         hint or "Corrigez le fichier de grille (voir le fichier fourni avec e2docs).")
+
+    def get(self, table: dict[str, Any], key: str, where: str, kind: type) -> Any:
+        name = f"{where}.{key}" if where else key
+        if key not in table:
+            raise self.fail(name, "clé obligatoire absente.")
+        value = table[key]
+        if kind is str and not (isinstance(value, str) and value.strip()):
+            raise self.fail(name, "texte non vide attendu.")
+        if kind is int and not (isinstance(value, int) and not isinstance(value, bool)):
+            raise self.fail(name, "nombre entier attendu.")
+        if kind is list and not isinstance(value, list):
+            raise self.fail(name, "liste attendue.")
+        return value.strip() if kind is str else value
+
+    def decimal(self, table: dict[str, Any], key: str, where: str) -> Fraction:
+        """A decimal written as text ("2.5") or a number, read exactly."""
+        name = f"{where}.{key}"
+        value = table.get(key)
+        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+            raise self.fail(name, "nombre décimal attendu (par exemple \"2.5\").")
+        try:
+            number = Fraction(str(value).replace(",", "."))
+        except (ValueError, ZeroDivisionError):
+            raise self.fail(name, f"« {value} » n'est pas un nombre décimal.") from None
+        if number < 0:
+            raise self.fail(name, "nombre positif attendu.")
+        return number
+
+    def read(self) -> Grid:
+        head = self.data.get("grid")
+        if not isinstance(head, dict):
+            raise self.fail("grid", "table [grid] absente.")
+        texts = {k: self.get(head, k, "grid", str) for k in
+                 ("id", "version", "diploma", "option", "epreuve", "title", "specialty")}
+        bloc = str(head.get("bloc", "")).strip()
+        max_mark = self.decimal(head, "max_mark", "grid")
+        step = self.decimal(head, "rounding_step", "grid")
+        if step == 0:
+            raise self.fail("grid.rounding_step", "le pas d'arrondi doit être positif.")
+        scale = self.read_scale()
+        metas = self.read_metas()
+        criteria = self.read_criteria(metas, scale)
+        total = sum((c.points for c in criteria), Fraction(0))
+        if total != max_mark:
+            raise self.fail("criterion.points",
+                            f"la somme des points des critères ({_fmt(total)}) diffère de la note maximale "
+                            f"grid.max_mark ({_fmt(max_mark)}).")
+        return Grid(scale=scale, metas=metas, criteria=criteria, bloc=bloc, max_mark=max_mark,
+                    rounding_step=step, source=str(self.path), **texts)
+
+    def read_scale(self) -> tuple[Level, ...]:
+        items = self.data.get("scale")
+        if not isinstance(items, list) or not items:
+            raise self.fail("scale", "l'échelle des niveaux ([[scale]]) est absente ou vide.")
+        levels = []
+        for i, item in enumerate(items, 1):
+            where = f"scale[{i}]"
+            value = self.get(item, "level", where, int)
+            if value != i:
+                raise self.fail(f"{where}.level", f"niveau {i} attendu (niveaux numérotés 1, 2, 3… dans l'ordre).")
+            fraction = self.decimal(item, "fraction", where)
+            if fraction > 1:
+                raise self.fail(f"{where}.fraction", "fraction entre 0 et 1 attendue.")
+            levels.append(Level(value, self.get(item, "label", where, str), fraction))
+        return tuple(levels)
+
+    def read_metas(self) -> tuple[Meta, ...]:
+        items = self.data.get("meta")
+        if not isinstance(items, list) or not items:
+            raise self.fail("meta", "aucune méta-compétence ([[meta]]).")
+        metas = []
+        for i, item in enumerate(items, 1):
+            where = f"meta[{i}]"
+            number = self.get(item, "number", where, int)
+            if number != i:
+                raise self.fail(f"{where}.number", f"méta-compétence {i} attendue (numérotées dans l'ordre).")
+            texts = self.get(item, "competences", where, list)
+            if not texts or not all(isinstance(t, str) and t.strip() for t in texts):
+                raise self.fail(f"{where}.competences", "liste de compétences détaillées (textes non vides) attendue.")
+            comps = tuple(Competence(f"{number}.{k}", number, t.strip()) for k, t in enumerate(texts, 1))
+            metas.append(Meta(number, self.get(item, "title", where, str), comps))
+        return tuple(metas)
+
+    def read_criteria(self, metas: tuple[Meta, ...], scale: tuple[Level, ...]) -> tuple[Criterion, ...]:
+        items = self.data.get("criterion")
+        if not isinstance(items, list) or not items:
+            raise self.fail("criterion", "aucun critère ([[criterion]]).")
+        known = {c.id: c.meta for m in metas for c in m.competences}
+        criteria: list[Criterion] = []
+        for i, item in enumerate(items, 1):
+            where = f"criterion[{i}]"
+            cid = self.get(item, "id", where, str)
+            meta = self.get(item, "meta", where, int)
+            if meta not in {m.number for m in metas}:
+                raise self.fail(f"{where}.meta", f"méta-compétence {meta} inconnue.")
+            rank = sum(1 for c in criteria if c.meta == meta) + 1
+            if cid != f"C{meta}.{rank}":
+                raise self.fail(f"{where}.id", f"identifiant C{meta}.{rank} attendu (critères numérotés dans l'ordre).")
+            if criteria and criteria[-1].meta > meta:
+                raise self.fail(f"{where}.meta", "les critères doivent suivre l'ordre des méta-compétences.")
+            points = self.decimal(item, "points", where)
+            for lvl in scale:
+                if (points * lvl.fraction * 10**6).denominator != 1:
+                    raise self.fail(f"{where}.points",
+                                    "points × fraction doit tomber juste au millionième près "
+                                    f"(niveau {lvl.value} : {points} × {lvl.fraction}).")
+            comps = self.get(item, "competences", where, list)
+            for comp in comps:
+                if comp not in known:
+                    raise self.fail(f"{where}.competences", f"compétence « {comp} » inconnue.")
+                if known[comp] != meta:
+                    raise self.fail(f"{where}.competences",
+                                    f"la compétence {comp} n'appartient pas à la méta-compétence {meta}.")
+            if not comps:
+                raise self.fail(f"{where}.competences", "au moins une compétence évaluée attendue.")
+            criteria.append(Criterion(cid, meta, self.get(item, "title", where, str),
+                                      self.get(item, "indicator", where, str), points, tuple(comps)))
+        return tuple(criteria)
+
+
+def _fmt(number: Fraction) -> str:
+    """A French decimal for messages: 2.5 → "2,5"."""
+    from .scoring import format_mark
+    return format_mark(number)

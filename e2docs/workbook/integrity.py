@@ -1,0 +1,52 @@
+"""Tamper evidence: a fingerprint of everything e2docs locks, and a keyed signature.
+
+Sheet protection is a 16-bit hash that LibreOffice's API ignores, so prevention is
+not enough. The generator stores, in a hidden sheet and in custom document
+properties, the candidate's metadata, a fingerprint of the locked content
+(labels, identity, formulas, merges, defined names, as the layout describes them)
+and an HMAC over both. A reader rebuilds the layout from the metadata, checks the
+HMAC with the campaign's secret, then compares the file cell by cell with the
+layout, so it can name every cell changed outside the input cells.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from collections.abc import Mapping
+
+from .layout import CandidateLayout
+
+# Without a campaign, workbooks are signed with this public key: the signature then
+# detects changes made by mistake, not a forger. Campaigns have their own secret.
+PUBLIC_SECRET = b"e2docs-sans-campagne"
+
+
+def _canon(value: object) -> object:
+    return value if isinstance(value, (str, int, float)) or value is None else str(value)
+
+
+def fingerprint(layout: CandidateLayout) -> str:
+    """SHA-256 over the locked content the layout prescribes."""
+    items = []
+    for c in layout.cells:
+        if c.role == "input":
+            items.append([c.sheet, c.ref, "input", c.name, c.merge, c.kind])
+        else:
+            items.append([c.sheet, c.ref, c.role, c.name, c.merge, _canon(c.value), c.formula])
+    data = json.dumps(items, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(data.encode("utf-8")).hexdigest()
+
+
+def sign(secret: bytes, meta: Mapping[str, object]) -> str:
+    """HMAC-SHA256 (hex) over the metadata, keys sorted, signature field left out."""
+    payload = {k: v for k, v in meta.items() if k != "signature"}
+    data = json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hmac.new(secret, data.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def verify(secret: bytes, meta: Mapping[str, object]) -> bool:
+    """True when the stored signature matches the metadata under ``secret``."""
+    given = str(meta.get("signature", ""))
+    return hmac.compare_digest(given, sign(secret, meta))

@@ -1,0 +1,51 @@
+"""Every output cell's value, recomputed in Python from the input cells.
+
+Used twice: by the writer, to store correct cached results in a fresh workbook,
+and by the reader, which trusts these values and only compares the cached ones.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from fractions import Fraction
+
+from .. import prospecting, scoring
+from .layout import CandidateLayout, name_id
+
+
+def level_cells(layout: CandidateLayout, values: Mapping[str, object]) -> dict[str, list[object]]:
+    """Each criterion's level cell values, level 1 first."""
+    return {cr.id: [values.get(f"niveau_{name_id(cr.id)}_{lvl.value}") for lvl in layout.grid.scale]
+            for cr in layout.grid.criteria}
+
+
+def outcome(layout: CandidateLayout, values: Mapping[str, object]) -> scoring.Outcome:
+    """The scoring rule applied to a workbook's raw inputs (keyed by defined name)."""
+    return scoring.evaluate(layout.grid, level_cells(layout, values),
+                            values.get("note_commission"), values.get("observations"))
+
+
+def prospect_values(values: Mapping[str, object]) -> dict[str, object]:
+    """The prospecting inputs keyed by field (``prosp_`` prefix removed)."""
+    return {f.key: values.get(f"prosp_{f.key}") for f in prospecting.FIELDS}
+
+
+def _cell_value(value: object) -> object:
+    """A computed value as a spreadsheet shows it: numbers as float, nothing as ""."""
+    if value is None:
+        return ""
+    if isinstance(value, Fraction):
+        return int(value) if value.denominator == 1 else float(value)
+    return value
+
+
+def compute_outputs(layout: CandidateLayout, values: Mapping[str, object]) -> dict[str, object]:
+    """Output name → value (float, int, text or "" for an empty result)."""
+    res = outcome(layout, values)
+    out: dict[str, object] = {f"points_{name_id(cid)}": _cell_value(p) for cid, p in res.points.items()}
+    out["note_proposee"] = _cell_value(res.proposed_mark)
+    out["note_finale"] = _cell_value(res.final_mark)
+    out["etat_grille"] = res.status_text
+    for key, value in prospecting.indicators(prospect_values(values)).items():
+        out[f"prosp_{key}"] = _cell_value(value)
+    return out

@@ -1,0 +1,65 @@
+"""Cell formats of the generated workbooks, by the style keys the layout uses.
+
+Colours follow the académie workbooks teachers know: pale green input cells,
+lilac headers, a yellow proposed mark.
+"""
+
+from __future__ import annotations
+
+BASE = {"font_name": "Arial", "font_size": 9, "valign": "vcenter", "text_wrap": True, "border": 1}
+INPUT_BG = "#EEF5E3"
+HEAD_BG = "#D9D2E9"
+SECTION_BG = "#E4DFEC"
+
+STYLES: dict[str, dict] = {
+    "title": {"bold": True, "font_size": 13, "align": "center", "border": 0},
+    "subtitle": {"bold": True, "font_size": 10, "align": "center", "border": 0},
+    "subtitle_italic": {"italic": True, "font_size": 10, "align": "center", "border": 0},
+    "section": {"bold": True, "bg_color": SECTION_BG, "font_size": 10},
+    "legend": {"italic": True, "font_size": 8, "font_color": "#C00000", "align": "center", "border": 0},
+    "label": {},
+    "field_label": {"bold": True},
+    "field_label_bold": {"bold": True, "font_size": 10},
+    "field_label_right": {"bold": True, "align": "right"},
+    "table_head": {"bold": True, "bg_color": HEAD_BG, "align": "center"},
+    "table_head_small": {"bold": True, "bg_color": HEAD_BG, "align": "center", "font_size": 8},
+    "identity": {"bold": True, "bg_color": "#F2F2F2"},
+    "identity_small": {"bg_color": "#F2F2F2", "font_size": 8},
+    "signature": {},
+    "meta": {"bold": True, "align": "center", "font_size": 8},
+    "competence": {"font_size": 8},
+    "criterion": {"font_size": 8},
+    "no_criterion": {"italic": True, "font_size": 8, "font_color": "#7F7F7F", "bg_color": "#F2F2F2",
+                     "align": "center"},
+    "points": {"align": "center", "num_format": "0.00", "bold": True},
+    "mark_label": {"align": "right"},
+    "mark_label_bold": {"align": "right", "bold": True, "font_size": 10},
+    "mark": {"align": "center", "bold": True, "bg_color": "#FFFF00", "num_format": "0.0", "font_size": 11},
+    "mark_final": {"align": "center", "bold": True, "bg_color": "#FFE699", "num_format": "0.0", "font_size": 12},
+    "status": {"bold": True, "font_color": "#1F4E79"},
+    "na": {"align": "center", "font_color": "#7F7F7F"},
+    "computed_int": {"align": "center", "num_format": "0", "bg_color": "#F2F2F2"},
+    "computed_amount": {"align": "center", "num_format": "#,##0.00 €", "bg_color": "#F2F2F2"},
+    "computed_pct": {"align": "center", "num_format": "0.0 %", "bg_color": "#F2F2F2"},
+    # inputs (unlocked)
+    "input": {"bg_color": INPUT_BG, "locked": False},
+    "input_long": {"bg_color": INPUT_BG, "locked": False, "valign": "top"},
+    "input_date": {"bg_color": INPUT_BG, "locked": False, "num_format": "dd/mm/yyyy", "align": "center"},
+    "input_int": {"bg_color": INPUT_BG, "locked": False, "num_format": "0", "align": "center"},
+    "input_amount": {"bg_color": INPUT_BG, "locked": False, "num_format": "#,##0.00 €", "align": "center"},
+    "input_tick": {"bg_color": INPUT_BG, "locked": False, "align": "center", "bold": True},
+    "input_level": {"bg_color": INPUT_BG, "locked": False, "align": "center", "bold": True, "font_size": 12},
+    "input_mark": {"bg_color": INPUT_BG, "locked": False, "align": "center", "bold": True, "num_format": "0.0",
+                   "font_size": 11},
+    # recap and metadata sheets
+    "recap_mark": {"align": "center", "num_format": "0.0"},
+    "plain": {"border": 0, "text_wrap": False},
+    # fonts of the two parts of a criterion cell (title, indicator)
+    "rich_bold": {"bold": True, "font_size": 8},
+    "rich_plain": {"font_size": 8},
+}
+
+CONDITIONAL = {
+    "missing": {"bg_color": "#FCE4D6"},
+    "conflict": {"bg_color": "#FF7C80", "font_color": "#9C0006"},
+}

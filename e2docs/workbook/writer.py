@@ -1,0 +1,383 @@
+"""Render layouts into protected .xlsx files with XlsxWriter.
+
+A workbook is built in memory, then written to a temporary file beside the target
+and renamed, so a reader never sees half a file and an existing one is replaced
+only when the new one is complete.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import os
+import re
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import xlsxwriter
+from xlsxwriter.utility import xl_cell_to_rowcol
+
+from .. import __version__
+from ..candidate import Candidate
+from ..grid import Grid
+from . import integrity
+from .layout import (GRID_SHEET, LAYOUT_VERSION, META_SHEET, PROSPECT_SHEET, CandidateLayout, Cell,
+                     Context, SheetLayout, build_layout)
+from .results import compute_outputs
+from .styles import BASE, CONDITIONAL, STYLES
+
+DEFAULT_PASSWORD = "e2docs"
+FORMAT_ID = "e2docs-grille/1"
+RECAP_SHEET = "Récapitulatif"
+
+
+@dataclass(frozen=True)
+class Options:
+    """How workbooks are protected and signed. ``secret`` is the campaign's signing key."""
+
+    password: str = DEFAULT_PASSWORD
+    secret: bytes = integrity.PUBLIC_SECRET
+    campaign_id: str = ""
+    generated_at: str = ""
+
+
+@dataclass(frozen=True)
+class Written:
+    """A workbook written: its path and, per candidate, the signed metadata."""
+
+    path: Path
+    metas: tuple[dict, ...]
+
+
+class _Workbook(xlsxwriter.Workbook):
+    """XlsxWriter workbook that also locks the workbook structure (sheets cannot be
+    added, removed, renamed or unhidden without the password)."""
+
+    structure_password: str = ""
+
+    def _write_book_views(self) -> None:  # element order: workbookPr, workbookProtection, bookViews
+        attributes = [("lockStructure", "1")]
+        if self.structure_password:
+            attributes.insert(0, ("workbookPassword", password_hash(self.structure_password)))
+        self._xml_empty_tag("workbookProtection", attributes)
+        super()._write_book_views()
+
+
+def password_hash(password: str) -> str:
+    """The legacy 16-bit spreadsheet password hash (ECMA-376 §18.2.29), as 4 hex digits."""
+    value = 0
+    for i, ch in enumerate(password, 1):
+        code = ord(ch) << i
+        value ^= ((code & 0x7FFF) | (code >> 15)) & 0x7FFF
+    value ^= len(password) ^ 0xCE4B
+    return f"{value:04X}"
+
+
+VALIDATIONS = {
+    "level": {"validate": "list", "source": ["X"], "input_title": "Niveau atteint",
+              "input_message": "Tapez X dans une seule colonne de niveau pour ce critère.",
+              "error_title": "Saisie refusée", "error_message": "Seule possibilité : X"},
+    "competence": {"validate": "list", "source": ["X"], "input_title": "Repérage",
+                   "input_message": "Tapez X si la compétence a été observée.",
+                   "error_title": "Saisie refusée", "error_message": "Seule possibilité : X"},
+    "tick": {"validate": "list", "source": ["X"], "input_title": "Technique utilisée",
+             "input_message": "Tapez X si la technique a été utilisée.",
+             "error_title": "Saisie refusée", "error_message": "Seule possibilité : X"},
+    "integer": {"validate": "integer", "criteria": ">=", "value": 0, "input_title": "Nombre entier",
+                "input_message": "Nombre entier positif ou nul.",
+                "error_title": "Saisie refusée", "error_message": "Saisissez un nombre entier positif ou nul."},
+    "amount": {"validate": "decimal", "criteria": ">=", "value": 0, "input_title": "Montant en euros",
+               "input_message": "Montant positif ou nul, en euros.",
+               "error_title": "Saisie refusée", "error_message": "Saisissez un montant positif ou nul."},
+    "date": {"validate": "date", "criteria": "between", "minimum": dt.date(2000, 1, 1),
+             "maximum": dt.date(2100, 12, 31), "input_title": "Date",
+             "input_message": "Date au format jj/mm/aaaa.",
+             "error_title": "Saisie refusée", "error_message": "Saisissez une date au format jj/mm/aaaa."},
+    "text": {"validate": "length", "criteria": "<=", "value": 255, "input_title": "Texte",
+             "input_message": "Texte libre (255 caractères au plus).",
+             "error_title": "Saisie refusée", "error_message": "Texte trop long : 255 caractères au plus."},
+    "longtext": {"validate": "length", "criteria": "<=", "value": 4000, "input_title": "Texte",
+                 "input_message": "Texte libre (4000 caractères au plus). Alt+Entrée pour aller à la ligne.",
+                 "error_title": "Saisie refusée", "error_message": "Texte trop long : 4000 caractères au plus."},
+}
+
+
+def _validation(cell: Cell, layout: CandidateLayout) -> dict:
+    if cell.kind == "mark":
+        top = layout.grid.max_mark
+        step = layout.grid.rounding_step
+        r = cell.ref
+        return {"validate": "custom",
+                "value": f"=AND(ISNUMBER({r}),{r}>=0,{r}<={float(top):g},MOD({r},{float(step):g})=0)",
+                "input_title": "Note de la commission",
+                "input_message": f"Facultatif. Note de 0 à {float(top):g}, par demi-point (ex. 12,5). "
+                                 "Laissez vide pour retenir la note proposée.",
+                "error_title": "Note refusée",
+                "error_message": f"La note doit être comprise entre 0 et {float(top):g}, par demi-point."}
+    rule = dict(VALIDATIONS[cell.kind])
+    if cell.field == "fin":
+        start = layout.named["prosp_debut"].ref
+        row, col = xl_cell_to_rowcol(start)
+        rule.update(criteria=">=", value=f"=${re.sub(r'[0-9]', '', start)}${row + 1}",
+                    error_message="La date de fin doit être postérieure ou égale à la date de début.")
+        rule.pop("minimum"), rule.pop("maximum")
+    return rule
+
+
+class _Renderer:
+    """Writes layouts into one XlsxWriter workbook, creating each format once."""
+
+    def __init__(self, wb: _Workbook):
+        self.wb = wb
+        self.formats: dict[str, object] = {}
+        self.cond = {k: wb.add_format(v) for k, v in CONDITIONAL.items()}
+
+    def fmt(self, style: str):
+        if style not in self.formats:
+            props = dict(BASE)
+            props.update(STYLES[style])
+            self.formats[style] = self.wb.add_format(props)
+        return self.formats[style]
+
+    def sheet(self, layout: CandidateLayout, sheet: SheetLayout, cached: dict, password: str):
+        ws = self.wb.add_worksheet(sheet.title)
+        for col, width in sheet.widths.items():
+            ws.set_column(col, col, width)
+        for row, height in sheet.heights.items():
+            ws.set_row(row, height)
+        for cell in sheet.cells:
+            self.cell(ws, layout, cell, cached)
+        if sheet.title_rows:
+            ws.repeat_rows(*sheet.title_rows)
+        ws.set_paper(9)
+        ws.set_portrait()
+        ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.6)
+        ws.center_horizontally()
+        ws.fit_to_pages(1, 0)
+        name = layout.candidate.full_name.replace("&", "&&")
+        ws.set_footer(f"&L&8{name} — N° {layout.candidate.number}&R&8{sheet.title.replace('&', '&&')}"
+                      " — page &P / &N")
+        ws.hide_gridlines(2)
+        ws.protect(password, {"select_locked_cells": True, "select_unlocked_cells": True})
+        return ws
+
+    def cell(self, ws, layout: CandidateLayout, cell: Cell, cached: dict) -> None:
+        fmt = self.fmt(cell.style)
+        if cell.merge:
+            ws.merge_range(cell.merge, "", fmt)
+        if cell.role == "output":
+            ws.write_formula(cell.ref, cell.formula, fmt, cached.get(cell.name, ""))
+        elif cell.role == "input":
+            ws.write_blank(cell.ref, None, fmt)
+            ws.data_validation(cell.ref, _validation(cell, layout))
+        elif cell.style == "criterion" and "\n" in str(cell.value):
+            title, rest = str(cell.value).split("\n", 1)
+            ws.write_rich_string(cell.ref, self.fmt("rich_bold"), title, self.fmt("rich_plain"), "\n" + rest, fmt)
+        elif cell.value in (None, ""):
+            ws.write_blank(cell.ref, None, fmt)
+        else:
+            ws.write_string(cell.ref, str(cell.value), fmt)
+        if cell.kind == "level" and cell.level == 1:
+            self.level_warnings(ws, layout, cell)
+
+    def level_warnings(self, ws, layout: CandidateLayout, first: Cell) -> None:
+        """Colour a criterion's level cells: orange with no X, red with two X's or anything else."""
+        n = len(layout.grid.scale)
+        row, col = xl_cell_to_rowcol(first.ref)
+        rng = f"{first.ref}:{xlsxwriter.utility.xl_rowcol_to_cell(row, col + n - 1)}"
+        abs_rng = f"{xlsxwriter.utility.xl_rowcol_to_cell(row, col, True, True)}:" \
+                  f"{xlsxwriter.utility.xl_rowcol_to_cell(row, col + n - 1, True, True)}"
+        ws.conditional_format(rng, {"type": "formula", "criteria": f"=COUNTA({abs_rng})=0",
+                                    "format": self.cond["missing"]})
+        ws.conditional_format(rng, {"type": "formula",
+                                    "criteria": f'=AND(COUNTA({abs_rng})>0,NOT(AND(COUNTIF({abs_rng},"X")=1,'
+                                                f'COUNTA({abs_rng})=1)))',
+                                    "format": self.cond["conflict"]})
+
+    def names(self, layout: CandidateLayout) -> None:
+        for cell in layout.cells:
+            if not cell.name:
+                continue
+            row, col = xl_cell_to_rowcol(cell.ref)
+            target = f"='{cell.sheet}'!{xlsxwriter.utility.xl_rowcol_to_cell(row, col, True, True)}"
+            name = f"'{cell.sheet}'!{cell.name}" if layout.local_names else cell.name
+            self.wb.define_name(name, target)
+
+
+def candidate_meta(layout: CandidateLayout, ctx: Context, options: Options) -> dict:
+    """The signed metadata of one candidate's sheets."""
+    grid, cand = layout.grid, layout.candidate
+    meta = {
+        "format": FORMAT_ID, "layout_version": LAYOUT_VERSION, "e2docs_version": __version__,
+        "generated_at": options.generated_at, "campaign_id": options.campaign_id,
+        "grid_id": grid.id, "grid_version": grid.version, "grid_hash": grid.content_hash,
+        "candidate_number": cand.number, "last_name": cand.last_name, "first_name": cand.first_name,
+        "division": cand.division, "birth_date": cand.birth_date.isoformat() if cand.birth_date else "",
+        "ine": cand.ine, "specialty": cand.specialty,
+        "session": ctx.session, "school": ctx.school, "academie": ctx.academie,
+        "grid_sheet": layout.sheets[0].title, "prospect_sheet": layout.sheets[1].title,
+        "local_names": layout.local_names, "fingerprint": integrity.fingerprint(layout),
+    }
+    meta["signature"] = integrity.sign(options.secret, meta)
+    return meta
+
+
+META_KEYS = ("format", "layout_version", "e2docs_version", "generated_at", "campaign_id", "grid_id",
+             "grid_version", "grid_hash", "candidate_number", "last_name", "first_name", "division",
+             "birth_date", "ine", "specialty", "session", "school", "academie", "grid_sheet",
+             "prospect_sheet", "local_names", "fingerprint", "signature")
+
+
+def _write_meta_sheet(wb: _Workbook, metas: Sequence[dict], password: str) -> None:
+    """A hidden sheet with one column per candidate: the reader's source of identity."""
+    ws = wb.add_worksheet(META_SHEET)
+    ws.write_string(0, 0, "clé")
+    for j, meta in enumerate(metas, 1):
+        ws.write_string(0, j, f"candidat {j}")
+    for i, key in enumerate(META_KEYS, 1):
+        ws.write_string(i, 0, key)
+        for j, meta in enumerate(metas, 1):
+            value = meta[key]
+            ws.write_string(i, j, "1" if value is True else "0" if value is False else str(value))
+    ws.set_column(0, 0, 18)
+    ws.set_column(1, len(metas), 40)
+    ws.hide()
+    ws.protect(password)
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".e2docs-", suffix=".tmp", dir=path.parent)
+    try:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _new_workbook(buffer: io.BytesIO, options: Options, title: str, ctx: Context) -> _Workbook:
+    wb = _Workbook(buffer, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False})
+    wb.structure_password = options.password
+    wb.set_properties({"title": title, "subject": "Épreuve E2 — Bac pro MCV option B", "author": "e2docs",
+                       "company": ctx.school, "comments": "Classeur généré par e2docs : ne pas modifier "
+                       "la structure ; seules les cellules claires sont à remplir."})
+    return wb
+
+
+def _custom_properties(wb: _Workbook, metas: Sequence[dict]) -> None:
+    first = metas[0]
+    for key in ("format", "grid_id", "grid_version", "grid_hash", "campaign_id", "generated_at",
+                "e2docs_version"):
+        wb.set_custom_property(f"e2docs_{key}", str(first[key]) or "-")
+    wb.set_custom_property("e2docs_candidats", ",".join(m["candidate_number"] for m in metas))
+    wb.set_custom_property("e2docs_signatures", ",".join(m["signature"][:16] for m in metas))
+
+
+def render_candidate(grid: Grid, cand: Candidate, ctx: Context, options: Options) -> tuple[bytes, dict]:
+    """The bytes of one candidate's workbook and its signed metadata."""
+    options = _stamped(options)
+    layout = build_layout(grid, cand, ctx)
+    buffer = io.BytesIO()
+    wb = _new_workbook(buffer, options, f"Grille E2 — {cand.full_name}", ctx)
+    r = _Renderer(wb)
+    cached = compute_outputs(layout, {})
+    for sheet in layout.sheets:
+        r.sheet(layout, sheet, cached, options.password)
+    r.names(layout)
+    meta = candidate_meta(layout, ctx, options)
+    _write_meta_sheet(wb, [meta], options.password)
+    _custom_properties(wb, [meta])
+    wb.close()
+    return buffer.getvalue(), meta
+
+
+def write_workbook(path: str | Path, grid: Grid, cand: Candidate, ctx: Context,
+                   options: Options = Options()) -> Written:
+    """Write one candidate's protected workbook to ``path`` (atomically)."""
+    data, meta = render_candidate(grid, cand, ctx, options)
+    _atomic_write(Path(path), data)
+    return Written(Path(path), (meta,))
+
+
+def _stamped(options: Options) -> Options:
+    if options.generated_at:
+        return options
+    now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
+    return Options(options.password, options.secret, options.campaign_id, now)
+
+
+_SHEET_BAD = re.compile(r"[\[\]:*?/\\']")
+
+
+def class_sheet_titles(cands: Sequence[Candidate]) -> list[tuple[str, str]]:
+    """Unique (grid, prospecting) sheet titles per candidate, within Excel's 31 characters."""
+    titles, seen = [], set()
+    for cand in cands:
+        base = _SHEET_BAD.sub(" ", cand.full_name)[:17].strip() or cand.number
+        stem, k = base, 2
+        while stem.casefold() in seen:
+            suffix = f" {k}"
+            stem, k = base[:17 - len(suffix)] + suffix, k + 1
+        seen.add(stem.casefold())
+        titles.append((f"{stem} – Grille", f"{stem} – Prosp."))
+    return titles
+
+
+def write_class_workbook(path: str | Path, grid: Grid, cands: Sequence[Candidate], ctx: Context,
+                         options: Options = Options()) -> Written:
+    """One workbook for a class: a recap sheet, then each candidate's two sheets (local names)."""
+    options = _stamped(options)
+    buffer = io.BytesIO()
+    wb = _new_workbook(buffer, options, "Grilles E2 — classe", ctx)
+    r = _Renderer(wb)
+    layouts = [build_layout(grid, c, ctx, grid_title=g, prospect_title=p, local_names=True)
+               for c, (g, p) in zip(cands, class_sheet_titles(cands))]
+    recap = wb.add_worksheet(RECAP_SHEET)
+    metas = []
+    for layout in layouts:
+        cached = compute_outputs(layout, {})
+        for sheet in layout.sheets:
+            r.sheet(layout, sheet, cached, options.password)
+        r.names(layout)
+        metas.append(candidate_meta(layout, ctx, options))
+    _write_recap(recap, r, layouts, ctx, options.password)
+    _write_meta_sheet(wb, metas, options.password)
+    _custom_properties(wb, metas)
+    wb.close()
+    _atomic_write(Path(path), buffer.getvalue())
+    return Written(Path(path), tuple(metas))
+
+
+def _write_recap(ws, r: _Renderer, layouts: Sequence[CandidateLayout], ctx: Context, password: str) -> None:
+    """The class summary: each mark linked by formula to the candidate's sheet."""
+    ws.merge_range(0, 0, 0, 6, f"Récapitulatif — {layouts[0].grid.epreuve}", r.fmt("title"))
+    ws.merge_range(1, 0, 1, 6, f"Session {ctx.session} — {ctx.school}", r.fmt("subtitle"))
+    heads = ("N° candidat", "Nom", "Prénom(s)", "Division", "Note proposée", "Note finale", "État de la grille")
+    for col, text in enumerate(heads):
+        ws.write_string(3, col, text, r.fmt("table_head"))
+    for i, layout in enumerate(layouts, 4):
+        cand, named = layout.candidate, layout.named
+        cached = compute_outputs(layout, {})
+        for col, value in enumerate((cand.number, cand.last_name, cand.first_name, cand.division)):
+            ws.write_string(i, col, value, r.fmt("label"))
+        for col, key in ((4, "note_proposee"), (5, "note_finale"), (6, "etat_grille")):
+            ref = named[key].ref
+            ws.write_formula(i, col, f"='{layout.sheets[0].title}'!{ref}",
+                             r.fmt("recap_mark" if col < 6 else "label"), cached[key])
+    for col, width in enumerate((13, 20, 18, 10, 11, 11, 40)):
+        ws.set_column(col, col, width)
+    ws.repeat_rows(3, 3)
+    ws.set_paper(9)
+    ws.set_landscape()
+    ws.fit_to_pages(1, 0)
+    ws.hide_gridlines(2)
+    ws.protect(password, {"select_locked_cells": True, "select_unlocked_cells": True})
