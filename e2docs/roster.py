@@ -348,16 +348,13 @@ def _parse_date(value: object, path: Path, place: Place) -> dt.date | None:
     text = _clean(value)
     if not text:
         return None
-    match = _DATE_FR.match(text)
-    parts = (match.group(3), match.group(2), match.group(1)) if match else None
-    match = _DATE_ISO.match(text)
-    if match:
-        parts = match.groups()
-    if parts:
-        try:
-            return dt.date(*(int(part) for part in parts))
-        except ValueError:
-            pass
+    for pattern, year_month_day in ((_DATE_FR, (3, 2, 1)), (_DATE_ISO, (1, 2, 3))):
+        match = pattern.match(text)
+        if match:
+            try:
+                return dt.date(*(int(match.group(group)) for group in year_month_day))
+            except ValueError:  # 31/02/2009: the right shape, but no such day
+                break
     raise RosterError(f"date de naissance illisible : « {text} ».", path=path, place=place,
                       hint="Écrivez la date au format JJ/MM/AAAA (par exemple 14/05/2005) ou AAAA-MM-JJ.")
 

@@ -1,0 +1,103 @@
+"""The main job: a class list in, one protected workbook per candidate (or per class) out."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .academies import academie_of
+from .candidate import Candidate
+from .errors import E2docsError
+from .grid import Grid, load_grid
+from .naming import candidate_stem, safe_part
+from .roster import Roster, read_roster
+from .workbook.layout import Context
+from .workbook.writer import DEFAULT_PASSWORD, Options, Written, render_candidate, write_class_workbook, \
+    _atomic_write
+
+
+@dataclass
+class GenerationReport:
+    """What a generation did, for the CLI and for the campaign ledger."""
+
+    roster: Roster
+    outdir: Path
+    written: list[Written] = field(default_factory=list)
+
+    def lines(self) -> list[str]:
+        """A French summary: files written, rows ignored."""
+        out = [f"{sum(len(w.metas) for w in self.written)} candidat(s), "
+               f"{len(self.written)} classeur(s) écrit(s) dans {self.outdir}"]
+        for w in self.written[:5]:
+            out.append(f"  {w.path.name}")
+        if len(self.written) > 5:
+            out.append(f"  … et {len(self.written) - 5} autre(s)")
+        if self.roster.ignored:
+            out.append(f"{len(self.roster.ignored)} ligne(s) ignorée(s) dans la liste :")
+            for row in self.roster.ignored[:10]:
+                out.append(f"  ligne {row.line} : {row.candidate.full_name} — {row.reason}")
+            if len(self.roster.ignored) > 10:
+                out.append(f"  … et {len(self.roster.ignored) - 10} autre(s)")
+        return out
+
+
+def context_for(roster: Roster, session: str | None, school: str | None, academie: str | None) -> Context:
+    """Session, school and académie: what the user said, else what the roster tells."""
+    return Context(session=session or roster.session or "",
+                   school=school or roster.school or "",
+                   academie=academie if academie is not None else academie_of(roster.uai))
+
+
+def workbook_name(cand: Candidate, grid: Grid) -> str:
+    return candidate_stem(cand, grid.specialty) + ".xlsx"
+
+
+def class_workbook_name(cands: Sequence[Candidate], grid: Grid, ctx: Context) -> str:
+    divisions = sorted({c.division for c in cands if c.division})
+    label = safe_part("-".join(divisions) or "classe")
+    return f"Classe_{label}_{grid.specialty}_{safe_part(ctx.session or 'session')}.xlsx"
+
+
+def generate_workbooks(cands: Sequence[Candidate], grid: Grid, ctx: Context, outdir: Path, *,
+                       options: Options, per: str = "candidate", force: bool = False) -> list[Written]:
+    """Write the workbooks; refuse (before writing anything) to replace existing files unless ``force``."""
+    outdir = Path(outdir)
+    if per == "class":
+        targets = [outdir / class_workbook_name(cands, grid, ctx)]
+    else:
+        targets = [outdir / workbook_name(c, grid) for c in cands]
+    existing = [t for t in targets if t.exists()]
+    if existing and not force:
+        names = ", ".join(t.name for t in existing[:3]) + (" …" if len(existing) > 3 else "")
+        raise E2docsError(f"{len(existing)} classeur(s) existe(nt) déjà ({names}) : rien n'a été écrit.",
+                          outdir, hint="Choisissez un autre dossier, ou ajoutez --force pour les remplacer "
+                                       "(les classeurs déjà remplis seraient perdus).")
+    try:
+        outdir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise E2docsError(f"impossible de créer le dossier ({exc.strerror or exc}).", outdir) from None
+    if per == "class":
+        return [write_class_workbook(targets[0], grid, cands, ctx, options)]
+    written = []
+    for cand, target in zip(cands, targets):
+        data, meta = render_candidate(grid, cand, ctx, options)
+        _atomic_write(target, data)
+        written.append(Written(target, (meta,)))
+    return written
+
+
+def generate_from_roster(roster_path: Path, outdir: Path, *, grid_path: Path | None = None,
+                         session: str | None = None, school: str | None = None, academie: str | None = None,
+                         per: str = "candidate", password: str | None = None, force: bool = False,
+                         secret: bytes | None = None, campaign_id: str = "") -> GenerationReport:
+    """Read the roster and grid, then write the workbooks. Errors happen before any file is written."""
+    grid = load_grid(grid_path)
+    roster = read_roster(roster_path, specialty=grid.specialty)
+    ctx = context_for(roster, session, school, academie)
+    options = Options(password=password or DEFAULT_PASSWORD, campaign_id=campaign_id,
+                      **({"secret": secret} if secret else {}))
+    report = GenerationReport(roster, Path(outdir))
+    report.written = generate_workbooks(roster.candidates, grid, ctx, Path(outdir), options=options, per=per,
+                                        force=force)
+    return report

@@ -1,0 +1,108 @@
+"""``e2docs inspect``: what a workbook holds, as the JSON contract of DESIGN.md or as French text."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from fractions import Fraction
+from pathlib import Path
+
+from .errors import E2docsError
+from .grid import load_grid
+from .scoring import format_mark
+from .workbook.reader import Reading, known_grids, read_workbook
+
+
+def json_value(value: object) -> object:
+    """A cell value as JSON: dates in ISO form, fractions as numbers."""
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    if isinstance(value, Fraction):
+        return float(value)
+    return value
+
+
+def _mark(value: Fraction | None) -> float | None:
+    return None if value is None else float(value)
+
+
+def reading_json(reading: Reading) -> dict:
+    """One candidate of one file, per the ``inspect --json`` contract."""
+    named = reading.layout.named
+    inputs = []
+    for c in reading.layout.inputs:
+        item = {"name": c.name, "sheet": c.sheet, "cell": c.ref, "kind": c.kind,
+                "value": json_value(reading.values.get(c.name))}
+        if c.kind == "level":
+            item.update(criterion=c.criterion, level=c.level)
+        if c.kind == "competence":
+            item["competence"] = c.competence
+        inputs.append(item)
+    outputs = [{"name": c.name, "sheet": c.sheet, "cell": c.ref, "kind": c.kind,
+                "value": json_value(reading.outputs.get(c.name))} for c in reading.layout.outputs]
+    cand = reading.candidate
+    res = reading.outcome
+    return {
+        "path": str(reading.path), "ok": reading.ok,
+        "errors": [i.to_json() for i in reading.errors + reading.modified],
+        "warnings": [i.to_json() for i in reading.warnings],
+        "modified": bool(reading.modified),
+        "candidate": {"number": cand.number, "last_name": cand.last_name, "first_name": cand.first_name,
+                      "division": cand.division},
+        "grid": {"id": reading.grid.id, "version": reading.grid.version, "hash": reading.grid.content_hash},
+        "campaign_id": reading.meta.get("campaign_id", ""),
+        "inputs": inputs, "outputs": outputs,
+        "results": {"proposed_mark": _mark(res.proposed_mark), "final_mark": _mark(res.final_mark),
+                    "complete": res.complete, "missing": list(res.missing), "status": res.status_text,
+                    "levels": dict(res.levels)},
+    }
+
+
+def failure_json(path: Path, error: E2docsError) -> dict:
+    """A file that could not be read at all."""
+    place = error.place
+    return {"path": str(path), "ok": False,
+            "errors": [{"kind": "file", "sheet": getattr(place, "sheet", None), "cell": getattr(place, "cell", None),
+                        "message": error.message + (f" {error.hint}" if error.hint else "")}],
+            "warnings": [], "candidate": None, "grid": None, "inputs": [], "outputs": [], "results": None}
+
+
+def inspect_files(paths: Iterable[Path], grid_paths: Sequence[Path] = ()) -> dict:
+    """Read each file; a class workbook gives one entry per candidate."""
+    grids = known_grids(load_grid(p) for p in grid_paths)
+    files = []
+    for path in paths:
+        try:
+            files.extend(reading_json(r) for r in read_workbook(path, grids))
+        except E2docsError as exc:
+            files.append(failure_json(Path(path), exc))
+    return {"files": files}
+
+
+def render_text(result: dict) -> str:
+    """The same information for a person, in French."""
+    lines: list[str] = []
+    for f in result["files"]:
+        lines.append(f"{f['path']}")
+        if f["candidate"] is None:
+            lines.append(f"  ✗ {f['errors'][0]['message']}")
+            lines.append("")
+            continue
+        c, r = f["candidate"], f["results"]
+        lines.append(f"  Candidat : {c['last_name']} {c['first_name']} — N° {c['number']} — {c['division']}")
+        lines.append(f"  Grille : {f['grid']['id']} version {f['grid']['version']}")
+        levels = " · ".join(f"{cid} {lvl if lvl else '—'}" for cid, lvl in r["levels"].items())
+        lines.append(f"  Niveaux : {levels}")
+        proposed = format_mark(Fraction(r["proposed_mark"])) if r["proposed_mark"] is not None else "—"
+        final = format_mark(Fraction(r["final_mark"])) if r["final_mark"] is not None else "—"
+        lines.append(f"  Note proposée : {proposed} ; note finale : {final}")
+        lines.append(f"  État : {r['status']}")
+        for e in f["errors"]:
+            where = ", ".join(p for p in (f"feuille « {e['sheet']} »" if e.get("sheet") else "",
+                                          f"cellule {e['cell']}" if e.get("cell") else "") if p)
+            lines.append(f"  ✗ {where + ' : ' if where else ''}{e['message']}")
+        for w in f["warnings"]:
+            lines.append(f"  ! feuille « {w['sheet']} », cellule {w['cell']} : {w['message']}")
+        lines.append("  ✓ Classeur valide." if f["ok"] else "  ✗ Classeur à corriger.")
+        lines.append("")
+    return "\n".join(lines).rstrip()

@@ -1,0 +1,31 @@
+"""File names for candidates' workbooks and documents, safe on Windows, macOS and Linux."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from .candidate import Candidate
+
+_FORBIDDEN = re.compile(r'[<>:"/\\|?*\x00-\x1f\x7f]')
+_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)), *(f"LPT{i}" for i in range(1, 10))}
+
+
+def safe_part(text: str, limit: int = 60) -> str:
+    """One part of a file name: no separators or reserved characters, spaces as hyphens,
+    accents kept (NFC), no leading/trailing dots, at most ``limit`` characters."""
+    text = unicodedata.normalize("NFC", text)
+    text = _FORBIDDEN.sub("", text)
+    text = re.sub(r"\s+", "-", text.strip())
+    text = text.replace("_", "-")
+    text = re.sub(r"-{2,}", "-", text)[:limit].strip(".- ")
+    if text.upper() in _RESERVED:
+        text = f"{text}-"
+    return text
+
+
+def candidate_stem(cand: Candidate, specialty: str) -> str:
+    """``NOM_Prénom_31214_<numéro>``: the naming schools already use for exchanged files."""
+    parts = [safe_part(cand.last_name) or "SANS-NOM", safe_part(cand.first_name) or "SANS-PRENOM",
+             safe_part(specialty, 10), safe_part(cand.number, 20)]
+    return "_".join(p for p in parts if p)

@@ -1,0 +1,365 @@
+"""Read a generated workbook back: identity, inputs, recomputed results, problems.
+
+Nothing in a returned file is trusted by default. The candidate comes from the
+signed metadata; every input cell is validated; every result is recomputed with
+:mod:`e2docs.scoring`; cached formula values are only compared; every cell outside
+the inputs is compared with the layout to detect tampering.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+
+import openpyxl
+from openpyxl.utils.cell import range_boundaries
+
+from ..candidate import Candidate
+from ..errors import WorkbookError
+from ..grid import Grid, load_grid
+from .. import scoring
+from . import integrity
+from .layout import META_SHEET, CandidateLayout, Cell, Context, build_layout
+from .results import compute_outputs, outcome
+from .safety import check_workbook_file
+
+
+@dataclass(frozen=True)
+class Issue:
+    """A problem found in a workbook: an invalid input, a modified cell, a file-level fault."""
+
+    kind: str  # "input" | "modified" | "identity" | "cache"
+    message: str
+    sheet: str | None = None
+    cell: str | None = None
+
+    def to_json(self) -> dict:
+        return {"kind": self.kind, "sheet": self.sheet, "cell": self.cell, "message": self.message}
+
+    def __str__(self) -> str:
+        where = ", ".join(p for p in (f"feuille « {self.sheet} »" if self.sheet else "",
+                                      f"cellule {self.cell}" if self.cell else "") if p)
+        return f"{where} : {self.message}" if where else self.message
+
+
+@dataclass
+class Reading:
+    """One candidate read from a workbook."""
+
+    path: Path
+    meta: dict
+    grid: Grid
+    layout: CandidateLayout
+    values: dict[str, object]
+    outputs: dict[str, object]
+    outcome: scoring.Outcome
+    errors: list[Issue] = field(default_factory=list)
+    modified: list[Issue] = field(default_factory=list)
+    warnings: list[Issue] = field(default_factory=list)
+    signature_ok: bool = True
+
+    @property
+    def candidate(self) -> Candidate:
+        return self.layout.candidate
+
+    @property
+    def ok(self) -> bool:
+        """No invalid input and nothing changed outside the input cells."""
+        return not self.errors and not self.modified and self.signature_ok
+
+
+# ------------------------------------------------------------ metadata
+
+def _read_metas(wb, path: Path) -> list[dict]:
+    if META_SHEET not in wb.sheetnames:
+        raise WorkbookError("ce classeur n'a pas été généré par e2docs (feuille de métadonnées absente).", path,
+                            hint="Utilisez le classeur envoyé par l'établissement.")
+    ws = wb[META_SHEET]
+    rows = list(ws.iter_rows(values_only=True))
+    metas: list[dict] = []
+    if not rows:
+        raise WorkbookError("métadonnées e2docs vides.", path, hint="Utilisez le classeur envoyé par l'établissement.")
+    for j in range(1, len(rows[0])):
+        meta = {}
+        for row in rows[1:]:
+            if row and row[0]:
+                value = row[j] if j < len(row) else None
+                meta[str(row[0])] = "" if value is None else str(value)
+        if meta.get("candidate_number"):
+            meta["local_names"] = meta.get("local_names") == "1"
+            metas.append(meta)
+    if not metas:
+        raise WorkbookError("métadonnées e2docs illisibles (aucun candidat).", path)
+    return metas
+
+
+def _parse_date(text: str) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(text) if text else None
+    except ValueError:
+        return None
+
+
+def layout_from_meta(meta: dict, grid: Grid) -> CandidateLayout:
+    """Rebuild the layout the generator used, from the signed metadata."""
+    cand = Candidate(meta.get("candidate_number", ""), meta.get("last_name", ""), meta.get("first_name", ""),
+                     meta.get("division", ""), _parse_date(meta.get("birth_date", "")), meta.get("ine", ""),
+                     meta.get("specialty", ""))
+    ctx = Context(meta.get("session", ""), meta.get("school", ""), meta.get("academie", ""))
+    return build_layout(grid, cand, ctx, grid_title=meta.get("grid_sheet", ""),
+                        prospect_title=meta.get("prospect_sheet", ""), local_names=bool(meta.get("local_names")))
+
+
+# ------------------------------------------------------------ normalisation
+
+_FUNC_PREFIX = re.compile(r"_xl(?:fn|ws)\.", re.I)
+
+
+def normalize_formula(text: object) -> str:
+    """Formula text compared modulo what spreadsheet programs rewrite on save."""
+    s = str(text or "")
+    s = s[1:] if s.startswith("=") else s
+    s = _FUNC_PREFIX.sub("", s)
+    s = s.replace("$", "").replace(" ", "")
+    s = re.sub(r"(TRUE|FALSE)\(\)", r"\1", s, flags=re.I)
+    s = s.replace("CEILING.MATH(", "CEILING(").replace("CEILING.XCL(", "CEILING(")
+    return s.upper()
+
+
+def _label_text(value: object) -> str:
+    if value is None:
+        return ""
+    text = str(value)
+    return text.replace("\r\n", "\n").replace("_x000D_", "")
+
+
+# ------------------------------------------------------------ input validation
+
+def _is_number(v: object) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def _shown(v: object) -> str:
+    if isinstance(v, dt.datetime):
+        return v.strftime("%d/%m/%Y")
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v)
+
+
+def check_input(cell: Cell, value: object, grid: Grid) -> tuple[object, str | None]:
+    """The cleaned value of an input cell and, when invalid, what is expected (French)."""
+    if value is None or value == "":
+        return None, None
+    if isinstance(value, str) and value.startswith("=") and cell.kind not in ("text", "longtext"):
+        return None, "formule non autorisée : saisissez une valeur."
+    kind = cell.kind
+    if kind in ("level", "competence", "tick"):
+        return (scoring.TICK, None) if scoring.is_tick(value) else \
+            (value, f"« {_shown(value)} » : seule possibilité X (ou cellule vide).")
+    if kind == "integer":
+        if _is_number(value) and float(value).is_integer() and value >= 0:
+            return int(value), None
+        return value, f"« {_shown(value)} » : nombre entier positif ou nul attendu."
+    if kind == "amount":
+        if _is_number(value) and value >= 0:
+            return value, None
+        return value, f"« {_shown(value)} » : montant positif ou nul attendu (nombre, sans texte)."
+    if kind == "date":
+        if isinstance(value, dt.datetime):
+            return value.date(), None
+        if isinstance(value, dt.date):
+            return value, None
+        return value, f"« {_shown(value)} » : date attendue (jj/mm/aaaa)."
+    if kind == "mark":
+        if scoring.commission_mark_ok(value, grid):
+            return value, None
+        return value, (f"« {_shown(value)} » : note de 0 à {scoring.format_mark(grid.max_mark)} "
+                       f"par demi-point attendue.")
+    if kind in ("text", "longtext"):
+        return (_shown(value) if not isinstance(value, str) else value), None
+    return value, None
+
+
+# ------------------------------------------------------------ the reader
+
+def _compare_locked(wb, layout: CandidateLayout) -> list[Issue]:
+    """Every cell outside the inputs must hold what the layout prescribes."""
+    issues = []
+    for c in layout.cells:
+        if c.role == "input":
+            continue
+        if c.sheet not in wb.sheetnames:
+            issues.append(Issue("modified", "feuille supprimée ou renommée.", c.sheet, None))
+            continue
+        found = wb[c.sheet][c.ref].value
+        if c.role == "output":
+            if normalize_formula(found) != normalize_formula(c.formula):
+                issues.append(Issue("modified", f"formule modifiée (attendu : {c.formula} ; trouvé : "
+                                    f"{found if found is not None else 'cellule vide'}).", c.sheet, c.ref))
+        elif _label_text(found) != _label_text(c.value):
+            what = "identité du candidat modifiée" if c.role == "identity" else "texte modifié"
+            issues.append(Issue("modified", f"{what} (attendu : « {_label_text(c.value)} » ; trouvé : "
+                                f"« {_label_text(found)} »).", c.sheet, c.ref))
+    return issues
+
+
+def _compare_structure(wb, layout: CandidateLayout) -> list[Issue]:
+    """Protection still on, input cells where they were, defined names unmoved."""
+    issues = []
+    for sheet in layout.sheets:
+        if sheet.title in wb.sheetnames and not wb[sheet.title].protection.sheet:
+            issues.append(Issue("modified", "protection de la feuille retirée.", sheet.title, None))
+    if layout.local_names:
+        scoped = {sheet: wb[sheet].defined_names for sheet in wb.sheetnames}
+    for c in layout.cells:
+        if not c.name:
+            continue
+        if layout.local_names:
+            dn = scoped.get(c.sheet, {}).get(c.name)
+        else:
+            dn = wb.defined_names.get(c.name)
+        if dn is None:
+            issues.append(Issue("modified", f"nom défini « {c.name} » supprimé.", c.sheet, c.ref))
+            continue
+        dests = list(dn.destinations)
+        if not dests:
+            issues.append(Issue("modified", f"nom défini « {c.name} » invalide (lignes ou colonnes supprimées ?).",
+                                c.sheet, c.ref))
+            continue
+        sheet, ref = dests[0]
+        if sheet != c.sheet or ref.replace("$", "") != c.ref:
+            issues.append(Issue("modified", f"le nom « {c.name} » pointe sur {sheet}!{ref.replace('$', '')} au lieu "
+                                f"de {c.ref} (lignes ou colonnes insérées ?).", c.sheet, c.ref))
+    for c in layout.cells:
+        if c.role == "input" and c.sheet in wb.sheetnames:
+            if wb[c.sheet][c.ref].protection.locked and wb[c.sheet].protection.sheet:
+                issues.append(Issue("modified", "cellule de saisie verrouillée : la mise en forme a été modifiée.",
+                                    c.sheet, c.ref))
+    return issues
+
+
+def _cached_outputs(path: Path, layouts: Sequence[CandidateLayout]) -> list[dict[str, object]]:
+    """The cached results of formulas as the file stores them (may be absent)."""
+    wb = openpyxl.load_workbook(path, data_only=True, read_only=False, keep_links=False)
+    try:
+        return [{c.name: (wb[c.sheet][c.ref].value if c.sheet in wb.sheetnames else None)
+                 for c in layout.outputs} for layout in layouts]
+    finally:
+        wb.close()
+
+
+def _same(expected: object, cached: object) -> bool:
+    if expected == "" and cached in (None, ""):
+        return True
+    if _is_number(expected) and _is_number(cached):
+        return abs(float(expected) - float(cached)) < 1e-6
+    return expected == cached
+
+
+def known_grids(extra: Iterable[Grid] = ()) -> dict[str, Grid]:
+    """Grids a reader recognises, by content hash: the bundled one plus any given."""
+    grids = {g.content_hash: g for g in extra}
+    default = load_grid()
+    grids.setdefault(default.content_hash, default)
+    return grids
+
+
+def read_workbook(path: str | Path, grids: dict[str, Grid] | None = None,
+                  secret: bytes = integrity.PUBLIC_SECRET, check_cache: bool = True) -> list[Reading]:
+    """Read every candidate of a generated workbook (one, or a class).
+
+    Raises :class:`WorkbookError` when the file cannot be used at all (not a
+    workbook, not from e2docs, unknown grid); problems inside a usable file are
+    returned in each reading's ``errors``, ``modified`` and ``warnings``.
+    """
+    path = Path(path)
+    check_workbook_file(path)
+    grids = grids if grids is not None else known_grids()
+    try:
+        wb = openpyxl.load_workbook(path, data_only=False, read_only=False, keep_links=False, keep_vba=False)
+    except Exception as exc:  # openpyxl raises many types on malformed files
+        raise WorkbookError(f"classeur illisible ({type(exc).__name__} : {exc}).", path,
+                            hint="Ouvrez-le dans Excel ou LibreOffice, enregistrez-le au format .xlsx, "
+                                 "puis recommencez.") from None
+    try:
+        metas = _read_metas(wb, path)
+        readings = []
+        for meta in metas:
+            grid = grids.get(meta.get("grid_hash", ""))
+            if grid is None:
+                raise WorkbookError(
+                    f"grille inconnue : « {meta.get('grid_id')} » version {meta.get('grid_version')} "
+                    f"(empreinte {meta.get('grid_hash', '')[:12]}).", path,
+                    hint="Ce classeur a été généré avec une autre grille : indiquez-la avec --grid.")
+            readings.append(_read_candidate(wb, path, meta, grid, secret))
+    finally:
+        wb.close()
+    if check_cache:
+        for reading, cached in zip(readings, _cached_outputs(path, [r.layout for r in readings])):
+            for c in reading.layout.outputs:
+                value = cached.get(c.name)
+                if value is None and reading.outputs[c.name] != "":
+                    continue  # no cached value stored: nothing to compare
+                if not _same(reading.outputs[c.name], value):
+                    reading.warnings.append(Issue(
+                        "cache", f"valeur affichée dans le fichier ({value!r}) différente du calcul d'e2docs "
+                        f"({reading.outputs[c.name]!r}) : la valeur recalculée est retenue.", c.sheet, c.ref))
+    return readings
+
+
+def _read_candidate(wb, path: Path, meta: dict, grid: Grid, secret: bytes) -> Reading:
+    layout = layout_from_meta(meta, grid)
+    signature_ok = integrity.verify(secret, meta)
+    modified: list[Issue] = []
+    if not signature_ok:
+        modified.append(Issue("identity", "signature invalide : métadonnées modifiées, ou classeur d'une autre "
+                              "campagne.", META_SHEET, None))
+    elif integrity.fingerprint(layout) != meta.get("fingerprint"):
+        modified.append(Issue("identity", "empreinte de mise en page différente : classeur généré par une autre "
+                              "version d'e2docs.", META_SHEET, None))
+    modified += _compare_structure(wb, layout)
+    modified += _compare_locked(wb, layout)
+
+    values: dict[str, object] = {}
+    errors: list[Issue] = []
+    for c in layout.inputs:
+        raw = wb[c.sheet][c.ref].value if c.sheet in wb.sheetnames else None
+        clean, problem = check_input(c, raw, grid)
+        values[c.name] = clean if problem is None else raw
+        if problem:
+            errors.append(Issue("input", f"{c.label} : {problem}", c.sheet, c.ref))
+    errors += _cross_checks(layout, values, errors)
+    # Results come from the raw inputs, exactly as the formulas see them: an invalid
+    # input scores nothing there, and nothing here.
+    res = outcome(layout, values)
+    outputs = compute_outputs(layout, values)
+    return Reading(path, meta, grid, layout, values, outputs, res, errors, modified, [], signature_ok)
+
+
+def _cross_checks(layout: CandidateLayout, values: dict, errors: list[Issue]) -> list[Issue]:
+    """Rules across cells: one level per criterion, end date after start date."""
+    out = []
+    named = layout.named
+    for cr in layout.grid.criteria:
+        cells = [named[f"niveau_{cr.id.replace('.', '_')}_{lvl.value}"] for lvl in layout.grid.scale]
+        ticked = [c for c in cells if scoring.is_tick(values.get(c.name))]
+        if len(ticked) > 1:
+            levels = ", ".join(str(c.level) for c in ticked)
+            out.append(Issue("input", f"critère {cr.id} : plusieurs niveaux cochés ({levels}) ; une seule X "
+                             "par critère.", cells[0].sheet, ",".join(c.ref for c in ticked)))
+    start, end = values.get("prosp_debut"), values.get("prosp_fin")
+    if isinstance(start, dt.date) and isinstance(end, dt.date) and end < start:
+        c = named["prosp_fin"]
+        out.append(Issue("input", f"date de fin ({end:%d/%m/%Y}) antérieure à la date de début "
+                         f"({start:%d/%m/%Y}).", c.sheet, c.ref))
+    return out
+
+
+def marks_as_numbers(value: Fraction | None) -> float | None:
+    """A mark for JSON: 12.5, or None."""
+    return None if value is None else float(value)

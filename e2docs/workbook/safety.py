@@ -1,0 +1,80 @@
+"""Checks made on a workbook's bytes before any parser sees them.
+
+openpyxl has no limit on decompressed size, so a crafted .xlsx (a "zip bomb") could
+exhaust memory or disk. These checks read only the zip directory: sizes, ratios,
+member names, encryption. XML itself is parsed by openpyxl through defusedxml
+(installed as a dependency), which refuses entity expansion.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+from ..errors import WorkbookError
+
+MAX_FILE_BYTES = 25 * 1024 * 1024
+MAX_UNCOMPRESSED_BYTES = 200 * 1024 * 1024
+MAX_RATIO = 200
+MAX_MEMBERS = 2000
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+SAVE_AS_XLSX = "Ouvrez-le dans Excel ou LibreOffice et enregistrez-le au format .xlsx (Classeur Excel)."
+
+
+def check_zip_members(zf: zipfile.ZipFile, path: Path, what: str = "classeur") -> None:
+    """Refuse archives whose members would escape a folder or expand beyond the caps."""
+    infos = zf.infolist()
+    if len(infos) > MAX_MEMBERS:
+        raise WorkbookError(f"{what} refusé : trop de fichiers dans l'archive ({len(infos)}).", path)
+    total = 0
+    for info in infos:
+        name = info.filename
+        if name.startswith(("/", "\\")) or ".." in name.replace("\\", "/").split("/") or ":" in name:
+            raise WorkbookError(f"{what} refusé : l'archive contient un chemin dangereux (« {name} »).", path)
+        if info.flag_bits & 0x1:
+            raise WorkbookError(f"{what} refusé : l'archive est chiffrée.", path,
+                                hint="Envoyez une copie sans mot de passe.")
+        total += info.file_size
+        if info.compress_size and info.file_size / info.compress_size > MAX_RATIO and info.file_size > 1_000_000:
+            raise WorkbookError(f"{what} refusé : taux de compression anormal pour « {name} » "
+                                "(archive piégée ?).", path)
+        if total > MAX_UNCOMPRESSED_BYTES:
+            raise WorkbookError(f"{what} refusé : contenu décompressé trop volumineux "
+                                f"(plus de {MAX_UNCOMPRESSED_BYTES // 2**20} Mo).", path)
+
+
+def check_workbook_file(path: Path) -> None:
+    """Raise :class:`WorkbookError` unless ``path`` looks like a sane .xlsx to open."""
+    try:
+        size = path.stat().st_size
+        with path.open("rb") as fh:
+            head = fh.read(8)
+    except FileNotFoundError:
+        raise WorkbookError("fichier introuvable.", path, hint="Vérifiez le chemin du fichier.") from None
+    except IsADirectoryError:
+        raise WorkbookError("c'est un dossier, pas un classeur.", path) from None
+    except OSError as exc:
+        raise WorkbookError(f"fichier illisible ({exc.strerror or exc}).", path) from None
+    if size > MAX_FILE_BYTES:
+        raise WorkbookError(f"fichier trop volumineux ({size // 2**20} Mo ; {MAX_FILE_BYTES // 2**20} Mo au plus).",
+                            path)
+    if head == OLE_MAGIC:
+        raise WorkbookError("classeur protégé par un mot de passe à l'ouverture, ou ancien format .xls.", path,
+                            hint="Retirez le mot de passe d'ouverture, puis " + SAVE_AS_XLSX[0].lower()
+                            + SAVE_AS_XLSX[1:])
+    if not head.startswith(b"PK"):
+        raise WorkbookError("ce fichier n'est pas un classeur .xlsx.", path, hint=SAVE_AS_XLSX)
+    try:
+        with zipfile.ZipFile(path) as zf:
+            check_zip_members(zf, path)
+            names = set(zf.namelist())
+    except zipfile.BadZipFile:
+        raise WorkbookError("classeur endommagé ou tronqué (archive zip illisible).", path,
+                            hint="Demandez un nouvel envoi du fichier.") from None
+    if "xl/workbook.xml" not in names:
+        if "content.xml" in names:
+            raise WorkbookError("fichier OpenDocument (.ods) : il doit être converti.", path, hint=SAVE_AS_XLSX)
+        raise WorkbookError("ce fichier n'est pas un classeur .xlsx.", path, hint=SAVE_AS_XLSX)
+    if any(n.lower().endswith("vbaproject.bin") for n in names):
+        raise WorkbookError("classeur contenant des macros : refusé.", path, hint=SAVE_AS_XLSX)
