@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from importlib import resources
 from pathlib import Path
 
+from .bundled import bundled
 from .generate import generate_from_roster
 
 
 def sample_path(name: str) -> Path:
     """A file bundled in ``samples/``."""
-    return Path(str(resources.files("e2docs.samples").joinpath(name)))
+    return bundled("samples", name)
 
 
 def run_demo(directory: Path) -> list[str]:

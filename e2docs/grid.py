@@ -12,10 +12,10 @@ import json
 import tomllib
 from dataclasses import dataclass
 from fractions import Fraction
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from .bundled import bundled
 from .errors import GridError, Place
 
 DEFAULT_GRID_NAME = "e2-mcv-b.toml"
@@ -122,7 +122,7 @@ class Grid:
 
 def default_grid_path() -> Path:
     """The grid file shipped with e2docs."""
-    return Path(str(resources.files("e2docs.templates").joinpath("xlsx", DEFAULT_GRID_NAME)))
+    return bundled("templates", "xlsx", DEFAULT_GRID_NAME)
 
 
 def load_grid(path: str | Path | None = None) -> Grid:

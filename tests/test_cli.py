@@ -1,0 +1,127 @@
+"""The command line as a user meets it: messages in French, exit codes, nothing half-written."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import openpyxl
+import pytest
+from click.testing import CliRunner
+
+from e2docs.cli import main
+
+from .helpers import ALL_LEVEL_3, fill, level_values, make_workbook
+
+CYCLADES = Path(__file__).parent / "data" / "rosters" / "cyclades-liste-simple-1.csv"
+
+
+def run(*args: str):
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+def test_generate_from_cyclades_export(tmp_path):
+    result = run("generate", str(CYCLADES), "-o", str(tmp_path / "out"))
+    assert result.exit_code == 0, result.output
+    names = sorted(p.name for p in (tmp_path / "out").iterdir())
+    assert "LEBLANC_Capucine_31214_2095557742.xlsx" in names
+    assert all(n.endswith(".xlsx") and "_31214_" in n for n in names)
+    assert "ligne(s) ignorée(s)" in result.output
+    wb = openpyxl.load_workbook(tmp_path / "out" / "LEBLANC_Capucine_31214_2095557742.xlsx")
+    ws = wb["Grille E2"]
+    values = [c.value for row in ws.iter_rows(max_row=12) for c in row]
+    assert "2023" in values and "LYC TEST – VILLEFICTIVE" in values and "Versailles" in values
+
+
+def test_generate_refuses_to_overwrite_then_force(tmp_path):
+    out = tmp_path / "out"
+    assert run("generate", str(CYCLADES), "-o", str(out)).exit_code == 0
+    target = out / "LEBLANC_Capucine_31214_2095557742.xlsx"
+    before = target.read_bytes()
+    result = run("generate", str(CYCLADES), "-o", str(out))
+    assert result.exit_code == 2
+    assert "existe(nt) déjà" in result.output and "--force" in result.output
+    assert target.read_bytes() == before
+    assert run("generate", str(CYCLADES), "-o", str(out), "--force").exit_code == 0
+
+
+def test_generate_bad_roster_writes_nothing(tmp_path):
+    roster = tmp_path / "liste.csv"
+    roster.write_text("Nom;Prénom\nDUPONT;Jean\n", encoding="utf-8")
+    result = run("generate", str(roster), "-o", str(tmp_path / "out"))
+    assert result.exit_code == 2
+    assert "liste.csv" in result.output and "numéro de candidat" in result.output
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "out").exists()
+
+
+def test_generate_per_class(tmp_path):
+    result = run("generate", str(CYCLADES), "-o", str(tmp_path), "--per", "class", "--session", "2027")
+    assert result.exit_code == 0, result.output
+    (book,) = list(tmp_path.glob("*.xlsx"))
+    assert book.name.startswith("Classe_") and "2027" in book.name
+    assert openpyxl.load_workbook(book).sheetnames[0] == "Récapitulatif"
+
+
+def test_generate_with_a_broken_grid_names_file_and_key(tmp_path):
+    grid = tmp_path / "grille.toml"
+    grid.write_text("[grid]\nid = 'x'\n", encoding="utf-8")
+    result = run("generate", str(CYCLADES), "-o", str(tmp_path / "out"), "--grid", str(grid))
+    assert result.exit_code == 2
+    assert "grille.toml" in result.output and "clé" in result.output
+
+
+def test_inspect_json_contract(tmp_path):
+    path = fill(make_workbook(tmp_path), level_values(ALL_LEVEL_3) | {"observations": "Très bien."})
+    result = run("inspect", str(path), "--json")
+    assert result.exit_code == 0, result.output
+    (entry,) = json.loads(result.output)["files"]
+    assert entry["ok"] is True and entry["errors"] == []
+    assert entry["candidate"] == {"number": "2709411047", "last_name": "D'ALMEIDA", "first_name": "Inès",
+                                  "division": "TMCV2"}
+    assert entry["grid"]["id"] == "e2-mcv-b" and entry["grid"]["version"] == "1"
+    levels = [i for i in entry["inputs"] if i["kind"] == "level"]
+    assert len(levels) == 36
+    c31 = next(i for i in levels if i["criterion"] == "C3.1" and i["level"] == 3)
+    assert c31["value"] == "X" and c31["sheet"] == "Grille E2" and c31["name"] == "niveau_C3_1_3"
+    comps = [i for i in entry["inputs"] if i["kind"] == "competence"]
+    assert {i["competence"] for i in comps} >= {"1.1", "3.9", "5.1"}
+    outputs = {o["name"]: o for o in entry["outputs"]}
+    assert outputs["note_proposee"]["value"] == 15 and outputs["etat_grille"]["value"] == "Grille complète"
+    assert {"note_proposee", "note_finale", "etat_grille"} <= outputs.keys()
+    assert entry["results"]["proposed_mark"] == 15.0 and entry["results"]["final_mark"] == 15.0
+    assert entry["results"]["complete"] is True and entry["results"]["missing"] == []
+
+
+def test_inspect_reports_problems_and_exits_1(tmp_path):
+    good = make_workbook(tmp_path, name="bon.xlsx")
+    bad = fill(make_workbook(tmp_path, name="mauvais.xlsx"), {"niveau_C1_1_1": "Très bien"})
+    junk = tmp_path / "notes.xlsx"
+    junk.write_text("pas un classeur")
+    result = run("inspect", str(good), str(bad), str(junk))
+    assert result.exit_code == 1
+    assert "seule possibilité X" in result.output and "cellule E20" in result.output
+    assert "n'est pas un classeur .xlsx" in result.output
+    data = json.loads(run("inspect", "--json", str(good), str(bad), str(junk)).output)
+    assert [f["ok"] for f in data["files"]] == [True, False, False]
+    err = data["files"][1]["errors"][0]
+    assert err["sheet"] == "Grille E2" and err["cell"] == "E20"
+
+
+def test_demo_writes_the_sample_class(tmp_path):
+    result = run("demo", str(tmp_path))
+    assert result.exit_code == 0, result.output
+    assert len(list((tmp_path / "envoi").glob("*.xlsx"))) == 12
+
+
+def test_module_entry_point_and_help_in_french():
+    out = subprocess.run([sys.executable, "-m", "e2docs", "--help"], capture_output=True, text=True, check=True)
+    assert "Génère" in out.stdout and "inspect" in out.stdout
+
+
+def test_unexpected_errors_have_no_traceback_without_debug(tmp_path):
+    result = CliRunner().invoke(main, ["inspect", str(tmp_path)])
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output and "dossier" in result.output
