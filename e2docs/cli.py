@@ -45,9 +45,11 @@ class _Group(click.Group):
 
 @click.group(cls=_Group, context_settings=CONTEXT)
 @click.option("--debug", is_flag=True, help="Affiche le détail technique des erreurs.")
+@click.option("-C", "directory", type=click.Path(file_okay=False, path_type=Path),
+              help="Travaille dans la campagne de ce dossier (comme « git -C »).")
 @click.version_option(package_name="e2docs", message="e2docs %(version)s")
 @click.pass_context
-def main(ctx: click.Context, debug: bool) -> None:
+def main(ctx: click.Context, debug: bool, directory: Path | None) -> None:
     """e2docs — grilles d'évaluation E2 du Bac pro MCV option B.
 
     Génère un classeur Excel protégé par candidat à partir de la liste de classe,
@@ -55,14 +57,51 @@ def main(ctx: click.Context, debug: bool) -> None:
     """
     ctx.ensure_object(dict)
     ctx.obj["debug"] = debug
+    ctx.obj["directory"] = directory
+
+
+def _campaign(ctx: click.Context, required: bool = True):
+    """The campaign given by -C, or the one containing the current folder."""
+    from .campaign import find_campaign, open_campaign
+    directory = ctx.obj.get("directory")
+    campaign = open_campaign(directory) if directory else find_campaign()
+    if campaign is None and required:
+        raise click.UsageError("aucune campagne ici : placez-vous dans le dossier d'une campagne, "
+                               "ou indiquez-le avec « e2docs -C DOSSIER … » (création : « e2docs new »).")
+    return campaign
+
+
+# ------------------------------------------------------------------ new
+
+@main.command(context_settings=CONTEXT)
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--roster", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="Liste des candidats (export Cyclades, CSV ou XLSX).")
+@click.option("--grid", "grid_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Fichier de grille (par défaut : la grille E2 option B fournie).")
+@click.option("--session", help="Session d'examen (par défaut : celle de l'export Cyclades).")
+@click.option("--school", help="Établissement (par défaut : celui de l'export Cyclades).")
+@click.option("--academie", help="Académie (par défaut : déduite du code UAI).")
+@click.option("--password", help="Mot de passe de protection des feuilles (par défaut : « e2docs »).")
+def new(directory: Path, roster: Path, grid_path: Path | None, session: str | None, school: str | None,
+        academie: str | None, password: str | None) -> None:
+    """Crée une campagne dans DIRECTORY : réglages, liste importée, clé de signature, registre."""
+    from .campaign import create_campaign
+    campaign, imported = create_campaign(directory, roster, grid_path=grid_path, session=session, school=school,
+                                         academie=academie, password=password)
+    click.echo(f"Campagne créée dans {campaign.root} : {len(imported.candidates)} candidat(s), "
+               f"session {campaign.settings['session'] or '—'}, {campaign.settings['etablissement'] or '—'}.")
+    if imported.ignored:
+        click.echo(f"{len(imported.ignored)} ligne(s) de la liste ignorée(s) (autre spécialité).")
+    click.echo(f"Ensuite : e2docs -C \"{campaign.root}\" generate")
 
 
 # ------------------------------------------------------------------ generate
 
 @main.command(context_settings=CONTEXT)
-@click.argument("roster", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("-o", "--output", "outdir", type=click.Path(file_okay=False, path_type=Path), required=True,
-              help="Dossier où écrire les classeurs.")
+@click.argument("roster", type=click.Path(dir_okay=False, path_type=Path), required=False)
+@click.option("-o", "--output", "outdir", type=click.Path(file_okay=False, path_type=Path),
+              help="Dossier où écrire les classeurs (hors campagne).")
 @click.option("--grid", "grid_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Fichier de grille (par défaut : la grille E2 option B fournie).")
 @click.option("--session", help="Session d'examen (par défaut : celle de l'export Cyclades).")
@@ -73,12 +112,28 @@ def main(ctx: click.Context, debug: bool) -> None:
 @click.option("--password", default=None,
               help="Mot de passe de protection des feuilles (par défaut : « e2docs »).")
 @click.option("--force", is_flag=True, help="Remplace les classeurs qui existent déjà dans le dossier.")
-def generate(roster: Path, outdir: Path, grid_path: Path | None, session: str | None, school: str | None,
-             academie: str | None, per: str, password: str | None, force: bool) -> None:
-    """Génère les classeurs d'évaluation à partir de la liste ROSTER (export Cyclades, CSV ou XLSX)."""
-    from .generate import generate_from_roster
-    report = generate_from_roster(roster, outdir, grid_path=grid_path, session=session, school=school,
-                                  academie=academie, per=per, password=password, force=force)
+@click.pass_context
+def generate(ctx: click.Context, roster: Path | None, outdir: Path | None, grid_path: Path | None,
+             session: str | None, school: str | None, academie: str | None, per: str, password: str | None,
+             force: bool) -> None:
+    """Génère les classeurs d'évaluation.
+
+    Hors campagne : à partir de la liste ROSTER (export Cyclades, CSV ou XLSX) dans le dossier -o.
+    Dans une campagne (sans ROSTER) : pour les candidats de la campagne, dans DOSSIER/envoi/.
+    """
+    if roster is None:
+        from .generate import generate_in_campaign
+        campaign = _campaign(ctx)
+        if outdir or grid_path or session or school or academie or password:
+            raise click.UsageError("dans une campagne, la grille, la session, l'établissement et le mot de passe "
+                                   "viennent de ses réglages (e2docs.toml) : n'indiquez que --per ou --force.")
+        report = generate_in_campaign(campaign, per=per, force=force)
+    else:
+        if outdir is None:
+            raise click.UsageError("indiquez le dossier de sortie avec -o DOSSIER.")
+        from .generate import generate_from_roster
+        report = generate_from_roster(roster, outdir, grid_path=grid_path, session=session, school=school,
+                                      academie=academie, per=per, password=password, force=force)
     for line in report.lines():
         click.echo(line)
 
@@ -99,6 +154,68 @@ def inspect(files: tuple[Path, ...], as_json: bool, grid_paths: tuple[Path, ...]
     else:
         click.echo(render_text(result))
     sys.exit(0 if all(f["ok"] for f in result["files"]) else 1)
+
+
+# ------------------------------------------------------------------ collect
+
+@main.command(context_settings=CONTEXT)
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--accept-modified", is_flag=True,
+              help="Accepte les classeurs modifiés hors des cellules de saisie (la modification reste signalée).")
+@click.pass_context
+def collect(ctx: click.Context, paths: tuple[Path, ...], accept_modified: bool) -> None:
+    """Relève les classeurs rendus : fichiers .xlsx/.ods/.xls, dossiers, archives .zip, e-mails .eml, .mbox."""
+    from .collect import collect as run_collect, summary_lines
+    campaign = _campaign(ctx)
+
+    def progress(entries):
+        with click.progressbar(entries, label="Relève des retours", file=sys.stderr,
+                               show_pos=True) as bar:
+            yield from bar
+
+    report = run_collect(campaign, paths, accept_modified=accept_modified,
+                         progress=progress if sys.stderr.isatty() else None)
+    for line in summary_lines(report):
+        click.echo(line)
+    sys.exit(report.exit_code)
+
+
+# ------------------------------------------------------------------ status
+
+@main.command(context_settings=CONTEXT)
+@click.option("--json", "as_json", is_flag=True, help="Sortie JSON pour les scripts.")
+@click.option("--history", is_flag=True, help="Montre tous les retours de chaque candidat.")
+@click.pass_context
+def status(ctx: click.Context, as_json: bool, history: bool) -> None:
+    """Qui a rendu quoi : non rendu, incomplet (ce qui manque), complet, rejeté."""
+    from .status import candidate_statuses, status_json, status_lines
+    campaign = _campaign(ctx)
+    with campaign.ledger() as ledger:
+        statuses = candidate_statuses(ledger)
+    if as_json:
+        click.echo(json.dumps(status_json(statuses), ensure_ascii=False, indent=2))
+    else:
+        for line in status_lines(statuses, history):
+            click.echo(line)
+
+
+# ------------------------------------------------------------------ export
+
+@main.command(context_settings=CONTEXT)
+@click.option("-o", "--output", "out", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="Fichier de synthèse à écrire : .xlsx (avec graphiques) ou .csv.")
+@click.pass_context
+def export(ctx: click.Context, out: Path) -> None:
+    """Synthèse pour l'établissement : une ligne par candidat, moyenne, min, max, effectif."""
+    from .export import export as run_export
+    from .status import candidate_statuses
+    campaign = _campaign(ctx)
+    with campaign.ledger() as ledger:
+        statuses = candidate_statuses(ledger)
+    s = campaign.settings
+    title = f"Épreuve E2 — session {s.get('session', '')} — {s.get('etablissement', '')}"
+    path = run_export(statuses, campaign.grid(), out, title)
+    click.echo(f"Synthèse écrite : {path}")
 
 
 # ------------------------------------------------------------------ demo

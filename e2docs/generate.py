@@ -101,3 +101,21 @@ def generate_from_roster(roster_path: Path, outdir: Path, *, grid_path: Path | N
     report.written = generate_workbooks(roster.candidates, grid, ctx, Path(outdir), options=options, per=per,
                                         force=force)
     return report
+
+
+def generate_in_campaign(campaign, *, per: str = "candidate", force: bool = False) -> GenerationReport:
+    """Write the campaign's workbooks into ``envoi/``, signed with its secret, and record them."""
+    from .campaign import now
+    grid = campaign.grid()
+    with campaign.ledger() as ledger:
+        cands = ledger.candidates()
+        options = Options(password=campaign.password, secret=campaign.secret, campaign_id=campaign.id,
+                          generated_at=now())
+        written = generate_workbooks(cands, grid, campaign.context, campaign.root / "envoi", options=options,
+                                     per=per, force=force)
+        ledger.record_generated((m["candidate_number"], w.path.name, m["signature"], m["generated_at"])
+                                for w in written for m in w.metas)
+    roster = Roster(campaign.root / campaign.settings.get("liste", ""), "campagne", tuple(cands))
+    report = GenerationReport(roster, campaign.root / "envoi")
+    report.written = written
+    return report

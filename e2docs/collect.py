@@ -1,0 +1,178 @@
+"""``e2docs collect``: archive every returned file, identify its candidate, check it, record it.
+
+Order of work for each file, so that nothing is lost: (1) archive the original
+bytes under ``retours/`` (content-addressed, written then renamed), (2) read and
+check, (3) record the result in the ledger in one transaction. A run killed at
+any point leaves either nothing or a complete record for each file; running it
+again picks up the files not yet recorded.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .campaign import Campaign, now
+from .errors import E2docsError
+from .intake import Item, Refusal, gather, to_xlsx
+from .workbook.reader import Reading, read_workbook
+
+
+@dataclass
+class FileOutcome:
+    """What became of one file (or one candidate of a class workbook)."""
+
+    origin: str
+    state: str  # complete | incomplete | rejected | conflict | already | refused
+    candidate: str = ""
+    reasons: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class CollectReport:
+    outcomes: list[FileOutcome] = field(default_factory=list)
+
+    def count(self, state: str) -> int:
+        return sum(1 for o in self.outcomes if o.state == state)
+
+    @property
+    def exit_code(self) -> int:
+        """0 when everything was accepted (or already there), 1 when something was rejected."""
+        return 1 if any(o.state in ("rejected", "conflict", "refused") for o in self.outcomes) else 0
+
+
+def archive(campaign: Campaign, item: Item) -> tuple[str, Path]:
+    """Store the original bytes under ``retours/<sha256>.<ext>`` (once), return the hash and path."""
+    sha = hashlib.sha256(item.data).hexdigest()
+    folder = campaign.folder("retours")
+    target = folder / f"{sha}.{item.kind}"
+    if not target.exists():
+        fd, tmp = tempfile.mkstemp(prefix=".arrivee-", dir=folder)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(item.data)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    return sha, target
+
+
+def judge(campaign: Campaign, reading: Reading, roster: set[str], accept_modified: bool) -> tuple[str, list[str]]:
+    """The state of one candidate's return and the reasons (French) when it is not accepted."""
+    meta = reading.meta
+    cand = reading.candidate
+    if meta.get("campaign_id") != campaign.id:
+        other = meta.get("campaign_id") or "aucune"
+        return "rejected", [f"classeur d'une autre campagne (campagne {other[:8]}, attendue {campaign.id[:8]})."]
+    if not reading.signature_ok:
+        return "rejected", ["signature invalide : les métadonnées du classeur ont été modifiées."]
+    if cand.number not in roster:
+        return "rejected", [f"candidat inconnu dans cette campagne : N° {cand.number} ({cand.full_name})."]
+    reasons = []
+    if reading.modified and not accept_modified:
+        reasons += [f"modifié hors des cellules de saisie — {issue}" for issue in reading.modified]
+    reasons += [f"saisie invalide — {issue}" for issue in reading.errors]
+    if reasons:
+        return "rejected", reasons
+    return ("complete" if reading.outcome.complete else "incomplete"), []
+
+
+def collect(campaign: Campaign, paths: Iterable[str | Path], *, accept_modified: bool = False,
+            progress: Callable[[Iterable], Iterable] | None = None) -> CollectReport:
+    """Import returned files into the campaign; see the module docstring for the guarantees."""
+    report = CollectReport()
+    grid = campaign.grid()
+    grids = {grid.content_hash: grid}
+    with campaign.ledger() as ledger, tempfile.TemporaryDirectory(prefix="e2docs-collect-") as work:
+        roster = {c.number for c in ledger.candidates()}
+        batch = ledger.new_batch(now())
+        accepted: dict[str, list[tuple[int, str, str]]] = defaultdict(list)
+        entries = gather(paths)
+        for entry in (progress(entries) if progress else entries):
+            if isinstance(entry, Refusal):
+                report.outcomes.append(FileOutcome(entry.origin, "refused",
+                                               reasons=[entry.reason + (f" {entry.hint}" if entry.hint else "")]))
+                continue
+            sha = hashlib.sha256(entry.data).hexdigest()
+            if ledger.known_file(sha):
+                report.outcomes.append(FileOutcome(entry.origin, "already", reasons=["déjà importé"]))
+                continue
+            sha, stored = archive(campaign, entry)
+            base = dict(sha256=sha, stored_path=str(stored.relative_to(campaign.root)), original_name=entry.name,
+                        origin=entry.origin, size=len(entry.data), received_at=entry.received_at,
+                        sender=entry.sender, batch=batch)
+            try:
+                xlsx = stored if entry.kind == "xlsx" else to_xlsx(entry, Path(work))
+                readings = read_workbook(xlsx, grids, secret=campaign.secret)
+            except E2docsError as exc:
+                reason = exc.message + (f" {exc.hint}" if exc.hint else "")
+                ledger.record_return(**base, when=now(), candidate=None, state="rejected", proposed=None,
+                                     final=None, missing=[], reasons=[reason], warnings=[], modified=False,
+                                     accepted_modified=False, levels={})
+                report.outcomes.append(FileOutcome(entry.origin, "rejected", reasons=[reason]))
+                continue
+            for reading in readings:
+                state, reasons = judge(campaign, reading, roster, accept_modified)
+                number = reading.candidate.number
+                res = reading.outcome
+                warnings = [str(w) for w in reading.warnings]
+                if reading.modified and accept_modified and state != "rejected":
+                    warnings += [f"accepté malgré une modification — {i}" for i in reading.modified]
+                rid = ledger.record_return(
+                    **base, when=now(), candidate=number if number in roster else None, state=state,
+                    proposed=_num(res.proposed_mark), final=_num(res.final_mark), missing=list(res.missing),
+                    reasons=reasons, warnings=warnings, modified=bool(reading.modified),
+                    accepted_modified=bool(reading.modified) and accept_modified, levels=dict(res.levels))
+                outcome = FileOutcome(entry.origin, state, f"{reading.candidate.full_name} ({number})", reasons,
+                                  warnings)
+                report.outcomes.append(outcome)
+                if state in ("complete", "incomplete"):
+                    accepted[number].append((rid, sha, outcome))
+        for number, items in accepted.items():
+            if len({sha for _, sha, _ in items}) > 1:
+                names = " ; ".join(o.origin for _, _, o in items)
+                reason = (f"conflit : {len(items)} retours différents pour ce candidat dans le même lot ({names}). "
+                          "Aucun n'est retenu : relancez collect avec le seul bon fichier.")
+                ledger.mark_conflict([rid for rid, _, _ in items], reason)
+                for _, _, o in items:
+                    o.state = "conflict"
+                    o.reasons.append(reason)
+        ledger.finish_batch(batch, now())
+    return report
+
+
+def _num(value) -> float | None:
+    return None if value is None else float(value)
+
+
+STATE_LABELS = {"complete": "accepté (complet)", "incomplete": "accepté (incomplet)", "rejected": "rejeté",
+                "conflict": "conflit", "already": "déjà importé", "refused": "refusé"}
+
+
+def summary_lines(report: CollectReport) -> list[str]:
+    """The French summary table that ends a collect run."""
+    lines = []
+    width = max([len(o.origin) for o in report.outcomes] + [7])
+    width = min(width, 60)
+    for o in report.outcomes:
+        who = f" — {o.candidate}" if o.candidate else ""
+        lines.append(f"{o.origin[:60]:<{width}}  {STATE_LABELS[o.state]}{who}")
+        for reason in o.reasons:
+            if o.state != "already":
+                lines.append(f"    · {reason}")
+        for w in o.warnings:
+            lines.append(f"    ! {w}")
+    lines.append("")
+    lines.append("Bilan : " + ", ".join(f"{report.count(s)} {label}" for s, label in (
+        ("complete", "complet(s)"), ("incomplete", "incomplet(s)"), ("rejected", "rejeté(s)"),
+        ("conflict", "en conflit"), ("already", "déjà importé(s)"), ("refused", "refusé(s)"))))
+    return lines

@@ -1,0 +1,191 @@
+"""``e2docs export``: the school summary, one row per candidate, as .xlsx (with charts) or .csv."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from pathlib import Path
+from statistics import mean
+
+import xlsxwriter
+
+from .errors import E2docsError
+from .grid import Grid
+from .status import STATE_FR, CandidateStatus
+from .workbook.writer import _atomic_write
+
+BANDS = [(i, i + 2) for i in range(0, 20, 2)]
+
+
+@dataclass
+class SummaryRow:
+    number: str
+    last_name: str
+    first_name: str
+    division: str
+    proposed: float | None
+    final: float | None
+    state: str
+    levels: dict[str, int | None]
+
+
+def summary_rows(statuses: list[CandidateStatus]) -> list[SummaryRow]:
+    rows = []
+    for s in statuses:
+        r = s.current if s.state in ("complete", "incomplete") else None
+        c = s.candidate
+        rows.append(SummaryRow(c.number, c.last_name, c.first_name, c.division,
+                               r.proposed_mark if r else None, r.final_mark if r else None,
+                               STATE_FR[s.state], dict(r.levels) if r else {}))
+    return rows
+
+
+def band_counts(marks: list[float]) -> list[int]:
+    """How many marks fall in each 2-point band (the last band includes 20)."""
+    counts = [0] * len(BANDS)
+    for m in marks:
+        counts[min(int(m // 2), len(BANDS) - 1)] += 1
+    return counts
+
+
+def level_counts(rows: list[SummaryRow], grid: Grid) -> dict[str, list[int]]:
+    """Per criterion, how many candidates reached each level."""
+    out = {}
+    for cr in grid.criteria:
+        counts = [0] * len(grid.scale)
+        for row in rows:
+            lvl = row.levels.get(cr.id)
+            if lvl:
+                counts[lvl - 1] += 1
+        out[cr.id] = counts
+    return out
+
+
+def _stats(marks: list[float]) -> list[tuple[str, float | int | None]]:
+    return [("Moyenne", round(mean(marks), 2) if marks else None), ("Minimum", min(marks) if marks else None),
+            ("Maximum", max(marks) if marks else None), ("Nombre de notes", len(marks))]
+
+
+def headers(grid: Grid) -> list[str]:
+    return (["N° candidat", "Nom", "Prénom", "Division", "Note proposée", "Note finale", "État"]
+            + [f"Niveau {c.id}" for c in grid.criteria])
+
+
+def export(statuses: list[CandidateStatus], grid: Grid, out: Path, title: str) -> Path:
+    """Write the summary to ``out`` (.xlsx or .csv, chosen by the extension)."""
+    out = Path(out)
+    rows = summary_rows(statuses)
+    suffix = out.suffix.lower()
+    if suffix == ".csv":
+        data = _csv(rows, grid)
+    elif suffix == ".xlsx":
+        data = _xlsx(rows, grid, title)
+    else:
+        raise E2docsError("format d'export inconnu : utilisez un nom de fichier en .xlsx ou .csv.", out)
+    _atomic_write(out, data)
+    return out
+
+
+def _fr(value: float | None) -> str:
+    return "" if value is None else f"{value:g}".replace(".", ",")
+
+
+def _csv(rows: list[SummaryRow], grid: Grid) -> bytes:
+    """Semicolon-separated, decimal comma, UTF-8 with BOM: what French Excel opens directly."""
+    buf = io.StringIO()
+    w = csv.writer(buf, delimiter=";", lineterminator="\r\n")
+    w.writerow(headers(grid))
+    for r in rows:
+        w.writerow([r.number, r.last_name, r.first_name, r.division, _fr(r.proposed), _fr(r.final), r.state]
+                   + [r.levels.get(c.id) or "" for c in grid.criteria])
+    w.writerow([])
+    for label, value in _stats([r.final for r in rows if r.final is not None]):
+        w.writerow([label, "", "", "", "", _fr(value) if isinstance(value, float) else (value or "")])
+    return buf.getvalue().encode("utf-8-sig")
+
+
+def _xlsx(rows: list[SummaryRow], grid: Grid, title: str) -> bytes:
+    buf = io.BytesIO()
+    wb = xlsxwriter.Workbook(buf, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False})
+    ws = wb.add_worksheet("Synthèse")
+    head = wb.add_format({"bold": True, "bg_color": "#D9D2E9", "border": 1, "text_wrap": True, "valign": "vcenter",
+                          "align": "center"})
+    cell = wb.add_format({"border": 1})
+    mark = wb.add_format({"border": 1, "num_format": "0.0", "align": "center"})
+    center = wb.add_format({"border": 1, "align": "center"})
+    bold = wb.add_format({"bold": True, "border": 1})
+    ws.write_string(0, 0, title, wb.add_format({"bold": True, "font_size": 13}))
+    cols = headers(grid)
+    for j, text in enumerate(cols):
+        ws.write_string(2, j, text, head)
+    first = 3
+    for i, r in enumerate(rows, first):
+        for j, v in enumerate((r.number, r.last_name, r.first_name, r.division)):
+            ws.write_string(i, j, v, cell)
+        for j, v in ((4, r.proposed), (5, r.final)):
+            ws.write_number(i, j, v, mark) if v is not None else ws.write_blank(i, j, None, mark)
+        ws.write_string(i, 6, r.state, center)
+        for k, cr in enumerate(grid.criteria, 7):
+            lvl = r.levels.get(cr.id)
+            ws.write_number(i, k, lvl, center) if lvl else ws.write_blank(i, k, None, center)
+    last = first + len(rows) - 1
+    finals = [r.final for r in rows if r.final is not None]
+    stats_row = last + 2
+    rng = f"F{first + 1}:F{last + 1}"
+    formulas = [f"=IF(COUNT({rng})>0,ROUND(AVERAGE({rng}),2),\"\")", f"=IF(COUNT({rng})>0,MIN({rng}),\"\")",
+                f"=IF(COUNT({rng})>0,MAX({rng}),\"\")", f"=COUNT({rng})"]
+    for k, ((label, value), formula) in enumerate(zip(_stats(finals), formulas)):
+        ws.write_string(stats_row + k, 4, label, bold)
+        ws.write_formula(stats_row + k, 5, formula, mark, "" if value is None else value)
+    ws.set_column(0, 0, 13)
+    ws.set_column(1, 2, 20)
+    ws.set_column(3, 3, 10)
+    ws.set_column(4, 5, 10)
+    ws.set_column(6, 6, 12)
+    ws.set_column(7, 6 + len(grid.criteria), 8)
+    ws.freeze_panes(3, 2)
+    ws.set_landscape()
+    ws.set_paper(9)
+    ws.fit_to_pages(1, 0)
+    ws.repeat_rows(2)
+    ws.autofilter(2, 0, max(last, first), 6 + len(grid.criteria))
+
+    charts = wb.add_worksheet("Graphiques")
+    charts.write_string(0, 0, "Tranche de notes", head)
+    charts.write_string(0, 1, "Candidats", head)
+    for i, ((lo, hi), n) in enumerate(zip(BANDS, band_counts(finals)), 1):
+        charts.write_string(i, 0, f"{lo} à {hi}" if hi < 20 else f"{lo} à 20", cell)
+        charts.write_number(i, 1, n, center)
+    dist = wb.add_chart({"type": "column"})
+    dist.add_series({"name": "Candidats", "categories": ["Graphiques", 1, 0, len(BANDS), 0],
+                     "values": ["Graphiques", 1, 1, len(BANDS), 1], "fill": {"color": "#5B9BD5"}})
+    dist.set_title({"name": "Répartition des notes finales"})
+    dist.set_x_axis({"name": "Note sur 20"})
+    dist.set_y_axis({"name": "Nombre de candidats", "major_unit": 1})
+    dist.set_legend({"none": True})
+    charts.insert_chart("D2", dist, {"x_scale": 1.3, "y_scale": 1.1})
+
+    top = len(BANDS) + 3
+    charts.write_string(top, 0, "Critère", head)
+    for lvl in grid.scale:
+        charts.write_string(top, lvl.value, f"{lvl.value} {lvl.label}", head)
+    counts = level_counts(rows, grid)
+    for i, cr in enumerate(grid.criteria, top + 1):
+        charts.write_string(i, 0, cr.id, cell)
+        for k, n in enumerate(counts[cr.id], 1):
+            charts.write_number(i, k, n, center)
+    levels = wb.add_chart({"type": "column", "subtype": "stacked"})
+    colours = ["#F4B183", "#FFD966", "#A9D18E", "#548235"]
+    for lvl, colour in zip(grid.scale, colours):
+        levels.add_series({"name": ["Graphiques", top, lvl.value],
+                           "categories": ["Graphiques", top + 1, 0, top + len(grid.criteria), 0],
+                           "values": ["Graphiques", top + 1, lvl.value, top + len(grid.criteria), lvl.value],
+                           "fill": {"color": colour}})
+    levels.set_title({"name": "Niveaux atteints par critère"})
+    levels.set_y_axis({"name": "Nombre de candidats", "major_unit": 1})
+    charts.insert_chart(f"D{top + 2}", levels, {"x_scale": 1.3, "y_scale": 1.2})
+    charts.set_column(0, 0, 16)
+    charts.set_column(1, 4, 12)
+    wb.close()
+    return buf.getvalue()

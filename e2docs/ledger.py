@@ -1,0 +1,198 @@
+"""The campaign ledger: an SQLite file that remembers what was sent and what came back.
+
+Every write is a transaction, so a ``collect`` killed half-way leaves the ledger as
+it was before the file being processed; running it again completes the work.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from .candidate import Candidate
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS candidates (
+    number TEXT PRIMARY KEY, last_name TEXT NOT NULL, first_name TEXT NOT NULL,
+    division TEXT NOT NULL DEFAULT '', birth_date TEXT NOT NULL DEFAULT '', ine TEXT NOT NULL DEFAULT '',
+    specialty TEXT NOT NULL DEFAULT '', position INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS generated (
+    id INTEGER PRIMARY KEY, candidate TEXT NOT NULL REFERENCES candidates(number),
+    file_name TEXT NOT NULL, signature TEXT NOT NULL, generated_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS batches (
+    id INTEGER PRIMARY KEY, started_at TEXT NOT NULL, finished_at TEXT
+);
+CREATE TABLE IF NOT EXISTS files (
+    sha256 TEXT PRIMARY KEY, stored_path TEXT NOT NULL, original_name TEXT NOT NULL, origin TEXT NOT NULL,
+    size INTEGER NOT NULL, received_at TEXT, sender TEXT, imported_at TEXT NOT NULL,
+    batch INTEGER REFERENCES batches(id)
+);
+CREATE TABLE IF NOT EXISTS returns (
+    id INTEGER PRIMARY KEY, sha256 TEXT NOT NULL REFERENCES files(sha256),
+    candidate TEXT REFERENCES candidates(number), batch INTEGER NOT NULL REFERENCES batches(id),
+    imported_at TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('complete', 'incomplete', 'rejected', 'conflict')),
+    proposed_mark REAL, final_mark REAL, missing TEXT NOT NULL DEFAULT '[]',
+    reasons TEXT NOT NULL DEFAULT '[]', warnings TEXT NOT NULL DEFAULT '[]',
+    modified INTEGER NOT NULL DEFAULT 0, accepted_modified INTEGER NOT NULL DEFAULT 0,
+    levels TEXT NOT NULL DEFAULT '{}'
+);
+CREATE INDEX IF NOT EXISTS returns_candidate ON returns(candidate, id);
+"""
+
+
+@dataclass(frozen=True)
+class ReturnRow:
+    """One recorded return (a file attributed, or not, to a candidate)."""
+
+    id: int
+    sha256: str
+    candidate: str | None
+    batch: int
+    imported_at: str
+    state: str
+    proposed_mark: float | None
+    final_mark: float | None
+    missing: list[str]
+    reasons: list[str]
+    warnings: list[str]
+    modified: bool
+    accepted_modified: bool
+    levels: dict
+    original_name: str = ""
+    origin: str = ""
+    stored_path: str = ""
+    received_at: str | None = None
+
+
+class Ledger:
+    """A connection to the campaign's SQLite ledger."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        self.db.row_factory = sqlite3.Row
+        self.db.execute("PRAGMA foreign_keys = ON")
+        self.db.execute("PRAGMA journal_mode = WAL")
+        self.db.execute("PRAGMA synchronous = FULL")
+        self.db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> "Ledger":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def transaction(self):
+        """``with ledger.transaction():`` — all or nothing."""
+        return _Transaction(self.db)
+
+    # --- candidates and generation
+
+    def set_candidates(self, cands: Sequence[Candidate]) -> None:
+        with self.transaction():
+            for i, c in enumerate(cands):
+                self.db.execute(
+                    "INSERT INTO candidates VALUES (?,?,?,?,?,?,?,?) ON CONFLICT(number) DO UPDATE SET "
+                    "last_name=excluded.last_name, first_name=excluded.first_name, division=excluded.division, "
+                    "birth_date=excluded.birth_date, ine=excluded.ine, specialty=excluded.specialty, "
+                    "position=excluded.position",
+                    (c.number, c.last_name, c.first_name, c.division,
+                     c.birth_date.isoformat() if c.birth_date else "", c.ine, c.specialty, i))
+
+    def candidates(self) -> list[Candidate]:
+        import datetime as dt
+        rows = self.db.execute("SELECT * FROM candidates ORDER BY position").fetchall()
+        return [Candidate(r["number"], r["last_name"], r["first_name"], r["division"],
+                          dt.date.fromisoformat(r["birth_date"]) if r["birth_date"] else None,
+                          r["ine"], r["specialty"]) for r in rows]
+
+    def record_generated(self, rows: Iterable[tuple[str, str, str, str]]) -> None:
+        """(candidate, file name, signature, time) for each workbook written."""
+        with self.transaction():
+            self.db.executemany("INSERT INTO generated (candidate, file_name, signature, generated_at) "
+                                "VALUES (?,?,?,?)", list(rows))
+
+    def generated(self) -> dict[str, sqlite3.Row]:
+        rows = self.db.execute("SELECT * FROM generated ORDER BY id").fetchall()
+        return {r["candidate"]: r for r in rows}
+
+    # --- returns
+
+    def new_batch(self, when: str) -> int:
+        with self.transaction():
+            return self.db.execute("INSERT INTO batches (started_at) VALUES (?)", (when,)).lastrowid
+
+    def finish_batch(self, batch: int, when: str) -> None:
+        with self.transaction():
+            self.db.execute("UPDATE batches SET finished_at=? WHERE id=?", (when, batch))
+
+    def known_file(self, sha256: str) -> bool:
+        """True when this exact file was already recorded (and not left in a conflict)."""
+        row = self.db.execute("SELECT 1 FROM files f WHERE sha256=? AND NOT EXISTS (SELECT 1 FROM returns r "
+                              "WHERE r.sha256=f.sha256 AND r.state='conflict' AND r.id = (SELECT MAX(id) FROM "
+                              "returns WHERE sha256=f.sha256))", (sha256,)).fetchone()
+        return row is not None
+
+    def record_return(self, *, sha256: str, stored_path: str, original_name: str, origin: str, size: int,
+                      received_at: str | None, sender: str | None, batch: int, when: str,
+                      candidate: str | None, state: str, proposed: float | None, final: float | None,
+                      missing: list[str], reasons: list[str], warnings: list[str], modified: bool,
+                      accepted_modified: bool, levels: dict) -> int:
+        """Record a file and its return in one transaction."""
+        with self.transaction():
+            self.db.execute("INSERT OR IGNORE INTO files VALUES (?,?,?,?,?,?,?,?,?)",
+                            (sha256, stored_path, original_name, origin, size, received_at, sender, when, batch))
+            return self.db.execute(
+                "INSERT INTO returns (sha256, candidate, batch, imported_at, state, proposed_mark, final_mark, "
+                "missing, reasons, warnings, modified, accepted_modified, levels) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                (sha256, candidate, batch, when, state, proposed, final, json.dumps(missing, ensure_ascii=False),
+                 json.dumps(reasons, ensure_ascii=False), json.dumps(warnings, ensure_ascii=False),
+                 int(modified), int(accepted_modified), json.dumps(levels))).lastrowid
+
+    def mark_conflict(self, return_ids: Sequence[int], reason: str) -> None:
+        with self.transaction():
+            for rid in return_ids:
+                row = self.db.execute("SELECT reasons FROM returns WHERE id=?", (rid,)).fetchone()
+                reasons = json.loads(row["reasons"]) + [reason]
+                self.db.execute("UPDATE returns SET state='conflict', reasons=? WHERE id=?",
+                                (json.dumps(reasons, ensure_ascii=False), rid))
+
+    def returns(self, candidate: str | None = None) -> list[ReturnRow]:
+        """Returns in import order, with their file's details; all, or one candidate's."""
+        sql = ("SELECT r.*, f.original_name, f.origin, f.stored_path, f.received_at FROM returns r "
+               "JOIN files f ON f.sha256 = r.sha256")
+        args: tuple = ()
+        if candidate is not None:
+            sql += " WHERE r.candidate = ?"
+            args = (candidate,)
+        rows = self.db.execute(sql + " ORDER BY r.id", args).fetchall()
+        return [_return_row(r) for r in rows]
+
+
+def _return_row(r: sqlite3.Row) -> ReturnRow:
+    return ReturnRow(r["id"], r["sha256"], r["candidate"], r["batch"], r["imported_at"], r["state"],
+                     r["proposed_mark"], r["final_mark"], json.loads(r["missing"]), json.loads(r["reasons"]),
+                     json.loads(r["warnings"]), bool(r["modified"]), bool(r["accepted_modified"]),
+                     json.loads(r["levels"]), r["original_name"], r["origin"], r["stored_path"], r["received_at"])
+
+
+class _Transaction:
+    def __init__(self, db: sqlite3.Connection):
+        self.db = db
+
+    def __enter__(self):
+        self.db.execute("BEGIN IMMEDIATE")
+        return self.db
+
+    def __exit__(self, exc_type, *_):
+        self.db.execute("ROLLBACK" if exc_type else "COMMIT")
+        return False
