@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import tomllib
 from dataclasses import dataclass
 from fractions import Fraction
@@ -130,6 +131,8 @@ def load_grid(path: str | Path | None = None) -> Grid:
     path = Path(path) if path is not None else default_grid_path()
     try:
         raw = path.read_bytes()
+    except FileNotFoundError:
+        raise GridError("fichier de grille introuvable.", path, hint="Vérifiez le chemin passé à --grid.") from None
     except OSError as exc:
         raise GridError(f"fichier de grille illisible ({exc.strerror or exc}).", path,
                         hint="Vérifiez le chemin passé à --grid.") from None
@@ -139,8 +142,10 @@ def load_grid(path: str | Path | None = None) -> Grid:
         raise GridError("le fichier de grille n'est pas en UTF-8.", path,
                         hint="Enregistrez-le en UTF-8.") from None
     except tomllib.TOMLDecodeError as exc:
-        raise GridError(f"syntaxe TOML invalide ({exc}).", path,
-                        hint="Corrigez la ligne indiquée.") from None
+        where = re.search(r"line (\d+), column (\d+)", str(exc))
+        place = Place(line=int(where[1]), column=int(where[2])) if where else None
+        raise GridError("syntaxe TOML invalide (guillemets, crochets ou signe = manquant ?).", path, place,
+                        hint="Corrigez le fichier à l'endroit indiqué.") from None
     return _GridReader(path, data).read()
 
 

@@ -14,9 +14,9 @@ _RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)), *(f
 def safe_part(text: str, limit: int = 60) -> str:
     """One part of a file name: no separators or reserved characters, spaces as hyphens,
     accents kept (NFC), no leading/trailing dots, at most ``limit`` characters."""
-    text = unicodedata.normalize("NFC", text)
-    text = _FORBIDDEN.sub("", text)
-    text = re.sub(r"\s+", "-", text.strip())
+    text = re.sub(r"[\t\n\r]+", " ", text)  # tabs and line breaks separate words…
+    text = _FORBIDDEN.sub("", text)  # …other control and reserved characters go
+    text = unicodedata.normalize("NFC", re.sub(r"\s+", "-", text.strip()))
     text = text.replace("_", "-")
     text = re.sub(r"-{2,}", "-", text)[:limit].strip(".- ")
     if text.upper() in _RESERVED:

@@ -8,6 +8,7 @@ workbook agree.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from fractions import Fraction
@@ -80,6 +81,8 @@ DASHBOARD: tuple[tuple[str, str, str], ...] = (
 
 def _num(value: object) -> Fraction | None:
     if isinstance(value, bool) or not isinstance(value, (int, float, Fraction)):
+        return None
+    if isinstance(value, float) and not math.isfinite(value):
         return None
     return Fraction(value)
 

@@ -65,6 +65,8 @@ def commission_mark_ok(value: object, grid: Grid) -> bool:
     """A commission mark is a number from 0 to the maximum, by the rounding step."""
     if isinstance(value, bool) or not isinstance(value, (int, float, Fraction)):
         return False
+    if isinstance(value, float) and not math.isfinite(value):
+        return False
     mark = Fraction(value)
     return 0 <= mark <= grid.max_mark and (mark / grid.rounding_step).denominator == 1
 

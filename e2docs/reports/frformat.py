@@ -34,6 +34,8 @@ def text(value: object) -> str:
 def _as_fraction(value: object) -> Fraction | None:
     if isinstance(value, bool) or not isinstance(value, (int, float, Fraction, Decimal)):
         return None
+    if isinstance(value, float):  # the decimal the user typed, not the binary approximation
+        return Fraction(repr(value)) if value == value and abs(value) != float("inf") else None
     return Fraction(value)
 
 

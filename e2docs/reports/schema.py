@@ -1,0 +1,89 @@
+"""The fields templates can use, declared once: how each is computed and what it means.
+
+A :class:`Spec` names a field, describes it in French and says how to get its
+value from a source object. The same declarations build the template data
+(:func:`build`), list the fields for users (:func:`flatten`) and let
+``check_template`` recognise a misspelt field (:func:`child`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+TEXT, NUMBER, BOOL, LIST, OBJECT, TEXTS = "texte", "nombre", "booléen", "liste", "objet", "liste de textes"
+
+
+@dataclass(frozen=True)
+class Spec:
+    """One template field.
+
+    ``get`` receives the source object (for an item of a list: the item's source)
+    and returns the value; for an ``objet`` it returns the source of the sub-fields,
+    for a ``liste`` an iterable of item sources. ``fields`` describe the sub-fields.
+    """
+
+    key: str
+    doc: str
+    get: Callable[[Any], Any]
+    kind: str = TEXT
+    fields: tuple["Spec", ...] = ()
+
+
+def T(key: str, doc: str, get: Callable[[Any], Any], kind: str = TEXT) -> Spec:
+    """A leaf field (text unless ``kind`` says otherwise)."""
+    return Spec(key, doc, get, kind)
+
+
+def O(key: str, doc: str, get: Callable[[Any], Any], fields: Sequence[Spec]) -> Spec:
+    """An object with sub-fields (``{{ key.sub }}``)."""
+    return Spec(key, doc, get, OBJECT, tuple(fields))
+
+
+def L(key: str, doc: str, get: Callable[[Any], Any], fields: Sequence[Spec]) -> Spec:
+    """A list of objects, for ``{% for x in key %}``."""
+    return Spec(key, doc, get, LIST, tuple(fields))
+
+
+def build(specs: Iterable[Spec], source: Any) -> dict[str, Any]:
+    """The template data described by ``specs``, computed from ``source``."""
+    out: dict[str, Any] = {}
+    for spec in specs:
+        value = spec.get(source)
+        if spec.kind == OBJECT:
+            value = build(spec.fields, value)
+        elif spec.kind == LIST:
+            value = [build(spec.fields, item) for item in value]
+        elif spec.kind == TEXTS:
+            value = list(value)
+        out[spec.key] = value
+    return out
+
+
+@dataclass(frozen=True)
+class FieldDoc:
+    """One line of the field list: ``candidat.nom``, ``metas[].criteres[].points``…"""
+
+    document: str
+    path: str
+    kind: str
+    description: str
+
+
+def flatten(specs: Iterable[Spec], document: str, prefix: str = "") -> list[FieldDoc]:
+    """Every field, depth first, with its dotted path (``[]`` marks a list item)."""
+    out = []
+    for spec in specs:
+        path = f"{prefix}{spec.key}"
+        out.append(FieldDoc(document, path, spec.kind, spec.doc))
+        if spec.kind == OBJECT:
+            out += flatten(spec.fields, document, path + ".")
+        elif spec.kind == LIST:
+            out += flatten(spec.fields, document, path + "[].")
+    return out
+
+
+def child(spec_fields: Sequence[Spec], key: str) -> Spec | None:
+    """The sub-field named ``key``, or None."""
+    return next((s for s in spec_fields if s.key == key), None)
