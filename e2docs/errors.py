@@ -7,6 +7,7 @@ exit with the right code.
 
 from __future__ import annotations
 
+import errno
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -75,3 +76,21 @@ class RosterError(E2docsError):
 
 class WorkbookError(E2docsError):
     """A workbook cannot be read (not a workbook, encrypted, too large, hostile…)."""
+
+
+_OS_ERRORS = {
+    errno.ENOENT: "fichier ou dossier introuvable",
+    errno.EACCES: "accès refusé (droits du fichier ou du dossier)",
+    errno.EPERM: "opération non permise (droits du fichier ou du dossier)",
+    errno.EISDIR: "c'est un dossier, pas un fichier",
+    errno.ENOTDIR: "un élément du chemin n'est pas un dossier",
+    errno.ENOSPC: "disque plein",
+    errno.EROFS: "support en lecture seule",
+    errno.EEXIST: "le fichier existe déjà",
+    errno.ENAMETOOLONG: "nom de fichier trop long",
+}
+
+
+def os_error_fr(exc: OSError) -> str:
+    """A system error in French words (strerror is English on most machines)."""
+    return _OS_ERRORS.get(exc.errno, f"erreur système n° {exc.errno}" if exc.errno else "erreur système")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from .academies import academie_of
 from .candidate import Candidate
-from .errors import E2docsError
+from .errors import E2docsError, os_error_fr
 from .grid import Grid, load_grid
 from .naming import candidate_stem, safe_part
 from .roster import Roster, read_roster
@@ -76,7 +76,7 @@ def generate_workbooks(cands: Sequence[Candidate], grid: Grid, ctx: Context, out
     try:
         outdir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise E2docsError(f"impossible de créer le dossier ({exc.strerror or exc}).", outdir) from None
+        raise E2docsError(f"impossible de créer le dossier ({os_error_fr(exc)}).", outdir) from None
     if per == "class":
         return [write_class_workbook(targets[0], grid, cands, ctx, options)]
     written = []

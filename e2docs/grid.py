@@ -133,9 +133,12 @@ def load_grid(path: str | Path | None = None) -> Grid:
         raw = path.read_bytes()
     except FileNotFoundError:
         raise GridError("fichier de grille introuvable.", path, hint="Vérifiez le chemin passé à --grid.") from None
-    except OSError as exc:
-        raise GridError(f"fichier de grille illisible ({exc.strerror or exc}).", path,
+    except IsADirectoryError:
+        raise GridError("fichier de grille illisible : c'est un dossier.", path,
                         hint="Vérifiez le chemin passé à --grid.") from None
+    except OSError:
+        raise GridError("fichier de grille illisible (droits d'accès ?).", path,
+                        hint="Vérifiez le chemin passé à --grid et les droits du fichier.") from None
     try:
         data = tomllib.loads(raw.decode("utf-8-sig"))
     except UnicodeDecodeError:

@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from e2docs.candidate import Candidate
-from e2docs.errors import Place, RosterError
+from e2docs.errors import Place, RosterError, os_error_fr
 
 DEFAULT_SPECIALTY = "31214"
 
@@ -155,7 +155,7 @@ def _read_bytes(path: Path) -> bytes:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise RosterError(f"lecture du fichier impossible ({exc.strerror or exc}).", path=path,
+        raise RosterError(f"lecture du fichier impossible ({os_error_fr(exc)}).", path=path,
                           hint="Vérifiez que le fichier n'est pas ouvert ailleurs "
                                "et que vous avez le droit de le lire.") from exc
     if not data.strip():

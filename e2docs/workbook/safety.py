@@ -11,7 +11,7 @@ from __future__ import annotations
 import zipfile
 from pathlib import Path
 
-from ..errors import WorkbookError
+from ..errors import WorkbookError, os_error_fr
 
 MAX_FILE_BYTES = 25 * 1024 * 1024
 MAX_UNCOMPRESSED_BYTES = 200 * 1024 * 1024
@@ -55,7 +55,7 @@ def check_workbook_file(path: Path) -> None:
     except IsADirectoryError:
         raise WorkbookError("c'est un dossier, pas un classeur.", path) from None
     except OSError as exc:
-        raise WorkbookError(f"fichier illisible ({exc.strerror or exc}).", path) from None
+        raise WorkbookError(f"fichier illisible ({os_error_fr(exc)}).", path) from None
     if size > MAX_FILE_BYTES:
         raise WorkbookError(f"fichier trop volumineux ({size // 2**20} Mo ; {MAX_FILE_BYTES // 2**20} Mo au plus).",
                             path)
