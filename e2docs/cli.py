@@ -35,6 +35,9 @@ class _Group(click.Group):
         except KeyboardInterrupt:
             click.echo("Interrompu.", err=True)
             ctx.exit(130)
+        except BrokenPipeError:  # output piped into a command that stopped reading (| head)
+            sys.stderr.close()
+            ctx.exit(0)
         except Exception as exc:  # a bug: say so plainly, show details on demand
             if ctx.obj and ctx.obj.get("debug"):
                 raise

@@ -118,6 +118,7 @@ class _Context:
     received_at: str | None = None
 
     def deeper(self) -> _Context:
+        """The context inside one more container."""
         return replace(self, level=self.level + 1)
 
 
@@ -212,7 +213,7 @@ class _Walker:
                 yield _unreadable(origin, exc)
                 return
             if data is None:
-                yield _too_big(origin, path.stat().st_size, cap)
+                yield _too_big(origin, max(size, cap + 1), cap)   # it grew since stat()
             else:
                 yield from self.data(data, path.name, origin, _Context())
 

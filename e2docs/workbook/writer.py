@@ -278,8 +278,11 @@ def _custom_properties(wb: _Workbook, metas: Sequence[dict]) -> None:
     for key in ("format", "grid_id", "grid_version", "grid_hash", "campaign_id", "generated_at",
                 "e2docs_version"):
         wb.set_custom_property(f"e2docs_{key}", str(first[key]) or "-")
-    wb.set_custom_property("e2docs_candidats", ",".join(m["candidate_number"] for m in metas))
-    wb.set_custom_property("e2docs_signatures", ",".join(m["signature"][:16] for m in metas))
+    if len(metas) == 1:
+        wb.set_custom_property("e2docs_candidat", first["candidate_number"])
+        wb.set_custom_property("e2docs_signature", first["signature"])
+    else:  # a class: the hidden sheet lists them (Excel caps a property at 255 characters)
+        wb.set_custom_property("e2docs_candidats", len(metas))
 
 
 def render_candidate(grid: Grid, cand: Candidate, ctx: Context, options: Options) -> tuple[bytes, dict]:
