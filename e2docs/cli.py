@@ -14,7 +14,10 @@ from pathlib import Path
 
 import click
 
+from . import clickfr
 from .errors import E2docsError
+
+clickfr.install()
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
