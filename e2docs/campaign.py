@@ -90,9 +90,13 @@ def _write_settings(path: Path, settings: dict) -> None:
 
 
 def create_campaign(root: Path, roster_path: Path, *, grid_path: Path | None = None, session: str | None = None,
-                    school: str | None = None, academie: str | None = None,
-                    password: str | None = None) -> tuple[Campaign, Roster]:
-    """Create ``root`` as a new campaign; everything is checked before anything is written."""
+                    school: str | None = None, academie: str | None = None, password: str | None = None,
+                    campaign_id: str | None = None, secret: bytes | None = None) -> tuple[Campaign, Roster]:
+    """Create ``root`` as a new campaign; everything is checked before anything is written.
+
+    ``campaign_id`` and ``secret`` are drawn at random unless given (the demo gives
+    fixed ones so that its bundled returns belong to the demo campaign).
+    """
     root = Path(root)
     if (root / SETTINGS).exists():
         raise E2docsError("une campagne existe déjà dans ce dossier.", root,
@@ -103,7 +107,7 @@ def create_campaign(root: Path, roster_path: Path, *, grid_path: Path | None = N
     grid = load_grid(grid_source)
     roster = read_roster(roster_path, specialty=grid.specialty)
     settings = {
-        "id": uuid.uuid4().hex, "cree_le": now(),
+        "id": campaign_id or uuid.uuid4().hex, "cree_le": now(),
         "session": session or roster.session or "", "etablissement": school or roster.school or "",
         "academie": academie if academie is not None else academie_of(roster.uai),
         "uai": roster.uai or "", "grille": GRID_FILE, "liste": f"liste/{Path(roster_path).name}",
@@ -116,7 +120,7 @@ def create_campaign(root: Path, roster_path: Path, *, grid_path: Path | None = N
         shutil.copyfile(roster_path, staging / "liste" / Path(roster_path).name)
         shutil.copyfile(grid_source, staging / GRID_FILE)
         secret_file = staging / SECRET
-        secret_file.write_text(secrets.token_hex(32), encoding="ascii")
+        secret_file.write_text(secret.hex() if secret else secrets.token_hex(32), encoding="ascii")
         secret_file.chmod(0o600)
         for sub in ("envoi", "retours", "rapports"):
             (staging / sub).mkdir()

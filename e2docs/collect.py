@@ -47,13 +47,16 @@ class CollectReport:
         return 1 if any(o.state in ("rejected", "conflict", "refused") for o in self.outcomes) else 0
 
 
+TEMP_PREFIX = ".arrivee-"
+
+
 def archive(campaign: Campaign, item: Item) -> tuple[str, Path]:
     """Store the original bytes under ``retours/<sha256>.<ext>`` (once), return the hash and path."""
     sha = hashlib.sha256(item.data).hexdigest()
     folder = campaign.folder("retours")
     target = folder / f"{sha}.{item.kind}"
     if not target.exists():
-        fd, tmp = tempfile.mkstemp(prefix=".arrivee-", dir=folder)
+        fd, tmp = tempfile.mkstemp(prefix=f"{TEMP_PREFIX}{os.getpid()}-", dir=folder)
         try:
             with os.fdopen(fd, "wb") as fh:
                 fh.write(item.data)
@@ -66,12 +69,41 @@ def archive(campaign: Campaign, item: Item) -> tuple[str, Path]:
     return sha, target
 
 
+def remove_leftovers(campaign: Campaign) -> list[Path]:
+    """Delete the temporary files a killed ``collect`` left in ``retours/`` (never referenced by the ledger).
+
+    A temporary file is named after the process writing it, so only those of
+    processes no longer running are removed: a collect running at the same time
+    keeps its own.
+    """
+    removed = []
+    for path in campaign.folder("retours").glob(TEMP_PREFIX + "*"):
+        pid = path.name[len(TEMP_PREFIX):].split("-", 1)[0]
+        if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+            path.unlink(missing_ok=True)
+            removed.append(path)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:   # exists, owned by someone else
+        return True
+    return True
+
+
 def judge(campaign: Campaign, reading: Reading, roster: set[str], accept_modified: bool) -> tuple[str, list[str]]:
     """The state of one candidate's return and the reasons (French) when it is not accepted."""
     meta = reading.meta
     cand = reading.candidate
+    if not meta.get("campaign_id"):
+        return "rejected", ["classeur généré hors de toute campagne (e2docs generate -o) : il n'est pas signé "
+                            "pour cette campagne. Envoyez le classeur du dossier envoi/ de la campagne."]
     if meta.get("campaign_id") != campaign.id:
-        other = meta.get("campaign_id") or "aucune"
+        other = meta.get("campaign_id")
         return "rejected", [f"classeur d'une autre campagne (campagne {other[:8]}, attendue {campaign.id[:8]})."]
     if not reading.signature_ok:
         return "rejected", ["signature invalide : les métadonnées du classeur ont été modifiées."]
@@ -94,6 +126,7 @@ def collect(campaign: Campaign, paths: Iterable[str | Path], *, accept_modified:
     grids = {grid.content_hash: grid}
     with campaign.ledger() as ledger, tempfile.TemporaryDirectory(prefix="e2docs-collect-") as work:
         roster = {c.number for c in ledger.candidates()}
+        remove_leftovers(campaign)
         batch = ledger.new_batch(now())
         accepted: dict[str, list[tuple[int, str, str]]] = defaultdict(list)
         entries = gather(paths)
@@ -103,7 +136,7 @@ def collect(campaign: Campaign, paths: Iterable[str | Path], *, accept_modified:
                                                reasons=[entry.reason + (f" {entry.hint}" if entry.hint else "")]))
                 continue
             sha = hashlib.sha256(entry.data).hexdigest()
-            if ledger.known_file(sha):
+            if ledger.known_file(sha, accept_modified=accept_modified):
                 report.outcomes.append(FileOutcome(entry.origin, "already", reasons=["déjà importé"]))
                 continue
             sha, stored = archive(campaign, entry)
@@ -120,23 +153,27 @@ def collect(campaign: Campaign, paths: Iterable[str | Path], *, accept_modified:
                                      accepted_modified=False, levels={})
                 report.outcomes.append(FileOutcome(entry.origin, "rejected", reasons=[reason]))
                 continue
-            for reading in readings:
-                state, reasons = judge(campaign, reading, roster, accept_modified)
-                number = reading.candidate.number
-                res = reading.outcome
-                warnings = [str(w) for w in reading.warnings]
-                if reading.modified and accept_modified and state != "rejected":
-                    warnings += [f"accepté malgré une modification — {i}" for i in reading.modified]
-                rid = ledger.record_return(
-                    **base, when=now(), candidate=number if number in roster else None, state=state,
-                    proposed=_num(res.proposed_mark), final=_num(res.final_mark), missing=list(res.missing),
-                    reasons=reasons, warnings=warnings, modified=bool(reading.modified),
-                    accepted_modified=bool(reading.modified) and accept_modified, levels=dict(res.levels))
-                outcome = FileOutcome(entry.origin, state, f"{reading.candidate.full_name} ({number})", reasons,
-                                  warnings)
-                report.outcomes.append(outcome)
-                if state in ("complete", "incomplete"):
-                    accepted[number].append((rid, sha, outcome))
+            with ledger.transaction():   # every candidate of a class workbook, or none
+                for reading in readings:
+                    state, reasons = judge(campaign, reading, roster, accept_modified)
+                    number = reading.candidate.number
+                    # an identity not signed by this campaign is not trusted: the file is kept, unattributed
+                    trusted = reading.signature_ok and reading.meta.get("campaign_id") == campaign.id
+                    res = reading.outcome
+                    warnings = [str(w) for w in reading.warnings]
+                    if reading.modified and accept_modified and state != "rejected":
+                        warnings += [f"accepté malgré une modification — {i}" for i in reading.modified]
+                    rid = ledger.record_return(
+                        **base, when=now(), candidate=number if trusted and number in roster else None,
+                        state=state, proposed=_num(res.proposed_mark), final=_num(res.final_mark),
+                        missing=list(res.missing), reasons=reasons, warnings=warnings,
+                        modified=bool(reading.modified),
+                        accepted_modified=bool(reading.modified) and accept_modified, levels=dict(res.levels))
+                    outcome = FileOutcome(entry.origin, state, f"{reading.candidate.full_name} ({number})",
+                                          reasons, warnings)
+                    report.outcomes.append(outcome)
+                    if state in ("complete", "incomplete"):
+                        accepted[number].append((rid, sha, outcome))
         for number, items in accepted.items():
             if len({sha for _, sha, _ in items}) > 1:
                 names = " ; ".join(o.origin for _, _, o in items)
@@ -161,11 +198,14 @@ STATE_LABELS = {"complete": "accepté (complet)", "incomplete": "accepté (incom
 def summary_lines(report: CollectReport) -> list[str]:
     """The French summary table that ends a collect run."""
     lines = []
-    width = max([len(o.origin) for o in report.outcomes] + [7])
-    width = min(width, 60)
+
+    def shown(origin: str) -> str:  # the end of a long path is what tells files apart
+        return origin if len(origin) <= 60 else "…" + origin[-59:]
+
+    width = max([len(shown(o.origin)) for o in report.outcomes] + [7])
     for o in report.outcomes:
         who = f" — {o.candidate}" if o.candidate else ""
-        lines.append(f"{o.origin[:60]:<{width}}  {STATE_LABELS[o.state]}{who}")
+        lines.append(f"{shown(o.origin):<{width}}  {STATE_LABELS[o.state]}{who}")
         for reason in o.reasons:
             if o.state != "already":
                 lines.append(f"    · {reason}")
