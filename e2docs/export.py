@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
-from statistics import mean
 
 import xlsxwriter
 
@@ -62,8 +63,14 @@ def level_counts(rows: list[SummaryRow], grid: Grid) -> dict[str, list[int]]:
     return out
 
 
+def _average(marks: list[float]) -> float:
+    """The mean to 2 decimals, halves rounded up as the spreadsheet's ROUND does (Python's round() does not)."""
+    exact = sum((Fraction(m) for m in marks), Fraction(0)) / len(marks)
+    return math.floor(exact * 100 + Fraction(1, 2)) / 100   # marks are never negative
+
+
 def _stats(marks: list[float]) -> list[tuple[str, float | int | None]]:
-    return [("Moyenne", round(mean(marks), 2) if marks else None), ("Minimum", min(marks) if marks else None),
+    return [("Moyenne", _average(marks) if marks else None), ("Minimum", min(marks) if marks else None),
             ("Maximum", max(marks) if marks else None), ("Nombre de notes", len(marks))]
 
 
@@ -101,7 +108,8 @@ def _csv(rows: list[SummaryRow], grid: Grid) -> bytes:
                    + [r.levels.get(c.id) or "" for c in grid.criteria])
     w.writerow([])
     for label, value in _stats([r.final for r in rows if r.final is not None]):
-        w.writerow([label, "", "", "", "", _fr(value) if isinstance(value, float) else (value or "")])
+        shown = _fr(value) if isinstance(value, float) else ("" if value is None else value)
+        w.writerow([label, "", "", "", "", shown])
     return buf.getvalue().encode("utf-8-sig")
 
 

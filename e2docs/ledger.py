@@ -135,12 +135,25 @@ class Ledger:
         with self.transaction():
             self.db.execute("UPDATE batches SET finished_at=? WHERE id=?", (when, batch))
 
-    def known_file(self, sha256: str) -> bool:
-        """True when this exact file was already recorded (and not left in a conflict)."""
+    def known_file(self, sha256: str, *, accept_modified: bool = False) -> bool:
+        """True when this exact file was already recorded and need not be read again.
+
+        A file left in a conflict may be collected again (alone, it no longer is one);
+        so may a file rejected for changes outside the input cells, when the user now
+        accepts such changes (``accept_modified``).
+        """
         row = self.db.execute("SELECT 1 FROM files f WHERE sha256=? AND NOT EXISTS (SELECT 1 FROM returns r "
                               "WHERE r.sha256=f.sha256 AND r.state='conflict' AND r.id = (SELECT MAX(id) FROM "
                               "returns WHERE sha256=f.sha256))", (sha256,)).fetchone()
-        return row is not None
+        if row is None:
+            return False
+        if accept_modified:
+            retry = self.db.execute(
+                "SELECT 1 FROM returns o WHERE o.sha256=? AND o.state='rejected' AND o.modified=1 "
+                "AND o.accepted_modified=0 AND o.id = (SELECT MAX(id) FROM returns r "
+                "WHERE r.sha256=o.sha256 AND r.candidate IS o.candidate)", (sha256,)).fetchone()
+            return retry is None
+        return True
 
     def record_return(self, *, sha256: str, stored_path: str, original_name: str, origin: str, size: int,
                       received_at: str | None, sender: str | None, batch: int, when: str,
@@ -190,9 +203,13 @@ class _Transaction:
         self.db = db
 
     def __enter__(self):
-        self.db.execute("BEGIN IMMEDIATE")
+        # Nested inside another transaction: join it (all or nothing with the outer one).
+        self.outer = not self.db.in_transaction
+        if self.outer:
+            self.db.execute("BEGIN IMMEDIATE")
         return self.db
 
     def __exit__(self, exc_type, *_):
-        self.db.execute("ROLLBACK" if exc_type else "COMMIT")
+        if self.outer:
+            self.db.execute("ROLLBACK" if exc_type else "COMMIT")
         return False

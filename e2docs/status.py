@@ -15,6 +15,7 @@ from .ledger import Ledger, ReturnRow
 
 STATES = ("missing", "incomplete", "complete", "rejected")
 STATE_FR = {"missing": "non rendu", "incomplete": "incomplet", "complete": "complet", "rejected": "rejeté"}
+RETURN_FR = {"incomplete": "incomplet", "complete": "complet", "rejected": "rejeté", "conflict": "conflit"}
 
 
 @dataclass
@@ -110,7 +111,8 @@ def status_lines(statuses: list[CandidateStatus], history: bool = False) -> list
                          f"{s.last_problem.reasons[0] if s.last_problem.reasons else ''}")
         if history and len(s.history) > 1:
             for h in s.history:
-                lines.append(f"{'':13}- {h.imported_at[:16]} {h.original_name} ({h.state})")
+                state = RETURN_FR.get(h.state, h.state)
+                lines.append(f"{'':13}- {h.imported_at[:16]} {h.original_name} ({state})")
     totals = {state: sum(1 for s in statuses if s.state == state) for state in STATES}
     lines.append("")
     lines.append(f"Total : {len(statuses)} candidat(s) — " + ", ".join(

@@ -1,0 +1,57 @@
+"""Word documents from results: evaluation sheet, prospecting summary, class record.
+
+Templates are looked up in ``templates_dir`` when given (a school's edited
+copies; a template missing there is taken from e2docs), else among the
+templates shipped in the package (``e2docs.templates/docx``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from importlib import resources
+from pathlib import Path
+
+from ..workbook.reader import Reading
+from .check import Problem, check_template
+from .context import (FIELDS_DOC, ClassInfo, ClassRow, candidate_context, class_context, class_rows)
+from .errors import ReportError
+from .fields import fields_doc, fields_text
+from .merge import merge_documents
+from .pdf import convert_to_pdf
+from .render import render_to
+
+EVALUATION = "fiche-evaluation.docx"
+PROSPECTING = "synthese-prospection.docx"
+CLASS_RECORD = "recapitulatif-classe.docx"
+TEMPLATE_NAMES = (EVALUATION, PROSPECTING, CLASS_RECORD)
+
+__all__ = [
+    "CLASS_RECORD", "EVALUATION", "FIELDS_DOC", "PROSPECTING", "ClassInfo", "ClassRow", "Problem",
+    "ReportError", "candidate_context", "check_template", "class_context", "class_rows", "convert_to_pdf",
+    "fields_doc", "fields_text", "merge_documents", "render_candidate_documents", "render_class_record",
+    "template_path",
+]
+
+
+def template_path(name: str, templates_dir: str | Path | None = None) -> Path:
+    """The template ``name``: from ``templates_dir`` if it holds one, else the packaged one."""
+    if templates_dir is not None:
+        own = Path(templates_dir) / name
+        if own.is_file():
+            return own
+    return Path(str(resources.files("e2docs.templates").joinpath("docx", name)))
+
+
+def render_candidate_documents(reading: Reading, outdir: str | Path, stem: str,
+                               templates_dir: str | Path | None = None) -> list[Path]:
+    """Write ``<stem>_fiche-evaluation.docx`` and ``<stem>_synthese-prospection.docx`` into ``outdir``."""
+    context = candidate_context(reading)
+    outdir = Path(outdir)
+    return [render_to(template_path(name, templates_dir), context, outdir / f"{stem}_{name}")
+            for name in (EVALUATION, PROSPECTING)]
+
+
+def render_class_record(rows: Sequence[ClassRow], meta: ClassInfo | None, out: str | Path,
+                        templates_dir: str | Path | None = None) -> Path:
+    """Write the class record (one row per candidate, statistics, charts) to ``out``."""
+    return render_to(template_path(CLASS_RECORD, templates_dir), class_context(rows, meta), Path(out))

@@ -12,7 +12,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-TEXT, NUMBER, BOOL, LIST, OBJECT, TEXTS = "texte", "nombre", "booléen", "liste", "objet", "liste de textes"
+TEXT, NUMBER, BOOL, LIST, OBJECT = "texte", "nombre", "booléen", "liste", "objet"
+TEXTS, VALUES = "liste de textes", "liste de valeurs"
 
 
 @dataclass(frozen=True)
@@ -55,7 +56,7 @@ def build(specs: Iterable[Spec], source: Any) -> dict[str, Any]:
             value = build(spec.fields, value)
         elif spec.kind == LIST:
             value = [build(spec.fields, item) for item in value]
-        elif spec.kind == TEXTS:
+        elif spec.kind in (TEXTS, VALUES):
             value = list(value)
         out[spec.key] = value
     return out

@@ -31,7 +31,7 @@ STYLES: dict[str, dict] = {
     "criterion": {"font_size": 8},
     "no_criterion": {"italic": True, "font_size": 8, "font_color": "#7F7F7F", "bg_color": "#F2F2F2",
                      "align": "center"},
-    "points": {"align": "center", "num_format": "0.00", "bold": True},
+    "points": {"align": "center", "num_format": "0.0##", "bold": True},
     "mark_label": {"align": "right"},
     "mark_label_bold": {"align": "right", "bold": True, "font_size": 10},
     "mark": {"align": "center", "bold": True, "bg_color": "#FFFF00", "num_format": "0.0", "font_size": 11},
