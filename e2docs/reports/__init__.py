@@ -8,9 +8,9 @@ templates shipped in the package (``e2docs.templates/docx``).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from importlib import resources
 from pathlib import Path
 
+from ..bundled import bundled
 from ..workbook.reader import Reading
 from .check import Problem, check_template
 from .context import (FIELDS_DOC, ClassInfo, ClassRow, candidate_context, class_context, class_rows)
@@ -39,7 +39,7 @@ def template_path(name: str, templates_dir: str | Path | None = None) -> Path:
         own = Path(templates_dir) / name
         if own.is_file():
             return own
-    return Path(str(resources.files("e2docs.templates").joinpath("docx", name)))
+    return bundled("templates", "docx", name)
 
 
 def render_candidate_documents(reading: Reading, outdir: str | Path, stem: str,

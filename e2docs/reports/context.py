@@ -1,0 +1,448 @@
+"""Results turned into plain template data: strings formatted the French way, lists, booleans.
+
+Two documents families, two declarations:
+
+* :data:`CANDIDATE_FIELDS` — one candidate's reading, for the evaluation sheet
+  and the prospecting summary (:func:`candidate_context`);
+* :data:`CLASS_FIELDS` — a whole class, for the class record (:func:`class_context`),
+  built from :class:`ClassRow` items so that candidates without a reading (not
+  returned, rejected) appear too.
+
+Each field is declared once (see :mod:`e2docs.reports.schema`): the same
+declaration computes the value and documents it (:data:`FIELDS_DOC`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from fractions import Fraction
+from statistics import median
+
+from .. import prospecting, scoring
+from ..candidate import Candidate
+from ..grid import Criterion, Grid, load_grid
+from ..workbook.reader import Reading
+from . import frformat as f
+from .schema import BOOL, NUMBER, TEXTS, VALUES, FieldDoc, L, O, Spec, T, build, flatten
+
+TICKED, UNTICKED, LEVEL_MARK = "☒", "☐", "✗"
+
+
+# ------------------------------------------------------------------ candidate
+
+@dataclass(frozen=True)
+class _Sheet:
+    """One reading, with short accessors for the field declarations."""
+
+    r: Reading
+
+    def v(self, name: str) -> object:
+        return self.r.values.get(name)
+
+    def p(self, key: str) -> object:
+        return self.r.values.get(f"prosp_{key}")
+
+    def out(self, key: str) -> object:
+        value = self.r.outputs.get(f"prosp_{key}")
+        return None if value == "" else value
+
+    @property
+    def grid(self) -> Grid:
+        return self.r.grid
+
+
+def _missing_label(item: str) -> str:
+    if item == "note_finale":
+        return "note finale"
+    if item == "observations":
+        return "observations"
+    return f"niveau du critère {item}"
+
+
+def _competence(s: _Sheet, comp) -> dict:
+    return {"s": s, "c": comp, "seen": scoring.is_tick(s.v(f"reperage_{comp.id.replace('.', '_')}"))}
+
+
+def _criterion(s: _Sheet, cr: Criterion) -> dict:
+    level = s.r.outcome.levels.get(cr.id)
+    return {"s": s, "c": cr, "level": level, "points": s.r.outcome.points.get(cr.id)}
+
+
+_COMPETENCE = (
+    T("id", "Numéro de la compétence (1.1, 1.2…)", lambda x: x["c"].id),
+    T("texte", "Libellé de la compétence", lambda x: x["c"].text),
+    T("observee", "Compétence repérée (X dans la colonne « Repérage »)", lambda x: x["seen"], BOOL),
+    T("case", f"{TICKED} si la compétence est repérée, sinon {UNTICKED}",
+      lambda x: TICKED if x["seen"] else UNTICKED),
+)
+
+_CRITERION = (
+    T("id", "Identifiant du critère (C1.1, C2.1…)", lambda x: x["c"].id),
+    T("titre", "Intitulé du critère", lambda x: x["c"].title),
+    T("indicateur", "Indicateur d'évaluation", lambda x: x["c"].indicator),
+    T("points_max", "Points du critère (« 2,5 »)", lambda x: f.mark(x["c"].points)),
+    T("niveau", "Niveau coché, de 1 à 4 (vide si aucun ou plusieurs)", lambda x: x["level"], NUMBER),
+    T("niveau_libelle", "Libellé du niveau coché (« Averti »)",
+      lambda x: x["s"].grid.level(x["level"]).label if x["level"] else ""),
+    T("points", "Points obtenus (« 2,25 », vide si pas de niveau)", lambda x: f.mark(x["points"])),
+    T("coches", "Quatre booléens, vrai pour le niveau coché", lambda x: [
+        x["level"] == lvl.value for lvl in x["s"].grid.scale], VALUES),
+    T("marques", f"Quatre textes : « {LEVEL_MARK} » pour le niveau coché, vide sinon", lambda x: [
+        LEVEL_MARK if x["level"] == lvl.value else "" for lvl in x["s"].grid.scale], TEXTS),
+)
+
+_META = (
+    T("numero", "Numéro de la méta-compétence", lambda x: x[1].number, NUMBER),
+    T("titre", "Intitulé de la méta-compétence", lambda x: x[1].title),
+    L("competences", "Compétences détaillées", lambda x: [_competence(x[0], c) for c in x[1].competences],
+      _COMPETENCE),
+    L("criteres", "Critères d'évaluation (liste vide pour la méta-compétence 5)",
+      lambda x: [_criterion(x[0], c) for c in x[0].grid.criteria_of(x[1].number)], _CRITERION),
+)
+
+
+def _prospect_value(kind: str, value: object) -> object:
+    if kind == "tick":
+        return scoring.is_tick(value)
+    if kind == "date":
+        return f.date(value)
+    if kind == "integer":
+        return f.number(value)
+    if kind == "amount":
+        return f.amount(value)
+    return f.text(value)
+
+
+_KIND_DOC = {"tick": BOOL}
+_PROSPECT_INPUTS = tuple(
+    T(fd.key, fd.label + (" (case cochée)" if fd.kind == "tick" else ""),
+      (lambda s, fd=fd: _prospect_value(fd.kind, s.p(fd.key))), _KIND_DOC.get(fd.kind, "texte"))
+    for fd in prospecting.FIELDS)
+
+
+def _techniques(s: _Sheet) -> list[str]:
+    out = []
+    for fd in prospecting.FIELDS:
+        if fd.kind == "tick" and scoring.is_tick(s.p(fd.key)):
+            precision = f.text(s.p("tech_autre_precision")) if fd.key == "tech_autre" else ""
+            out.append(f"{fd.label} : {precision}" if precision else fd.label)
+    return out
+
+
+def _dashboard(s: _Sheet) -> list[dict]:
+    rows = []
+    for label, obj, res in prospecting.DASHBOARD:
+        stem = res.removeprefix("res_")
+        fmt = f.amount if obj == "obj_ca" else f.number
+        gap = s.out(f"ecart_{stem}")
+        rows.append({"libelle": label, "objectif": fmt(s.p(obj)), "resultat": fmt(s.p(res)),
+                     "ecart": "" if gap is None else fmt(gap, sign=True),
+                     "taux": f.percent(s.out(f"taux_{stem}"))})
+    return rows
+
+
+def _duration(s: _Sheet) -> str:
+    days = s.out("duree")
+    return "" if days is None else f"{f.number(days)} jour{'s' if days > 1 else ''}"
+
+
+def _period(s: _Sheet) -> str:
+    a, b = f.date(s.p("debut")), f.date(s.p("fin"))
+    if a and b:
+        return f"du {a} au {b}"
+    return f"à partir du {a}" if a else (f"jusqu'au {b}" if b else "")
+
+
+_PROSPECT = _PROSPECT_INPUTS + (
+    T("periode", "Période (« du 05/01/2027 au 20/01/2027 »)", _period),
+    T("duree", "Durée de l'opération, début et fin compris (« 16 jours »)", _duration),
+    T("taux_conversion", "Taux de conversion : ventes / contacts réalisés (« 12,5 % »)",
+      lambda s: f.percent(s.out("taux_conversion"))),
+    T("cout_contact", "Coût par contact : budget / contacts réalisés (« 15,63 € »)",
+      lambda s: f.amount(s.out("cout_contact"))),
+    T("techniques", "Techniques cochées, en clair (« Autre : … » avec la précision)", _techniques, TEXTS),
+    L("tableau", "Tableau de bord : une ligne par indicateur (contacts, rendez-vous, ventes, CA)", _dashboard, (
+        T("libelle", "Indicateur", lambda x: x["libelle"]),
+        T("objectif", "Objectif", lambda x: x["objectif"]),
+        T("resultat", "Résultat", lambda x: x["resultat"]),
+        T("ecart", "Écart résultat − objectif, signé (« -20 », « +5 »)", lambda x: x["ecart"]),
+        T("taux", "Taux de réalisation (« 80,0 % »)", lambda x: x["taux"]),
+    )),
+)
+
+
+def _header(get_grid, get_meta) -> tuple[Spec, ...]:
+    """Diploma and school fields, shared by both document families."""
+    return (
+        T("diplome", "Intitulé du diplôme", lambda s: get_grid(s).diploma),
+        T("option", "Option du diplôme", lambda s: get_grid(s).option),
+        T("epreuve", "Intitulé de l'épreuve", lambda s: get_grid(s).epreuve),
+        T("bloc", "Bloc de compétences (« Bloc 4B »)", lambda s: get_grid(s).bloc),
+        T("intitule", "Titre de la grille", lambda s: get_grid(s).title),
+        T("note_max", "Note maximale (« 20 »)", lambda s: f.mark(get_grid(s).max_mark)),
+        T("session", "Session d'examen", lambda s: f.text(get_meta(s).get("session"))),
+        T("academie", "Académie (« Versailles »)", lambda s: f.text(get_meta(s).get("academie"))),
+        T("academie_libelle", "Académie avec son article (« Académie d'Amiens »)",
+          lambda s: f.academie_label(get_meta(s).get("academie") or "")),
+        T("etablissement", "Établissement", lambda s: f.text(get_meta(s).get("school"))),
+        T("date_edition", "Date d'édition du document (« 12/03/2027 »)", lambda s: f.date(dt.date.today())),
+    )
+
+
+def _candidate_fields(get) -> tuple[Spec, ...]:
+    return (
+        T("numero", "Numéro de candidat", lambda s: f.text(get(s).number)),
+        T("nom", "Nom de famille", lambda s: f.text(get(s).last_name)),
+        T("prenom", "Prénom(s)", lambda s: f.text(get(s).first_name)),
+        T("division", "Division (classe)", lambda s: f.text(get(s).division)),
+        T("naissance", "Date de naissance (« 14/03/2009 », vide si inconnue)",
+          lambda s: f.date(get(s).birth_date) if get(s).birth_date else ""),
+    )
+
+
+CANDIDATE_FIELDS: tuple[Spec, ...] = _header(lambda s: s.grid, lambda s: s.r.meta) + (
+    O("candidat", "Identité du candidat", lambda s: s, _candidate_fields(lambda s: s.r.candidate)),
+    O("commission", "Commission d'évaluation", lambda s: s, (
+        T("prof_nom", "Nom et prénom du professeur", lambda s: f.text(s.v("commission_prof_nom"))),
+        T("prof_fonction", "Fonction du professeur", lambda s: f.text(s.v("commission_prof_fonction"))),
+        T("pro_nom", "Nom et prénom du professionnel", lambda s: f.text(s.v("commission_pro_nom"))),
+        T("pro_fonction", "Fonction du professionnel", lambda s: f.text(s.v("commission_pro_fonction"))),
+        T("date", "Date de l'évaluation (« 12/03/2027 »)", lambda s: f.date(s.v("commission_date"))),
+    )),
+    L("metas", "Méta-compétences, dans l'ordre de la grille", lambda s: [(s, m) for m in s.grid.metas], _META),
+    L("niveaux", "Échelle des niveaux", lambda s: s.grid.scale, (
+        T("numero", "Numéro du niveau (1 à 4)", lambda l: l.value, NUMBER),
+        T("libelle", "Libellé (« Novice », « Débrouillé », « Averti », « Expert »)", lambda l: l.label),
+    )),
+    T("total_points", "Somme des points avant arrondi (« 14,75 », vide si un critère manque)",
+      lambda s: f.mark(sum(s.r.outcome.points.values(), Fraction(0)))
+      if s.r.outcome.proposed_mark is not None else ""),
+    T("note_proposee", "Note proposée, arrondie au demi-point supérieur (« 12,5 »)",
+      lambda s: f.mark(s.r.outcome.proposed_mark)),
+    T("note_commission", "Note attribuée par la commission, telle que saisie (vide si aucune)",
+      lambda s: f.mark(s.v("note_commission"))),
+    T("note_finale", "Note finale : celle de la commission, sinon la note proposée",
+      lambda s: f.mark(s.r.outcome.final_mark)),
+    T("observations", "Observations, commentaires (retours à la ligne conservés)",
+      lambda s: f.text(s.v("observations"))),
+    T("complet", "Vrai quand la grille est complète", lambda s: s.r.outcome.complete, BOOL),
+    T("provisoire", "Vrai quand la grille est incomplète (document provisoire)",
+      lambda s: not s.r.outcome.complete, BOOL),
+    T("etat", "État de la grille (« Grille complète », « 2 critère(s) à renseigner »…)",
+      lambda s: s.r.outcome.status_text),
+    T("manquants", "Ce qui manque, en clair (« niveau du critère C2.1 », « observations »)",
+      lambda s: [_missing_label(m) for m in s.r.outcome.missing], TEXTS),
+    O("prospection", "Opération de prospection (feuille du classeur)", lambda s: s, _PROSPECT),
+)
+
+
+def candidate_context(reading: Reading) -> dict:
+    """Template data for one candidate (evaluation sheet, prospecting summary)."""
+    return build(CANDIDATE_FIELDS, _Sheet(reading))
+
+
+# ------------------------------------------------------------------ class
+
+STATUS_LABELS = {"complete": "complète", "incomplete": "incomplète", "missing": "non rendue",
+                 "rejected": "rejetée"}
+BAND_WIDTH = 2
+BAR_WIDTH = 30
+LEVEL_SHADES = ("░", "▒", "▓", "█")
+
+
+@dataclass(frozen=True)
+class ClassRow:
+    """One candidate of the class record.
+
+    ``status`` is one of ``complete``, ``incomplete``, ``missing`` (not returned)
+    or ``rejected``, as in ``e2docs status``; ``reading`` is None when there is
+    none (not returned, or rejected before it could be read); ``detail`` may say
+    why a file was rejected.
+    """
+
+    candidate: Candidate
+    status: str
+    reading: Reading | None = None
+    detail: str = ""
+
+    @classmethod
+    def from_reading(cls, reading: Reading) -> "ClassRow":
+        """A returned grid: complete or incomplete according to the scoring rule."""
+        return cls(reading.candidate, "complete" if reading.outcome.complete else "incomplete", reading)
+
+    @property
+    def scored(self) -> bool:
+        """Its marks and levels count in the statistics (returned and not rejected)."""
+        return self.reading is not None and self.status in ("complete", "incomplete")
+
+    @property
+    def final_mark(self) -> Fraction | None:
+        return self.reading.outcome.final_mark if self.scored else None
+
+
+@dataclass(frozen=True)
+class ClassInfo:
+    """What the class record says about the class: school data, and the grid (bundled one by default)."""
+
+    session: str = ""
+    school: str = ""
+    academie: str = ""
+    division: str = ""
+    grid: Grid | None = None
+
+    @classmethod
+    def from_reading(cls, reading: Reading, division: str = "") -> "ClassInfo":
+        m = reading.meta
+        return cls(m.get("session", ""), m.get("school", ""), m.get("academie", ""),
+                   division or reading.candidate.division, reading.grid)
+
+
+def class_rows(readings: Iterable[Reading], missing: Iterable[Candidate] = (),
+               rejected: Iterable[tuple[Candidate, str]] = ()) -> list[ClassRow]:
+    """Rows for a class without a campaign ledger: the readings, then the missing and rejected."""
+    rows = [ClassRow.from_reading(r) for r in readings]
+    rows += [ClassRow(c, "missing") for c in missing]
+    rows += [ClassRow(c, "rejected", detail=why) for c, why in rejected]
+    return rows
+
+
+@dataclass(frozen=True)
+class _Class:
+    rows: tuple[ClassRow, ...]
+    info: ClassInfo
+    grid: Grid
+    meta: dict = field(default_factory=dict)
+
+    @property
+    def marks(self) -> list[Fraction]:
+        return [r.final_mark for r in self.rows if r.final_mark is not None]
+
+    def count(self, status: str) -> int:
+        return sum(1 for r in self.rows if r.status == status)
+
+
+def _bar(n: int, top: int, char: str = "█") -> str:
+    """``n`` as a bar of characters, the largest value ``top`` taking BAR_WIDTH characters."""
+    if n <= 0 or top <= 0:
+        return ""
+    return char * max(1, round(n * BAR_WIDTH / top))
+
+
+def _stacked(counts: Sequence[int]) -> str:
+    """Counts per level as one bar of BAR_WIDTH characters, one shade per level (rounded cumulatively)."""
+    total = sum(counts)
+    if not total:
+        return ""
+    out, done, acc = [], 0, 0
+    for i, n in enumerate(counts):
+        acc += n
+        upto = round(acc * BAR_WIDTH / total)
+        out.append(LEVEL_SHADES[min(i, len(LEVEL_SHADES) - 1)] * (upto - done))
+        done = upto
+    return "".join(out)
+
+
+def _bands(c: _Class) -> list[dict]:
+    top = int(c.grid.max_mark)
+    edges = list(range(0, top, BAND_WIDTH))
+    counts = [0] * len(edges)
+    for m in c.marks:
+        counts[min(int(m // BAND_WIDTH), len(edges) - 1)] += 1
+    most, total = max(counts, default=0), len(c.marks)
+    return [{"tranche": f"{a}–{min(a + BAND_WIDTH, top)}", "effectif": n, "barre": _bar(n, most),
+             "part": f.percent(Fraction(n, total)) if total else ""} for a, n in zip(edges, counts)]
+
+
+def _levels(c: _Class) -> list[dict]:
+    scored = [r.reading for r in c.rows if r.scored]
+    out = []
+    for cr in c.grid.criteria:
+        counts = [sum(1 for rd in scored if rd.outcome.levels.get(cr.id) == lvl.value) for lvl in c.grid.scale]
+        out.append({"c": cr, "counts": counts, "total": sum(counts), "bar": _stacked(counts)})
+    return out
+
+
+def _row(r: ClassRow) -> dict:
+    return {"r": r, "o": r.reading.outcome if r.reading is not None else None}
+
+
+_ROW = _candidate_fields(lambda x: x["r"].candidate) + (
+    T("note_proposee", "Note proposée (vide si non rendue ou rejetée)",
+      lambda x: f.mark(x["o"].proposed_mark) if x["o"] and x["r"].scored else ""),
+    T("note_finale", "Note finale (vide si non rendue ou rejetée)",
+      lambda x: f.mark(x["o"].final_mark) if x["o"] and x["r"].scored else ""),
+    T("statut", "« complète », « incomplète », « non rendue » ou « rejetée »",
+      lambda x: STATUS_LABELS.get(x["r"].status, x["r"].status)),
+    T("etat", "Détail : état de la grille, ou motif du rejet",
+      lambda x: f.text(x["r"].detail) or (x["o"].status_text if x["o"] else "")),
+    T("complet", "Vrai quand la grille est complète", lambda x: x["r"].status == "complete", BOOL),
+)
+
+
+CLASS_FIELDS: tuple[Spec, ...] = _header(lambda c: c.grid, lambda c: c.meta) + (
+    T("classe", "Division(s) concernée(s)", lambda c: f.text(c.info.division) or ", ".join(
+        sorted({r.candidate.division for r in c.rows if r.candidate.division}))),
+    L("lignes", "Une ligne par candidat, dans l'ordre donné", lambda c: [_row(r) for r in c.rows], _ROW),
+    O("stats", "Statistiques sur les notes finales (grilles rendues et non rejetées)", lambda c: c, (
+        T("effectif", "Nombre de candidats", lambda c: len(c.rows), NUMBER),
+        T("effectif_notes", "Nombre de candidats ayant une note finale", lambda c: len(c.marks), NUMBER),
+        T("completes", "Grilles complètes", lambda c: c.count("complete"), NUMBER),
+        T("incompletes", "Grilles incomplètes", lambda c: c.count("incomplete"), NUMBER),
+        T("non_rendues", "Grilles non rendues", lambda c: c.count("missing"), NUMBER),
+        T("rejetees", "Grilles rejetées", lambda c: c.count("rejected"), NUMBER),
+        T("moyenne", "Moyenne, deux décimales (« 12,35 »)",
+          lambda c: f.number(sum(c.marks, Fraction(0)) / len(c.marks), 2) if c.marks else ""),
+        T("mediane", "Médiane", lambda c: f.mark(median(c.marks)) if c.marks else ""),
+        T("min", "Note la plus basse", lambda c: f.mark(min(c.marks)) if c.marks else ""),
+        T("max", "Note la plus haute", lambda c: f.mark(max(c.marks)) if c.marks else ""),
+    )),
+    L("repartition", "Répartition des notes finales par tranche de 2 points : [0 ; 2[, [2 ; 4[ … [18 ; 20]",
+      _bands, (
+          T("tranche", "Tranche (« 0–2 » … « 18–20 »)", lambda b: b["tranche"]),
+          T("effectif", "Nombre de notes dans la tranche", lambda b: b["effectif"], NUMBER),
+          T("barre", f"Barre de « █ » proportionnelle (la tranche la plus fournie : {BAR_WIDTH} caractères)", lambda b: b["barre"]),
+          T("part", "Part des notes (« 25,0 % »)", lambda b: b["part"]),
+      )),
+    L("niveaux", "Échelle des niveaux, avec le motif de chaque niveau dans les barres",
+      lambda c: list(c.grid.scale), (
+          T("numero", "Numéro du niveau", lambda l: l.value, NUMBER),
+          T("libelle", "Libellé du niveau", lambda l: l.label),
+          T("motif", "Caractère de ce niveau dans les barres (░ ▒ ▓ █)",
+            lambda l: LEVEL_SHADES[min(l.value, 4) - 1]),
+      )),
+    L("criteres", "Niveaux atteints, critère par critère", _levels, (
+        T("id", "Identifiant du critère", lambda x: x["c"].id),
+        T("titre", "Intitulé du critère", lambda x: x["c"].title),
+        T("comptes", "Nombre de candidats par niveau (quatre nombres)", lambda x: x["counts"], VALUES),
+        T("total", "Nombre de candidats évalués sur ce critère", lambda x: x["total"], NUMBER),
+        T("barre", f"Barre empilée de {BAR_WIDTH} caractères : ░ niveau 1, ▒ niveau 2, ▓ niveau 3, █ niveau 4",
+          lambda x: x["bar"]),
+    )),
+    L("manquants", "Candidats dont la grille n'est pas rendue ou a été rejetée",
+      lambda c: [_row(r) for r in c.rows if r.status in ("missing", "rejected")], _ROW),
+)
+
+
+def class_context(rows: Sequence[ClassRow], info: ClassInfo | None = None) -> dict:
+    """Template data for the class record.
+
+    ``info`` defaults to what the first reading says; the grid to the bundled one.
+    """
+    first = next((r.reading for r in rows if r.reading is not None), None)
+    if info is None:
+        info = ClassInfo.from_reading(first) if first is not None else ClassInfo()
+    grid = info.grid or (first.grid if first is not None else load_grid())
+    meta = {"session": info.session, "school": info.school, "academie": info.academie}
+    return build(CLASS_FIELDS, _Class(tuple(rows), info, grid, meta))
+
+
+# ------------------------------------------------------------------ documentation
+
+DOCUMENTS = {"candidat": "fiche d'évaluation et synthèse de prospection",
+             "classe": "récapitulatif de classe"}
+
+FIELDS_DOC: list[FieldDoc] = flatten(CANDIDATE_FIELDS, "candidat") + flatten(CLASS_FIELDS, "classe")
+
+FIELDS_BY_DOCUMENT = {"candidat": CANDIDATE_FIELDS, "classe": CLASS_FIELDS}

@@ -1,0 +1,163 @@
+"""Word documents from templates, with docxtpl and a sandboxed, autoescaping Jinja.
+
+Templates may be edited by anyone at the school, so they run in Jinja's
+:class:`~jinja2.sandbox.SandboxedEnvironment`: no access to Python internals
+(``__class__``, ``__globals__``…), no huge ranges or repetitions. Autoescape is on,
+so "Dupont & Fils <SARL>" is written as typed instead of breaking the XML. An
+unknown field is an error, not a silent blank in an official document.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+
+from docxtpl import DocxTemplate
+from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, UndefinedError
+from jinja2.sandbox import SandboxedEnvironment, SecurityError
+from lxml import etree
+
+from .errors import ReportError
+
+MAX_REPEAT = 100_000  # longest string or list a template may build with * or **
+_TOO_BIG = "le modèle demande une "
+
+
+class _BrokenXml(Exception):
+    """The filled-in document is not well-formed XML (a tag straddled a link, a field…)."""
+
+
+class _StrictTemplate(DocxTemplate):
+    """docxtpl parses the filled body with ``recover=True``, silently dropping text when a tag
+    straddled a hyperlink or a tracked change; refuse such a result instead."""
+
+    def fix_tables(self, xml):
+        try:
+            etree.fromstring(xml.encode("utf-8") if isinstance(xml, str) else xml)
+        except etree.XMLSyntaxError as exc:
+            raise _BrokenXml(exc.msg) from None
+        return super().fix_tables(xml)
+
+
+class _Undefined(StrictUndefined):
+    """Any use of an unknown field fails (also in ``{{ }}``), with Jinja's hint kept."""
+
+
+class Sandbox(SandboxedEnvironment):
+    """The Jinja environment of every e2docs template."""
+
+    intercepted_binops = frozenset({"*", "**"})
+
+    def __init__(self) -> None:
+        super().__init__(autoescape=True, undefined=_Undefined, keep_trailing_newline=True)
+
+    def call_binop(self, context, operator, left, right):
+        if operator == "**" and isinstance(right, (int, float)) and abs(right) > 100:
+            raise SecurityError(_TOO_BIG + "puissance trop grande")
+        if operator == "*":
+            for a, b in ((left, right), (right, left)):
+                if isinstance(a, (str, list, tuple)) and isinstance(b, int) and len(a) * b > MAX_REPEAT:
+                    raise SecurityError(_TOO_BIG + f"répétition trop longue (plus de {MAX_REPEAT} éléments)")
+        return super().call_binop(context, operator, left, right)
+
+
+def make_env() -> Sandbox:
+    """A fresh sandboxed environment (autoescape on, unknown fields are errors)."""
+    return Sandbox()
+
+
+def _where(exc: Exception) -> str:
+    """The template text around a Jinja error, when docxtpl recorded it."""
+    lines = [re.sub(r"\s+", " ", x).strip() for x in getattr(exc, "docx_context", None) or []]
+    text = " ".join(x for x in lines if x)
+    return f" Texte du modèle à cet endroit : « {text[:200]} »." if text else ""
+
+
+def explain(exc: Exception) -> str:
+    """A French sentence for an error raised while rendering a template."""
+    msg = str(exc)
+    if isinstance(exc, OverflowError) and "sandbox" in msg.lower():
+        return "le modèle demande une boucle trop longue (plus de 100 000 tours), ce qui est interdit."
+    if msg.startswith(_TOO_BIG):
+        return msg + ", ce qui est interdit."
+    if isinstance(exc, SecurityError) or "unsafe" in msg:
+        return ("le modèle tente d'accéder à l'intérieur de Python, ce qui est interdit "
+                f"(« {msg} »). Retirez ce code du modèle.")
+    if isinstance(exc, UndefinedError):
+        m = re.search(r"'([^']+)' is undefined|has no attribute '([^']+)'", msg)
+        name = next((g for g in (m.groups() if m else ()) if g), msg)
+        return (f"champ inconnu « {name} ». Vérifiez l'orthographe (liste des champs : e2docs fields) ; "
+                "e2docs check-template indique le paragraphe.")
+    if isinstance(exc, TemplateSyntaxError):
+        return syntax_message(exc) + " Vérifiez le modèle avec e2docs check-template."
+    return f"le modèle n'a pas pu être rempli ({type(exc).__name__} : {msg})."
+
+
+def syntax_message(exc: TemplateSyntaxError) -> str:
+    """A Jinja syntax error, in French with what to do."""
+    msg = exc.message or str(exc)
+    quote = re.search(r"unexpected char '(.)'", msg)
+    if quote and quote.group(1) in "«»“”‘’„":
+        return (f"guillemet typographique « {quote.group(1)} » dans une balise : Word l'a sans doute mis à la "
+                "place d'un guillemet droit. Utilisez ' ou \" (désactivez la correction automatique des "
+                "guillemets).")
+    if quote:
+        return f"caractère « {quote.group(1)} » inattendu dans une balise."
+    unknown = re.search(r"Encountered unknown tag '([^']+)'", msg)
+    if unknown:
+        return f"instruction « {{% {unknown.group(1)} %}} » inconnue (faute de frappe ?)."
+    block = re.search(r"innermost block that needs to be closed is '(\w+)'", msg)
+    if block:
+        return f"bloc « {{% {block.group(1)} … %}} » jamais fermé : ajoutez « {{% end{block.group(1)} %}} »."
+    if "end of print statement" in msg:
+        return "balise « {{ … }} » mal formée : un seul champ ou une seule expression entre {{ et }}."
+    return f"erreur de syntaxe dans une balise ({msg})."
+
+
+def render_to(template: Path, context: Mapping, out: Path) -> Path:
+    """Fill ``template`` with ``context`` and write ``out`` atomically (temporary file, then rename)."""
+    template, out = Path(template), Path(out)
+    if not template.is_file():
+        raise ReportError("modèle Word introuvable.", template,
+                          hint="Vérifiez le dossier de modèles (--templates).")
+    doc = load_template(template)
+    try:
+        doc.render(dict(context), make_env(), autoescape=True)
+    except (TemplateError, SecurityError) as exc:
+        raise ReportError(explain(exc) + _where(exc), template) from None
+    except _BrokenXml as exc:
+        raise ReportError(f"le document produit serait invalide ({exc}) : une balise est sans doute à cheval sur "
+                          "un lien, un champ ou une modification suivie.", template,
+                          hint="Lancez e2docs check-template sur ce modèle.") from None
+    except (ArithmeticError, TypeError, ValueError, LookupError, AttributeError) as exc:
+        # raised by an expression of the template ("1/0", "range(10**9)", "'a' - 1"…)
+        raise ReportError(explain(exc), template) from None
+    save_atomically(doc, out)
+    return out
+
+
+def load_template(template: Path) -> DocxTemplate:
+    """Open a .docx template, or say in French why it cannot be used."""
+    try:
+        doc = _StrictTemplate(template)
+        doc.init_docx()
+        return doc
+    except Exception as exc:  # python-docx raises many types on a damaged or foreign file
+        raise ReportError(f"fichier .docx illisible ou endommagé ({type(exc).__name__} : {exc}).", template,
+                          hint="Ouvrez-le dans Word ou LibreOffice et enregistrez-le au format .docx.") from None
+
+
+def save_atomically(doc, out: Path) -> None:
+    """Save a python-docx/docxtpl document beside ``out``, then rename it into place."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{out.stem}.", suffix=".docx.tmp", dir=out.parent)
+    os.close(fd)
+    try:
+        doc.save(tmp)
+        os.replace(tmp, out)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,95 @@
+"""Fictitious results for trying templates: ``check_template``'s test render, previews, tests.
+
+The data is deliberately awkward: accents, apostrophes, "&" and "<", a long text.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from ..candidate import Candidate
+from ..grid import Grid, load_grid
+from ..workbook.layout import Context, build_layout
+from ..workbook.reader import Reading
+from ..workbook.results import compute_outputs, outcome
+from .context import ClassInfo, ClassRow
+
+CONTEXT = Context("2027", "Lycée professionnel Jean Moulin – Villefictive", "Versailles")
+
+OBSERVATIONS = (
+    "Opération de prospection téléphonique menée pour « Dupont & Fils <SARL> » : cible bien justifiée, "
+    "objectifs chiffrés cohérents avec les moyens alloués. L'analyse des écarts est pertinente ; "
+    "les actions correctives restent un peu générales.")
+
+PROSPECTING = {
+    "organisation": "Dupont & Fils <SARL>", "secteur": "Négoce de matériaux de construction",
+    "offre": "Gamme d'isolants biosourcés (fibre de bois, ouate de cellulose)",
+    "cible": "Artisans couvreurs et plaquistes à moins de 30 km",
+    "choix_cible": "Clientèle à fort potentiel, peu démarchée par les concurrents.",
+    "debut": dt.date(2027, 1, 5), "fin": dt.date(2027, 1, 20),
+    "obj_contacts": 100, "obj_rdv": 20, "obj_ventes": 5, "obj_ca": 5000,
+    "res_contacts": 80, "res_rdv": 14, "res_ventes": 6, "res_ca": 5250.5,
+    "res_argumentes": 42, "res_prospects": 11,
+    "obj_qualitatifs": "Qualifier dix nouveaux prospects ; faire connaître la gamme.",
+    "moy_personnes": 2, "moy_budget": 1250, "moy_materiel": "Téléphone, logiciel CRM, plaquette",
+    "tech_phoning": "X", "tech_emailing": "X", "tech_autre": "X", "tech_autre_precision": "Dépôt de flyers",
+    "outils": "Guide d'entretien téléphonique, argumentaire, fichier prospects",
+    "causes_ecarts": "Fichier incomplet : 20 % de numéros erronés.",
+    "actions_correctives": "Mettre à jour le fichier avant la prochaine opération.",
+    "suivi_contacts": "Relance par e-mail à J+7, rendez-vous planifiés dans l'agenda partagé.",
+}
+
+LEVELS = {"C1.1": 3, "C2.1": 4, "C2.2": 3, "C3.1": 2, "C3.2": 3, "C4.1": 3, "C4.2": 4, "C4.3": 3, "C4.4": 2}
+
+
+def sample_candidate(number: str = "02709411047", last: str = "D'ALMEIDA", first: str = "Inès",
+                     division: str = "TMCV2") -> Candidate:
+    return Candidate(number, last, first, division, dt.date(2009, 3, 14))
+
+
+def sample_reading(candidate: Candidate | None = None, levels: dict[str, int | None] | None = None,
+                   observations: str | None = OBSERVATIONS, grid: Grid | None = None,
+                   extra: dict[str, object] | None = None) -> Reading:
+    """A reading as if a filled workbook had come back (no file is written)."""
+    grid = grid or load_grid()
+    cand = candidate or sample_candidate()
+    layout = build_layout(grid, cand, CONTEXT)
+    values: dict[str, object] = {c.name: None for c in layout.inputs}
+    levels = LEVELS if levels is None else levels
+    for cid, lvl in levels.items():
+        if lvl:
+            values[f"niveau_{cid.replace('.', '_')}_{lvl}"] = "X"
+    for comp in ("1.1", "1.2", "2.1", "2.2", "2.4", "3.4", "3.5", "3.6", "4.1", "4.5", "4.6", "4.8"):
+        values[f"reperage_{comp.replace('.', '_')}"] = "X"
+    values.update({
+        "commission_prof_nom": "Mme Lefèvre-D'Arc Élodie", "commission_prof_fonction": "Professeure d'économie-gestion",
+        "commission_pro_nom": "M. Núñez Óscar", "commission_pro_fonction": "Directeur commercial, Dupont & Fils",
+        "commission_date": dt.date(2027, 3, 12), "observations": observations,
+    })
+    values.update({f"prosp_{k}": v for k, v in PROSPECTING.items()})
+    values.update(extra or {})
+    meta = {"session": CONTEXT.session, "school": CONTEXT.school, "academie": CONTEXT.academie,
+            "candidate_number": cand.number, "last_name": cand.last_name, "first_name": cand.first_name,
+            "division": cand.division}
+    return Reading(Path("exemple.xlsx"), meta, grid, layout, values, compute_outputs(layout, values),
+                   outcome(layout, values))
+
+
+def sample_class_rows() -> list[ClassRow]:
+    """A small class: complete, incomplete, not returned and rejected grids."""
+    rows = [ClassRow.from_reading(sample_reading())]
+    names = [("03", "MARTIN", "Léa", 4), ("04", "N'DIAYE", "Moussa", 2), ("05", "O'BRIEN", "Chloé", 3)]
+    for number, last, first, lvl in names:
+        levels = {cid: lvl for cid in LEVELS}
+        rows.append(ClassRow.from_reading(sample_reading(sample_candidate(number, last, first), levels)))
+    rows.append(ClassRow.from_reading(sample_reading(sample_candidate("06", "ÉLIE", "Zoé"), {"C1.1": 2},
+                                                     observations=None)))
+    rows.append(ClassRow(sample_candidate("07", "BERNARD", "Hugo"), "missing"))
+    rows.append(ClassRow(sample_candidate("08", "DURAND & FILS", "Max <test>"), "rejected",
+                         detail="signature invalide"))
+    return rows
+
+
+def sample_class_info() -> ClassInfo:
+    return ClassInfo(CONTEXT.session, CONTEXT.school, CONTEXT.academie, "TMCV2")
