@@ -224,6 +224,57 @@ def export(ctx: click.Context, out: Path) -> None:
     click.echo(f"Synthèse écrite : {path}")
 
 
+# ------------------------------------------------------------------ report
+
+@main.command(context_settings=CONTEXT)
+@click.option("--pdf", is_flag=True, help="Produit aussi les PDF (LibreOffice nécessaire).")
+@click.option("--merge", is_flag=True, help="Réunit toutes les fiches d'évaluation dans un seul document.")
+@click.option("--templates", "templates_dir", type=click.Path(file_okay=False, exists=True, path_type=Path),
+              help="Dossier de modèles Word modifiés (un modèle absent est pris parmi ceux d'e2docs).")
+@click.option("--only", type=click.Choice(["complete"]),
+              help="« complete » : documents individuels pour les seules grilles complètes.")
+@click.pass_context
+def report(ctx: click.Context, pdf: bool, merge: bool, templates_dir: Path | None, only: str | None) -> None:
+    """Documents Word de la campagne dans DOSSIER/rapports/ : fiches, synthèses, récapitulatif."""
+    from .reporting import make_reports
+    campaign = _campaign(ctx)
+
+    def progress(items):
+        with click.progressbar(items, label="Documents", file=sys.stderr) as bar:
+            yield from bar
+
+    result = make_reports(campaign, pdf=pdf, merge=merge, templates_dir=templates_dir,
+                          only_complete=only == "complete", progress=progress if sys.stderr.isatty() else None)
+    for line in result.lines():
+        click.echo(line)
+
+
+# ------------------------------------------------------------------ fields, check-template
+
+@main.command(context_settings=CONTEXT)
+@click.option("--markdown", is_flag=True, help="Tableaux Markdown (pour une documentation).")
+def fields(markdown: bool) -> None:
+    """Liste les champs utilisables dans les modèles Word."""
+    from .reports import fields_text
+    click.echo(fields_text(markdown=markdown), nl=False)
+
+
+@main.command("check-template", context_settings=CONTEXT)
+@click.argument("template", type=click.Path(dir_okay=False, path_type=Path))
+def check_template(template: Path) -> None:
+    """Vérifie un modèle Word modifié : balises coupées, champs inconnus, syntaxe, rendu d'essai."""
+    from .reports import check_template as run_check
+    problems = run_check(template)
+    for problem in problems:
+        click.echo(str(problem))
+    errors = [p for p in problems if p.severity == "erreur"]
+    if not problems:
+        click.echo(f"{template} : modèle correct (rendu d'essai réussi).")
+    else:
+        click.echo(f"{template} : {len(errors)} erreur(s), {len(problems) - len(errors)} avertissement(s).")
+    sys.exit(1 if problems else 0)
+
+
 # ------------------------------------------------------------------ demo
 
 @main.command(context_settings=CONTEXT)

@@ -110,10 +110,24 @@ def test_inspect_reports_problems_and_exits_1(tmp_path):
     assert err["sheet"] == "Grille E2" and err["cell"] == "E20"
 
 
-def test_demo_writes_the_sample_class(tmp_path):
+def test_demo_runs_the_whole_pipeline(tmp_path):
     result = run("demo", str(tmp_path))
     assert result.exit_code == 0, result.output
-    assert len(list((tmp_path / "envoi").glob("*.xlsx"))) == 12
+    root = tmp_path / "campagne-demo"
+    assert len(list((root / "envoi").glob("*.xlsx"))) == 12
+    # the bundled returns (typed in LibreOffice) still belong to the demo campaign and read cleanly
+    assert "7 complet(s), 1 incomplet(s), 1 rejeté(s)" in result.output
+    assert "plusieurs niveaux cochés (2, 3)" in result.output
+    status = json.loads(run("-C", str(root), "status", "--json").output)
+    assert status["totals"] == {"missing": 3, "incomplete": 1, "complete": 7, "rejected": 1}
+    le_goff = next(c for c in status["candidates"] if c["last_name"] == "LE GOFF")
+    assert (le_goff["proposed_mark"], le_goff["final_mark"]) == (17.5, 16.0)
+    reports = sorted(p.name for p in (root / "rapports").glob("*.docx"))
+    assert "LE-GOFF_Maël_31214_2709411105_fiche-evaluation.docx" in reports
+    assert "recapitulatif-classe_TMCV2.docx" in reports
+    assert (root / "synthese.xlsx").is_file()
+    again = run("demo", str(tmp_path))  # a second run replaces the demo campaign
+    assert again.exit_code == 0, again.output
 
 
 def test_module_entry_point_and_help_in_french():

@@ -396,6 +396,7 @@ def prospection(doc) -> None:
     title_block(doc, "SYNTHÈSE DE L'OPÉRATION DE PROSPECTION")
     text(doc, "{{ candidat.nom }} {{ candidat.prenom }} — n° {{ candidat.numero }} — {{ candidat.division }}",
          bold=True, size=10, align=WD_ALIGN_PARAGRAPH.CENTER, after=6)
+    provisional_banner(doc, "grille d'évaluation incomplète")
     P = "prospection."
 
     def value(key: str) -> str:

@@ -1,0 +1,104 @@
+"""``e2docs report``: a campaign's Word documents, from the returns the ledger holds.
+
+Each accepted return is read again from its archived original (never from the
+ledger's summary), so the documents show what the reader computes today.
+Documents are named like the workbooks (``NOM_Prénom_31214_<numéro>_…``) and
+written atomically; a candidate's old documents are replaced only once the new
+ones exist.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .campaign import Campaign
+from .errors import E2docsError
+from .intake import Item, to_xlsx
+from .naming import candidate_stem, safe_part
+from .reports import (ClassInfo, ClassRow, convert_to_pdf, merge_documents, render_candidate_documents,
+                      render_class_record)
+from .status import CandidateStatus, candidate_statuses
+from .workbook.reader import Reading, read_workbook
+
+
+@dataclass
+class ReportResult:
+    outdir: Path
+    written: list[Path] = field(default_factory=list)
+    provisional: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    pdfs: list[Path] = field(default_factory=list)
+
+    def lines(self) -> list[str]:
+        out = [f"{len(self.written)} document(s) Word écrit(s) dans {self.outdir}"]
+        if self.pdfs:
+            out.append(f"{len(self.pdfs)} PDF écrit(s)")
+        if self.provisional:
+            out.append(f"Documents marqués PROVISOIRE (grille incomplète) : {', '.join(self.provisional)}")
+        if self.skipped:
+            out.append(f"Sans document individuel : {', '.join(self.skipped)}")
+        return out
+
+
+def read_return(campaign: Campaign, status: CandidateStatus, workdir: Path) -> Reading:
+    """The candidate's current return, read again from the archive."""
+    row = status.current
+    stored = campaign.root / row.stored_path
+    path = stored
+    if stored.suffix.lower() != ".xlsx":
+        item = Item(stored.read_bytes(), row.original_name, row.origin, stored.suffix.lstrip(".").lower())
+        path = to_xlsx(item, workdir)
+    grid = campaign.grid()
+    readings = read_workbook(path, {grid.content_hash: grid}, secret=campaign.secret, check_cache=False)
+    for reading in readings:
+        if reading.candidate.number == status.candidate.number:
+            return reading
+    raise E2docsError(f"le retour archivé ne contient plus le candidat {status.candidate.number}.", stored)
+
+
+def make_reports(campaign: Campaign, *, pdf: bool = False, merge: bool = False,
+                 templates_dir: Path | None = None, only_complete: bool = False,
+                 progress: Callable[[Iterable], Iterable] | None = None) -> ReportResult:
+    """Write every document of the campaign into ``rapports/``."""
+    outdir = campaign.folder("rapports")
+    result = ReportResult(outdir)
+    grid = campaign.grid()
+    with campaign.ledger() as ledger:
+        statuses = candidate_statuses(ledger)
+    rows: list[ClassRow] = []
+    sheets: list[Path] = []
+    with tempfile.TemporaryDirectory(prefix="e2docs-report-") as work:
+        todo = progress(statuses) if progress else statuses
+        for status in todo:
+            cand = status.candidate
+            if status.state in ("complete", "incomplete"):
+                reading = read_return(campaign, status, Path(work))
+                rows.append(ClassRow(cand, status.state, reading))
+                if only_complete and status.state != "complete":
+                    result.skipped.append(f"{cand.full_name} (incomplet)")
+                    continue
+                if status.state == "incomplete":
+                    result.provisional.append(cand.full_name)
+                docs = render_candidate_documents(reading, outdir, candidate_stem(cand, grid.specialty),
+                                                  templates_dir)
+                result.written += docs
+                sheets.append(docs[0])
+            else:
+                reason = status.current.reasons[0] if status.current and status.current.reasons else ""
+                rows.append(ClassRow(cand, status.state, None, reason))
+                result.skipped.append(f"{cand.full_name} ({'non rendu' if status.state == 'missing' else 'rejeté'})")
+    s = campaign.settings
+    divisions = sorted({c.candidate.division for c in rows if c.candidate.division})
+    info = ClassInfo(s.get("session", ""), s.get("etablissement", ""), s.get("academie", ""),
+                     ", ".join(divisions), grid)
+    label = safe_part("-".join(divisions) or "classe")
+    result.written.append(render_class_record(rows, info, outdir / f"recapitulatif-classe_{label}.docx",
+                                              templates_dir))
+    if merge and sheets:
+        result.written.append(merge_documents(sheets, outdir / f"fiches-evaluation_{label}.docx"))
+    if pdf:
+        result.pdfs = convert_to_pdf(result.written, outdir)
+    return result
