@@ -79,16 +79,25 @@ def _campaign(ctx: click.Context, required: bool = True):
 
 # ------------------------------------------------------------------ new
 
+def _school_options(command):
+    """The options that describe the school and the grid, shared by ``new`` and ``generate``."""
+    for option in reversed((
+        click.option("--grid", "grid_path", type=click.Path(dir_okay=False, path_type=Path),
+                     help="Fichier de grille (par défaut : la grille E2 option B fournie)."),
+        click.option("--session", metavar="TEXTE", help="Session d'examen (par défaut : celle de l'export Cyclades)."),
+        click.option("--school", metavar="TEXTE", help="Établissement (par défaut : celui de l'export Cyclades)."),
+        click.option("--academie", metavar="TEXTE", help="Académie (par défaut : déduite du code UAI de l'établissement)."),
+        click.option("--password", metavar="TEXTE", help="Mot de passe de protection des feuilles (par défaut : « e2docs »)."),
+    )):
+        command = option(command)
+    return command
+
+
 @main.command(context_settings=CONTEXT)
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--roster", type=click.Path(dir_okay=False, path_type=Path), required=True,
               help="Liste des candidats (export Cyclades, CSV ou XLSX).")
-@click.option("--grid", "grid_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="Fichier de grille (par défaut : la grille E2 option B fournie).")
-@click.option("--session", help="Session d'examen (par défaut : celle de l'export Cyclades).")
-@click.option("--school", help="Établissement (par défaut : celui de l'export Cyclades).")
-@click.option("--academie", help="Académie (par défaut : déduite du code UAI).")
-@click.option("--password", help="Mot de passe de protection des feuilles (par défaut : « e2docs »).")
+@_school_options
 def new(directory: Path, roster: Path, grid_path: Path | None, session: str | None, school: str | None,
         academie: str | None, password: str | None) -> None:
     """Crée une campagne dans DIRECTORY : réglages, liste importée, clé de signature, registre."""
@@ -108,15 +117,9 @@ def new(directory: Path, roster: Path, grid_path: Path | None, session: str | No
 @click.argument("roster", type=click.Path(dir_okay=False, path_type=Path), required=False)
 @click.option("-o", "--output", "outdir", type=click.Path(file_okay=False, path_type=Path),
               help="Dossier où écrire les classeurs (hors campagne).")
-@click.option("--grid", "grid_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="Fichier de grille (par défaut : la grille E2 option B fournie).")
-@click.option("--session", help="Session d'examen (par défaut : celle de l'export Cyclades).")
-@click.option("--school", help="Établissement (par défaut : celui de l'export Cyclades).")
-@click.option("--academie", help="Académie (par défaut : déduite du code UAI de l'établissement).")
+@_school_options
 @click.option("--per", type=click.Choice(["candidate", "class"]), default="candidate", show_default=True,
               help="Un classeur par candidat, ou un seul classeur pour la classe.")
-@click.option("--password", default=None,
-              help="Mot de passe de protection des feuilles (par défaut : « e2docs »).")
 @click.option("--force", is_flag=True, help="Remplace les classeurs qui existent déjà dans le dossier.")
 @click.pass_context
 def generate(ctx: click.Context, roster: Path | None, outdir: Path | None, grid_path: Path | None,

@@ -38,6 +38,7 @@ FRENCH = {
     "directory": "dossier",
     "path": "chemin",
     "default: {default}": "par défaut : {default}",
+    "required": "obligatoire",
     "Did you mean {possibility}?": "Vouliez-vous dire {possibility} ?",
     "(Did you mean one of: {possibilities}?)": "(Vouliez-vous dire : {possibilities} ?)",
     "Got unexpected extra argument ({args})": "Argument en trop ({args})",

@@ -14,7 +14,7 @@ import xlsxwriter
 from .errors import E2docsError
 from .grid import Grid
 from .status import STATE_FR, CandidateStatus
-from .workbook.writer import _atomic_write
+from .fileio import atomic_write
 
 BANDS = [(i, i + 2) for i in range(0, 20, 2)]
 
@@ -90,7 +90,7 @@ def export(statuses: list[CandidateStatus], grid: Grid, out: Path, title: str) -
         data = _xlsx(rows, grid, title)
     else:
         raise E2docsError("format d'export inconnu : utilisez un nom de fichier en .xlsx ou .csv.", out)
-    _atomic_write(out, data)
+    atomic_write(out, data)
     return out
 
 

@@ -9,12 +9,12 @@ from pathlib import Path
 from .academies import academie_of
 from .candidate import Candidate
 from .errors import E2docsError, os_error_fr
+from .fileio import atomic_write
 from .grid import Grid, load_grid
 from .naming import candidate_stem, safe_part
 from .roster import Roster, read_roster
 from .workbook.layout import Context
-from .workbook.writer import DEFAULT_PASSWORD, Options, Written, render_candidate, write_class_workbook, \
-    _atomic_write
+from .workbook.writer import DEFAULT_PASSWORD, Options, Written, render_candidate, write_class_workbook
 
 
 @dataclass
@@ -82,7 +82,7 @@ def generate_workbooks(cands: Sequence[Candidate], grid: Grid, ctx: Context, out
     written = []
     for cand, target in zip(cands, targets):
         data, meta = render_candidate(grid, cand, ctx, options)
-        _atomic_write(target, data)
+        atomic_write(target, data)
         written.append(Written(target, (meta,)))
     return written
 

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import os
 import re
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +18,7 @@ import xlsxwriter
 from xlsxwriter.utility import xl_cell_to_rowcol
 
 from .. import __version__
+from ..fileio import atomic_write
 from ..candidate import Candidate
 from ..grid import Grid
 from . import integrity
@@ -247,23 +246,6 @@ def _write_meta_sheet(wb: _Workbook, metas: Sequence[dict], password: str) -> No
     ws.protect(password)
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".e2docs-", suffix=".tmp", dir=path.parent)
-    try:
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def _new_workbook(buffer: io.BytesIO, options: Options, title: str, ctx: Context) -> _Workbook:
     wb = _Workbook(buffer, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False})
     wb.structure_password = options.password
@@ -307,7 +289,7 @@ def write_workbook(path: str | Path, grid: Grid, cand: Candidate, ctx: Context,
                    options: Options = Options()) -> Written:
     """Write one candidate's protected workbook to ``path`` (atomically)."""
     data, meta = render_candidate(grid, cand, ctx, options)
-    _atomic_write(Path(path), data)
+    atomic_write(Path(path), data)
     return Written(Path(path), (meta,))
 
 
@@ -356,7 +338,7 @@ def write_class_workbook(path: str | Path, grid: Grid, cands: Sequence[Candidate
     _write_meta_sheet(wb, metas, options.password)
     _custom_properties(wb, metas)
     wb.close()
-    _atomic_write(Path(path), buffer.getvalue())
+    atomic_write(Path(path), buffer.getvalue())
     return Written(Path(path), tuple(metas))
 
 
