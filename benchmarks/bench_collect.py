@@ -1,0 +1,121 @@
+"""Collect throughput and memory (run by hand: ``python benchmarks/bench_collect.py [N …]``).
+
+For each N (default 35, 500, 2000): a campaign of N candidates is created and
+generated, N returns are filled with openpyxl (random levels, most of them
+complete), then ``python -m e2docs -C DIR collect FOLDER`` is timed as a user
+runs it: wall time including start-up, peak memory of that process
+(``getrusage(RUSAGE_CHILDREN).ru_maxrss``, measured in a small wrapper process
+whose only child is the collect, so each figure is that run's own), cost per
+file. A second collect of the same folder (everything "déjà importé") is timed too.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from common import write_roster  # noqa: E402
+
+# Runs ``python -m e2docs ARGS`` and prints its exit code, wall time and peak RSS (kB) as JSON.
+_WRAPPER = """
+import json, resource, subprocess, sys, time
+start = time.perf_counter()
+proc = subprocess.run([sys.executable, "-m", "e2docs", *sys.argv[1:]], stdout=subprocess.DEVNULL)
+wall = time.perf_counter() - start
+print(json.dumps({"rc": proc.returncode, "wall": wall,
+                  "peak_kb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}))
+"""
+
+
+def run_measured(args: list[str]) -> dict:
+    out = subprocess.run([sys.executable, "-c", _WRAPPER, *args], check=True, capture_output=True, text=True)
+    return json.loads(out.stdout)
+
+
+def _fill(job: tuple[str, str, str, int]) -> None:
+    """Fill one candidate's workbook like a teacher (in a worker process)."""
+    import openpyxl
+
+    from e2docs.campaign import open_campaign
+    from e2docs.workbook.layout import build_layout
+
+    root, number, out, seed = job
+    campaign = open_campaign(Path(root))
+    grid = campaign.grid()
+    with campaign.ledger() as ledger:
+        (cand,) = [c for c in ledger.candidates() if c.number == number]
+    named = build_layout(grid, cand, campaign.context).named
+    (sent,) = (campaign.root / "envoi").glob(f"*_{number}.xlsx")
+    rng = random.Random(seed)
+    wb = openpyxl.load_workbook(sent)
+    values: dict[str, object] = {}
+    for cr in grid.criteria:
+        values[f"niveau_{cr.id.replace('.', '_')}_{rng.randint(1, 4)}"] = "X"
+    if rng.random() < 0.9:
+        values["observations"] = "Prospection menée avec méthode ; analyse des écarts pertinente."
+    if rng.random() < 0.2:
+        values["note_commission"] = rng.randint(16, 40) / 2
+    values["prosp_res_contacts"] = rng.randint(10, 120)
+    for key, value in values.items():
+        cell = named[key]
+        wb[cell.sheet][cell.ref] = value
+    wb.save(out)
+
+
+def prepare(base: Path, n: int) -> tuple[Path, Path]:
+    """A generated campaign of ``n`` candidates and a folder of ``n`` filled returns."""
+    from e2docs.campaign import create_campaign
+    from e2docs.generate import generate_in_campaign
+
+    roster = write_roster(base / f"liste-{n}.csv", n)
+    campaign, imported = create_campaign(base / f"campagne-{n}", roster, session="2027", school="LP Bench")
+    generate_in_campaign(campaign)
+    folder = base / f"retours-{n}"
+    folder.mkdir()
+    jobs = [(str(campaign.root), c.number, str(folder / f"retour-{i:05d}.xlsx"), i)
+            for i, c in enumerate(imported.candidates)]
+    with ProcessPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+        list(pool.map(_fill, jobs, chunksize=16))
+    return campaign.root, folder
+
+
+def recorded(root: Path) -> int:
+    con = sqlite3.connect(f"file:{root / 'registre.sqlite'}?mode=ro", uri=True)
+    try:
+        return con.execute("SELECT COUNT(DISTINCT candidate) FROM returns WHERE state IN "
+                           "('complete', 'incomplete')").fetchone()[0]
+    finally:
+        con.close()
+
+
+def main(sizes: list[int]) -> None:
+    print(f"Python {sys.version.split()[0]}, {os.cpu_count()} processeur(s)")
+    with tempfile.TemporaryDirectory(prefix="e2docs-bench-collect-") as tmp:
+        for n in sizes:
+            base = Path(tmp) / str(n)
+            base.mkdir()
+            t = time.perf_counter()
+            root, folder = prepare(base, n)
+            made = time.perf_counter() - t
+            first = run_measured(["-C", str(root), "collect", str(folder)])
+            assert first["rc"] == 0, first
+            assert recorded(root) == n, f"{recorded(root)} retours enregistrés sur {n}"
+            again = run_measured(["-C", str(root), "collect", str(folder)])
+            assert again["rc"] == 0, again
+            print(f"{n:5d} retours : collect {first['wall']:7.2f} s ({1000 * first['wall'] / n:6.1f} ms/fichier), "
+                  f"mémoire max {first['peak_kb'] / 1024:5.0f} Mo ; "
+                  f"relance (déjà importés) {again['wall']:6.2f} s, {again['peak_kb'] / 1024:4.0f} Mo "
+                  f"[préparation {made:.0f} s]")
+
+
+if __name__ == "__main__":
+    main([int(a) for a in sys.argv[1:]] or [35, 500, 2000])
