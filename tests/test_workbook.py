@@ -304,3 +304,24 @@ def test_reader_results_match_the_rule_for_random_fillings(tmp_path):
 def test_fingerprint_changes_with_identity():
     other = Candidate("2709411047", "DALMEIDA", "Inès", "TMCV2")
     assert integrity.fingerprint(layout_of()) != integrity.fingerprint(layout_of(other))
+
+
+def test_inputs_are_found_through_their_names_when_rows_were_inserted(tmp_path):
+    """LibreOffice and Excel move defined names with inserted rows: the marks still come from the X's."""
+    from openpyxl.workbook.defined_name import DefinedName
+    values = level_values(ALL_LEVEL_3) | {"observations": "RAS"}
+    path = fill(make_workbook(tmp_path), values)
+    wb = openpyxl.load_workbook(path)
+    ws = wb[GRID_SHEET]
+    ws.insert_rows(1, 2)
+    for name in list(wb.defined_names):
+        dn = wb.defined_names[name]
+        sheet, ref = next(iter(dn.destinations))
+        col = "".join(ch for ch in ref if ch.isalpha() or ch == "$")
+        row = int("".join(ch for ch in ref if ch.isdigit()))
+        shift = 2 if sheet == GRID_SHEET else 0
+        wb.defined_names[name] = DefinedName(name, attr_text=f"'{sheet}'!{col}{row + shift}")
+    wb.save(path)
+    (reading,) = read_workbook(path)
+    assert reading.modified  # still reported as changed outside the inputs
+    assert reading.outcome.proposed_mark == Fraction(15)

@@ -15,8 +15,6 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 
-import openpyxl
-from openpyxl.utils.cell import range_boundaries
 
 from ..candidate import Candidate
 from ..errors import WorkbookError
@@ -25,6 +23,7 @@ from .. import scoring
 from . import integrity
 from .layout import META_SHEET, CandidateLayout, Cell, Context, build_layout
 from .results import compute_outputs, outcome
+from .package import Package, read_package
 from .safety import check_workbook_file
 
 
@@ -74,12 +73,11 @@ class Reading:
 
 # ------------------------------------------------------------ metadata
 
-def _read_metas(wb, path: Path) -> list[dict]:
-    if META_SHEET not in wb.sheetnames:
+def _read_metas(pkg: Package, path: Path) -> list[dict]:
+    if META_SHEET not in pkg.sheets:
         raise WorkbookError("ce classeur n'a pas été généré par e2docs (feuille de métadonnées absente).", path,
                             hint="Utilisez le classeur envoyé par l'établissement.")
-    ws = wb[META_SHEET]
-    rows = list(ws.iter_rows(values_only=True))
+    rows = pkg.sheets[META_SHEET].rows()
     metas: list[dict] = []
     if not rows:
         raise WorkbookError("métadonnées e2docs vides.", path, hint="Utilisez le classeur envoyé par l'établissement.")
@@ -187,16 +185,16 @@ def check_input(cell: Cell, value: object, grid: Grid) -> tuple[object, str | No
 
 # ------------------------------------------------------------ the reader
 
-def _compare_locked(wb, layout: CandidateLayout) -> list[Issue]:
+def _compare_locked(pkg: Package, layout: CandidateLayout) -> list[Issue]:
     """Every cell outside the inputs must hold what the layout prescribes."""
     issues = []
     for c in layout.cells:
         if c.role == "input":
             continue
-        if c.sheet not in wb.sheetnames:
+        if c.sheet not in pkg.sheets:
             issues.append(Issue("modified", "feuille supprimée ou renommée.", c.sheet, None))
             continue
-        found = wb[c.sheet][c.ref].value
+        found = pkg.value(c.sheet, c.ref)
         if c.role == "output":
             if normalize_formula(found) != normalize_formula(c.formula):
                 issues.append(Issue("modified", f"formule modifiée (attendu : {c.formula} ; trouvé : "
@@ -208,49 +206,31 @@ def _compare_locked(wb, layout: CandidateLayout) -> list[Issue]:
     return issues
 
 
-def _compare_structure(wb, layout: CandidateLayout) -> list[Issue]:
+def _compare_structure(pkg: Package, layout: CandidateLayout) -> list[Issue]:
     """Protection still on, input cells where they were, defined names unmoved."""
     issues = []
     for sheet in layout.sheets:
-        if sheet.title in wb.sheetnames and not wb[sheet.title].protection.sheet:
+        if sheet.title in pkg.sheets and not pkg.sheets[sheet.title].protected:
             issues.append(Issue("modified", "protection de la feuille retirée.", sheet.title, None))
-    if layout.local_names:
-        scoped = {sheet: wb[sheet].defined_names for sheet in wb.sheetnames}
     for c in layout.cells:
         if not c.name:
             continue
-        if layout.local_names:
-            dn = scoped.get(c.sheet, {}).get(c.name)
-        else:
-            dn = wb.defined_names.get(c.name)
-        if dn is None:
-            issues.append(Issue("modified", f"nom défini « {c.name} » supprimé.", c.sheet, c.ref))
+        names = pkg.local_names.get(c.sheet, {}) if layout.local_names else pkg.names
+        dest = names.get(c.name)
+        if dest is None:
+            issues.append(Issue("modified", f"nom défini « {c.name} » supprimé ou invalide (lignes ou colonnes "
+                                "supprimées ?).", c.sheet, c.ref))
             continue
-        dests = list(dn.destinations)
-        if not dests:
-            issues.append(Issue("modified", f"nom défini « {c.name} » invalide (lignes ou colonnes supprimées ?).",
-                                c.sheet, c.ref))
-            continue
-        sheet, ref = dests[0]
+        sheet, ref = dest
         if sheet != c.sheet or ref.replace("$", "") != c.ref:
             issues.append(Issue("modified", f"le nom « {c.name} » pointe sur {sheet}!{ref.replace('$', '')} au lieu "
                                 f"de {c.ref} (lignes ou colonnes insérées ?).", c.sheet, c.ref))
     for c in layout.cells:
-        if c.role == "input" and c.sheet in wb.sheetnames:
-            if wb[c.sheet][c.ref].protection.locked and wb[c.sheet].protection.sheet:
-                issues.append(Issue("modified", "cellule de saisie verrouillée : la mise en forme a été modifiée.",
-                                    c.sheet, c.ref))
+        sheet = pkg.sheets.get(c.sheet)
+        if c.role == "input" and sheet is not None and sheet.protected and c.ref not in sheet.unlocked:
+            issues.append(Issue("modified", "cellule de saisie verrouillée : la mise en forme a été modifiée.",
+                                c.sheet, c.ref))
     return issues
-
-
-def _cached_outputs(path: Path, layouts: Sequence[CandidateLayout]) -> list[dict[str, object]]:
-    """The cached results of formulas as the file stores them (may be absent)."""
-    wb = openpyxl.load_workbook(path, data_only=True, read_only=False, keep_links=False)
-    try:
-        return [{c.name: (wb[c.sheet][c.ref].value if c.sheet in wb.sheetnames else None)
-                 for c in layout.outputs} for layout in layouts]
-    finally:
-        wb.close()
 
 
 def _same(expected: object, cached: object) -> bool:
@@ -281,28 +261,25 @@ def read_workbook(path: str | Path, grids: dict[str, Grid] | None = None,
     check_workbook_file(path)
     grids = grids if grids is not None else known_grids()
     try:
-        wb = openpyxl.load_workbook(path, data_only=False, read_only=False, keep_links=False, keep_vba=False)
+        pkg = read_package(path)
     except Exception as exc:  # openpyxl raises many types on malformed files
         raise WorkbookError(f"classeur illisible ({type(exc).__name__} : {exc}).", path,
                             hint="Ouvrez-le dans Excel ou LibreOffice, enregistrez-le au format .xlsx, "
                                  "puis recommencez.") from None
-    try:
-        metas = _read_metas(wb, path)
-        readings = []
-        for meta in metas:
-            grid = grids.get(meta.get("grid_hash", ""))
-            if grid is None:
-                raise WorkbookError(
-                    f"grille inconnue : « {meta.get('grid_id')} » version {meta.get('grid_version')} "
-                    f"(empreinte {meta.get('grid_hash', '')[:12]}).", path,
-                    hint="Ce classeur a été généré avec une autre grille : indiquez-la avec --grid.")
-            readings.append(_read_candidate(wb, path, meta, grid, secret))
-    finally:
-        wb.close()
+    readings = []
+    for meta in _read_metas(pkg, path):
+        grid = grids.get(meta.get("grid_hash", ""))
+        if grid is None:
+            raise WorkbookError(
+                f"grille inconnue : « {meta.get('grid_id')} » version {meta.get('grid_version')} "
+                f"(empreinte {meta.get('grid_hash', '')[:12]}).", path,
+                hint="Ce classeur a été généré avec une autre grille que celle attendue.")
+        readings.append(_read_candidate(pkg, path, meta, grid, secret))
     if check_cache:
-        for reading, cached in zip(readings, _cached_outputs(path, [r.layout for r in readings])):
+        for reading in readings:
             for c in reading.layout.outputs:
-                value = cached.get(c.name)
+                sheet = pkg.sheets.get(c.sheet)
+                value = sheet.cached.get(c.ref) if sheet else None
                 if value is None and reading.outputs[c.name] != "":
                     continue  # no cached value stored: nothing to compare
                 if not _same(reading.outputs[c.name], value):
@@ -312,7 +289,7 @@ def read_workbook(path: str | Path, grids: dict[str, Grid] | None = None,
     return readings
 
 
-def _read_candidate(wb, path: Path, meta: dict, grid: Grid, secret: bytes) -> Reading:
+def _read_candidate(pkg: Package, path: Path, meta: dict, grid: Grid, secret: bytes) -> Reading:
     layout = layout_from_meta(meta, grid)
     signature_ok = integrity.verify(secret, meta)
     modified: list[Issue] = []
@@ -322,13 +299,17 @@ def _read_candidate(wb, path: Path, meta: dict, grid: Grid, secret: bytes) -> Re
     elif integrity.fingerprint(layout) != meta.get("fingerprint"):
         modified.append(Issue("identity", "empreinte de mise en page différente : classeur généré par une autre "
                               "version d'e2docs.", META_SHEET, None))
-    modified += _compare_structure(wb, layout)
-    modified += _compare_locked(wb, layout)
+    modified += _compare_structure(pkg, layout)
+    modified += _compare_locked(pkg, layout)
 
     values: dict[str, object] = {}
     errors: list[Issue] = []
     for c in layout.inputs:
-        raw = wb[c.sheet][c.ref].value if c.sheet in wb.sheetnames else None
+        # Where the input is now: rows inserted by a user move the defined names with the
+        # cells, so the name (when it still points into the same sheet) is the better guide.
+        dest = (pkg.local_names.get(c.sheet, {}) if layout.local_names else pkg.names).get(c.name)
+        ref = dest[1].replace("$", "") if dest and dest[0] == c.sheet else c.ref
+        raw = pkg.value(c.sheet, ref)
         clean, problem = check_input(c, raw, grid)
         values[c.name] = clean if problem is None else raw
         if problem:
