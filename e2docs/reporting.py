@@ -15,11 +15,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .campaign import Campaign
+from .candidate import Candidate
 from .errors import E2docsError
+from .grid import Grid
 from .intake import Item, to_xlsx
 from .naming import candidate_stem, safe_part
-from .reports import (ClassInfo, ClassRow, convert_to_pdf, merge_documents, render_candidate_documents,
-                      render_class_record)
+from .reports import (EVALUATION, PROSPECTING, ClassInfo, ClassRow, ReportError, convert_to_pdf, merge_documents,
+                      render_candidate_documents, render_class_record)
+from .scoring import Outcome
 from .status import CandidateStatus, candidate_statuses
 from .workbook.reader import Reading, read_workbook
 
@@ -31,6 +34,7 @@ class ReportResult:
     provisional: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     pdfs: list[Path] = field(default_factory=list)
+    removed: list[Path] = field(default_factory=list)
 
     def lines(self) -> list[str]:
         out = [f"{len(self.written)} document(s) Word écrit(s) dans {self.outdir}"]
@@ -40,18 +44,36 @@ class ReportResult:
             out.append(f"Documents marqués PROVISOIRE (grille incomplète) : {', '.join(self.provisional)}")
         if self.skipped:
             out.append(f"Sans document individuel : {', '.join(self.skipped)}")
+        if self.removed:
+            out.append(f"{len(self.removed)} ancien(s) document(s) périmé(s) retiré(s) de {self.outdir}")
         return out
 
 
-def read_return(campaign: Campaign, status: CandidateStatus, workdir: Path) -> Reading:
-    """The candidate's current return, read again from the archive."""
+@dataclass(frozen=True)
+class _Scored:
+    """What the class record uses of a reading. A whole :class:`Reading` (layout, cell values:
+    ~140 kB) kept for every candidate until the end would put 2,000 candidates over 400 MB."""
+
+    candidate: Candidate
+    grid: Grid
+    meta: dict
+    outcome: Outcome
+
+    @classmethod
+    def of(cls, reading: Reading) -> "_Scored":
+        return cls(reading.candidate, reading.grid, reading.meta, reading.outcome)
+
+
+def read_return(campaign: Campaign, status: CandidateStatus, workdir: Path, grid: Grid | None = None) -> Reading:
+    """The candidate's current return, read again from the archive (``grid``: the campaign's, if already
+    loaded, so that every reading shares it)."""
     row = status.current
     stored = campaign.root / row.stored_path
     path = stored
     if stored.suffix.lower() != ".xlsx":
         item = Item(stored.read_bytes(), row.original_name, row.origin, stored.suffix.lstrip(".").lower())
         path = to_xlsx(item, workdir)
-    grid = campaign.grid()
+    grid = grid or campaign.grid()
     readings = read_workbook(path, {grid.content_hash: grid}, secret=campaign.secret, check_cache=False)
     for reading in readings:
         if reading.candidate.number == status.candidate.number:
@@ -70,15 +92,17 @@ def make_reports(campaign: Campaign, *, pdf: bool = False, merge: bool = False,
         statuses = candidate_statuses(ledger)
     rows: list[ClassRow] = []
     sheets: list[Path] = []
+    without: list[str] = []  # stems of the candidates who get no individual document this time
     with tempfile.TemporaryDirectory(prefix="e2docs-report-") as work:
         todo = progress(statuses) if progress else statuses
         for status in todo:
             cand = status.candidate
             if status.state in ("complete", "incomplete"):
-                reading = read_return(campaign, status, Path(work))
-                rows.append(ClassRow(cand, status.state, reading))
+                reading = read_return(campaign, status, Path(work), grid)
+                rows.append(ClassRow(cand, status.state, _Scored.of(reading)))  # type: ignore[arg-type]
                 if only_complete and status.state != "complete":
                     result.skipped.append(f"{cand.full_name} (incomplet)")
+                    without.append(candidate_stem(cand, grid.specialty))
                     continue
                 if status.state == "incomplete":
                     result.provisional.append(cand.full_name)
@@ -90,6 +114,7 @@ def make_reports(campaign: Campaign, *, pdf: bool = False, merge: bool = False,
                 reason = status.current.reasons[0] if status.current and status.current.reasons else ""
                 rows.append(ClassRow(cand, status.state, None, reason))
                 result.skipped.append(f"{cand.full_name} ({'non rendu' if status.state == 'missing' else 'rejeté'})")
+                without.append(candidate_stem(cand, grid.specialty))
     s = campaign.settings
     divisions = sorted({c.candidate.division for c in rows if c.candidate.division})
     info = ClassInfo(s.get("session", ""), s.get("etablissement", ""), s.get("academie", ""),
@@ -99,6 +124,32 @@ def make_reports(campaign: Campaign, *, pdf: bool = False, merge: bool = False,
                                               templates_dir))
     if merge and sheets:
         result.written.append(merge_documents(sheets, outdir / f"fiches-evaluation_{label}.docx"))
+    result.removed = _remove_stale(outdir, without)
+    if not merge:  # a merged file from an earlier run would show old marks
+        result.removed += _unlink(outdir / f"fiches-evaluation_{label}{suffix}" for suffix in (".docx", ".pdf"))
+    if not pdf:  # PDFs of documents rewritten now are out of date
+        result.removed += _unlink(path.with_suffix(".pdf") for path in result.written)
     if pdf:
-        result.pdfs = convert_to_pdf(result.written, outdir)
+        try:
+            result.pdfs = convert_to_pdf(result.written, outdir)
+        except ReportError as exc:  # exit code 2 usually means "nothing written": say what was
+            exc.message += f" Les {len(result.written)} documents Word sont quand même écrits dans {outdir}."
+            raise
     return result
+
+
+def _remove_stale(outdir: Path, stems: Iterable[str]) -> list[Path]:
+    """Delete the documents an earlier run wrote for candidates who get none now (``--only complete``
+    after a full run): a lingering PROVISOIRE sheet would be printed with the others."""
+    return _unlink(outdir / f"{stem}_{Path(name).stem}{suffix}"
+                   for stem in stems for name in (EVALUATION, PROSPECTING) for suffix in (".docx", ".pdf"))
+
+
+def _unlink(paths: Iterable[Path]) -> list[Path]:
+    """Remove the files that exist among ``paths``; return them."""
+    removed = []
+    for path in paths:
+        if path.is_file():
+            path.unlink()
+            removed.append(path)
+    return removed

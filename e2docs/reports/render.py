@@ -9,6 +9,8 @@ unknown field is an error, not a silent blank in an official document.
 
 from __future__ import annotations
 
+import io
+
 import os
 import re
 import tempfile
@@ -20,6 +22,7 @@ from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, Undefine
 from jinja2.sandbox import SandboxedEnvironment, SecurityError
 from lxml import etree
 
+from ..fileio import atomic_write
 from .errors import ReportError
 
 MAX_REPEAT = 100_000  # longest string or list a template may build with * or **
@@ -151,13 +154,7 @@ def load_template(template: Path) -> DocxTemplate:
 
 
 def save_atomically(doc, out: Path) -> None:
-    """Save a python-docx/docxtpl document beside ``out``, then rename it into place."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.stem}.", suffix=".docx.tmp", dir=out.parent)
-    os.close(fd)
-    try:
-        doc.save(tmp)
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Save a python-docx/docxtpl document to ``out`` through :func:`e2docs.fileio.atomic_write`."""
+    buffer = io.BytesIO()
+    doc.save(buffer)
+    atomic_write(out, buffer.getvalue(), prefix=f".{out.stem}.")

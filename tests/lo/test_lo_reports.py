@@ -1,0 +1,123 @@
+"""``e2docs report --pdf`` with a real LibreOffice, on the demo campaign.
+
+One PDF per Word document (a single headless LibreOffice for the batch); page
+counts checked with poppler's ``pdfinfo``, text with ``pdftotext``. Skipped
+without LibreOffice, failing instead on CI (``require_lo``).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from docx import Document
+
+from e2docs.cli import main
+
+from .lo import require_lo
+
+LE_GOFF = "LE-GOFF_Maël_31214_2709411105"
+HOARAU = "HOARAU_Noémie_31214_2709411092"
+
+
+def _need_poppler() -> None:
+    if shutil.which("pdfinfo") and shutil.which("pdftotext"):
+        return
+    reason = "poppler-utils (pdfinfo, pdftotext) is not installed"
+    if os.environ.get("CI"):
+        pytest.fail(f"poppler-utils required on CI: {reason}")
+    pytest.skip(reason)
+
+
+def pages(pdf: Path) -> int:
+    out = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
+    return int(re.search(r"^Pages:\s+(\d+)", out, re.M).group(1))
+
+
+def text(pdf: Path) -> str:
+    return subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True,
+                          check=True).stdout
+
+
+@pytest.fixture(scope="module")
+def rapports(tmp_path_factory) -> tuple[Path, str]:
+    """The demo campaign's rapports/ after ``report --pdf --merge``, and the command's output."""
+    require_lo()
+    _need_poppler()
+    base = tmp_path_factory.mktemp("demo-pdf")
+    runner = CliRunner()
+    result = runner.invoke(main, ["demo", str(base)], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    root = base / "campagne-demo"
+    result = runner.invoke(main, ["-C", str(root), "report", "--pdf", "--merge"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return root / "rapports", result.output
+
+
+def test_one_pdf_per_word_document(rapports):
+    out, output = rapports
+    docx = sorted(p.stem for p in out.glob("*.docx"))
+    pdfs = sorted(p.stem for p in out.glob("*.pdf"))
+    assert len(docx) == 8 * 2 + 2  # 8 candidates × 2 documents, the class record, the merged sheets
+    assert pdfs == docx
+    assert f"{len(pdfs)} PDF écrit(s)" in output
+    assert all(p.stat().st_size > 1000 for p in out.glob("*.pdf"))
+    assert not [p for p in out.iterdir() if p.suffix not in (".docx", ".pdf")]
+
+
+def test_page_counts(rapports):
+    out, _ = rapports
+    sheets = sorted(out.glob("*_fiche-evaluation.pdf"))
+    summaries = sorted(out.glob("*_synthese-prospection.pdf"))
+    assert len(sheets) == len(summaries) == 8
+    for pdf in sheets:
+        assert pages(pdf) <= 2, pdf.name
+    for pdf in summaries:
+        assert 1 <= pages(pdf) <= 2, pdf.name
+    assert 1 <= pages(out / "recapitulatif-classe_TMCV2.pdf") <= 3
+    # the merged document: each sheet starts on a new page, so it has all their pages
+    assert pages(out / "fiches-evaluation_TMCV2.pdf") == sum(pages(p) for p in sheets)
+
+
+def test_le_goff_sheet_pdf_shows_name_and_final_mark(rapports):
+    out, _ = rapports
+    content = text(out / f"{LE_GOFF}_fiche-evaluation.pdf")
+    assert "LE GOFF" in content and "Maël" in content and "2709411105" in content
+    assert re.search(r"NOTE FINALE\s+16 / 20", content), content[-2000:]
+    assert "17,5 / 20" in content
+    assert "PROVISOIRE" not in content
+
+
+def test_provisional_mark_survives_in_pdf(rapports):
+    out, _ = rapports
+    assert "PROVISOIRE" in text(out / f"{HOARAU}_fiche-evaluation.pdf")
+    assert "PROVISOIRE" in text(out / f"{HOARAU}_synthese-prospection.pdf")
+    merged = text(out / "fiches-evaluation_TMCV2.pdf")
+    positions = [merged.index(name) for name in ("BERNARD", "D'ALMEIDA", "HOARAU", "LE GOFF", "MARTIN")]
+    assert positions == sorted(positions)
+
+
+def test_return_saved_as_ods_gets_its_documents(tmp_path):
+    """A teacher kept LibreOffice's own format: the archived .ods is converted again for the report."""
+    require_lo()
+    runner = CliRunner()
+    assert runner.invoke(main, ["demo", str(tmp_path)], catch_exceptions=False).exit_code == 0
+    root = tmp_path / "campagne-demo"
+    sent = root / "envoi" / "PETIT_Jérôme_31214_2709411147.xlsx"  # not returned in the demo
+    subprocess.run([shutil.which("soffice"), f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}",
+                    "--headless", "--convert-to", "ods", "--outdir", str(tmp_path / "ods"), str(sent)],
+                   check=True, capture_output=True, timeout=180)
+    ods = tmp_path / "ods" / (sent.stem + ".ods")
+    collected = runner.invoke(main, ["-C", str(root), "collect", str(ods)], catch_exceptions=False)
+    assert collected.exit_code == 0 and "accepté (incomplet)" in collected.output, collected.output
+    result = runner.invoke(main, ["-C", str(root), "report"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert "PETIT Jérôme" in result.output.split("PROVISOIRE")[1].splitlines()[0]
+    sheet = root / "rapports" / f"{sent.stem}_fiche-evaluation.docx"
+    body = "\n".join(p.text for p in Document(str(sheet)).paragraphs)
+    assert "PROVISOIRE" in body

@@ -1,0 +1,349 @@
+"""``e2docs report``, ``fields`` and ``check-template`` as a user runs them, on the demo campaign.
+
+The demo builds a campaign from the bundled samples (12 candidates: 7 complete
+returns, HOARAU Noémie incomplete, NGUYEN Hélène rejected, 3 not returned).
+No LibreOffice needed here (tests/lo/test_lo_reports.py converts to PDF for real).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import stat
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from docx import Document
+from docx.enum.section import WD_SECTION
+from docx.oxml.ns import qn
+
+from e2docs.cli import main
+from e2docs.reports import EVALUATION, template_path
+from e2docs.reports import pdf as pdf_module
+
+# (file stem, family name as printed, number) of the candidates with a complete return, in roster order
+COMPLETE = [
+    ("BERNARD_Lucas_31214_2709411021", "BERNARD", "2709411021"),
+    ("D'ALMEIDA_Inès_31214_2709411047", "D'ALMEIDA", "2709411047"),
+    ("DUBOIS_Marie-Ève_31214_2709411050", "DUBOIS", "2709411050"),
+    ("FAURE_Théo_31214_2709411063", "FAURE", "2709411063"),
+    ("GARCIA_Chloé_31214_2709411089", "GARCIA", "2709411089"),
+    ("LE-GOFF_Maël_31214_2709411105", "LE GOFF", "2709411105"),
+    ("MARTIN_Zoé_31214_2709411121", "MARTIN", "2709411121"),
+]
+HOARAU = "HOARAU_Noémie_31214_2709411092"
+LE_GOFF = "LE-GOFF_Maël_31214_2709411105"
+NOT_RETURNED = ["PETIT", "ROUSSEAU", "SAINT-MARTIN"]
+KINDS = ("fiche-evaluation", "synthese-prospection")
+CLASS_RECORD = "recapitulatif-classe_TMCV2.docx"
+MERGED = "fiches-evaluation_TMCV2.docx"
+EXPECTED = sorted([f"{stem}_{kind}.docx" for stem, _, _ in COMPLETE for kind in KINDS]
+                  + [f"{HOARAU}_{kind}.docx" for kind in KINDS] + [CLASS_RECORD])
+
+
+def run(*args: str):
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+@pytest.fixture(scope="module")
+def demo_campaign(tmp_path_factory) -> Path:
+    """The demo campaign, built once; tests work on copies (see ``campaign``)."""
+    base = tmp_path_factory.mktemp("demo")
+    result = run("demo", str(base))
+    assert result.exit_code == 0, result.output
+    return base / "campagne-demo"
+
+
+@pytest.fixture
+def campaign(demo_campaign, tmp_path) -> Path:
+    """A private copy of the demo campaign, without the documents the demo already wrote."""
+    root = tmp_path / "campagne-demo"
+    shutil.copytree(demo_campaign, root)
+    shutil.rmtree(root / "rapports")
+    return root
+
+
+def report(root: Path, *args: str):
+    return run("-C", str(root), "report", *args)
+
+
+def names(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir())
+
+
+def all_text(path: Path) -> str:
+    """Every piece of text of a .docx: body (paragraphs and tables, in document order), headers, footers."""
+    doc = Document(str(path))
+    parts = ["".join(t.text or "" for t in p.iter(qn("w:t"))) for p in doc.element.body.iter(qn("w:p"))]
+    for s in doc.sections:
+        parts += [p.text for p in s.header.paragraphs] + [p.text for p in s.footer.paragraphs]
+    return "\n".join(parts)
+
+
+def table_row(path: Path, label: str) -> list[str]:
+    """The cells of the first table row whose first cell starts with ``label``."""
+    doc = Document(str(path))
+    for table in doc.tables:
+        for row in table.rows:
+            cells = [c.text.strip() for c in row.cells]
+            if cells and cells[0].startswith(label):
+                return cells
+    raise AssertionError(f"aucune ligne « {label} » dans {path.name}")
+
+
+# ------------------------------------------------------------------ report
+
+def test_report_writes_every_document_named_like_the_workbooks(campaign):
+    result = report(campaign)
+    assert result.exit_code == 0, result.output
+    out = campaign / "rapports"
+    assert names(out) == EXPECTED  # 7 complete + 1 incomplete → 16 candidate documents, + the class record
+    assert "17 document(s) Word écrit(s)" in result.output
+    # named exactly like the workbooks that were sent
+    sent = {p.stem for p in (campaign / "envoi").glob("*.xlsx")}
+    assert {n.rsplit("_", 1)[0] for n in EXPECTED if n != CLASS_RECORD} <= sent
+    # the rejected and the missing candidates get no individual document, and are said so
+    assert not list(out.glob("NGUYEN*")) and not list(out.glob("PETIT*"))
+    assert "Sans document individuel : NGUYEN Hélène (rejeté)" in result.output
+    for name in ("PETIT Jérôme (non rendu)", "ROUSSEAU Anaïs (non rendu)", "SAINT-MARTIN Célestin (non rendu)"):
+        assert name in result.output
+
+
+def test_evaluation_sheet_shows_the_marks_of_the_return(campaign):
+    assert report(campaign).exit_code == 0
+    sheet = campaign / "rapports" / f"{LE_GOFF}_fiche-evaluation.docx"
+    text = all_text(sheet)
+    assert "LE GOFF" in text and "Maël" in text and "2709411105" in text
+    assert table_row(sheet, "Note proposée")[-1] == "17,5 / 20"
+    assert table_row(sheet, "Note attribuée par la commission")[-1] == "16"
+    assert table_row(sheet, "NOTE FINALE")[-1] == "16 / 20"
+    assert "PROVISOIRE" not in text
+
+
+def test_incomplete_candidate_documents_are_provisional_and_listed(campaign):
+    result = report(campaign)
+    assert result.exit_code == 0, result.output
+    out = campaign / "rapports"
+    for kind in KINDS:
+        text = all_text(out / f"{HOARAU}_{kind}.docx")
+        assert "PROVISOIRE" in text, kind
+        assert "HOARAU" in text
+    for stem, _, _ in COMPLETE:
+        for kind in KINDS:
+            assert "PROVISOIRE" not in all_text(out / f"{stem}_{kind}.docx"), (stem, kind)
+    assert "Documents marqués PROVISOIRE (grille incomplète) : HOARAU Noémie" in result.output
+
+
+def test_class_record_lists_everybody_with_their_status(campaign):
+    assert report(campaign).exit_code == 0
+    record = campaign / "rapports" / CLASS_RECORD
+    doc = Document(str(record))
+    rows = {}
+    for table in doc.tables:
+        for row in table.rows:
+            cells = [c.text.strip() for c in row.cells]
+            if re.fullmatch(r"\d{10}", cells[0]):
+                rows.setdefault(cells[1], []).append(cells)
+    assert len(rows) == 12
+    le_goff = rows["LE GOFF"][0]
+    assert le_goff[4:7] == ["17,5", "16", "complète"]
+    assert rows["HOARAU"][0][-1] == "incomplète"
+    for name in NOT_RETURNED:
+        assert all(r[-1] == "non rendue" for r in rows[name]), rows[name]
+    # NGUYEN is rejected, with the reason
+    assert rows["NGUYEN"][0][-1] == "rejetée"
+    assert any(r[-1].startswith("rejetée : ") and "C2.2" in r[-1] for r in rows["NGUYEN"])
+    text = all_text(record)
+    assert "3 non rendue(s), 1 rejetée(s)" in text and "7 grille(s) complète(s), 1 incomplète(s)" in text
+
+
+def test_only_complete_leaves_out_incomplete_candidates_and_lists_them(campaign):
+    result = report(campaign, "--only", "complete")
+    assert result.exit_code == 0, result.output
+    out = campaign / "rapports"
+    assert not list(out.glob("HOARAU*"))
+    assert names(out) == [n for n in EXPECTED if not n.startswith("HOARAU")]
+    assert "HOARAU Noémie (incomplet)" in result.output
+    assert "PROVISOIRE" not in result.output
+    # the class record still counts her, as incomplete
+    assert "HOARAU" in all_text(out / CLASS_RECORD)
+
+
+def test_only_complete_after_a_full_run_leaves_no_provisional_document(campaign):
+    """The documents of a previous run must not linger for a candidate who now gets none."""
+    assert report(campaign).exit_code == 0
+    assert list((campaign / "rapports").glob("HOARAU*"))
+    result = report(campaign, "--only", "complete")
+    assert result.exit_code == 0, result.output
+    assert not list((campaign / "rapports").glob("HOARAU*"))
+    assert names(campaign / "rapports") == [n for n in EXPECTED if not n.startswith("HOARAU")]
+    assert "2 ancien(s) document(s) périmé(s) retiré(s)" in result.output
+
+
+def test_merge_puts_every_sheet_in_one_document_in_roster_order(campaign):
+    result = report(campaign, "--merge", "--only", "complete")
+    assert result.exit_code == 0, result.output
+    merged = campaign / "rapports" / MERGED
+    assert merged.is_file()
+    doc = Document(str(merged))
+    body = "".join(t.text or "" for t in doc.element.body.iter(qn("w:t")))
+    positions = []
+    for _, name, number in COMPLETE:
+        assert name in body and number in body, name
+        positions.append(body.index(number))
+    assert positions == sorted(positions)
+    assert "HOARAU" not in body
+    # one section per sheet, each starting on a new page with its own page numbering
+    assert len(doc.sections) == len(COMPLETE)
+    for section in doc.sections:
+        assert section.start_type == WD_SECTION.NEW_PAGE
+        assert section._sectPr.find(qn("w:pgNumType")).get(qn("w:start")) == "1"
+
+
+def test_merge_with_incomplete_candidate_includes_her_provisional_sheet(campaign):
+    assert report(campaign, "--merge").exit_code == 0
+    body = all_text(campaign / "rapports" / MERGED)
+    order = [body.index(number) for _, _, number in COMPLETE[:5]] + [body.index("2709411092")] + \
+        [body.index(number) for _, _, number in COMPLETE[5:]]
+    assert order == sorted(order)
+    assert "PROVISOIRE" in body
+
+
+def test_templates_dir_overrides_only_the_templates_it_holds(campaign, tmp_path):
+    mine = tmp_path / "modeles"
+    mine.mkdir()
+    doc = Document(str(template_path(EVALUATION)))
+    doc.add_paragraph("Cachet de l'établissement")
+    doc.save(str(mine / EVALUATION))
+    result = report(campaign, "--templates", str(mine))
+    assert result.exit_code == 0, result.output
+    out = campaign / "rapports"
+    assert names(out) == EXPECTED
+    assert "Cachet de l'établissement" in all_text(out / f"{LE_GOFF}_fiche-evaluation.docx")
+    assert "Cachet de l'établissement" in all_text(out / f"{HOARAU}_fiche-evaluation.docx")
+    # the other documents still come from the packaged templates
+    assert "Cachet" not in all_text(out / f"{LE_GOFF}_synthese-prospection.docx")
+    assert "Cachet" not in all_text(out / CLASS_RECORD)
+    assert "SYNTHÈSE DE L'OPÉRATION DE PROSPECTION" in all_text(out / f"{LE_GOFF}_synthese-prospection.docx")
+
+
+def test_templates_dir_with_a_broken_template_says_which(campaign, tmp_path):
+    mine = tmp_path / "modeles"
+    mine.mkdir()
+    doc = Document(str(template_path(EVALUATION)))
+    doc.add_paragraph("Nom : {{ candidat.nmo }}")
+    doc.save(str(mine / EVALUATION))
+    result = report(campaign, "--templates", str(mine))
+    assert result.exit_code == 2
+    # the message names the field (« nmo ») and the template file; nothing was written
+    assert "champ inconnu « nmo »" in result.output and str(mine / EVALUATION) in result.output
+    assert "Traceback" not in result.output
+    assert not list((campaign / "rapports").glob("*.docx"))
+
+
+def test_report_twice_replaces_documents_and_leaves_no_temporary_file(campaign):
+    out = campaign / "rapports"
+    assert report(campaign, "--merge").exit_code == 0
+    first = names(out)
+    inode = (out / f"{LE_GOFF}_fiche-evaluation.docx").stat().st_ino
+    result = report(campaign, "--merge")
+    assert result.exit_code == 0, result.output
+    assert names(out) == first == sorted(EXPECTED + [MERGED])
+    assert not [n for n in names(out) if n.startswith(".") or n.endswith(".tmp")]
+    # replaced by a rename, not rewritten in place
+    assert (out / f"{LE_GOFF}_fiche-evaluation.docx").stat().st_ino != inode
+    assert table_row(out / f"{LE_GOFF}_fiche-evaluation.docx", "NOTE FINALE")[-1] == "16 / 20"
+    # nothing left behind outside rapports/ either
+    assert not [p for p in campaign.rglob("*") if p.name.endswith(".tmp") or "e2docs-report" in p.name]
+
+
+def test_documents_get_the_usual_file_permissions(campaign):
+    assert report(campaign).exit_code == 0
+    umask = os.umask(0)
+    os.umask(umask)
+    sheet = campaign / "rapports" / f"{LE_GOFF}_fiche-evaluation.docx"
+    assert stat.S_IMODE(sheet.stat().st_mode) == 0o666 & ~umask
+
+
+def test_pdf_without_libreoffice_is_a_french_error_but_word_files_are_written(campaign, monkeypatch):
+    monkeypatch.setattr(pdf_module.shutil, "which", lambda name, *a, **k: None)
+    result = report(campaign, "--pdf")
+    assert result.exit_code == 2
+    assert "LibreOffice est introuvable" in result.output
+    assert "Installez LibreOffice" in result.output
+    assert "Les 17 documents Word sont quand même écrits" in result.output
+    assert "Traceback" not in result.output
+    out = campaign / "rapports"
+    assert names(out) == EXPECTED
+    assert not list(out.glob("*.pdf"))
+
+
+def test_report_outside_a_campaign_is_a_french_usage_error(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = run("report")
+    assert result.exit_code == 2
+    assert "aucune campagne ici" in result.output and "e2docs -C DOSSIER" in result.output
+    result = run("-C", str(tmp_path), "report")
+    assert result.exit_code == 2
+    assert "n'est pas une campagne e2docs" in result.output
+    assert not (tmp_path / "rapports").exists()
+
+
+def test_report_from_inside_the_campaign_folder(campaign, monkeypatch):
+    monkeypatch.chdir(campaign / "envoi")
+    result = run("report")
+    assert result.exit_code == 0, result.output
+    assert names(campaign / "rapports") == EXPECTED
+
+
+# ------------------------------------------------------------------ fields, check-template
+
+def test_fields_lists_template_fields_in_french():
+    result = run("fields")
+    assert result.exit_code == 0
+    out = result.output
+    assert "candidat.nom" in out and "Nom de famille" in out
+    assert "Numéro de candidat" in out and "note_finale" in out
+    assert "Champs « candidat »" in out and "Champs « classe »" in out
+    md = run("fields", "--markdown").output
+    assert "| `candidat.nom` |" in md and "| Champ | Type | Description |" in md
+
+
+def test_check_template_accepts_the_packaged_template():
+    result = run("check-template", str(template_path(EVALUATION)))
+    assert result.exit_code == 0, result.output
+    assert "modèle correct" in result.output
+
+
+def test_check_template_rejects_an_unknown_field_and_suggests_the_right_one(tmp_path):
+    doc = Document(str(template_path(EVALUATION)))
+    doc.add_paragraph("Nom : {{ candidat.nmo }}")
+    bad = tmp_path / "fiche.docx"
+    doc.save(str(bad))
+    result = run("check-template", str(bad))
+    assert result.exit_code == 1
+    assert "champ inconnu « candidat.nmo »" in result.output
+    assert "Vouliez-vous dire « candidat.nom » ?" in result.output
+    assert "1 erreur(s)" in result.output
+
+
+def test_check_template_on_a_file_that_is_not_a_docx(tmp_path):
+    junk = tmp_path / "modele.docx"
+    junk.write_text("pas un document Word")
+    result = run("check-template", str(junk))
+    assert result.exit_code == 2  # unusable input, as everywhere in the CLI
+    assert "illisible" in result.output and "Traceback" not in result.output
+
+
+def test_a_later_run_without_merge_removes_the_out_of_date_merged_document(campaign):
+    assert report(campaign, "--merge").exit_code == 0
+    assert (campaign / "rapports" / MERGED).is_file()
+    stale_pdf = campaign / "rapports" / "recapitulatif-classe_TMCV2.pdf"
+    stale_pdf.write_bytes(b"%PDF-1.4 old")  # as left by an earlier --pdf run
+    result = report(campaign)
+    assert result.exit_code == 0, result.output
+    assert not (campaign / "rapports" / MERGED).exists()
+    assert not stale_pdf.exists()
+    assert "périmé(s) retiré(s)" in result.output
