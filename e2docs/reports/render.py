@@ -56,6 +56,17 @@ class Sandbox(SandboxedEnvironment):
 
     def __init__(self) -> None:
         super().__init__(autoescape=True, undefined=_Undefined, keep_trailing_newline=True)
+        self._compiled: dict[str, object] = {}
+
+    def from_string(self, source, globals=None, template_class=None):
+        """Compile each distinct template text once: a batch renders the same parts again and again."""
+        if globals or template_class or not isinstance(source, str):
+            return super().from_string(source, globals, template_class)
+        if source not in self._compiled:
+            if len(self._compiled) > 64:
+                self._compiled.clear()
+            self._compiled[source] = super().from_string(source)
+        return self._compiled[source]
 
     def call_binop(self, context, operator, left, right):
         if operator == "**" and isinstance(right, (int, float)) and abs(right) > 100:
@@ -67,9 +78,16 @@ class Sandbox(SandboxedEnvironment):
         return super().call_binop(context, operator, left, right)
 
 
+_SHARED: Sandbox | None = None
+
+
 def make_env() -> Sandbox:
-    """A fresh sandboxed environment (autoescape on, unknown fields are errors)."""
-    return Sandbox()
+    """The sandboxed environment (autoescape on, unknown fields are errors), shared so that its
+    compiled templates serve the whole batch."""
+    global _SHARED
+    if _SHARED is None:
+        _SHARED = Sandbox()
+    return _SHARED
 
 
 def _where(exc: Exception) -> str:

@@ -79,8 +79,9 @@ def _stream(wb, sheets: dict[str, Sheet], target: str) -> None:
                     sheet.unlocked.add(ref)
 
 
-def read_package(path: Path) -> Package:
-    """Read ``path`` (already checked by :mod:`.safety`) into a :class:`Package`."""
+def read_package(path: Path, cached: bool = True) -> Package:
+    """Read ``path`` (already checked by :mod:`.safety`) into a :class:`Package`; ``cached=False``
+    skips the formulas' stored results (a second pass over the file)."""
     sheets: dict[str, Sheet] = {}
     paths: dict[str, str] = {}
     wb = openpyxl.load_workbook(path, read_only=True, data_only=False, keep_links=False)
@@ -90,11 +91,12 @@ def read_package(path: Path) -> Package:
         _stream(wb, sheets, "values")
     finally:
         wb.close()
-    wb = openpyxl.load_workbook(path, read_only=True, data_only=True, keep_links=False)
-    try:
-        _stream(wb, sheets, "cached")
-    finally:
-        wb.close()
+    if cached:
+        wb = openpyxl.load_workbook(path, read_only=True, data_only=True, keep_links=False)
+        try:
+            _stream(wb, sheets, "cached")
+        finally:
+            wb.close()
     names: dict[str, tuple[str, str]] = {}
     local: dict[str, dict[str, tuple[str, str]]] = {}
     titles = list(sheets)

@@ -261,7 +261,7 @@ def read_workbook(path: str | Path, grids: dict[str, Grid] | None = None,
     check_workbook_file(path)
     grids = grids if grids is not None else known_grids()
     try:
-        pkg = read_package(path)
+        pkg = read_package(path, cached=check_cache)
     except Exception as exc:  # openpyxl raises many types on malformed files
         raise WorkbookError(f"classeur illisible ({type(exc).__name__} : {exc}).", path,
                             hint="Ouvrez-le dans Excel ou LibreOffice, enregistrez-le au format .xlsx, "
