@@ -263,7 +263,7 @@ def fields(markdown: bool) -> None:
 
 
 @main.command("check-template", context_settings=CONTEXT)
-@click.argument("template", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("template", type=click.Path(dir_okay=False, exists=True, path_type=Path))
 def check_template(template: Path) -> None:
     """Vérifie un modèle Word modifié : balises coupées, champs inconnus, syntaxe, rendu d'essai."""
     from .reports import check_template as run_check
