@@ -188,11 +188,14 @@ def check_input(cell: Cell, value: object, grid: Grid) -> tuple[object, str | No
 def _compare_locked(pkg: Package, layout: CandidateLayout) -> list[Issue]:
     """Every cell outside the inputs must hold what the layout prescribes."""
     issues = []
+    missing_sheets = set()
     for c in layout.cells:
         if c.role == "input":
             continue
         if c.sheet not in pkg.sheets:
-            issues.append(Issue("modified", "feuille supprimée ou renommée.", c.sheet, None))
+            if c.sheet not in missing_sheets:
+                missing_sheets.add(c.sheet)
+                issues.append(Issue("modified", "feuille supprimée ou renommée.", c.sheet, None))
             continue
         found = pkg.value(c.sheet, c.ref)
         if c.role == "output":
