@@ -144,8 +144,37 @@ def test_values_typed_in_prospecting_sheet_are_read_back(lo, tmp_path):
     cells = results[3]["cells"]
     assert cells[n["prosp_duree"].ref]["value"] == 14
     assert cells[n["prosp_taux_contacts"].ref]["value"] == pytest.approx(0.75)
+    # what a French teacher reads: percentages and euros, not values divided by 1,000
+    assert cells[n["prosp_taux_contacts"].ref]["string"] == "75,0 %"
+    assert cells[n["prosp_cout_contact"].ref]["string"].replace("\u00a0", " ") == "5,00 €"
     (reading,) = read_workbook(out)
     assert reading.ok and not reading.warnings, (reading.errors, reading.modified, reading.warnings)
     assert reading.values["prosp_organisation"] == "Dupont & Fils <SARL>"
     assert reading.outputs["prosp_duree"] == 14
     assert reading.outputs["prosp_cout_contact"] == 5
+
+
+def test_number_formats_survive_a_french_save_opened_in_english(lo, tmp_path):
+    """A grid filled on a French computer and opened on an English one must not show 18 000 € as
+    18.00 € (LibreOffice once turned a bare space in a format into a thousands divider on save)."""
+    from .lo import LibreOffice
+    path = make_workbook(tmp_path)
+    n = layout_of().named
+    saved = tmp_path / "fr.xlsx"
+    lo.run([{"op": "open", "path": str(path)},
+            {"op": "type_many", "sheet": "Opération de prospection",
+             "entries": [[n["prosp_obj_ca"].ref, "18000"], [n["prosp_res_ca"].ref, "16200"]]},
+            {"op": "recalc"},
+            {"op": "save", "path": str(saved)}])
+    office = LibreOffice(tmp_path / "lo-en", locale="en-US")
+    try:
+        results = office.run([
+            {"op": "open", "path": str(saved)},
+            {"op": "read", "sheet": "Opération de prospection",
+             "cells": [n["prosp_obj_ca"].ref, n["prosp_taux_ca"].ref]},
+        ])
+    finally:
+        office.cleanup()
+    cells = results[1]["cells"]
+    assert cells[n["prosp_obj_ca"].ref]["string"].replace("\u00a0", " ") == "18,000.00 €"
+    assert cells[n["prosp_taux_ca"].ref]["string"] == "90.0 %"
