@@ -19,6 +19,7 @@ from pathlib import Path
 
 from .campaign import Campaign, now
 from .errors import E2docsError
+from .fileio import atomic_write
 from .intake import Item, Refusal, gather, to_xlsx
 from .workbook.reader import Reading, read_workbook
 
@@ -56,16 +57,7 @@ def archive(campaign: Campaign, item: Item) -> tuple[str, Path]:
     folder = campaign.folder("retours")
     target = folder / f"{sha}.{item.kind}"
     if not target.exists():
-        fd, tmp = tempfile.mkstemp(prefix=f"{TEMP_PREFIX}{os.getpid()}-", dir=folder)
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(item.data)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        atomic_write(target, item.data, prefix=f"{TEMP_PREFIX}{os.getpid()}-")
     return sha, target
 
 
