@@ -154,10 +154,17 @@ def generate(ctx: click.Context, roster: Path | None, outdir: Path | None, grid_
 @click.option("--json", "as_json", is_flag=True, help="Sortie JSON pour les scripts.")
 @click.option("--grid", "grid_paths", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
               help="Grille supplémentaire à reconnaître (si les classeurs ont été générés avec --grid).")
-def inspect(files: tuple[Path, ...], as_json: bool, grid_paths: tuple[Path, ...]) -> None:
-    """Lit des classeurs générés ou remplis : identité, saisies, notes recalculées, problèmes."""
+@click.pass_context
+def inspect(ctx: click.Context, files: tuple[Path, ...], as_json: bool, grid_paths: tuple[Path, ...]) -> None:
+    """Lit des classeurs générés ou remplis : identité, saisies, notes recalculées, problèmes.
+
+    Un classeur de campagne est vérifié avec la clé de sa campagne (celle de -C, ou celle du dossier
+    où il se trouve).
+    """
+    from .campaign import open_campaign
     from .inspection import inspect_files, render_text
-    result = inspect_files(files, grid_paths)
+    directory = ctx.obj.get("directory")
+    result = inspect_files(files, grid_paths, open_campaign(directory) if directory else None)
     if as_json:
         click.echo(json.dumps(result, ensure_ascii=False, indent=2))
     else:

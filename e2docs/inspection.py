@@ -10,6 +10,7 @@ from pathlib import Path
 from .errors import E2docsError
 from .grid import load_grid
 from .scoring import format_mark
+from .workbook import integrity
 from .workbook.reader import Reading, known_grids, read_workbook
 
 
@@ -67,13 +68,31 @@ def failure_json(path: Path, error: E2docsError) -> dict:
             "warnings": [], "candidate": None, "grid": None, "inputs": [], "outputs": [], "results": None}
 
 
-def inspect_files(paths: Iterable[Path], grid_paths: Sequence[Path] = ()) -> dict:
-    """Read each file; a class workbook gives one entry per candidate."""
-    grids = known_grids(load_grid(p) for p in grid_paths)
+def _campaign_of(path: Path, given):
+    """The campaign whose secret verifies ``path``: the one given (-C), else the one holding the file."""
+    from .campaign import find_campaign
+    if given is not None:
+        return given
+    try:
+        return find_campaign(Path(path).resolve().parent)
+    except E2docsError:
+        return None
+
+
+def inspect_files(paths: Iterable[Path], grid_paths: Sequence[Path] = (), campaign=None) -> dict:
+    """Read each file; a class workbook gives one entry per candidate.
+
+    A workbook of a campaign is verified with that campaign's secret (``campaign``,
+    or the campaign folder the file lies in); its grid is recognised too.
+    """
+    extra = [load_grid(p) for p in grid_paths]
     files = []
     for path in paths:
+        owner = _campaign_of(path, campaign)
+        grids = known_grids(extra + ([owner.grid()] if owner else []))
+        secret = owner.secret if owner else integrity.PUBLIC_SECRET
         try:
-            files.extend(reading_json(r) for r in read_workbook(path, grids))
+            files.extend(reading_json(r) for r in read_workbook(path, grids, secret=secret))
         except E2docsError as exc:
             files.append(failure_json(Path(path), exc))
     return {"files": files}

@@ -139,3 +139,17 @@ def test_unexpected_errors_have_no_traceback_without_debug(tmp_path):
     result = CliRunner().invoke(main, ["inspect", str(tmp_path)])
     assert result.exit_code == 1
     assert "Traceback" not in result.output and "dossier" in result.output
+
+
+def test_inspect_verifies_a_campaign_workbook_with_its_campaign_key(tmp_path):
+    assert run("demo", str(tmp_path)).exit_code == 0
+    root = tmp_path / "campagne-demo"
+    book = next((root / "envoi").glob("BERNARD_*.xlsx"))
+    inside = json.loads(run("inspect", "--json", str(book)).output)["files"][0]
+    assert inside["ok"] is True, inside["errors"]
+    copy = tmp_path / "copie.xlsx"
+    copy.write_bytes(book.read_bytes())
+    assert json.loads(run("-C", str(root), "inspect", "--json", str(copy)).output)["files"][0]["ok"] is True
+    result = run("inspect", str(copy))
+    assert result.exit_code == 1
+    assert "vérifiez-le depuis le dossier de cette campagne" in result.output

@@ -297,8 +297,10 @@ def _read_candidate(pkg: Package, path: Path, meta: dict, grid: Grid, secret: by
     signature_ok = integrity.verify(secret, meta)
     modified: list[Issue] = []
     if not signature_ok:
-        modified.append(Issue("identity", "signature invalide : métadonnées modifiées, ou classeur d'une autre "
-                              "campagne.", META_SHEET, None))
+        why = ("classeur d'une campagne : vérifiez-le depuis le dossier de cette campagne (e2docs -C DOSSIER …), "
+               "sinon ses métadonnées ont été modifiées" if meta.get("campaign_id") and
+               secret == integrity.PUBLIC_SECRET else "métadonnées modifiées, ou classeur d'une autre campagne")
+        modified.append(Issue("identity", f"signature invalide : {why}.", META_SHEET, None))
     elif integrity.fingerprint(layout) != meta.get("fingerprint"):
         modified.append(Issue("identity", "empreinte de mise en page différente : classeur généré par une autre "
                               "version d'e2docs.", META_SHEET, None))
