@@ -29,7 +29,6 @@ def _mark(value: Fraction | None) -> float | None:
 
 def reading_json(reading: Reading) -> dict:
     """One candidate of one file, per the ``inspect --json`` contract."""
-    named = reading.layout.named
     inputs = []
     for c in reading.layout.inputs:
         item = {"name": c.name, "sheet": c.sheet, "cell": c.ref, "kind": c.kind,

@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 
 import openpyxl
-import pytest
 from click.testing import CliRunner
 
 from e2docs.cli import main

@@ -25,6 +25,7 @@ from hypothesis import strategies as st
 from e2docs import intake
 from e2docs.errors import WorkbookError
 from e2docs.intake import Item, Refusal, gather, libreoffice_available, to_xlsx
+from .lo.lo import require_tools
 
 XLSX_TYPE = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -100,12 +101,8 @@ def cell_a1(data: bytes) -> str:
 
 def need_soffice() -> str:
     """The soffice command; skip without it, but fail on CI where it must be installed."""
-    found = shutil.which("soffice")
-    if found is None:
-        if os.environ.get("CI"):
-            pytest.fail("LibreOffice (soffice) is required on CI")
-        pytest.skip("LibreOffice (soffice) is not installed")
-    return found
+    require_tools("soffice")
+    return shutil.which("soffice")
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -21,6 +20,7 @@ from e2docs.reports.samples import sample_class_info, sample_class_rows, sample_
 from e2docs.workbook.reader import read_workbook
 
 from .helpers import ALL_LEVEL_3, fill, level_values, make_workbook
+from .lo.lo import pdf_pages, require_tools
 
 OBS = ("Très bonne analyse du tableau de bord pour « Dupont & Fils <SARL> » ; l'élève a su "
        "justifier ses choix.\nDeuxième ligne : 5 < 7 & 7 > 5. ")
@@ -326,22 +326,8 @@ def test_merge_documents_one_section_per_sheet(tmp_path):
 
 # ------------------------------------------------------------------ LibreOffice
 
-def _need_soffice() -> None:
-    if shutil.which("soffice") and shutil.which("pdfinfo"):
-        return
-    reason = "LibreOffice (soffice) ou poppler (pdfinfo) absent"
-    if os.environ.get("CI"):
-        pytest.fail(f"requis en CI : {reason}")
-    pytest.skip(reason)
-
-
-def _pages(pdf: Path) -> int:
-    out = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
-    return int(next(line.split()[-1] for line in out.splitlines() if line.startswith("Pages:")))
-
-
-def test_libreoffice_converts_every_document_and_sheet_fits_two_pages(tmp_path):
-    _need_soffice()
+def test_libreoffice_converts_every_document_and_sheet_fits_twopdf_pages(tmp_path):
+    require_tools("soffice", "pdfinfo")
     long_names = Candidate("2709411047", "DE LA FONTAINE-D'ALMEIDA & FILS", "Marie-Éléonore Inès", "TMCV2",
                            dt.date(2009, 3, 14))
     docs = render_candidate_documents(sample_reading(long_names, observations=LONG_OBS), tmp_path, "long")
@@ -350,11 +336,11 @@ def test_libreoffice_converts_every_document_and_sheet_fits_two_pages(tmp_path):
     docs.append(render_class_record(sample_class_rows(), sample_class_info(), tmp_path / "recap.docx"))
     docs.append(merge_documents(_sheets(tmp_path, 2), tmp_path / "toutes.docx"))
     pdfs = convert_to_pdf(docs, tmp_path / "pdf")
-    pages = {p.stem: _pages(p) for p in pdfs}
+    pages = {p.stem: pdf_pages(p) for p in pdfs}
     assert pages["long_fiche-evaluation"] <= 2 and pages["provisoire_fiche-evaluation"] <= 2
     assert pages["long_synthese-prospection"] == 1
     assert pages["recap"] >= 1
-    assert pages["toutes"] == 2 * _pages(convert_to_pdf(_sheets(tmp_path / "one", 1), tmp_path / "p1")[0])
+    assert pages["toutes"] == 2 * pdf_pages(convert_to_pdf(_sheets(tmp_path / "one", 1), tmp_path / "p1")[0])
     text = subprocess.run(["pdftotext", str(tmp_path / "pdf" / "provisoire_fiche-evaluation.pdf"), "-"],
                           capture_output=True, text=True).stdout
     assert "PROVISOIRE" in text and "Dupont & Fils <SARL>" in text
@@ -362,7 +348,7 @@ def test_libreoffice_converts_every_document_and_sheet_fits_two_pages(tmp_path):
 
 def test_templates_saved_by_libreoffice_writer_still_work(tmp_path):
     """A secretary opens a template in Writer and saves it as .docx: it must stay usable."""
-    _need_soffice()
+    require_tools("soffice", "pdfinfo")
     from e2docs.reports import TEMPLATE_NAMES, check_template
     copies = []
     for name in TEMPLATE_NAMES:

@@ -404,7 +404,7 @@ def test_candidate_number_must_be_digits_and_letters(tmp_path, number):
 
 
 def test_line_numbers_follow_the_file_with_multiline_cells(tmp_path):
-    text = f'Nom;Prénom;N° candidat;Remarque\nPETIT;Jérôme;1;"sur\ndeux lignes"\nFAURE;;2;\n'
+    text = 'Nom;Prénom;N° candidat;Remarque\nPETIT;Jérôme;1;"sur\ndeux lignes"\nFAURE;;2;\n'
     message = error_of(write(tmp_path, text))
     assert "ligne 4" in message
 

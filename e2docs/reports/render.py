@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import io
 
-import os
 import re
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 

@@ -17,7 +17,6 @@ from lxml import etree
 from .problem import ERROR, WARNING, Problem, short
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
-ERROR, WARNING = "erreur", "avertissement"
 _OPEN = re.compile(r"\{\{|\{%|\{#")
 _CLOSE = {"{{": "}}", "{%": "%}", "{#": "#}"}
 # Elements that may sit between the runs of a tag without harm (docxtpl drops them).

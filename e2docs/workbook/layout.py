@@ -19,9 +19,8 @@ Defined names (stable across versions, documented in the README):
 
 from __future__ import annotations
 
-import datetime as dt
 import math
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from xlsxwriter.utility import xl_rowcol_to_cell as _rc
 

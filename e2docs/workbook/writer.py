@@ -22,7 +22,7 @@ from ..fileio import atomic_write
 from ..candidate import Candidate
 from ..grid import Grid
 from . import integrity
-from .layout import (GRID_SHEET, LAYOUT_VERSION, META_SHEET, PROSPECT_SHEET, CandidateLayout, Cell,
+from .layout import (LAYOUT_VERSION, META_SHEET, CandidateLayout, Cell,
                      Context, SheetLayout, build_layout)
 from .results import compute_outputs
 from .styles import BASE, CONDITIONAL, STYLES

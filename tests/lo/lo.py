@@ -38,6 +38,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -72,14 +73,31 @@ def lo_unavailable_reason() -> str | None:
     return None
 
 
-def require_lo() -> None:
-    """Skip the test when LibreOffice is unavailable -- fail instead on CI (``CI`` set)."""
-    reason = lo_unavailable_reason()
-    if reason is None:
-        return
+def skip_or_fail(reason: str) -> None:
+    """Skip the test for ``reason`` -- fail instead on CI (``CI`` set), where everything is installed."""
     if os.environ.get("CI"):
-        pytest.fail(f"LibreOffice required on CI: {reason}")
+        pytest.fail(f"required on CI: {reason}")
     pytest.skip(reason)
+
+
+def require_lo() -> None:
+    """Skip the test when LibreOffice cannot be driven -- fail instead on CI."""
+    reason = lo_unavailable_reason()
+    if reason is not None:
+        skip_or_fail(reason)
+
+
+def require_tools(*names: str) -> None:
+    """Skip the test when a command it runs (soffice, pdfinfo…) is missing -- fail instead on CI."""
+    missing = [n for n in names if shutil.which(n) is None]
+    if missing:
+        skip_or_fail(f"not installed: {', '.join(missing)}")
+
+
+def pdf_pages(pdf) -> int:
+    """The page count of a PDF, as poppler's pdfinfo reads it."""
+    out = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
+    return int(re.search(r"^Pages:\s+(\d+)", out, re.M).group(1))
 
 
 def free_port() -> int:

@@ -7,7 +7,6 @@ without LibreOffice, failing instead on CI (``require_lo``).
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
@@ -19,24 +18,10 @@ from docx import Document
 
 from e2docs.cli import main
 
-from .lo import require_lo
+from .lo import pdf_pages, require_lo, require_tools
 
 LE_GOFF = "LE-GOFF_Maël_31214_2709411105"
 HOARAU = "HOARAU_Noémie_31214_2709411092"
-
-
-def _need_poppler() -> None:
-    if shutil.which("pdfinfo") and shutil.which("pdftotext"):
-        return
-    reason = "poppler-utils (pdfinfo, pdftotext) is not installed"
-    if os.environ.get("CI"):
-        pytest.fail(f"poppler-utils required on CI: {reason}")
-    pytest.skip(reason)
-
-
-def pages(pdf: Path) -> int:
-    out = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
-    return int(re.search(r"^Pages:\s+(\d+)", out, re.M).group(1))
 
 
 def text(pdf: Path) -> str:
@@ -48,7 +33,7 @@ def text(pdf: Path) -> str:
 def rapports(tmp_path_factory) -> tuple[Path, str]:
     """The demo campaign's rapports/ after ``report --pdf --merge``, and the command's output."""
     require_lo()
-    _need_poppler()
+    require_tools("pdfinfo", "pdftotext")
     base = tmp_path_factory.mktemp("demo-pdf")
     runner = CliRunner()
     result = runner.invoke(main, ["demo", str(base)], catch_exceptions=False)
@@ -76,12 +61,12 @@ def test_page_counts(rapports):
     summaries = sorted(out.glob("*_synthese-prospection.pdf"))
     assert len(sheets) == len(summaries) == 8
     for pdf in sheets:
-        assert pages(pdf) <= 2, pdf.name
+        assert pdf_pages(pdf) <= 2, pdf.name
     for pdf in summaries:
-        assert 1 <= pages(pdf) <= 2, pdf.name
-    assert 1 <= pages(out / "recapitulatif-classe_TMCV2.pdf") <= 3
+        assert 1 <= pdf_pages(pdf) <= 2, pdf.name
+    assert 1 <= pdf_pages(out / "recapitulatif-classe_TMCV2.pdf") <= 3
     # the merged document: each sheet starts on a new page, so it has all their pages
-    assert pages(out / "fiches-evaluation_TMCV2.pdf") == sum(pages(p) for p in sheets)
+    assert pdf_pages(out / "fiches-evaluation_TMCV2.pdf") == sum(pdf_pages(p) for p in sheets)
 
 
 def test_le_goff_sheet_pdf_shows_name_and_final_mark(rapports):
