@@ -33,8 +33,6 @@ PROSPECT_SHEET = "Opération de prospection"
 META_SHEET = "e2docs"
 LAYOUT_VERSION = "1"
 
-INPUT_KINDS = {"level", "competence", "text", "longtext", "date", "integer", "amount", "mark", "tick"}
-
 
 @dataclass(frozen=True)
 class Cell:
@@ -439,9 +437,3 @@ def build_layout(grid: Grid, cand: Candidate, ctx: Context, *, grid_title: str =
     """The complete description of one candidate's sheets."""
     return CandidateLayout(grid, cand, [build_grid_sheet(grid, cand, ctx, grid_title),
                                         build_prospect_sheet(cand, prospect_title)], local_names)
-
-
-def initial_values(layout: CandidateLayout) -> dict[str, object]:
-    """The results an untouched workbook shows: the formulas' correct cached values."""
-    from ..workbook.results import compute_outputs
-    return compute_outputs(layout, {})

@@ -12,7 +12,6 @@ import datetime as dt
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from fractions import Fraction
 from pathlib import Path
 
 
@@ -344,8 +343,3 @@ def _cross_checks(layout: CandidateLayout, values: dict, errors: list[Issue]) ->
         out.append(Issue("input", f"date de fin ({end:%d/%m/%Y}) antérieure à la date de début "
                          f"({start:%d/%m/%Y}).", c.sheet, c.ref))
     return out
-
-
-def marks_as_numbers(value: Fraction | None) -> float | None:
-    """A mark for JSON: 12.5, or None."""
-    return None if value is None else float(value)
