@@ -45,8 +45,8 @@ def _fill(job: tuple[str, str, str, int]) -> None:
     """Fill one candidate's workbook like a teacher (in a worker process)."""
     import openpyxl
 
-    from e2docs.campaign import open_campaign
-    from e2docs.workbook.layout import build_layout
+    from e2docs.app.campaign import open_campaign
+    from e2docs.formats.xlsx.layout import build_layout
 
     root, number, out, seed = job
     campaign = open_campaign(Path(root))
@@ -73,8 +73,8 @@ def _fill(job: tuple[str, str, str, int]) -> None:
 
 def prepare(base: Path, n: int) -> tuple[Path, Path]:
     """A generated campaign of ``n`` candidates and a folder of ``n`` filled returns."""
-    from e2docs.campaign import create_campaign
-    from e2docs.generate import generate_in_campaign
+    from e2docs.app.campaign import create_campaign
+    from e2docs.app.generate import generate_in_campaign
 
     roster = write_roster(base / f"liste-{n}.csv", n)
     campaign, imported = create_campaign(base / f"campagne-{n}", roster, session="2027", school="LP Bench")

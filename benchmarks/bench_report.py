@@ -34,8 +34,8 @@ TARGET_MEM_MB = 400
 
 def build(base: Path, n: int) -> Path:
     """A campaign of ``n`` candidates whose returns have all been collected."""
-    from e2docs.campaign import open_campaign
-    from e2docs.collect import collect
+    from e2docs.app.campaign import open_campaign
+    from e2docs.app.collect import collect
 
     root, folder = prepare(base, n)
     report = collect(open_campaign(root), [folder])

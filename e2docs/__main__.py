@@ -1,5 +1,5 @@
 """``python -m e2docs`` runs the command-line tool."""
 
-from .cli import main
+from e2docs.cli import main
 
 main()

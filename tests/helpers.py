@@ -7,10 +7,11 @@ from pathlib import Path
 
 import openpyxl
 
-from e2docs.candidate import Candidate
-from e2docs.grid import load_grid
-from e2docs.workbook.layout import Context, build_layout
-from e2docs.workbook.writer import Options, write_workbook
+from e2docs.model.candidate import Candidate
+from e2docs.formats.gridfile import load_grid
+from e2docs.model.candidate import Context
+from e2docs.formats.xlsx.layout import build_layout
+from e2docs.formats.xlsx.writer import Options, write_workbook
 
 GRID = load_grid()
 CTX = Context("2027", "LP Jean Moulin – Villefictive", "Versailles")

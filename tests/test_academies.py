@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from e2docs.academies import academie_of
+from e2docs.model.academies import academie_of
 
 
 @pytest.mark.parametrize("uai, academie", [

@@ -35,16 +35,16 @@ import pytest
 from click.testing import CliRunner
 from hypothesis import given, settings, strategies as st
 
-from e2docs.campaign import Campaign, create_campaign
-from e2docs.candidate import Candidate
+from e2docs.app.campaign import Campaign, create_campaign
+from e2docs.model.candidate import Candidate
 from e2docs.cli import main
-from e2docs.collect import TEMP_PREFIX, collect
-from e2docs.generate import generate_in_campaign
-from e2docs.grid import load_grid
-from e2docs.scoring import evaluate
-from e2docs.workbook.layout import build_layout
-from e2docs.workbook.reader import read_workbook
-from e2docs.workbook.writer import Options, write_workbook
+from e2docs.app.collect import TEMP_PREFIX, collect
+from e2docs.app.generate import generate_in_campaign
+from e2docs.formats.gridfile import load_grid
+from e2docs.model.scoring import evaluate
+from e2docs.formats.xlsx.layout import build_layout
+from e2docs.formats.xlsx.reader import read_workbook
+from e2docs.formats.xlsx.writer import Options, write_workbook
 
 from .helpers import ALL_LEVEL_3, level_values
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from e2docs.errors import E2docsError, GridError
-from e2docs.grid import default_grid_path, load_grid
+from e2docs.model.errors import E2docsError, GridError
+from e2docs.formats.gridfile import default_grid_path, load_grid
 
 SOURCE = Path("/work/shared/reference/000_882ff0377c533cbe.txt")
 GRID = load_grid()

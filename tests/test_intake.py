@@ -22,9 +22,9 @@ import xlsxwriter
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from e2docs import intake
-from e2docs.errors import WorkbookError
-from e2docs.intake import Item, Refusal, gather, libreoffice_available, to_xlsx
+from e2docs.formats import intake
+from e2docs.model.errors import WorkbookError
+from e2docs.formats.intake import Item, Refusal, gather, libreoffice_available, to_xlsx
 from .lo.lo import require_tools
 
 XLSX_TYPE = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from e2docs.candidate import Candidate
-from e2docs.naming import candidate_stem, safe_part
+from e2docs.model.candidate import Candidate
+from e2docs.formats.naming import candidate_stem, safe_part
 
 FORBIDDEN = set('/\\:*?"<>|') | {chr(c) for c in range(32)} | {"\x7f"}
 RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)), *(f"LPT{i}" for i in range(1, 10))}

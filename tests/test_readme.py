@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 from e2docs.reports import fields_text
-from e2docs.workbook.layout import build_layout
+from e2docs.formats.xlsx.layout import build_layout
 
 from .helpers import CANDIDATE, CTX, GRID
 

@@ -10,14 +10,12 @@ from pathlib import Path
 import pytest
 from docx import Document
 
-from e2docs.candidate import Candidate
-from e2docs.reports import (FIELDS_DOC, ClassInfo, ClassRow, ReportError, candidate_context, class_context,
-                            class_rows, convert_to_pdf, fields_text, merge_documents, render_candidate_documents,
-                            render_class_record, template_path)
+from e2docs.model.candidate import Candidate
+from e2docs.reports import FIELDS_DOC, ClassInfo, ClassRow, ReportError, candidate_context, class_context, class_rows, convert_to_pdf, fields_text, merge_documents, render_candidate_documents, render_class_record, template_path
 from e2docs.reports import pdf as pdf_module
 from e2docs.reports.render import render_to
 from e2docs.reports.samples import sample_class_info, sample_class_rows, sample_reading
-from e2docs.workbook.reader import read_workbook
+from e2docs.formats.xlsx.reader import read_workbook
 
 from .helpers import ALL_LEVEL_3, fill, level_values, make_workbook
 from .lo.lo import pdf_pages, require_tools

@@ -8,8 +8,8 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from e2docs.errors import RosterError
-from e2docs.roster import IgnoredRow, Roster, read_roster
+from e2docs.model.errors import RosterError
+from e2docs.formats.roster import IgnoredRow, Roster, read_roster
 
 DATA = Path(__file__).parent / "data" / "rosters"
 SAMPLE_1 = DATA / "cyclades-liste-simple-1.csv"

@@ -9,12 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from e2docs.grid import load_grid
-from e2docs.scoring import (
-    COMPLETE_TEXT, ceil_to_step, commission_mark_ok, criterion_points, evaluate, final_formula,
-    format_mark, is_blank, is_tick, number_text, points_formula, proposed_formula, single_level,
-    status_text,
-)
+from e2docs.formats.gridfile import load_grid
+from e2docs.model.scoring import COMPLETE_TEXT, ceil_to_step, commission_mark_ok, criterion_points, evaluate, final_formula, format_mark, is_blank, is_tick, number_text, points_formula, proposed_formula, single_level, status_text
 
 GRID = load_grid()
 IDS = [c.id for c in GRID.criteria]

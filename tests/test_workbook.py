@@ -9,14 +9,14 @@ from fractions import Fraction
 import openpyxl
 import pytest
 
-from e2docs.candidate import Candidate
-from e2docs.errors import WorkbookError
-from e2docs.scoring import evaluate
-from e2docs.workbook import integrity
-from e2docs.workbook.layout import GRID_SHEET, META_SHEET, PROSPECT_SHEET
-from e2docs.workbook.reader import read_workbook
-from e2docs.workbook.results import level_cells
-from e2docs.workbook.writer import Options, password_hash, write_class_workbook
+from e2docs.model.candidate import Candidate
+from e2docs.model.errors import WorkbookError
+from e2docs.model.scoring import evaluate
+from e2docs.formats.xlsx import integrity
+from e2docs.formats.xlsx.layout import GRID_SHEET, META_SHEET, PROSPECT_SHEET
+from e2docs.formats.xlsx.reader import read_workbook
+from e2docs.formats.xlsx.results import level_cells
+from e2docs.formats.xlsx.writer import Options, password_hash, write_class_workbook
 
 from .helpers import ALL_LEVEL_3, CANDIDATE, CTX, GRID, fill, layout_of, level_values, make_workbook
 

@@ -20,9 +20,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from e2docs.demo import DEMO_ID, DEMO_SECRET, sample_path  # noqa: E402
-from e2docs.campaign import create_campaign  # noqa: E402
-from e2docs.generate import generate_in_campaign  # noqa: E402
+from e2docs.app.demo import DEMO_ID, DEMO_SECRET, sample_path  # noqa: E402
+from e2docs.app.campaign import create_campaign  # noqa: E402
+from e2docs.app.generate import generate_in_campaign  # noqa: E402
 from tests.lo.lo import LibreOffice  # noqa: E402
 
 GRID = "Grille E2"
@@ -140,7 +140,7 @@ def main() -> None:
         campaign, _ = create_campaign(tmp / "demo", sample_path("classe-demo.csv"),
                                       campaign_id=DEMO_ID, secret=DEMO_SECRET)
         report = generate_in_campaign(campaign)
-        from e2docs.workbook.reader import read_workbook
+        from e2docs.formats.xlsx.reader import read_workbook
         steps, targets = [], []
         for written in report.written:
             number = written.metas[0]["candidate_number"]

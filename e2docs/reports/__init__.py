@@ -10,15 +10,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from ..bundled import bundled
-from ..workbook.reader import Reading
-from .check import Problem, check_template
-from .context import (FIELDS_DOC, ClassInfo, ClassRow, candidate_context, class_context, class_rows)
-from .errors import ReportError
-from .fields import fields_doc, fields_text
-from .merge import merge_documents
-from .pdf import convert_to_pdf
-from .render import render_to
+from e2docs.formats.bundled import bundled
+from e2docs.formats.xlsx.reader import Reading
+from e2docs.reports.check import Problem, check_template
+from e2docs.reports.context import FIELDS_DOC, ClassInfo, ClassRow, candidate_context, class_context, class_rows
+from e2docs.reports.errors import ReportError
+from e2docs.reports.fields import fields_doc, fields_text
+from e2docs.reports.merge import merge_documents
+from e2docs.reports.pdf import convert_to_pdf
+from e2docs.reports.render import render_to
 
 EVALUATION = "fiche-evaluation.docx"
 PROSPECTING = "synthese-prospection.docx"

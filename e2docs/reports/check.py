@@ -25,12 +25,12 @@ from jinja2.exceptions import TemplateError
 from jinja2.sandbox import SecurityError
 from lxml import etree
 
-from . import samples
-from .context import CANDIDATE_FIELDS, CLASS_FIELDS, candidate_context, class_context
-from .fieldcheck import FieldChecker, guess_document
-from .problem import ERROR, WARNING, Problem, line_text, plain, short
-from .render import explain, load_template, make_env, syntax_message
-from .runs import run_problems
+from e2docs.reports import samples
+from e2docs.reports.context import CANDIDATE_FIELDS, CLASS_FIELDS, candidate_context, class_context
+from e2docs.reports.fieldcheck import FieldChecker, guess_document
+from e2docs.reports.problem import ERROR, WARNING, Problem, line_text, plain, short
+from e2docs.reports.render import explain, load_template, make_env, syntax_message
+from e2docs.reports.runs import run_problems
 
 __all__ = ["ERROR", "WARNING", "Problem", "check_template"]
 

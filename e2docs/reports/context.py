@@ -20,12 +20,14 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from statistics import median
 
-from .. import prospecting, scoring
-from ..candidate import Candidate
-from ..grid import Criterion, Grid, load_grid
-from ..workbook.reader import Reading
-from . import frformat as f
-from .schema import BOOL, NUMBER, TEXTS, VALUES, FieldDoc, L, O, Spec, T, build, flatten
+from e2docs.model import prospecting
+from e2docs.model import scoring
+from e2docs.model.candidate import Candidate
+from e2docs.model.grid import Criterion, Grid
+from e2docs.formats.gridfile import load_grid
+from e2docs.formats.xlsx.reader import Reading
+from e2docs.model import french as f
+from e2docs.reports.schema import BOOL, NUMBER, TEXTS, VALUES, FieldDoc, L, O, Spec, T, build, flatten
 
 TICKED, UNTICKED, LEVEL_MARK = "☒", "☐", "✗"
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..errors import E2docsError
+from e2docs.model.errors import E2docsError
 
 
 class ReportError(E2docsError):

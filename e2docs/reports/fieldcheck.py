@@ -10,9 +10,9 @@ from pathlib import Path
 
 from jinja2 import nodes
 
-from .context import CANDIDATE_FIELDS, CLASS_FIELDS
-from .problem import ERROR, Problem, line_text
-from .schema import LIST, OBJECT, Spec, child
+from e2docs.reports.context import CANDIDATE_FIELDS, CLASS_FIELDS
+from e2docs.reports.problem import ERROR, Problem, line_text
+from e2docs.reports.schema import LIST, OBJECT, Spec, child
 
 _GLOBALS = {"loop", "range", "dict", "lipsum", "cycler", "joiner", "namespace", "true", "false", "none",
             "True", "False", "None", "caller", "varargs", "kwargs", "super", "self"}

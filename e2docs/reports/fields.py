@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from .context import DOCUMENTS, FIELDS_DOC
-from .schema import FieldDoc
+from e2docs.reports.context import DOCUMENTS, FIELDS_DOC
+from e2docs.reports.schema import FieldDoc
 
 
 def fields_doc(document: str | None = None) -> list[FieldDoc]:

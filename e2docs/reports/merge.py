@@ -21,8 +21,8 @@ from docx.opc.packuri import PackURI
 from docx.oxml.ns import qn
 from docx.parts.hdrftr import FooterPart, HeaderPart
 
-from .errors import ReportError
-from .render import save_atomically
+from e2docs.reports.errors import ReportError
+from e2docs.reports.render import save_atomically
 
 _R_ATTRS = (qn("r:id"), qn("r:embed"), qn("r:link"), qn("r:pict"))
 

@@ -14,7 +14,7 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from .errors import ReportError
+from e2docs.reports.errors import ReportError
 
 BASE_TIMEOUT = 90.0   # seconds: LibreOffice's start, first profile creation included
 PER_FILE = 10.0       # seconds per document

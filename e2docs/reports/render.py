@@ -20,8 +20,8 @@ from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, Undefine
 from jinja2.sandbox import SandboxedEnvironment, SecurityError
 from lxml import etree
 
-from ..fileio import atomic_write
-from .errors import ReportError
+from e2docs.formats.atomic import atomic_write
+from e2docs.reports.errors import ReportError
 
 MAX_REPEAT = 100_000  # longest string or list a template may build with * or **
 _TOO_BIG = "le modèle demande une "

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 
 from lxml import etree
 
-from .problem import ERROR, WARNING, Problem, short
+from e2docs.reports.problem import ERROR, WARNING, Problem, short
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 _OPEN = re.compile(r"\{\{|\{%|\{#")

@@ -8,12 +8,14 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from ..candidate import Candidate
-from ..grid import Grid, load_grid
-from ..workbook.layout import Context, build_layout
-from ..workbook.reader import Reading
-from ..workbook.results import compute_outputs, outcome
-from .context import ClassInfo, ClassRow
+from e2docs.model.candidate import Candidate
+from e2docs.model.grid import Grid
+from e2docs.formats.gridfile import load_grid
+from e2docs.model.candidate import Context
+from e2docs.formats.xlsx.layout import build_layout
+from e2docs.formats.xlsx.reader import Reading
+from e2docs.formats.xlsx.results import compute_outputs, outcome
+from e2docs.reports.context import ClassInfo, ClassRow
 
 CONTEXT = Context("2027", "Lycée professionnel Jean Moulin – Villefictive", "Versailles")
 

@@ -17,8 +17,8 @@ import hashlib
 import openpyxl
 import pytest
 
-from e2docs.intake import libreoffice_available
-from e2docs.scoring import evaluate
+from e2docs.formats.intake import libreoffice_available
+from e2docs.model.scoring import evaluate
 
 from ..helpers import GRID
 from ..test_collect import Setup, new_campaign, number

@@ -13,8 +13,8 @@ import random
 
 import pytest
 
-from e2docs.scoring import evaluate
-from e2docs.workbook.reader import read_workbook
+from e2docs.model.scoring import evaluate
+from e2docs.formats.xlsx.reader import read_workbook
 
 from ..helpers import GRID, layout_of, make_workbook
 

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import xlsxwriter
 
-from .errors import E2docsError
-from .grid import Grid
-from .status import STATE_FR, CandidateStatus
-from .fileio import atomic_write
+from e2docs.model.errors import E2docsError
+from e2docs.model.grid import Grid
+from e2docs.app.status import STATE_FR, CandidateStatus
+from e2docs.formats.atomic import atomic_write
 
 BANDS = [(i, i + 2) for i in range(0, 20, 2)]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from .candidate import Candidate
+from e2docs.model.candidate import Candidate
 
 _FORBIDDEN = re.compile(r'[<>:"/\\|?*\x00-\x1f\x7f]')
 _RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)), *(f"LPT{i}" for i in range(1, 10))}

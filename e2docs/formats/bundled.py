@@ -17,5 +17,5 @@ def bundled(folder: str, *parts: str) -> Path:
     try:
         root = Path(str(resources.files(f"e2docs.{folder}")))
     except ModuleNotFoundError:
-        root = Path(__file__).resolve().parent.parent / folder
+        root = Path(__file__).resolve().parents[2] / folder
     return root.joinpath(*parts)

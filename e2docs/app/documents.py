@@ -14,17 +14,16 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .campaign import Campaign
-from .candidate import Candidate
-from .errors import E2docsError
-from .grid import Grid
-from .intake import Item, to_xlsx
-from .naming import candidate_stem, safe_part
-from .reports import (EVALUATION, PROSPECTING, ClassInfo, ClassRow, ReportError, convert_to_pdf, merge_documents,
-                      render_candidate_documents, render_class_record)
-from .scoring import Outcome
-from .status import CandidateStatus, candidate_statuses
-from .workbook.reader import Reading, read_workbook
+from e2docs.app.campaign import Campaign
+from e2docs.model.candidate import Candidate
+from e2docs.model.errors import E2docsError
+from e2docs.model.grid import Grid
+from e2docs.formats.intake import Item, to_xlsx
+from e2docs.formats.naming import candidate_stem, safe_part
+from e2docs.reports import EVALUATION, PROSPECTING, ClassInfo, ClassRow, ReportError, convert_to_pdf, merge_documents, render_candidate_documents, render_class_record
+from e2docs.model.scoring import Outcome
+from e2docs.app.status import CandidateStatus, candidate_statuses
+from e2docs.formats.xlsx.reader import Reading, read_workbook
 
 
 @dataclass

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .candidate import Candidate
-from .ledger import Ledger, ReturnRow
+from e2docs.model.candidate import Candidate
+from e2docs.app.ledger import Ledger, ReturnRow
 
 STATES = ("missing", "incomplete", "complete", "rejected")
 STATE_FR = {"missing": "non rendu", "incomplete": "incomplet", "complete": "complet", "rejected": "rejeté"}

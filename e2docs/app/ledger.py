@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .candidate import Candidate
+from e2docs.model.candidate import Candidate
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS candidates (

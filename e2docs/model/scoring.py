@@ -26,7 +26,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 
-from .grid import Criterion, Grid
+from e2docs.model.grid import Criterion, Grid
 
 TICK = "X"
 COMPLETE_TEXT = "Grille complète"

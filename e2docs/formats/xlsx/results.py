@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from fractions import Fraction
 
-from .. import prospecting, scoring
-from .layout import CandidateLayout, name_id
+from e2docs.model import prospecting
+from e2docs.model import scoring
+from e2docs.formats.xlsx.layout import CandidateLayout, name_id
 
 
 def level_cells(layout: CandidateLayout, values: Mapping[str, object]) -> dict[str, list[object]]:

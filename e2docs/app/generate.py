@@ -6,15 +6,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .academies import academie_of
-from .candidate import Candidate
-from .errors import E2docsError, os_error_fr
-from .fileio import atomic_write
-from .grid import Grid, load_grid
-from .naming import candidate_stem, safe_part
-from .roster import Roster, read_roster
-from .workbook.layout import Context
-from .workbook.writer import DEFAULT_PASSWORD, Options, Written, render_candidate, write_class_workbook
+from e2docs.model.academies import academie_of
+from e2docs.model.candidate import Candidate
+from e2docs.model.errors import E2docsError, os_error_fr
+from e2docs.formats.atomic import atomic_write
+from e2docs.model.grid import Grid
+from e2docs.formats.gridfile import load_grid
+from e2docs.formats.naming import candidate_stem, safe_part
+from e2docs.formats.roster import Roster, read_roster
+from e2docs.model.candidate import Context
+from e2docs.formats.xlsx.writer import DEFAULT_PASSWORD, Options, Written, render_candidate, write_class_workbook
 
 
 @dataclass
@@ -105,7 +106,7 @@ def generate_from_roster(roster_path: Path, outdir: Path, *, grid_path: Path | N
 
 def generate_in_campaign(campaign, *, per: str = "candidate", force: bool = False) -> GenerationReport:
     """Write the campaign's workbooks into ``envoi/``, signed with its secret, and record them."""
-    from .campaign import now
+    from e2docs.app.campaign import now
     grid = campaign.grid()
     with campaign.ledger() as ledger:
         cands = ledger.candidates()

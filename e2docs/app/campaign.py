@@ -22,13 +22,14 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from .academies import academie_of
-from .errors import E2docsError
-from .grid import Grid, default_grid_path, load_grid
-from .ledger import Ledger
-from .roster import Roster, read_roster
-from .workbook.layout import Context
-from .workbook.writer import DEFAULT_PASSWORD
+from e2docs.model.academies import academie_of
+from e2docs.model.errors import E2docsError
+from e2docs.model.grid import Grid
+from e2docs.formats.gridfile import default_grid_path, load_grid
+from e2docs.app.ledger import Ledger
+from e2docs.formats.roster import Roster, read_roster
+from e2docs.model.candidate import Context
+from e2docs.formats.xlsx.writer import DEFAULT_PASSWORD
 
 SETTINGS = "e2docs.toml"
 GRID_FILE = "grille.toml"

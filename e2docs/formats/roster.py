@@ -33,8 +33,8 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from e2docs.candidate import Candidate
-from e2docs.errors import Place, RosterError, os_error_fr
+from e2docs.model.candidate import Candidate
+from e2docs.model.errors import Place, RosterError, os_error_fr
 
 DEFAULT_SPECIALTY = "31214"
 

@@ -17,11 +17,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .campaign import Campaign, now
-from .errors import E2docsError
-from .fileio import atomic_write
-from .intake import Item, Refusal, gather, to_xlsx
-from .workbook.reader import Reading, read_workbook
+from e2docs.app.campaign import Campaign, now
+from e2docs.model.errors import E2docsError
+from e2docs.formats.atomic import atomic_write
+from e2docs.formats.intake import Item, Refusal, gather, to_xlsx
+from e2docs.formats.xlsx.reader import Reading, read_workbook
 
 
 @dataclass

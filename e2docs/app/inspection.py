@@ -7,11 +7,11 @@ from collections.abc import Iterable, Sequence
 from fractions import Fraction
 from pathlib import Path
 
-from .errors import E2docsError
-from .grid import load_grid
-from .scoring import format_mark
-from .workbook import integrity
-from .workbook.reader import Reading, known_grids, read_workbook
+from e2docs.model.errors import E2docsError
+from e2docs.formats.gridfile import load_grid
+from e2docs.model.scoring import format_mark
+from e2docs.formats.xlsx import integrity
+from e2docs.formats.xlsx.reader import Reading, known_grids, read_workbook
 
 
 def json_value(value: object) -> object:
@@ -69,7 +69,7 @@ def failure_json(path: Path, error: E2docsError) -> dict:
 
 def _campaign_of(path: Path, given):
     """The campaign whose secret verifies ``path``: the one given (-C), else the one holding the file."""
-    from .campaign import find_campaign
+    from e2docs.app.campaign import find_campaign
     if given is not None:
         return given
     try:

@@ -50,8 +50,8 @@ from email.policy import default as email_policy
 from pathlib import Path, PurePosixPath
 from typing import Iterable, Iterator
 
-from e2docs.errors import WorkbookError
-from e2docs.workbook.safety import MAX_FILE_BYTES, OLE_MAGIC, SAVE_AS_XLSX, check_zip_members
+from e2docs.model.errors import WorkbookError
+from e2docs.formats.xlsx.safety import MAX_FILE_BYTES, OLE_MAGIC, SAVE_AS_XLSX, check_zip_members
 
 __all__ = ["Item", "Refusal", "gather", "to_xlsx", "libreoffice_available"]
 

@@ -27,3 +27,12 @@ class Candidate:
     def full_name(self) -> str:
         """"NOM Prénom", the way French school documents write a name."""
         return f"{self.last_name} {self.first_name}".strip()
+
+
+@dataclass(frozen=True)
+class Context:
+    """What the school adds to every workbook and document of a class (texts, empty when unknown)."""
+
+    session: str = ""
+    school: str = ""
+    academie: str = ""

@@ -24,9 +24,10 @@ from dataclasses import dataclass, field
 
 from xlsxwriter.utility import xl_rowcol_to_cell as _rc
 
-from .. import prospecting, scoring
-from ..candidate import Candidate
-from ..grid import Criterion, Grid
+from e2docs.model import prospecting
+from e2docs.model import scoring
+from e2docs.model.candidate import Candidate, Context
+from e2docs.model.grid import Criterion, Grid
 
 GRID_SHEET = "Grille E2"
 PROSPECT_SHEET = "Opération de prospection"
@@ -80,15 +81,6 @@ class SheetLayout:
     def label(self, row: int, col: int, text: str, style: str = "label",
               last: tuple[int, int] | None = None) -> Cell:
         return self.add(row, col, "label", "text", value=text, style=style, last=last)
-
-
-@dataclass
-class Context:
-    """What the school adds to every workbook of a class."""
-
-    session: str = ""
-    school: str = ""
-    academie: str = ""
 
 
 @dataclass

@@ -15,15 +15,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 
-from ..candidate import Candidate
-from ..errors import WorkbookError
-from ..grid import Grid, load_grid
-from .. import scoring
-from . import integrity
-from .layout import META_SHEET, CandidateLayout, Cell, Context, build_layout
-from .results import compute_outputs, outcome
-from .package import Package, read_package
-from .safety import check_workbook_file
+from e2docs.model.candidate import Candidate
+from e2docs.model.errors import WorkbookError
+from e2docs.model.grid import Grid
+from e2docs.formats.gridfile import load_grid
+from e2docs.model import scoring
+from e2docs.formats.xlsx import integrity
+from e2docs.formats.xlsx.layout import META_SHEET, CandidateLayout, Cell, build_layout
+from e2docs.model.candidate import Context
+from e2docs.formats.xlsx.results import compute_outputs, outcome
+from e2docs.formats.xlsx.package import Package, read_package
+from e2docs.formats.xlsx.safety import check_workbook_file
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ import hmac
 import json
 from collections.abc import Mapping
 
-from .layout import CandidateLayout
+from e2docs.formats.xlsx.layout import CandidateLayout
 
 # Without a campaign, workbooks are signed with this public key: the signature then
 # detects changes made by mistake, not a forger. Campaigns have their own secret.

@@ -17,15 +17,15 @@ from pathlib import Path
 import xlsxwriter
 from xlsxwriter.utility import xl_cell_to_rowcol
 
-from .. import __version__
-from ..fileio import atomic_write
-from ..candidate import Candidate
-from ..grid import Grid
-from . import integrity
-from .layout import (LAYOUT_VERSION, META_SHEET, CandidateLayout, Cell,
-                     Context, SheetLayout, build_layout)
-from .results import compute_outputs
-from .styles import BASE, CONDITIONAL, STYLES
+from e2docs import __version__
+from e2docs.formats.atomic import atomic_write
+from e2docs.model.candidate import Candidate
+from e2docs.model.grid import Grid
+from e2docs.formats.xlsx import integrity
+from e2docs.formats.xlsx.layout import LAYOUT_VERSION, META_SHEET, CandidateLayout, Cell, SheetLayout, build_layout
+from e2docs.model.candidate import Context
+from e2docs.formats.xlsx.results import compute_outputs
+from e2docs.formats.xlsx.styles import BASE, CONDITIONAL, STYLES
 
 DEFAULT_PASSWORD = "e2docs"
 FORMAT_ID = "e2docs-grille/1"

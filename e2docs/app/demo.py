@@ -10,8 +10,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from .bundled import bundled
-from .errors import E2docsError
+from e2docs.formats.bundled import bundled
+from e2docs.model.errors import E2docsError
 
 # The demo campaign always has this id and secret, so the bundled sample returns
 # (samples/retours/, made by tools/make_samples.py) belong to it. Never use them
@@ -27,11 +27,11 @@ def sample_path(*parts: str) -> Path:
 
 def run_demo(directory: Path) -> list[str]:
     """Run the pipeline in ``directory/campagne-demo`` (replaced if it exists); say where to look."""
-    from .campaign import create_campaign
-    from .collect import collect, summary_lines
-    from .export import export
-    from .generate import generate_in_campaign
-    from .status import candidate_statuses, status_lines
+    from e2docs.app.campaign import create_campaign
+    from e2docs.app.collect import collect, summary_lines
+    from e2docs.app.export import export
+    from e2docs.app.generate import generate_in_campaign
+    from e2docs.app.status import candidate_statuses, status_lines
 
     directory = Path(directory)
     root = directory / "campagne-demo"
@@ -72,7 +72,7 @@ def run_demo(directory: Path) -> list[str]:
 def _reports(campaign) -> list[str]:
     """Step 6: the Word documents (fiches, synthèses, récapitulatif)."""
     try:
-        from .reporting import make_reports
+        from e2docs.app.documents import make_reports
     except ImportError:  # reports not built yet
         return []
     result = make_reports(campaign)

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import click
 
-from . import clickfr
-from .errors import E2docsError
+from e2docs.cli import clickfr
+from e2docs.model.errors import E2docsError
 
 clickfr.install()
 
@@ -68,7 +68,7 @@ def main(ctx: click.Context, debug: bool, directory: Path | None) -> None:
 
 def _campaign(ctx: click.Context, required: bool = True):
     """The campaign given by -C, or the one containing the current folder."""
-    from .campaign import find_campaign, open_campaign
+    from e2docs.app.campaign import find_campaign, open_campaign
     directory = ctx.obj.get("directory")
     campaign = open_campaign(directory) if directory else find_campaign()
     if campaign is None and required:
@@ -101,7 +101,7 @@ def _school_options(command):
 def new(directory: Path, roster: Path, grid_path: Path | None, session: str | None, school: str | None,
         academie: str | None, password: str | None) -> None:
     """Crée une campagne dans DIRECTORY : réglages, liste importée, clé de signature, registre."""
-    from .campaign import create_campaign
+    from e2docs.app.campaign import create_campaign
     campaign, imported = create_campaign(directory, roster, grid_path=grid_path, session=session, school=school,
                                          academie=academie, password=password)
     click.echo(f"Campagne créée dans {campaign.root} : {len(imported.candidates)} candidat(s), "
@@ -131,7 +131,7 @@ def generate(ctx: click.Context, roster: Path | None, outdir: Path | None, grid_
     Dans une campagne (sans ROSTER) : pour les candidats de la campagne, dans DOSSIER/envoi/.
     """
     if roster is None:
-        from .generate import generate_in_campaign
+        from e2docs.app.generate import generate_in_campaign
         campaign = _campaign(ctx)
         if outdir or grid_path or session or school or academie or password:
             raise click.UsageError("dans une campagne, la grille, la session, l'établissement et le mot de passe "
@@ -140,7 +140,7 @@ def generate(ctx: click.Context, roster: Path | None, outdir: Path | None, grid_
     else:
         if outdir is None:
             raise click.UsageError("indiquez le dossier de sortie avec -o DOSSIER.")
-        from .generate import generate_from_roster
+        from e2docs.app.generate import generate_from_roster
         report = generate_from_roster(roster, outdir, grid_path=grid_path, session=session, school=school,
                                       academie=academie, per=per, password=password, force=force)
     for line in report.lines():
@@ -161,8 +161,8 @@ def inspect(ctx: click.Context, files: tuple[Path, ...], as_json: bool, grid_pat
     Un classeur de campagne est vérifié avec la clé de sa campagne (celle de -C, ou celle du dossier
     où il se trouve).
     """
-    from .campaign import open_campaign
-    from .inspection import inspect_files, render_text
+    from e2docs.app.campaign import open_campaign
+    from e2docs.app.inspection import inspect_files, render_text
     directory = ctx.obj.get("directory")
     result = inspect_files(files, grid_paths, open_campaign(directory) if directory else None)
     if as_json:
@@ -181,7 +181,7 @@ def inspect(ctx: click.Context, files: tuple[Path, ...], as_json: bool, grid_pat
 @click.pass_context
 def collect(ctx: click.Context, paths: tuple[Path, ...], accept_modified: bool) -> None:
     """Relève les classeurs rendus : fichiers .xlsx/.ods/.xls, dossiers, archives .zip, e-mails .eml, .mbox."""
-    from .collect import collect as run_collect, summary_lines
+    from e2docs.app.collect import collect as run_collect, summary_lines
     campaign = _campaign(ctx)
 
     def progress(entries):
@@ -204,7 +204,7 @@ def collect(ctx: click.Context, paths: tuple[Path, ...], accept_modified: bool) 
 @click.pass_context
 def status(ctx: click.Context, as_json: bool, history: bool) -> None:
     """Qui a rendu quoi : non rendu, incomplet (ce qui manque), complet, rejeté."""
-    from .status import candidate_statuses, status_json, status_lines
+    from e2docs.app.status import candidate_statuses, status_json, status_lines
     campaign = _campaign(ctx)
     with campaign.ledger() as ledger:
         statuses = candidate_statuses(ledger)
@@ -223,8 +223,8 @@ def status(ctx: click.Context, as_json: bool, history: bool) -> None:
 @click.pass_context
 def export(ctx: click.Context, out: Path) -> None:
     """Synthèse pour l'établissement : une ligne par candidat, moyenne, min, max, effectif."""
-    from .export import export as run_export
-    from .status import candidate_statuses
+    from e2docs.app.export import export as run_export
+    from e2docs.app.status import candidate_statuses
     campaign = _campaign(ctx)
     with campaign.ledger() as ledger:
         statuses = candidate_statuses(ledger)
@@ -246,7 +246,7 @@ def export(ctx: click.Context, out: Path) -> None:
 @click.pass_context
 def report(ctx: click.Context, pdf: bool, merge: bool, templates_dir: Path | None, only: str | None) -> None:
     """Documents Word de la campagne dans DOSSIER/rapports/ : fiches, synthèses, récapitulatif."""
-    from .reporting import make_reports
+    from e2docs.app.documents import make_reports
     campaign = _campaign(ctx)
 
     def progress(items):
@@ -265,7 +265,7 @@ def report(ctx: click.Context, pdf: bool, merge: bool, templates_dir: Path | Non
 @click.option("--markdown", is_flag=True, help="Tableaux Markdown (pour une documentation).")
 def fields(markdown: bool) -> None:
     """Liste les champs utilisables dans les modèles Word."""
-    from .reports import fields_text
+    from e2docs.reports import fields_text
     click.echo(fields_text(markdown=markdown), nl=False)
 
 
@@ -273,7 +273,7 @@ def fields(markdown: bool) -> None:
 @click.argument("template", type=click.Path(dir_okay=False, exists=True, path_type=Path))
 def check_template(template: Path) -> None:
     """Vérifie un modèle Word modifié : balises coupées, champs inconnus, syntaxe, rendu d'essai."""
-    from .reports import check_template as run_check
+    from e2docs.reports import check_template as run_check
     problems = run_check(template)
     for problem in problems:
         click.echo(str(problem))
@@ -291,7 +291,7 @@ def check_template(template: Path) -> None:
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
 def demo(directory: Path) -> None:
     """Montre e2docs sur les exemples fournis : génère les classeurs d'une classe fictive dans DIRECTORY."""
-    from .demo import run_demo
+    from e2docs.app.demo import run_demo
     for line in run_demo(directory):
         click.echo(line)
 
