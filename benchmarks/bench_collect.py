@@ -81,8 +81,10 @@ def prepare(base: Path, n: int) -> tuple[Path, Path]:
     generate_in_campaign(campaign)
     folder = base / f"retours-{n}"
     folder.mkdir()
-    jobs = [(str(campaign.root), c.number, str(folder / f"retour-{i:05d}.xlsx"), i)
-            for i, c in enumerate(imported.candidates)]
+    jobs = [
+        (str(campaign.root), c.number, str(folder / f"retour-{i:05d}.xlsx"), i)
+        for i, c in enumerate(imported.candidates)
+    ]
     with ProcessPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
         list(pool.map(_fill, jobs, chunksize=16))
     return campaign.root, folder
@@ -91,8 +93,9 @@ def prepare(base: Path, n: int) -> tuple[Path, Path]:
 def recorded(root: Path) -> int:
     con = sqlite3.connect(f"file:{root / 'registre.sqlite'}?mode=ro", uri=True)
     try:
-        return con.execute("SELECT COUNT(DISTINCT candidate) FROM returns WHERE state IN "
-                           "('complete', 'incomplete')").fetchone()[0]
+        return con.execute(
+            "SELECT COUNT(DISTINCT candidate) FROM returns WHERE state IN ('complete', 'incomplete')"
+        ).fetchone()[0]
     finally:
         con.close()
 
@@ -111,10 +114,12 @@ def main(sizes: list[int]) -> None:
             assert recorded(root) == n, f"{recorded(root)} retours enregistrés sur {n}"
             again = run_measured(["-C", str(root), "collect", str(folder)])
             assert again["rc"] == 0, again
-            print(f"{n:5d} retours : collect {first['wall']:7.2f} s ({1000 * first['wall'] / n:6.1f} ms/fichier), "
-                  f"mémoire max {first['peak_kb'] / 1024:5.0f} Mo ; "
-                  f"relance (déjà importés) {again['wall']:6.2f} s, {again['peak_kb'] / 1024:4.0f} Mo "
-                  f"[préparation {made:.0f} s]")
+            print(
+                f"{n:5d} retours : collect {first['wall']:7.2f} s ({1000 * first['wall'] / n:6.1f} ms/fichier), "
+                f"mémoire max {first['peak_kb'] / 1024:5.0f} Mo ; "
+                f"relance (déjà importés) {again['wall']:6.2f} s, {again['peak_kb'] / 1024:4.0f} Mo "
+                f"[préparation {made:.0f} s]"
+            )
 
 
 if __name__ == "__main__":

@@ -29,8 +29,7 @@ def main() -> None:
         for n in (1, 35, 200, 1000, 2000):
             roster = write_roster(tmp / f"liste-{n}.csv", n)
             wall, peak = run_timed(["generate", str(roster), "-o", str(tmp / f"out-{n}")])
-            print(f"{n:5d} candidats : {wall:6.2f} s ({1000 * wall / n:6.1f} ms/candidat), "
-                  f"mémoire max {peak:5.0f} Mo")
+            print(f"{n:5d} candidats : {wall:6.2f} s ({1000 * wall / n:6.1f} ms/candidat), mémoire max {peak:5.0f} Mo")
         roster = tmp / "liste-35.csv"
         wall, _ = run_timed(["generate", str(roster), "-o", str(tmp / "classe"), "--per", "class"])
         print(f"   35 candidats, un classeur de classe : {wall:.2f} s")

@@ -73,12 +73,14 @@ def main() -> None:
             if n == 35:
                 note = f" [cible < {TARGET_35_S:.0f} s : {'OK' if first['wall'] < TARGET_35_S else 'DÉPASSÉE'}]"
             mem = first["peak_kb"] / 1024
-            print(f"{n:5d} candidats : report {first['wall']:7.2f} s ({1000 * first['wall'] / n:6.1f} ms/candidat, "
-                  f"{docs} .docx), mémoire max {mem:5.0f} Mo "
-                  f"[cible < {TARGET_MEM_MB} Mo : {'OK' if mem < TARGET_MEM_MB else 'DÉPASSÉE'}]{note} ; "
-                  + ("" if args.once else f"relance {again['wall']:6.2f} s, {again['peak_kb'] / 1024:4.0f} Mo ")
-                  + f"[préparation {made:.0f} s]",
-                  flush=True)
+            print(
+                f"{n:5d} candidats : report {first['wall']:7.2f} s ({1000 * first['wall'] / n:6.1f} ms/candidat, "
+                f"{docs} .docx), mémoire max {mem:5.0f} Mo "
+                f"[cible < {TARGET_MEM_MB} Mo : {'OK' if mem < TARGET_MEM_MB else 'DÉPASSÉE'}]{note} ; "
+                + ("" if args.once else f"relance {again['wall']:6.2f} s, {again['peak_kb'] / 1024:4.0f} Mo ")
+                + f"[préparation {made:.0f} s]",
+                flush=True,
+            )
             if n == args.pdf:
                 if not shutil.which("soffice"):
                     print("      PDF : LibreOffice absent, mesure sautée")
@@ -88,9 +90,11 @@ def main() -> None:
                     pdfs = documents(root, ".pdf")
                     assert pdfs == docs, (pdfs, docs)
                     extra = with_pdf["wall"] - again["wall"]
-                    print(f"      report --pdf : {with_pdf['wall']:.2f} s, soit {extra:.2f} s pour {pdfs} PDF "
-                          f"({1000 * extra / pdfs:.0f} ms/document, démarrage de LibreOffice compris)",
-                          flush=True)
+                    print(
+                        f"      report --pdf : {with_pdf['wall']:.2f} s, soit {extra:.2f} s pour {pdfs} PDF "
+                        f"({1000 * extra / pdfs:.0f} ms/document, démarrage de LibreOffice compris)",
+                        flush=True,
+                    )
             shutil.rmtree(base)
 
 

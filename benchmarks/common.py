@@ -16,8 +16,10 @@ def write_roster(path: Path, n: int) -> Path:
     """A plain CSV class list of ``n`` fictitious candidates."""
     lines = ["Numéro de candidat;Nom;Prénom;Division;Date de naissance"]
     for i in range(n):
-        lines.append(f"{2700000000 + i};{LAST[i % len(LAST)]}{'' if i < len(LAST) else f'-{i}'};"
-                     f"{FIRST[i % len(FIRST)]};TMCV{1 + i % 3};{1 + i % 28:02d}/0{1 + i % 9}/2009")
+        lines.append(
+            f"{2700000000 + i};{LAST[i % len(LAST)]}{'' if i < len(LAST) else f'-{i}'};"
+            f"{FIRST[i % len(FIRST)]};TMCV{1 + i % 3};{1 + i % 28:02d}/0{1 + i % 9}/2009"
+        )
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
 

@@ -7,21 +7,21 @@ from pathlib import Path
 
 import openpyxl
 
-from e2docs.model.candidate import Candidate
 from e2docs.formats.gridfile import load_grid
-from e2docs.model.candidate import Context
 from e2docs.formats.xlsx.layout import build_layout
 from e2docs.formats.xlsx.writer import Options, write_workbook
+from e2docs.model.candidate import Candidate, Context
 
 GRID = load_grid()
 CTX = Context("2027", "LP Jean Moulin – Villefictive", "Versailles")
 CANDIDATE = Candidate("2709411047", "D'ALMEIDA", "Inès", "TMCV2", dt.date(2009, 3, 14))
 
 
-def make_workbook(tmp: Path, cand: Candidate = CANDIDATE, options: Options = Options(),
-                  name: str = "grille.xlsx") -> Path:
+def make_workbook(
+    tmp: Path, cand: Candidate = CANDIDATE, options: Options | None = None, name: str = "grille.xlsx"
+) -> Path:
     path = Path(tmp) / name
-    write_workbook(path, GRID, cand, CTX, options)
+    write_workbook(path, GRID, cand, CTX, options or Options())
     return path
 
 

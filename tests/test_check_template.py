@@ -23,7 +23,7 @@ def _doc(tmp_path: Path, *paragraphs, name: str = "modele.docx") -> Path:
     doc = Document()
     for para in paragraphs:
         p = doc.add_paragraph()
-        for text, bold in ([(para, False)] if isinstance(para, str) else para):
+        for text, bold in [(para, False)] if isinstance(para, str) else para:
             p.add_run(text).bold = bold or None
     path = tmp_path / name
     doc.save(path)
@@ -89,8 +89,10 @@ def test_tag_over_two_paragraphs_is_a_warning(tmp_path):
     """docxtpl glues the two paragraphs into one: it works, but the paragraph break is lost."""
     path = _doc(tmp_path, "Nom : {{ candidat.", "nom }} suite")
     p = _only(check_template(path), WARNING)
-    assert p.message.startswith("la balise « {{ candidat. » se termine dans un paragraphe suivant : les "
-                                "paragraphes concernés seront réunis en un seul.")
+    assert p.message.startswith(
+        "la balise « {{ candidat. » se termine dans un paragraphe suivant : les "
+        "paragraphes concernés seront réunis en un seul."
+    )
     assert p.paragraph == "Nom : {{ candidat."
     tpl = DocxTemplate(path)
     tpl.render({"candidat": {"nom": "X"}}, make_env(), autoescape=True)
@@ -110,7 +112,9 @@ def test_tag_over_two_table_cells_is_an_error(tmp_path):
 
 def test_tag_never_closed(tmp_path):
     p = check_template(_doc(tmp_path, "Nom : {{ candidat.nom", "Fin"))[0]
-    assert p.message == "balise « {{ candidat.nom » ouverte mais jamais fermée : ajoutez « }} » dans le même paragraphe."
+    assert (
+        p.message == "balise « {{ candidat.nom » ouverte mais jamais fermée : ajoutez « }} » dans le même paragraphe."
+    )
 
 
 def test_tag_with_a_line_break_inside_is_an_error(tmp_path):
@@ -131,11 +135,17 @@ def test_unknown_field_with_suggestion(tmp_path):
 
 
 def test_unknown_top_level_field_and_loop_item_field(tmp_path):
-    path = _doc(tmp_path, "{{ etablisement }}", "{% for m in metas %}{{ m.titr }} {{ m.numero }}{% endfor %}",
-                "{% for l in prospection.tableau %}{{ l.taux }}{% endfor %}")
+    path = _doc(
+        tmp_path,
+        "{{ etablisement }}",
+        "{% for m in metas %}{{ m.titr }} {{ m.numero }}{% endfor %}",
+        "{% for l in prospection.tableau %}{{ l.taux }}{% endfor %}",
+    )
     messages = [p.message for p in check_template(path)]
-    assert messages == ["champ inconnu « etablisement ». Vouliez-vous dire « etablissement » ?",
-                        "champ inconnu « metas[].titr ». Vouliez-vous dire « metas[].titre » ?"]
+    assert messages == [
+        "champ inconnu « etablisement ». Vouliez-vous dire « etablissement » ?",
+        "champ inconnu « metas[].titr ». Vouliez-vous dire « metas[].titre » ?",
+    ]
 
 
 def test_unclosed_for_names_its_paragraph(tmp_path):
@@ -169,8 +179,9 @@ def test_typographic_quotes_from_word(tmp_path):
 
 
 def test_paragraph_tag_with_other_text_warns_about_lost_text(tmp_path):
-    p = _only(check_template(_doc(tmp_path, "Provisoire ? {%p if provisoire %}", "PROVISOIRE", "{%p endif %}")),
-              WARNING)
+    p = _only(
+        check_template(_doc(tmp_path, "Provisoire ? {%p if provisoire %}", "PROVISOIRE", "{%p endif %}")), WARNING
+    )
     assert "« {%p if provisoire %} » remplace tout son paragraphe : le texte « Provisoire ? »" in p.message
 
 
@@ -184,15 +195,18 @@ def test_class_record_fields_are_recognised(tmp_path):
     t.cell(2, 0).text = "{%tr endfor %}"
     doc.save(tmp_path / "maison.docx")
     assert [p.message for p in check_template(tmp_path / "maison.docx")] == [
-        "champ inconnu « lignes[].statu ». Vouliez-vous dire « lignes[].statut » ?"]
+        "champ inconnu « lignes[].statu ». Vouliez-vous dire « lignes[].statut » ?"
+    ]
     assert check_template(tmp_path / "maison.docx", document="candidat")[0].message.startswith(
-        "champ inconnu « classe »")
+        "champ inconnu « classe »"
+    )
 
 
 def test_test_render_catches_sandbox_escape(tmp_path):
     p = _only(check_template(_doc(tmp_path, "{{ candidat.nom.__class__.__mro__ }}")))
-    assert p.message.startswith("essai avec des données d'exemple : le modèle tente d'accéder à l'intérieur de "
-                                "Python, ce qui est interdit")
+    assert p.message.startswith(
+        "essai avec des données d'exemple : le modèle tente d'accéder à l'intérieur de Python, ce qui est interdit"
+    )
 
 
 def test_headers_are_checked_too(tmp_path):

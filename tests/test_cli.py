@@ -78,8 +78,12 @@ def test_inspect_json_contract(tmp_path):
     assert result.exit_code == 0, result.output
     (entry,) = json.loads(result.output)["files"]
     assert entry["ok"] is True and entry["errors"] == []
-    assert entry["candidate"] == {"number": "2709411047", "last_name": "D'ALMEIDA", "first_name": "Inès",
-                                  "division": "TMCV2"}
+    assert entry["candidate"] == {
+        "number": "2709411047",
+        "last_name": "D'ALMEIDA",
+        "first_name": "Inès",
+        "division": "TMCV2",
+    }
     assert entry["grid"]["id"] == "e2-mcv-b" and entry["grid"]["version"] == "1"
     levels = [i for i in entry["inputs"] if i["kind"] == "level"]
     assert len(levels) == 36

@@ -33,30 +33,32 @@ from pathlib import Path
 import openpyxl
 import pytest
 from click.testing import CliRunner
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from e2docs.app.campaign import Campaign, create_campaign
-from e2docs.model.candidate import Candidate
-from e2docs.cli import main
 from e2docs.app.collect import TEMP_PREFIX, collect
 from e2docs.app.generate import generate_in_campaign
+from e2docs.cli import main
 from e2docs.formats.gridfile import load_grid
-from e2docs.model.scoring import evaluate
 from e2docs.formats.xlsx.layout import build_layout
 from e2docs.formats.xlsx.reader import read_workbook
 from e2docs.formats.xlsx.writer import Options, write_workbook
+from e2docs.model.candidate import Candidate
+from e2docs.model.scoring import evaluate
 
 from .helpers import ALL_LEVEL_3, level_values
 
 PROJECT = Path(__file__).resolve().parents[1]
 GRID = load_grid()
 OBSERVATIONS = "Opération menée avec méthode & rigueur."
-COMPLETE = level_values(ALL_LEVEL_3) | {"observations": OBSERVATIONS}   # proposed and final mark: 15
-INCOMPLETE = level_values(ALL_LEVEL_3)                                    # observations missing
+COMPLETE = level_values(ALL_LEVEL_3) | {"observations": OBSERVATIONS}  # proposed and final mark: 15
+INCOMPLETE = level_values(ALL_LEVEL_3)  # observations missing
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 
 # ------------------------------------------------------------------ a campaign to collect into
+
 
 def number(i: int) -> str:
     return f"27{i:08d}"
@@ -72,8 +74,9 @@ def write_roster(path: Path, count: int) -> Path:
 def new_campaign(folder: Path, count: int, roster: Path | None = None) -> Campaign:
     folder.mkdir(parents=True, exist_ok=True)
     roster = roster or write_roster(folder / "liste.csv", count)
-    campaign, _ = create_campaign(folder / "campagne", roster, session="2027", school="LP Jean Moulin",
-                                  academie="Versailles")
+    campaign, _ = create_campaign(
+        folder / "campagne", roster, session="2027", school="LP Jean Moulin", academie="Versailles"
+    )
     generate_in_campaign(campaign)
     return campaign
 
@@ -96,8 +99,14 @@ class Setup:
         (path,) = (self.root / "envoi").glob(f"*_{num}.xlsx")
         return path
 
-    def make(self, num: str, name: str, values: dict | None = None,
-             edit: Callable[[openpyxl.Workbook, dict], None] | None = None, folder: Path | None = None) -> Path:
+    def make(
+        self,
+        num: str,
+        name: str,
+        values: dict | None = None,
+        edit: Callable[[openpyxl.Workbook, dict], None] | None = None,
+        folder: Path | None = None,
+    ) -> Path:
         """The candidate's workbook filled with ``values`` (named cells), saved as ``name``."""
         named = self.named(num)
         wb = openpyxl.load_workbook(self.sent(num))
@@ -161,8 +170,11 @@ def zip_of(members: dict[str, bytes]) -> bytes:
     return buf.getvalue()
 
 
-def mail(attachments: dict[str, bytes], sender: str = "Mme Martin <martin@lycee.example.fr>",
-         date: dt.datetime = dt.datetime(2027, 3, 18, 9, 30, tzinfo=dt.timezone.utc)) -> EmailMessage:
+def mail(
+    attachments: dict[str, bytes],
+    sender: str = "Mme Martin <martin@lycee.example.fr>",
+    date: dt.datetime = dt.datetime(2027, 3, 18, 9, 30, tzinfo=dt.UTC),
+) -> EmailMessage:
     msg = EmailMessage()
     msg["From"] = sender
     msg["To"] = "secretariat@lycee.example.fr"
@@ -170,12 +182,14 @@ def mail(attachments: dict[str, bytes], sender: str = "Mme Martin <martin@lycee.
     msg["Date"] = email.utils.format_datetime(date)
     msg.set_content("Bonjour,\nVoici les grilles.\nCordialement")
     for name, data in attachments.items():
-        msg.add_attachment(data, maintype="application",
-                           subtype="vnd.openxmlformats-officedocument.spreadsheetml.sheet", filename=name)
+        msg.add_attachment(
+            data, maintype="application", subtype="vnd.openxmlformats-officedocument.spreadsheetml.sheet", filename=name
+        )
     return msg
 
 
 # ------------------------------------------------------------------ invalid inputs and changes
+
 
 def _clear_c1_1(named) -> dict:
     return {f"niveau_C1_1_{lvl}": None for lvl in range(1, 5)}
@@ -185,6 +199,7 @@ def _set(key: str, value):
     def edit(wb, named):
         cell = named[key]
         wb[cell.sheet][cell.ref] = value
+
     return edit
 
 
@@ -204,46 +219,97 @@ def _insert_rows(wb, named):
 
 # (id, values, edit, expected fragments given the named cells): each a return of candidate A
 BAD_RETURNS = [
-    ("texte-dans-une-case-X", lambda n: COMPLETE | _clear_c1_1(n) | {"niveau_C1_1_2": "Très bien"}, None,
-     lambda n: [f"saisie invalide — feuille « Grille E2 », cellule {n['niveau_C1_1_2'].ref} : "
-                "Critère C1.1, niveau 2 (Débrouillé) : « Très bien » : seule possibilité X (ou cellule vide)."]),
-    ("deux-X-sur-un-critere", lambda n: COMPLETE | {"niveau_C2_1_1": "X"}, None,
-     lambda n: [f"saisie invalide — feuille « Grille E2 », cellule {n['niveau_C2_1_1'].ref},"
-                f"{n['niveau_C2_1_3'].ref} : critère C2.1 : plusieurs niveaux cochés (1, 3) ; une seule X "
-                "par critère."]),
-    ("note-de-21", lambda n: COMPLETE | {"note_commission": 21}, None,
-     lambda n: [f"saisie invalide — feuille « Grille E2 », cellule {n['note_commission'].ref} : Note attribuée "
-                "par la commission : « 21 » : note de 0 à 20 par demi-point attendue."]),
-    ("texte-dans-un-nombre", lambda n: COMPLETE | {"prosp_obj_contacts": "beaucoup", "prosp_moy_budget": "300 €"},
-     None,
-     lambda n: [f"saisie invalide — feuille « Opération de prospection », cellule {n['prosp_obj_contacts'].ref} : "
-                "Objectif : contacts : « beaucoup » : nombre entier positif ou nul attendu.",
-                f"feuille « Opération de prospection », cellule {n['prosp_moy_budget'].ref} : Budget (€) : "
-                "« 300 € » : montant positif ou nul attendu"]),
-    ("fin-avant-debut", lambda n: COMPLETE | {"prosp_debut": dt.datetime(2027, 3, 10),
-                                              "prosp_fin": dt.datetime(2027, 3, 1)}, None,
-     lambda n: [f"saisie invalide — feuille « Opération de prospection », cellule {n['prosp_fin'].ref} : date de "
-                "fin (01/03/2027) antérieure à la date de début (10/03/2027)."]),
-    ("formule-modifiee", lambda n: COMPLETE, _set("note_proposee", "=20"),
-     lambda n: [f"modifié hors des cellules de saisie — feuille « Grille E2 », cellule {n['note_proposee'].ref} : "
-                "formule modifiée (attendu : =IF(COUNT(", "trouvé : =20)."]),
-    ("identite-retapee", lambda n: COMPLETE, _set("candidat_nom", "DUPONT"),
-     lambda n: [f"modifié hors des cellules de saisie — feuille « Grille E2 », cellule {n['candidat_nom'].ref} : "
-                "identité du candidat modifiée (attendu : « NOM0 » ; trouvé : « DUPONT »)."]),
-    ("lignes-inserees", lambda n: COMPLETE, _insert_rows,
-     lambda n: ["modifié hors des cellules de saisie — feuille « Grille E2 », "
-                f"cellule {n['note_commission'].ref} : "
-                f"le nom « note_commission » pointe sur Grille E2!I{int(n['note_commission'].ref[1:]) + 2} au lieu "
-                f"de {n['note_commission'].ref} (lignes ou colonnes insérées ?).",
-                f"cellule {n['candidat_nom'].ref} : identité du candidat modifiée"]),
-    ("protection-retiree", lambda n: COMPLETE, _remove_protection,
-     lambda n: ["modifié hors des cellules de saisie — feuille « Grille E2 » : "
-                "protection de la feuille retirée."]),
+    (
+        "texte-dans-une-case-X",
+        lambda n: COMPLETE | _clear_c1_1(n) | {"niveau_C1_1_2": "Très bien"},
+        None,
+        lambda n: [
+            f"saisie invalide — feuille « Grille E2 », cellule {n['niveau_C1_1_2'].ref} : "
+            "Critère C1.1, niveau 2 (Débrouillé) : « Très bien » : seule possibilité X (ou cellule vide)."
+        ],
+    ),
+    (
+        "deux-X-sur-un-critere",
+        lambda n: COMPLETE | {"niveau_C2_1_1": "X"},
+        None,
+        lambda n: [
+            f"saisie invalide — feuille « Grille E2 », cellule {n['niveau_C2_1_1'].ref},"
+            f"{n['niveau_C2_1_3'].ref} : critère C2.1 : plusieurs niveaux cochés (1, 3) ; une seule X "
+            "par critère."
+        ],
+    ),
+    (
+        "note-de-21",
+        lambda n: COMPLETE | {"note_commission": 21},
+        None,
+        lambda n: [
+            f"saisie invalide — feuille « Grille E2 », cellule {n['note_commission'].ref} : Note attribuée "
+            "par la commission : « 21 » : note de 0 à 20 par demi-point attendue."
+        ],
+    ),
+    (
+        "texte-dans-un-nombre",
+        lambda n: COMPLETE | {"prosp_obj_contacts": "beaucoup", "prosp_moy_budget": "300 €"},
+        None,
+        lambda n: [
+            f"saisie invalide — feuille « Opération de prospection », cellule {n['prosp_obj_contacts'].ref} : "
+            "Objectif : contacts : « beaucoup » : nombre entier positif ou nul attendu.",
+            f"feuille « Opération de prospection », cellule {n['prosp_moy_budget'].ref} : Budget (€) : "
+            "« 300 € » : montant positif ou nul attendu",
+        ],
+    ),
+    (
+        "fin-avant-debut",
+        lambda n: COMPLETE | {"prosp_debut": dt.datetime(2027, 3, 10), "prosp_fin": dt.datetime(2027, 3, 1)},
+        None,
+        lambda n: [
+            f"saisie invalide — feuille « Opération de prospection », cellule {n['prosp_fin'].ref} : date de "
+            "fin (01/03/2027) antérieure à la date de début (10/03/2027)."
+        ],
+    ),
+    (
+        "formule-modifiee",
+        lambda n: COMPLETE,
+        _set("note_proposee", "=20"),
+        lambda n: [
+            f"modifié hors des cellules de saisie — feuille « Grille E2 », cellule {n['note_proposee'].ref} : "
+            "formule modifiée (attendu : =IF(COUNT(",
+            "trouvé : =20).",
+        ],
+    ),
+    (
+        "identite-retapee",
+        lambda n: COMPLETE,
+        _set("candidat_nom", "DUPONT"),
+        lambda n: [
+            f"modifié hors des cellules de saisie — feuille « Grille E2 », cellule {n['candidat_nom'].ref} : "
+            "identité du candidat modifiée (attendu : « NOM0 » ; trouvé : « DUPONT »)."
+        ],
+    ),
+    (
+        "lignes-inserees",
+        lambda n: COMPLETE,
+        _insert_rows,
+        lambda n: [
+            "modifié hors des cellules de saisie — feuille « Grille E2 », "
+            f"cellule {n['note_commission'].ref} : "
+            f"le nom « note_commission » pointe sur Grille E2!I{int(n['note_commission'].ref[1:]) + 2} au lieu "
+            f"de {n['note_commission'].ref} (lignes ou colonnes insérées ?).",
+            f"cellule {n['candidat_nom'].ref} : identité du candidat modifiée",
+        ],
+    ),
+    (
+        "protection-retiree",
+        lambda n: COMPLETE,
+        _remove_protection,
+        lambda n: ["modifié hors des cellules de saisie — feuille « Grille E2 » : protection de la feuille retirée."],
+    ),
 ]
 
 
-@pytest.mark.parametrize("values, edit, expected", [case[1:] for case in BAD_RETURNS],
-                         ids=[case[0] for case in BAD_RETURNS])
+@pytest.mark.parametrize(
+    "values, edit, expected", [case[1:] for case in BAD_RETURNS], ids=[case[0] for case in BAD_RETURNS]
+)
 def test_bad_return_is_rejected_with_sheet_and_cell_and_nothing_else_is_lost(s, values, edit, expected):
     named = s.named(A)
     batch = s.inbox / "lot"
@@ -278,16 +344,20 @@ def test_modified_return_is_kept_then_accepted_with_accept_modified(s):
     assert s.status()[A]["state"] == "rejected"
     s.assert_archived(path.read_bytes())
 
-    again = s.collect(path, accept_modified=True)   # the same file, now accepted: not "déjà importé"
+    again = s.collect(path, accept_modified=True)  # the same file, now accepted: not "déjà importé"
 
     assert again.exit_code == 0, again.output
     assert "accepté (complet) — NOM0 Prénom0" in again.output
-    assert (f"! accepté malgré une modification — feuille « Grille E2 », cellule {named['note_proposee'].ref} : "
-            "formule modifiée") in again.output
+    assert (
+        f"! accepté malgré une modification — feuille « Grille E2 », cellule {named['note_proposee'].ref} : "
+        "formule modifiée"
+    ) in again.output
     history = s.returns(A)
-    assert [(r.state, r.modified, r.accepted_modified) for r in history] == [("rejected", True, False),
-                                                                             ("complete", True, True)]
-    assert s.status()[A]["final_mark"] == 15   # recomputed: the edited "=20" is never believed
+    assert [(r.state, r.modified, r.accepted_modified) for r in history] == [
+        ("rejected", True, False),
+        ("complete", True, True),
+    ]
+    assert s.status()[A]["final_mark"] == 15  # recomputed: the edited "=20" is never believed
     assert "déjà importé" in s.collect(path, accept_modified=True).output
 
 
@@ -307,8 +377,9 @@ def test_accept_modified_does_not_accept_invalid_inputs_or_foreign_workbooks(s, 
 
 # ------------------------------------------------------------------ ways a return arrives
 
+
 def test_candidate_comes_from_the_metadata_not_the_file_name(s):
-    misleading = s.make(B, s.sent(A).name)       # B's grid under A's file name
+    misleading = s.make(B, s.sent(A).name)  # B's grid under A's file name
     renamed = s.make(C, "scan final (2).XLSX")
 
     result = s.collect(misleading, renamed)
@@ -359,8 +430,9 @@ def _as_files(s: Setup, a: bytes, b: bytes) -> list[Path]:
     return [s.inbox / "1.xlsx", s.inbox / "2.xlsx"]
 
 
-@pytest.mark.parametrize("package", [_as_files, _as_zip, _as_eml, _as_mbox, _as_tree],
-                         ids=["fichiers", "zip", "eml", "mbox", "dossiers"])
+@pytest.mark.parametrize(
+    "package", [_as_files, _as_zip, _as_eml, _as_mbox, _as_tree], ids=["fichiers", "zip", "eml", "mbox", "dossiers"]
+)
 def test_returns_arrive_in_any_container(s, tmp_path, package):
     work = tmp_path / "faits"
     a = s.make(A, "a.xlsx", folder=work).read_bytes()
@@ -369,8 +441,10 @@ def test_returns_arrive_in_any_container(s, tmp_path, package):
     result = s.collect(*package(s, a, b))
 
     assert result.exit_code == 0, result.output
-    assert "Bilan : 1 complet(s), 1 incomplet(s), 0 rejeté(s), 0 en conflit, 0 déjà importé(s), 0 refusé(s)" \
+    assert (
+        "Bilan : 1 complet(s), 1 incomplet(s), 0 rejeté(s), 0 en conflit, 0 déjà importé(s), 0 refusé(s)"
         in result.output
+    )
     status = s.status()
     assert status[A]["state"] == "complete" and status[A]["final_mark"] == 15
     assert status[B]["state"] == "incomplete" and status[B]["missing"] == ["observations"]
@@ -400,13 +474,18 @@ def test_every_kind_of_input_in_one_batch(s, tmp_path):
     box.add(mailbox.mboxMessage(bytes(mail({"e.xlsx": data[E]}))))
     box.close()
 
-    result = s.collect(*(s.inbox / n for n in ("direct.xlsx", "dossier", "archive.zip", "message.eml",
-                                                "boite.mbox")))
+    result = s.collect(*(s.inbox / n for n in ("direct.xlsx", "dossier", "archive.zip", "message.eml", "boite.mbox")))
 
     assert result.exit_code == 0, result.output
     assert "Bilan : 5 complet(s)" in result.output
-    assert {n: c["state"] for n, c in s.status().items()} == {A: "complete", B: "complete", C: "complete",
-                                                             D: "complete", E: "complete", number(5): "missing"}
+    assert {n: c["state"] for n, c in s.status().items()} == {
+        A: "complete",
+        B: "complete",
+        C: "complete",
+        D: "complete",
+        E: "complete",
+        number(5): "missing",
+    }
     s.assert_archived(*data.values())
 
 
@@ -426,6 +505,7 @@ def test_class_workbook_gives_every_candidate_a_return(tmp_path):
 
 # ------------------------------------------------------------------ the same file, later files, conflicts
 
+
 def test_same_file_twice_is_already_imported(s, tmp_path):
     path = s.make(A, "A.xlsx")
     assert s.collect(path).exit_code == 0
@@ -435,7 +515,7 @@ def test_same_file_twice_is_already_imported(s, tmp_path):
     result = s.collect(path, zipped)
 
     assert result.exit_code == 0, result.output
-    assert result.output.count("déjà importé") == 3   # two lines and the total
+    assert result.output.count("déjà importé") == 3  # two lines and the total
     assert "Bilan : 0 complet(s), 0 incomplet(s), 0 rejeté(s), 0 en conflit, 2 déjà importé(s)" in result.output
     assert len(s.returns(A)) == 1 and len(s.files()) == 1
 
@@ -460,7 +540,7 @@ def test_later_return_supersedes_and_history_is_kept(s):
     assert s.collect(second).exit_code == 0
     status = s.status()[A]
     assert (status["state"], status["proposed_mark"], status["final_mark"]) == ("complete", 15, 16.5)
-    assert s.collect(broken).exit_code == 1   # a later rejected file does not erase the accepted one
+    assert s.collect(broken).exit_code == 1  # a later rejected file does not erase the accepted one
     status = s.status()[A]
     assert (status["state"], status["final_mark"], status["returns"]) == ("complete", 16.5, 3)
 
@@ -488,11 +568,11 @@ def test_two_different_returns_in_one_batch_are_a_conflict(s):
     assert "Aucun n'est retenu" in result.output
     assert [r.state for r in s.returns(A)] == ["incomplete", "conflict", "conflict"]
     status = s.status()
-    assert status[A]["state"] == "incomplete"   # neither wins: the earlier return stays current
+    assert status[A]["state"] == "incomplete"  # neither wins: the earlier return stays current
     assert status[B]["state"] == "complete"
     s.assert_archived(one.read_bytes(), two.read_bytes(), other.read_bytes())
 
-    again = s.collect(two)   # the secretariat picks the right one: accepted, not "déjà importé"
+    again = s.collect(two)  # the secretariat picks the right one: accepted, not "déjà importé"
     assert again.exit_code == 0, again.output
     assert s.status()[A]["state"] == "complete" and s.status()[A]["final_mark"] == 20
 
@@ -508,16 +588,18 @@ def test_conflict_without_earlier_return_leaves_the_candidate_rejected(s):
 
 # ------------------------------------------------------------------ workbooks that are not this campaign's
 
+
 def _forge(victim: str):
     def edit(wb, named):
         for row in wb["e2docs"].iter_rows():
             if row[0].value == "candidate_number":
                 row[1].value = victim
+
     return edit
 
 
 def test_workbook_of_another_campaign_is_rejected(s, tmp_path):
-    other = new_campaign(tmp_path / "autre", 3)   # same candidate numbers, another campaign
+    other = new_campaign(tmp_path / "autre", 3)  # same candidate numbers, another campaign
     foreign = s.inbox / "A.xlsx"
     foreign.write_bytes(next((other.root / "envoi").glob(f"*_{A}.xlsx")).read_bytes())
     good = s.make(B, "B.xlsx")
@@ -525,9 +607,8 @@ def test_workbook_of_another_campaign_is_rejected(s, tmp_path):
     result = s.collect(foreign, good)
 
     assert result.exit_code == 1
-    assert (f"classeur d'une autre campagne (campagne {other.id[:8]}, attendue {s.campaign.id[:8]})."
-            in result.output)
-    assert s.status()[A]["state"] == "missing"   # an identity signed elsewhere is not attributed
+    assert f"classeur d'une autre campagne (campagne {other.id[:8]}, attendue {s.campaign.id[:8]})." in result.output
+    assert s.status()[A]["state"] == "missing"  # an identity signed elsewhere is not attributed
     assert s.status()[B]["state"] == "complete"
     (row,) = [r for r in s.returns() if r.sha256 == sha(foreign)]
     assert row.state == "rejected" and row.candidate is None
@@ -548,8 +629,13 @@ def test_workbook_generated_outside_any_campaign_is_rejected(s, tmp_path):
 def test_unknown_candidate_is_rejected(s, tmp_path):
     stranger = Candidate("2799999999", "INCONNU", "Jean", "TMCV1")
     path = tmp_path / "inconnu.xlsx"
-    write_workbook(path, s.campaign.grid(), stranger, s.campaign.context,
-                   Options(secret=s.campaign.secret, campaign_id=s.campaign.id))
+    write_workbook(
+        path,
+        s.campaign.grid(),
+        stranger,
+        s.campaign.context,
+        Options(secret=s.campaign.secret, campaign_id=s.campaign.id),
+    )
     good = s.make(B, "B.xlsx")
     result = s.collect(path, good)
     assert result.exit_code == 1
@@ -559,7 +645,7 @@ def test_unknown_candidate_is_rejected(s, tmp_path):
 
 
 def test_forged_metadata_is_rejected_and_not_attributed(s):
-    forged = s.make(A, "A.xlsx", edit=_forge(C))   # A's grid claiming to be C's
+    forged = s.make(A, "A.xlsx", edit=_forge(C))  # A's grid claiming to be C's
     good = s.make(B, "B.xlsx")
     result = s.collect(forged, good)
     assert result.exit_code == 1
@@ -574,8 +660,13 @@ def test_workbook_of_another_grid_version_is_rejected(s, tmp_path):
     text = (s.root / "grille.toml").read_text(encoding="utf-8")
     (tmp_path / "v2.toml").write_text(text.replace('version = "1"', 'version = "2"', 1), encoding="utf-8")
     path = tmp_path / "v2.xlsx"
-    write_workbook(path, load_grid(tmp_path / "v2.toml"), s.candidates[A], s.campaign.context,
-                   Options(secret=s.campaign.secret, campaign_id=s.campaign.id))
+    write_workbook(
+        path,
+        load_grid(tmp_path / "v2.toml"),
+        s.candidates[A],
+        s.campaign.context,
+        Options(secret=s.campaign.secret, campaign_id=s.campaign.id),
+    )
     good = s.make(B, "B.xlsx")
     result = s.collect(path, good)
     assert result.exit_code == 1
@@ -586,21 +677,32 @@ def test_workbook_of_another_grid_version_is_rejected(s, tmp_path):
 
 # ------------------------------------------------------------------ what is not a workbook at all
 
+
 def _truncated_zip(s: Setup, good: bytes) -> bytes:
     data = zip_of({"a.xlsx": good, "b.xlsx": s.sent(C).read_bytes()})
     return data[: len(data) // 2]
 
 
 REFUSED = [
-    ("pas-un-classeur", "grille.xlsx", lambda s, good: "Bonjour, voici mes notes : 15/20".encode(),
-     "ce fichier n'est pas un classeur. Seuls les classeurs (.xlsx, .ods, .xls)"),
-    ("chiffre", "grille.xlsx",
-     lambda s, good: OLE_MAGIC + bytes(504) + "EncryptedPackage".encode("utf-16-le") + bytes(3000),
-     "classeur protégé par un mot de passe à l'ouverture. Demandez à l'expéditeur de retirer le mot de passe"),
-    ("zip-tronque", "retours.zip", _truncated_zip,
-     "archive endommagée ou tronquée. Demandez un nouvel envoi de l'archive"),
-    ("classeur-tronque", "grille.xlsx", lambda s, good: good[: len(good) // 2],
-     "classeur endommagé ou tronqué."),
+    (
+        "pas-un-classeur",
+        "grille.xlsx",
+        lambda s, good: b"Bonjour, voici mes notes : 15/20",
+        "ce fichier n'est pas un classeur. Seuls les classeurs (.xlsx, .ods, .xls)",
+    ),
+    (
+        "chiffre",
+        "grille.xlsx",
+        lambda s, good: OLE_MAGIC + bytes(504) + "EncryptedPackage".encode("utf-16-le") + bytes(3000),
+        "classeur protégé par un mot de passe à l'ouverture. Demandez à l'expéditeur de retirer le mot de passe",
+    ),
+    (
+        "zip-tronque",
+        "retours.zip",
+        _truncated_zip,
+        "archive endommagée ou tronquée. Demandez un nouvel envoi de l'archive",
+    ),
+    ("classeur-tronque", "grille.xlsx", lambda s, good: good[: len(good) // 2], "classeur endommagé ou tronqué."),
 ]
 
 
@@ -617,7 +719,7 @@ def test_unusable_file_is_refused_and_the_rest_imported(s, name, content, messag
     assert message in result.output
     assert "Traceback" not in result.output
     assert s.status()[B]["state"] == "complete"
-    assert set(s.files()) == {sha(good)}   # a refused file is not a return: nothing recorded for it
+    assert set(s.files()) == {sha(good)}  # a refused file is not a return: nothing recorded for it
     s.assert_archived(good.read_bytes())
 
 
@@ -628,6 +730,7 @@ def test_all_accepted_exits_0(s):
 
 
 # ------------------------------------------------------------------ bad usage
+
 
 def test_no_campaign_is_bad_usage(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
@@ -650,18 +753,26 @@ def test_collect_without_paths_is_bad_usage(s):
 
 # ------------------------------------------------------------------ an interrupted collect
 
+
 def _ledger_counts(db: Path) -> tuple[int, int]:
     con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)
     try:
-        return (con.execute("SELECT COUNT(*) FROM returns").fetchone()[0],
-                con.execute("SELECT COUNT(*) FROM files").fetchone()[0])
+        return (
+            con.execute("SELECT COUNT(*) FROM returns").fetchone()[0],
+            con.execute("SELECT COUNT(*) FROM files").fetchone()[0],
+        )
     finally:
         con.close()
 
 
 def _collect_process(root: Path, folder: Path) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "e2docs", "-C", str(root), "collect", str(folder)],
-                            cwd=PROJECT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "e2docs", "-C", str(root), "collect", str(folder)],
+        cwd=PROJECT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def test_collect_killed_midway_leaves_a_consistent_state_and_running_again_completes_it(tmp_path):
@@ -701,7 +812,7 @@ def test_collect_killed_midway_leaves_a_consistent_state_and_running_again_compl
     for digest, path in archived.items():
         assert path.suffix == ".xlsx" and sha(path) == digest and digest in originals
     assert set(files) <= set(archived)
-    assert len(set(archived) - set(files)) <= 1   # at most the file being read when killed: harmless,
+    assert len(set(archived) - set(files)) <= 1  # at most the file being read when killed: harmless,
     #                                               archived again (skipped) and recorded by the next run
     temps = [p for p in retours.iterdir() if p.name.startswith(".")]
     assert all(p.name.startswith(f"{TEMP_PREFIX}{proc.pid}-") for p in temps)
@@ -720,7 +831,7 @@ def test_collect_killed_midway_leaves_a_consistent_state_and_running_again_compl
     with setup.campaign.ledger() as ledger:
         rows = ledger.db.execute("SELECT candidate, sha256, state FROM returns").fetchall()
         n_files = ledger.db.execute("SELECT COUNT(*) FROM files").fetchone()[0]
-    assert sorted(r["candidate"] for r in rows) == [number(i) for i in range(count)]   # each exactly once
+    assert sorted(r["candidate"] for r in rows) == [number(i) for i in range(count)]  # each exactly once
     assert {r["sha256"] for r in rows} == set(originals) and {r["state"] for r in rows} == {"complete"}
     assert n_files == count
     assert not dead.exists() and living.exists()
@@ -730,6 +841,7 @@ def test_collect_killed_midway_leaves_a_consistent_state_and_running_again_compl
 
 
 # ------------------------------------------------------------------ property: marks agree with the rule
+
 
 @pytest.fixture(scope="module")
 def prop(tmp_path_factory):
@@ -743,15 +855,19 @@ def prop(tmp_path_factory):
 
 
 _LEVEL = st.one_of(st.none(), st.integers(1, 4))
-_FILLING = st.fixed_dictionaries({
-    "levels": st.fixed_dictionaries({c.id: _LEVEL for c in GRID.criteria}),
-    "tick": st.sampled_from(["X", "x"]),
-    "commission": st.one_of(st.none(), st.integers(0, 40).map(lambda n: n / 2 if n % 2 else n // 2)),
-    "observations": st.one_of(st.none(), st.just("   "),
-                              st.text(st.characters(whitelist_categories=("L", "N", "Zs"), max_codepoint=0x17F),
-                                      min_size=1, max_size=30)),
-    "contacts": st.one_of(st.none(), st.integers(0, 500)),
-})
+_FILLING = st.fixed_dictionaries(
+    {
+        "levels": st.fixed_dictionaries({c.id: _LEVEL for c in GRID.criteria}),
+        "tick": st.sampled_from(["X", "x"]),
+        "commission": st.one_of(st.none(), st.integers(0, 40).map(lambda n: n / 2 if n % 2 else n // 2)),
+        "observations": st.one_of(
+            st.none(),
+            st.just("   "),
+            st.text(st.characters(whitelist_categories=("L", "N", "Zs"), max_codepoint=0x17F), min_size=1, max_size=30),
+        ),
+        "contacts": st.one_of(st.none(), st.integers(0, 500)),
+    }
+)
 
 
 @settings(max_examples=25, deadline=None)
@@ -775,23 +891,37 @@ def test_random_valid_fillings_give_the_marks_of_the_rule(prop, filling):
     path = Path(name)
     wb.save(path)
 
-    expected = evaluate(GRID, {c.id: [filling["tick"] if filling["levels"][c.id] == lvl else None
-                                      for lvl in range(1, 5)] for c in GRID.criteria},
-                        filling["commission"], filling["observations"])
+    expected = evaluate(
+        GRID,
+        {
+            c.id: [filling["tick"] if filling["levels"][c.id] == lvl else None for lvl in range(1, 5)]
+            for c in GRID.criteria
+        },
+        filling["commission"],
+        filling["observations"],
+    )
 
     (reading,) = read_workbook(path, {GRID.content_hash: GRID}, secret=campaign.secret)
     assert not reading.errors and not reading.modified and reading.signature_ok
     got = reading.outcome
-    assert (got.levels, got.proposed_mark, got.final_mark, got.complete, got.missing) == \
-        (expected.levels, expected.proposed_mark, expected.final_mark, expected.complete, expected.missing)
+    assert (got.levels, got.proposed_mark, got.final_mark, got.complete, got.missing) == (
+        expected.levels,
+        expected.proposed_mark,
+        expected.final_mark,
+        expected.complete,
+        expected.missing,
+    )
 
     report = collect(campaign, [path])
     assert [o.state for o in report.outcomes] in (["complete"], ["incomplete"], ["already"])
     with campaign.ledger() as ledger:
         row = [r for r in ledger.returns() if r.sha256 == sha(path)][-1]
     assert row.state == ("complete" if expected.complete else "incomplete")
-    as_float = (lambda m: None if m is None else float(m))
+
+    def as_float(m):
+        return None if m is None else float(m)
+
     assert (row.proposed_mark, row.final_mark) == (as_float(expected.proposed_mark), as_float(expected.final_mark))
     assert row.levels == expected.levels and row.missing == expected.missing
     if expected.final_mark is not None:
-        assert Fraction(row.final_mark) == expected.final_mark   # halves survive the ledger exactly
+        assert Fraction(row.final_mark) == expected.final_mark  # halves survive the ledger exactly

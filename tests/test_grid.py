@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from e2docs.model.errors import E2docsError, GridError
 from e2docs.formats.gridfile import default_grid_path, load_grid
+from e2docs.model.errors import E2docsError, GridError
 
 SOURCE = Path("/work/shared/reference/000_882ff0377c533cbe.txt")
 GRID = load_grid()
@@ -50,15 +50,23 @@ def test_competences_are_numbered_in_document_order():
 
 
 def test_nine_criteria_in_order():
-    assert [c.id for c in GRID.criteria] == ["C1.1", "C2.1", "C2.2", "C3.1", "C3.2",
-                                            "C4.1", "C4.2", "C4.3", "C4.4"]
+    assert [c.id for c in GRID.criteria] == ["C1.1", "C2.1", "C2.2", "C3.1", "C3.2", "C4.1", "C4.2", "C4.3", "C4.4"]
     assert [c.meta for c in GRID.criteria] == [1, 2, 2, 3, 3, 4, 4, 4, 4]
 
 
 def test_points_per_criterion_total_20():
     points = {c.id: c.points for c in GRID.criteria}
-    assert points == {"C1.1": 3, "C2.1": 2, "C2.2": 2, "C3.1": Fraction(5, 2), "C3.2": Fraction(5, 2),
-                      "C4.1": 2, "C4.2": 2, "C4.3": 2, "C4.4": 2}
+    assert points == {
+        "C1.1": 3,
+        "C2.1": 2,
+        "C2.2": 2,
+        "C3.1": Fraction(5, 2),
+        "C3.2": Fraction(5, 2),
+        "C4.1": 2,
+        "C4.2": 2,
+        "C4.3": 2,
+        "C4.4": 2,
+    }
     assert all(isinstance(p, Fraction) for p in points.values())
     assert GRID.total_points == 20 == GRID.max_mark
 
@@ -139,7 +147,7 @@ def test_competences_sit_in_their_meta_block_in_document_order():
     heads = [text.index(f"{m.number}. {m.title}") for m in GRID.metas] + [len(text)]
     assert heads == sorted(heads)
     previous = -1
-    for meta, start, end in zip(GRID.metas, heads, heads[1:]):
+    for meta, start, end in zip(GRID.metas, heads, heads[1:], strict=False):
         for comp in meta.competences:
             pos = text.index(comp.text, start)
             assert start < pos < end, comp.id
@@ -185,7 +193,7 @@ def replace_after(text: str, anchor: str, old: str, new: str) -> str:
     """Replace the first ``old`` found after ``anchor`` (both must exist)."""
     start = text.index(anchor)
     pos = text.index(old, start)
-    return text[:pos] + new + text[pos + len(old):]
+    return text[:pos] + new + text[pos + len(old) :]
 
 
 def test_hash_is_a_sha256_and_stable():
@@ -253,37 +261,81 @@ BROKEN = {
     # name: (transform of the real text, key named in the message, French wording)
     "grid-table-absente": (lambda t: t.replace("[grid]\n", "[grille]\n"), "grid", "table [grid] absente"),
     "id-absent": (lambda t: t.replace('id = "e2-mcv-b"\n', ""), "grid.id", "clé obligatoire absente"),
-    "titre-vide": (lambda t: replace_after(t, "[grid]", 'title = "Repérage', 'title = "  " # "'),
-                   "grid.title", "texte non vide attendu"),
-    "points-en-lettres": (lambda t: replace_after(t, 'id = "C2.2"', 'points = "2"', 'points = "deux"'),
-                          "criterion[3].points", "« deux » n'est pas un nombre décimal"),
-    "points-booleen": (lambda t: replace_after(t, 'id = "C2.2"', 'points = "2"', "points = true"),
-                       "criterion[3].points", "nombre décimal attendu"),
-    "points-absents": (lambda t: replace_after(t, 'id = "C2.2"', 'points = "2"\n', ""),
-                       "criterion[3].points", "nombre décimal attendu"),
-    "points-negatifs": (lambda t: replace_after(t, 'id = "C2.2"', 'points = "2"', 'points = "-2"'),
-                        "criterion[3].points", "nombre positif attendu"),
-    "somme-differente": (lambda t: replace_after(t, 'id = "C2.2"', 'points = "2"', 'points = "2.5"'),
-                         "criterion.points", "la somme des points des critères (20,5) diffère de la note maximale"),
-    "competence-inconnue": (lambda t: replace_after(t, 'id = "C3.1"', '["3.1", "3.2"]', '["3.1", "9.9"]'),
-                            "criterion[4].competences", "compétence « 9.9 » inconnue"),
-    "competence-autre-meta": (lambda t: replace_after(t, 'id = "C1.1"', '"1.3"]', '"1.3", "2.1"]'),
-                              "criterion[1].competences", "n'appartient pas à la méta-compétence 1"),
-    "critere-mal-numerote": (lambda t: replace_after(t, "[[criterion]]", 'id = "C2.2"', 'id = "C2.3"'),
-                             "criterion[3].id", "identifiant C2.2 attendu"),
-    "meta-inconnue": (lambda t: replace_after(t, 'id = "C4.4"', "meta = 4", "meta = 6"),
-                      "criterion[9].meta", "méta-compétence 6 inconnue"),
-    "niveau-dans-le-desordre": (lambda t: t.replace('level = 1\nlabel = "Novice"', 'level = 2\nlabel = "Novice"'),
-                                "scale[1].level", "niveau 1 attendu"),
-    "fraction-superieure-a-1": (lambda t: t.replace('label = "Expert"\nfraction = "1"',
-                                                    'label = "Expert"\nfraction = "1.25"'),
-                                "scale[4].fraction", "fraction entre 0 et 1 attendue"),
-    "meta-mal-numerotee": (lambda t: t.replace("number = 3\n", "number = 7\n"),
-                           "meta[3].number", "méta-compétence 3 attendue"),
-    "pas-arrondi-nul": (lambda t: t.replace('rounding_step = "0.5"', 'rounding_step = "0"'),
-                        "grid.rounding_step", "le pas d'arrondi doit être positif"),
-    "points-non-exacts": (lambda t: replace_after(t, 'id = "C4.4"', 'points = "2"', 'points = "1/3"'),
-                          "criterion[9].points", "au millionième"),
+    "titre-vide": (
+        lambda t: replace_after(t, "[grid]", 'title = "Repérage', 'title = "  " # "'),
+        "grid.title",
+        "texte non vide attendu",
+    ),
+    "points-en-lettres": (
+        lambda t: replace_after(t, 'id = "C2.2"', 'points = "2"', 'points = "deux"'),
+        "criterion[3].points",
+        "« deux » n'est pas un nombre décimal",
+    ),
+    "points-booleen": (
+        lambda t: replace_after(t, 'id = "C2.2"', 'points = "2"', "points = true"),
+        "criterion[3].points",
+        "nombre décimal attendu",
+    ),
+    "points-absents": (
+        lambda t: replace_after(t, 'id = "C2.2"', 'points = "2"\n', ""),
+        "criterion[3].points",
+        "nombre décimal attendu",
+    ),
+    "points-negatifs": (
+        lambda t: replace_after(t, 'id = "C2.2"', 'points = "2"', 'points = "-2"'),
+        "criterion[3].points",
+        "nombre positif attendu",
+    ),
+    "somme-differente": (
+        lambda t: replace_after(t, 'id = "C2.2"', 'points = "2"', 'points = "2.5"'),
+        "criterion.points",
+        "la somme des points des critères (20,5) diffère de la note maximale",
+    ),
+    "competence-inconnue": (
+        lambda t: replace_after(t, 'id = "C3.1"', '["3.1", "3.2"]', '["3.1", "9.9"]'),
+        "criterion[4].competences",
+        "compétence « 9.9 » inconnue",
+    ),
+    "competence-autre-meta": (
+        lambda t: replace_after(t, 'id = "C1.1"', '"1.3"]', '"1.3", "2.1"]'),
+        "criterion[1].competences",
+        "n'appartient pas à la méta-compétence 1",
+    ),
+    "critere-mal-numerote": (
+        lambda t: replace_after(t, "[[criterion]]", 'id = "C2.2"', 'id = "C2.3"'),
+        "criterion[3].id",
+        "identifiant C2.2 attendu",
+    ),
+    "meta-inconnue": (
+        lambda t: replace_after(t, 'id = "C4.4"', "meta = 4", "meta = 6"),
+        "criterion[9].meta",
+        "méta-compétence 6 inconnue",
+    ),
+    "niveau-dans-le-desordre": (
+        lambda t: t.replace('level = 1\nlabel = "Novice"', 'level = 2\nlabel = "Novice"'),
+        "scale[1].level",
+        "niveau 1 attendu",
+    ),
+    "fraction-superieure-a-1": (
+        lambda t: t.replace('label = "Expert"\nfraction = "1"', 'label = "Expert"\nfraction = "1.25"'),
+        "scale[4].fraction",
+        "fraction entre 0 et 1 attendue",
+    ),
+    "meta-mal-numerotee": (
+        lambda t: t.replace("number = 3\n", "number = 7\n"),
+        "meta[3].number",
+        "méta-compétence 3 attendue",
+    ),
+    "pas-arrondi-nul": (
+        lambda t: t.replace('rounding_step = "0.5"', 'rounding_step = "0"'),
+        "grid.rounding_step",
+        "le pas d'arrondi doit être positif",
+    ),
+    "points-non-exacts": (
+        lambda t: replace_after(t, 'id = "C4.4"', 'points = "2"', 'points = "1/3"'),
+        "criterion[9].points",
+        "au millionième",
+    ),
 }
 
 

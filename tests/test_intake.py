@@ -23,8 +23,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from e2docs.formats import intake
-from e2docs.model.errors import WorkbookError
 from e2docs.formats.intake import Item, Refusal, gather, libreoffice_available, to_xlsx
+from e2docs.model.errors import WorkbookError
+
 from .lo.lo import require_tools
 
 XLSX_TYPE = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
@@ -32,6 +33,7 @@ OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 
 # -- fixtures built on the fly ---------------------------------------------------------------------
+
 
 def xlsx_bytes(text: str = "DUPONT") -> bytes:
     """A small real workbook made by XlsxWriter, with ``text`` in A1."""
@@ -51,8 +53,12 @@ def zip_bytes(members: dict[str, bytes]) -> bytes:
     return buffer.getvalue()
 
 
-def mail(subject: str = "Grille E2", sender: str = "Prof Martin <prof@example.fr>",
-         attachments: dict[str, bytes] | None = None, day: int = 12) -> EmailMessage:
+def mail(
+    subject: str = "Grille E2",
+    sender: str = "Prof Martin <prof@example.fr>",
+    attachments: dict[str, bytes] | None = None,
+    day: int = 12,
+) -> EmailMessage:
     """An e-mail with a text body and xlsx ``attachments`` (file name → bytes)."""
     msg = EmailMessage()
     msg["From"] = sender
@@ -114,15 +120,29 @@ def converted(tmp_path_factory) -> dict[str, Path]:
     profile = (base / "profile").as_uri()
     out = {}
     for ext, target in (("ods", "ods"), ("xls", "xls:MS Excel 97")):
-        subprocess.run([soffice, f"-env:UserInstallation={profile}", "--headless", "--norestore",
-                        "--convert-to", target, "--outdir", str(base), str(source)],
-                       check=True, capture_output=True, timeout=180)
+        subprocess.run(
+            [
+                soffice,
+                f"-env:UserInstallation={profile}",
+                "--headless",
+                "--norestore",
+                "--convert-to",
+                target,
+                "--outdir",
+                str(base),
+                str(source),
+            ],
+            check=True,
+            capture_output=True,
+            timeout=180,
+        )
         out[ext] = base / f"grille_lo.{ext}"
         assert out[ext].is_file()
     return out
 
 
 # -- plain files and folders ---------------------------------------------------------------------
+
 
 def test_single_xlsx_is_returned_unchanged(tmp_path):
     data = xlsx_bytes()
@@ -139,8 +159,12 @@ def test_missing_path_is_refused():
 
 
 def test_files_that_are_not_workbooks_are_refused(tmp_path):
-    for name, data in (("scan.pdf", b"%PDF-1.7\n..."), ("grille.xlsx", b"pas un classeur"),
-                       ("photo.jpg", b"\xff\xd8\xff\xe0JFIF"), ("vide.xlsx", b"")):
+    for name, data in (
+        ("scan.pdf", b"%PDF-1.7\n..."),
+        ("grille.xlsx", b"pas un classeur"),
+        ("photo.jpg", b"\xff\xd8\xff\xe0JFIF"),
+        ("vide.xlsx", b""),
+    ):
         refusal = only_refusal(write(tmp_path / name, data))
         assert "classeur" in refusal.reason or "vide" in refusal.reason
 
@@ -181,7 +205,10 @@ def test_inputs_are_handled_in_the_order_given(tmp_path):
     first = write(tmp_path / "z.xlsx", xlsx_bytes("Z"))
     second = write(tmp_path / "a.xlsx", xlsx_bytes("A"))
     assert [r.origin for r in results(first, "/nonexistent.xlsx", second)] == [
-        str(first), "/nonexistent.xlsx", str(second)]
+        str(first),
+        "/nonexistent.xlsx",
+        str(second),
+    ]
 
 
 def test_gather_is_lazy(tmp_path):
@@ -210,6 +237,7 @@ def test_total_input_cap_stops_a_path_but_not_the_next(tmp_path, monkeypatch):
 
 # -- encrypted and legacy workbooks ---------------------------------------------------------------
 
+
 def test_encrypted_ooxml_is_refused_with_the_password_message(tmp_path):
     look_alike = OLE_MAGIC + bytes(504) + "EncryptedPackage".encode("utf-16-le") + bytes(2000)
     refusal = only_refusal(write(tmp_path / "grille.xlsx", look_alike))
@@ -224,18 +252,29 @@ def test_ole_workbook_is_an_xls_item(tmp_path):
 
 
 def test_encrypted_ods_is_refused(tmp_path):
-    ods = zip_bytes({"mimetype": intake.ODS_MIMETYPE,
-                     "META-INF/manifest.xml": b"<manifest:encryption-data/>", "content.xml": b"x"})
+    ods = zip_bytes(
+        {"mimetype": intake.ODS_MIMETYPE, "META-INF/manifest.xml": b"<manifest:encryption-data/>", "content.xml": b"x"}
+    )
     assert "mot de passe" in only_refusal(write(tmp_path / "g.ods", ods)).reason
 
 
 # -- zip archives ---------------------------------------------------------------------------------
 
+
 def test_zip_with_two_workbooks_and_a_nested_zip(tmp_path):
     inner = zip_bytes({"PETIT.xlsx": xlsx_bytes("PETIT")})
-    archive = write(tmp_path / "retours.zip", zip_bytes({
-        "LEBLANC.xlsx": xlsx_bytes("LEBLANC"), "dossier/MARTIN.xlsx": xlsx_bytes("MARTIN"),
-        "lot2.zip": inner, "__MACOSX/dossier/._MARTIN.xlsx": b"junk", "dossier/": b""}))
+    archive = write(
+        tmp_path / "retours.zip",
+        zip_bytes(
+            {
+                "LEBLANC.xlsx": xlsx_bytes("LEBLANC"),
+                "dossier/MARTIN.xlsx": xlsx_bytes("MARTIN"),
+                "lot2.zip": inner,
+                "__MACOSX/dossier/._MARTIN.xlsx": b"junk",
+                "dossier/": b"",
+            }
+        ),
+    )
     found = results(archive)
     assert [(r.name, r.origin, r.kind) for r in found] == [
         ("LEBLANC.xlsx", f"{archive} › LEBLANC.xlsx", "xlsx"),
@@ -264,11 +303,10 @@ def test_zip_with_a_path_escaping_the_folder_is_refused_whole(tmp_path):
 
 def test_zip_bomb_is_refused_without_reading_it(tmp_path):
     path = tmp_path / "bombe.zip"
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
-        with zf.open("grille.xlsx", "w") as fh:
-            chunk = bytes(2**20)
-            for _ in range(300):
-                fh.write(chunk)
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf, zf.open("grille.xlsx", "w") as fh:
+        chunk = bytes(2**20)
+        for _ in range(300):
+            fh.write(chunk)
     assert path.stat().st_size < 2 * 2**20
     tracemalloc.start()
     try:
@@ -282,7 +320,7 @@ def test_zip_bomb_is_refused_without_reading_it(tmp_path):
 
 def test_member_bigger_than_its_directory_says_is_capped(tmp_path, monkeypatch):
     monkeypatch.setattr(intake, "MAX_FILE_BYTES", 50_000)
-    data = xlsx_bytes() + bytes(60_000)   # still starts like a zip; only the size matters here
+    data = xlsx_bytes() + bytes(60_000)  # still starts like a zip; only the size matters here
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
         zf.writestr("gros.xlsx", data)
@@ -293,14 +331,14 @@ def test_member_bigger_than_its_directory_says_is_capped(tmp_path, monkeypatch):
 @pytest.mark.parametrize("cut", [0.5, 0.9, 0.99])
 def test_truncated_zip_is_refused(tmp_path, cut):
     data = zip_bytes({"A.xlsx": xlsx_bytes("A"), "B.xlsx": xlsx_bytes("B")})
-    refusal = only_refusal(write(tmp_path / "retours.zip", data[:int(len(data) * cut)]))
+    refusal = only_refusal(write(tmp_path / "retours.zip", data[: int(len(data) * cut)]))
     assert "archive endommagée ou tronquée" in refusal.reason
     assert "nouvel envoi" in refusal.hint
 
 
 def test_corrupt_member_is_refused_and_the_others_kept(tmp_path):
     data = bytearray(zip_bytes({"A.xlsx": xlsx_bytes("A"), "B.xlsx": xlsx_bytes("B")}))
-    data[100:110] = b"\xff" * 10      # inside A.xlsx's compressed stream
+    data[100:110] = b"\xff" * 10  # inside A.xlsx's compressed stream
     found = results(write(tmp_path / "retours.zip", bytes(data)))
     assert [type(r).__name__ for r in found] == ["Refusal", "Item"]
     assert "endommagée" in found[0].reason and found[1].name == "B.xlsx"
@@ -318,11 +356,12 @@ def test_empty_archive_is_reported(tmp_path):
 
 # -- e-mails --------------------------------------------------------------------------------------
 
+
 def test_eml_with_attachments_and_a_forwarded_message(tmp_path):
-    forwarded = mail(subject="Ma grille", sender="collegue@example.fr", day=1,
-                     attachments={"grille_PETIT.xlsx": xlsx_bytes("PETIT")})
-    msg = mail(attachments={"grille_DUPONT.xlsx": xlsx_bytes("DUPONT"),
-                            "grille_Élodie.xlsx": xlsx_bytes("ÉLODIE")})
+    forwarded = mail(
+        subject="Ma grille", sender="collegue@example.fr", day=1, attachments={"grille_PETIT.xlsx": xlsx_bytes("PETIT")}
+    )
+    msg = mail(attachments={"grille_DUPONT.xlsx": xlsx_bytes("DUPONT"), "grille_Élodie.xlsx": xlsx_bytes("ÉLODIE")})
     msg.add_attachment(forwarded)
     msg.add_attachment(b"GIF89a...", maintype="image", subtype="gif", filename="signature.gif")
     path = write(tmp_path / "message.eml", bytes(msg))
@@ -331,8 +370,10 @@ def test_eml_with_attachments_and_a_forwarded_message(tmp_path):
     assert [(r.name, r.origin) for r in found] == [
         ("grille_DUPONT.xlsx", f"{head} › pièce jointe grille_DUPONT.xlsx"),
         ("grille_Élodie.xlsx", f"{head} › pièce jointe grille_Élodie.xlsx"),
-        ("grille_PETIT.xlsx",
-         f"{head} › message transféré (de collegue@example.fr, 01/03/2027) › pièce jointe grille_PETIT.xlsx"),
+        (
+            "grille_PETIT.xlsx",
+            f"{head} › message transféré (de collegue@example.fr, 01/03/2027) › pièce jointe grille_PETIT.xlsx",
+        ),
     ]
     assert [cell_a1(item.data) for item in found] == ["DUPONT", "ÉLODIE", "PETIT"]
     assert {item.sender for item in found} == {"Prof Martin <prof@example.fr>"}
@@ -341,13 +382,18 @@ def test_eml_with_attachments_and_a_forwarded_message(tmp_path):
 
 def test_eml_with_encoded_word_file_name_and_a_zip(tmp_path):
     data = xlsx_bytes()
-    raw = (b"From: prof@example.fr\r\nSubject: =?utf-8?q?Grilles_=C3=A9l=C3=A8ves?=\r\nMIME-Version: 1.0\r\n"
-           b"Content-Type: multipart/mixed; boundary=XX\r\n\r\n--XX\r\nContent-Type: text/plain\r\n\r\nBonjour\r\n"
-           b"--XX\r\nContent-Type: application/octet-stream; name=\"=?utf-8?b?" + base64.b64encode(
-               "Élodie.xlsx".encode()) + b"?=\"\r\nContent-Transfer-Encoding: base64\r\n\r\n"
-           + base64.encodebytes(data) + b"\r\n--XX\r\nContent-Type: application/zip\r\n"
-           b"Content-Disposition: attachment; filename=lot.zip\r\nContent-Transfer-Encoding: base64\r\n\r\n"
-           + base64.encodebytes(zip_bytes({"B.xlsx": data})) + b"\r\n--XX--\r\n")
+    raw = (
+        b"From: prof@example.fr\r\nSubject: =?utf-8?q?Grilles_=C3=A9l=C3=A8ves?=\r\nMIME-Version: 1.0\r\n"
+        b"Content-Type: multipart/mixed; boundary=XX\r\n\r\n--XX\r\nContent-Type: text/plain\r\n\r\nBonjour\r\n"
+        b'--XX\r\nContent-Type: application/octet-stream; name="=?utf-8?b?'
+        + base64.b64encode("Élodie.xlsx".encode())
+        + b'?="\r\nContent-Transfer-Encoding: base64\r\n\r\n'
+        + base64.encodebytes(data)
+        + b"\r\n--XX\r\nContent-Type: application/zip\r\n"
+        b"Content-Disposition: attachment; filename=lot.zip\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+        + base64.encodebytes(zip_bytes({"B.xlsx": data}))
+        + b"\r\n--XX--\r\n"
+    )
     found = results(write(tmp_path / "sans_extension", raw))
     assert [r.name for r in found] == ["Élodie.xlsx", "B.xlsx"]
     assert found[1].origin.endswith("› pièce jointe lot.zip › B.xlsx")
@@ -397,10 +443,13 @@ def test_empty_mbox_is_reported(tmp_path):
 
 # -- robustness -----------------------------------------------------------------------------------
 
+
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(prefix=st.sampled_from([b"", b"PK\x03\x04", OLE_MAGIC, b"From x\n", b"Subject: a\n", b"PK\x05\x06"]),
-       body=st.binary(max_size=400),
-       name=st.sampled_from(["a.xlsx", "a.zip", "a.eml", "a.mbox", "a.ods", "a"]))
+@given(
+    prefix=st.sampled_from([b"", b"PK\x03\x04", OLE_MAGIC, b"From x\n", b"Subject: a\n", b"PK\x05\x06"]),
+    body=st.binary(max_size=400),
+    name=st.sampled_from(["a.xlsx", "a.zip", "a.eml", "a.mbox", "a.ods", "a"]),
+)
 def test_any_bytes_give_items_or_refusals_never_exceptions(tmp_path, prefix, body, name):
     path = write(tmp_path / name, prefix + body)
     found = results(path)
@@ -418,6 +467,7 @@ def test_damaged_zips_and_mails_never_raise(tmp_path, cut, flip):
 
 
 # -- conversion -----------------------------------------------------------------------------------
+
 
 def test_to_xlsx_writes_xlsx_items_as_they_are(tmp_path):
     data = xlsx_bytes()

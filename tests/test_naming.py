@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from e2docs.model.candidate import Candidate
 from e2docs.formats.naming import candidate_stem, safe_part
+from e2docs.model.candidate import Candidate
 
 FORBIDDEN = set('/\\:*?"<>|') | {chr(c) for c in range(32)} | {"\x7f"}
 RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)), *(f"LPT{i}" for i in range(1, 10))}
@@ -72,13 +72,16 @@ def test_reserved_name_as_candidate_name():
     assert all(p.upper() not in RESERVED for p in parts)
 
 
-@pytest.mark.parametrize("name, expected", [
-    ("...DUPONT...", "DUPONT"),
-    (".DUPONT", "DUPONT"),
-    ("DUPONT.", "DUPONT"),
-    (" . DUPONT . ", "DUPONT"),
-    ("-DUPONT-", "DUPONT"),
-])
+@pytest.mark.parametrize(
+    "name, expected",
+    [
+        ("...DUPONT...", "DUPONT"),
+        (".DUPONT", "DUPONT"),
+        ("DUPONT.", "DUPONT"),
+        (" . DUPONT . ", "DUPONT"),
+        ("-DUPONT-", "DUPONT"),
+    ],
+)
 def test_leading_and_trailing_dots_removed(name, expected):
     assert safe_part(name) == expected
 

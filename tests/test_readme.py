@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from e2docs.reports import fields_text
 from e2docs.formats.xlsx.layout import build_layout
+from e2docs.reports import fields_text
 
 from .helpers import CANDIDATE, CTX, GRID
 
@@ -15,12 +15,17 @@ README = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8"
 
 def test_readme_lists_the_template_fields():
     block = re.search(r"<!-- champs:debut -->(.*?)<!-- champs:fin -->", README, re.S)[1]
-    assert block.strip() == fields_text(markdown=True).strip(), \
+    assert block.strip() == fields_text(markdown=True).strip(), (
         "README out of date: regenerate the block with `e2docs fields --markdown`"
+    )
 
 
-RANGES = {r"niveau_C\d_\d_\d": "niveau_C1_1_1", r"reperage_\d_\d": "reperage_1_1",
-          r"points_C\d_\d": "points_C1_1", r"prosp_(ecart|taux)_(contacts|rdv|ventes|ca)": "prosp_taux_contacts"}
+RANGES = {
+    r"niveau_C\d_\d_\d": "niveau_C1_1_1",
+    r"reperage_\d_\d": "reperage_1_1",
+    r"points_C\d_\d": "points_C1_1",
+    r"prosp_(ecart|taux)_(contacts|rdv|ventes|ca)": "prosp_taux_contacts",
+}
 
 
 def test_readme_documents_every_defined_name():

@@ -39,8 +39,11 @@ NOT_RETURNED = ["PETIT", "ROUSSEAU", "SAINT-MARTIN"]
 KINDS = ("fiche-evaluation", "synthese-prospection")
 CLASS_RECORD = "recapitulatif-classe_TMCV2.docx"
 MERGED = "fiches-evaluation_TMCV2.docx"
-EXPECTED = sorted([f"{stem}_{kind}.docx" for stem, _, _ in COMPLETE for kind in KINDS]
-                  + [f"{HOARAU}_{kind}.docx" for kind in KINDS] + [CLASS_RECORD])
+EXPECTED = sorted(
+    [f"{stem}_{kind}.docx" for stem, _, _ in COMPLETE for kind in KINDS]
+    + [f"{HOARAU}_{kind}.docx" for kind in KINDS]
+    + [CLASS_RECORD]
+)
 
 
 def run(*args: str):
@@ -94,6 +97,7 @@ def table_row(path: Path, label: str) -> list[str]:
 
 
 # ------------------------------------------------------------------ report
+
 
 def test_report_writes_every_document_named_like_the_workbooks(campaign):
     result = report(campaign)
@@ -205,8 +209,11 @@ def test_merge_puts_every_sheet_in_one_document_in_roster_order(campaign):
 def test_merge_with_incomplete_candidate_includes_her_provisional_sheet(campaign):
     assert report(campaign, "--merge").exit_code == 0
     body = all_text(campaign / "rapports" / MERGED)
-    order = [body.index(number) for _, _, number in COMPLETE[:5]] + [body.index("2709411092")] + \
-        [body.index(number) for _, _, number in COMPLETE[5:]]
+    order = (
+        [body.index(number) for _, _, number in COMPLETE[:5]]
+        + [body.index("2709411092")]
+        + [body.index(number) for _, _, number in COMPLETE[5:]]
+    )
     assert order == sorted(order)
     assert "PROVISOIRE" in body
 
@@ -299,6 +306,7 @@ def test_report_from_inside_the_campaign_folder(campaign, monkeypatch):
 
 
 # ------------------------------------------------------------------ fields, check-template
+
 
 def test_fields_lists_template_fields_in_french():
     result = run("fields")

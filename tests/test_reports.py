@@ -10,18 +10,34 @@ from pathlib import Path
 import pytest
 from docx import Document
 
+from e2docs.formats.xlsx.reader import read_workbook
 from e2docs.model.candidate import Candidate
-from e2docs.reports import FIELDS_DOC, ClassInfo, ClassRow, ReportError, candidate_context, class_context, class_rows, convert_to_pdf, fields_text, merge_documents, render_candidate_documents, render_class_record, template_path
+from e2docs.reports import (
+    FIELDS_DOC,
+    ClassInfo,
+    ClassRow,
+    ReportError,
+    candidate_context,
+    class_context,
+    class_rows,
+    convert_to_pdf,
+    fields_text,
+    merge_documents,
+    render_candidate_documents,
+    render_class_record,
+    template_path,
+)
 from e2docs.reports import pdf as pdf_module
 from e2docs.reports.render import render_to
 from e2docs.reports.samples import sample_class_info, sample_class_rows, sample_reading
-from e2docs.formats.xlsx.reader import read_workbook
 
 from .helpers import ALL_LEVEL_3, fill, level_values, make_workbook
 from .lo.lo import pdf_pages, require_tools
 
-OBS = ("Très bonne analyse du tableau de bord pour « Dupont & Fils <SARL> » ; l'élève a su "
-       "justifier ses choix.\nDeuxième ligne : 5 < 7 & 7 > 5. ")
+OBS = (
+    "Très bonne analyse du tableau de bord pour « Dupont & Fils <SARL> » ; l'élève a su "
+    "justifier ses choix.\nDeuxième ligne : 5 < 7 & 7 > 5. "
+)
 LONG_OBS = (OBS * 12)[:1500].rstrip()
 ORGANISATION = "Dupont & Fils <SARL>"
 
@@ -29,14 +45,27 @@ ORGANISATION = "Dupont & Fils <SARL>"
 def _filled(tmp_path, **extra) -> Path:
     levels = dict(ALL_LEVEL_3, **{"C2.1": 4})
     values = level_values(levels)
-    values.update({
-        "observations": OBS, "commission_prof_nom": "Mme Lefèvre-D'Arc", "commission_date": dt.datetime(2027, 3, 12),
-        "reperage_1_1": "X", "prosp_organisation": ORGANISATION, "prosp_debut": dt.datetime(2027, 1, 5),
-        "prosp_fin": dt.datetime(2027, 1, 20), "prosp_obj_contacts": 100, "prosp_res_contacts": 80,
-        "prosp_obj_ventes": 4, "prosp_res_ventes": 6, "prosp_moy_budget": 1250, "prosp_obj_ca": 5000,
-        "prosp_res_ca": 5250.5, "prosp_tech_phoning": "X", "prosp_tech_autre": "X",
-        "prosp_tech_autre_precision": "Flyers",
-    })
+    values.update(
+        {
+            "observations": OBS,
+            "commission_prof_nom": "Mme Lefèvre-D'Arc",
+            "commission_date": dt.datetime(2027, 3, 12),
+            "reperage_1_1": "X",
+            "prosp_organisation": ORGANISATION,
+            "prosp_debut": dt.datetime(2027, 1, 5),
+            "prosp_fin": dt.datetime(2027, 1, 20),
+            "prosp_obj_contacts": 100,
+            "prosp_res_contacts": 80,
+            "prosp_obj_ventes": 4,
+            "prosp_res_ventes": 6,
+            "prosp_moy_budget": 1250,
+            "prosp_obj_ca": 5000,
+            "prosp_res_ca": 5250.5,
+            "prosp_tech_phoning": "X",
+            "prosp_tech_autre": "X",
+            "prosp_tech_autre_precision": "Flyers",
+        }
+    )
     values.update(extra)
     return fill(make_workbook(tmp_path), values)
 
@@ -63,10 +92,16 @@ def _table_with(doc, text: str):
 
 # ------------------------------------------------------------------ context
 
+
 def test_candidate_context_is_formatted_the_french_way(reading):
     c = candidate_context(reading)
-    assert c["candidat"] == {"numero": "2709411047", "nom": "D'ALMEIDA", "prenom": "Inès", "division": "TMCV2",
-                             "naissance": "14/03/2009"}
+    assert c["candidat"] == {
+        "numero": "2709411047",
+        "nom": "D'ALMEIDA",
+        "prenom": "Inès",
+        "division": "TMCV2",
+        "naissance": "14/03/2009",
+    }
     assert c["commission"]["date"] == "12/03/2027"
     assert c["etablissement"] == "LP Jean Moulin – Villefictive" and c["academie_libelle"] == "Académie de Versailles"
     crit = {k["id"]: k for m in c["metas"] for k in m["criteres"]}
@@ -82,8 +117,13 @@ def test_candidate_context_is_formatted_the_french_way(reading):
     assert p["taux_conversion"] == "7,5\u00a0%"
     assert p["techniques"] == ["Phoning", "Autre : Flyers"] and p["tech_phoning"] is True
     rows = {r["libelle"]: r for r in p["tableau"]}
-    assert rows["Contacts"] == {"libelle": "Contacts", "objectif": "100", "resultat": "80", "ecart": "-20",
-                                "taux": "80,0\u00a0%"}
+    assert rows["Contacts"] == {
+        "libelle": "Contacts",
+        "objectif": "100",
+        "resultat": "80",
+        "ecart": "-20",
+        "taux": "80,0\u00a0%",
+    }
     assert rows["Ventes"]["ecart"] == "+2" and rows["Chiffre d'affaires (€)"]["ecart"] == "+250,50\u00a0€"
     assert rows["Rendez-vous"] == {"libelle": "Rendez-vous", "objectif": "", "resultat": "", "ecart": "", "taux": ""}
 
@@ -140,8 +180,11 @@ def test_user_text_is_cleaned_and_never_interpreted(tmp_path):
 def test_class_context_statistics_and_distribution():
     marks = {"01": {c: 4 for c in ALL_LEVEL_3}, "02": {c: 1 for c in ALL_LEVEL_3}, "03": ALL_LEVEL_3}
     readings = [sample_reading(Candidate(n, f"NOM{n}", "Prénom", "T1"), lv) for n, lv in marks.items()]
-    rows = class_rows(readings, missing=[Candidate("04", "ABSENT", "Léo", "T1")],
-                      rejected=[(Candidate("05", "REJET", "Ana", "T1"), "signature invalide")])
+    rows = class_rows(
+        readings,
+        missing=[Candidate("04", "ABSENT", "Léo", "T1")],
+        rejected=[(Candidate("05", "REJET", "Ana", "T1"), "signature invalide")],
+    )
     c = class_context(rows, ClassInfo("2027", "LP Test", "Amiens", "T1"))
     assert [r["statut"] for r in c["lignes"]] == ["complète", "complète", "complète", "non rendue", "rejetée"]
     assert c["academie_libelle"] == "Académie d'Amiens"
@@ -171,6 +214,7 @@ def test_incomplete_grid_marks_count_but_rejected_do_not():
 
 
 # ------------------------------------------------------------------ rendering
+
 
 def test_evaluation_sheet_holds_values_where_expected(reading, tmp_path):
     sheet, summary = render_candidate_documents(reading, tmp_path / "out", "DALMEIDA_Ines")
@@ -230,8 +274,17 @@ def test_class_record(tmp_path):
     bands = _table_with(doc, "Histogramme")
     assert [r.cells[0].text for r in bands.rows[1:]][-1] == "18–20" and len(bands.rows) == 11
     levels = _table_with(doc, "Répartition")
-    assert [r.cells[0].text for r in levels.rows[1:]] == ["C1.1", "C2.1", "C2.2", "C3.1", "C3.2", "C4.1", "C4.2",
-                                                           "C4.3", "C4.4"]
+    assert [r.cells[0].text for r in levels.rows[1:]] == [
+        "C1.1",
+        "C2.1",
+        "C2.2",
+        "C3.1",
+        "C3.2",
+        "C4.1",
+        "C4.2",
+        "C4.3",
+        "C4.4",
+    ]
     missing = _table_with(doc, "rejetée : signature invalide")
     assert len(missing.rows) == 3
     assert "RÉCAPITULATIF DE CLASSE — TMCV2" in _all_text(doc)
@@ -252,9 +305,16 @@ def _template(tmp_path: Path, *paragraphs: str, name: str = "fiche-evaluation.do
     return path
 
 
-@pytest.mark.parametrize("code", ["{{ ''.__class__.__mro__ }}", "{{ ''.__class__ }}",
-                                  "{{ cycler.__init__.__globals__ }}", "{{ 'x' * 10000000 }}",
-                                  "{% for i in range(10**9) %}{% endfor %}"])
+@pytest.mark.parametrize(
+    "code",
+    [
+        "{{ ''.__class__.__mro__ }}",
+        "{{ ''.__class__ }}",
+        "{{ cycler.__init__.__globals__ }}",
+        "{{ 'x' * 10000000 }}",
+        "{% for i in range(10**9) %}{% endfor %}",
+    ],
+)
 def test_template_cannot_reach_python(tmp_path, code):
     tpl = _template(tmp_path, code)
     with pytest.raises(ReportError) as err:
@@ -299,6 +359,7 @@ def test_unreadable_template_is_reported(tmp_path):
 
 # ------------------------------------------------------------------ merge
 
+
 def _sheets(tmp_path: Path, n: int = 3) -> list[Path]:
     paths = []
     for i in range(n):
@@ -314,7 +375,10 @@ def test_merge_documents_one_section_per_sheet(tmp_path):
     assert len(doc.sections) == 3
     footers = [s.footer.paragraphs[0].text for s in doc.sections]
     assert [("NOM0" in f, "NOM1" in f, "NOM2" in f) for f in footers] == [
-        (True, False, False), (False, True, False), (False, False, True)]
+        (True, False, False),
+        (False, True, False),
+        (False, False, True),
+    ]
     body = doc.element.body.xml
     assert body.count('w:start="1"') == 3  # page numbers restart for each candidate
     assert "NUMPAGES" not in "".join(s.footer._element.xml for s in doc.sections)
@@ -324,10 +388,12 @@ def test_merge_documents_one_section_per_sheet(tmp_path):
 
 # ------------------------------------------------------------------ LibreOffice
 
+
 def test_libreoffice_converts_every_document_and_sheet_fits_twopdf_pages(tmp_path):
     require_tools("soffice", "pdfinfo")
-    long_names = Candidate("2709411047", "DE LA FONTAINE-D'ALMEIDA & FILS", "Marie-Éléonore Inès", "TMCV2",
-                           dt.date(2009, 3, 14))
+    long_names = Candidate(
+        "2709411047", "DE LA FONTAINE-D'ALMEIDA & FILS", "Marie-Éléonore Inès", "TMCV2", dt.date(2009, 3, 14)
+    )
     docs = render_candidate_documents(sample_reading(long_names, observations=LONG_OBS), tmp_path, "long")
     incomplete = sample_reading(long_names, {"C1.1": 2}, observations=LONG_OBS)
     docs += render_candidate_documents(incomplete, tmp_path, "provisoire")[:1]
@@ -339,8 +405,9 @@ def test_libreoffice_converts_every_document_and_sheet_fits_twopdf_pages(tmp_pat
     assert pages["long_synthese-prospection"] == 1
     assert pages["recap"] >= 1
     assert pages["toutes"] == 2 * pdf_pages(convert_to_pdf(_sheets(tmp_path / "one", 1), tmp_path / "p1")[0])
-    text = subprocess.run(["pdftotext", str(tmp_path / "pdf" / "provisoire_fiche-evaluation.pdf"), "-"],
-                          capture_output=True, text=True).stdout
+    text = subprocess.run(
+        ["pdftotext", str(tmp_path / "pdf" / "provisoire_fiche-evaluation.pdf"), "-"], capture_output=True, text=True
+    ).stdout
     assert "PROVISOIRE" in text and "Dupont & Fils <SARL>" in text
 
 
@@ -348,14 +415,27 @@ def test_templates_saved_by_libreoffice_writer_still_work(tmp_path):
     """A secretary opens a template in Writer and saves it as .docx: it must stay usable."""
     require_tools("soffice", "pdfinfo")
     from e2docs.reports import TEMPLATE_NAMES, check_template
+
     copies = []
     for name in TEMPLATE_NAMES:
         copies.append(tmp_path / "orig" / name)
         copies[-1].parent.mkdir(exist_ok=True)
         shutil.copy(template_path(name), copies[-1])
-    subprocess.run([shutil.which("soffice"), f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}",
-                    "--headless", "--convert-to", "docx:MS Word 2007 XML", "--outdir", str(tmp_path / "lo"),
-                    *map(str, copies)], check=True, capture_output=True, timeout=180)
+    subprocess.run(
+        [
+            shutil.which("soffice"),
+            f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}",
+            "--headless",
+            "--convert-to",
+            "docx:MS Word 2007 XML",
+            "--outdir",
+            str(tmp_path / "lo"),
+            *map(str, copies),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=180,
+    )
     for name in TEMPLATE_NAMES:
         assert check_template(tmp_path / "lo" / name) == [], name
     sheet, _ = render_candidate_documents(sample_reading(), tmp_path / "out", "x", tmp_path / "lo")

@@ -8,8 +8,8 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from e2docs.model.errors import RosterError
 from e2docs.formats.roster import IgnoredRow, Roster, read_roster
+from e2docs.model.errors import RosterError
 
 DATA = Path(__file__).parent / "data" / "rosters"
 SAMPLE_1 = DATA / "cyclades-liste-simple-1.csv"
@@ -43,12 +43,16 @@ def names(roster: Roster) -> list[tuple[str, str, str]]:
 
 # --- Cyclades exports ------------------------------------------------------------------------
 
+
 def test_cyclades_sample_1_keeps_only_specialty_31214():
     roster = read_roster(SAMPLE_1)
     assert roster.format == "cyclades"
     # The sample holds three 31214 rows: two in TMCV2 and one in TMCVA.
-    assert names(roster) == [("LEBLANC", "Capucine", "TMCV2"), ("LEJEUNE", "Alain", "TMCV2"),
-                             ("PERRIER", "Arthur", "TMCVA")]
+    assert names(roster) == [
+        ("LEBLANC", "Capucine", "TMCV2"),
+        ("LEJEUNE", "Alain", "TMCV2"),
+        ("PERRIER", "Arthur", "TMCVA"),
+    ]
     assert len(roster.ignored) == 13
     assert all(c.specialty == "31214" for c in roster.candidates)
     assert {row.candidate.specialty for row in roster.ignored} == {"31212", "31213", "31217"}
@@ -131,6 +135,7 @@ def test_cyclades_keeps_official_last_name_not_usage_name():
 
 # --- The demo list shipped in samples/ -----------------------------------------------------
 
+
 def test_demo_sample_reads_as_a_class_of_twelve():
     roster = read_roster(DEMO)
     assert roster.format == "cyclades"
@@ -154,12 +159,15 @@ def test_demo_sample_is_a_bom_crlf_file():
 
 # --- Plain CSV -------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "cp1252"])
 @pytest.mark.parametrize("delimiter", [";", ",", "\t"])
 def test_plain_csv_delimiters_and_encodings(tmp_path, delimiter, encoding):
-    rows = [["Nom", "Prénom", "N° candidat", "Classe", "Date de naissance"],
-            ["LÉGER", "Zoé", "0123456789", "TMCV2", "14/05/2005"],
-            ["D'ALMEIDA", "Marie-Ève", "0123456790", "TMCV2", "01/12/2004"]]
+    rows = [
+        ["Nom", "Prénom", "N° candidat", "Classe", "Date de naissance"],
+        ["LÉGER", "Zoé", "0123456789", "TMCV2", "14/05/2005"],
+        ["D'ALMEIDA", "Marie-Ève", "0123456790", "TMCV2", "01/12/2004"],
+    ]
     text = "\r\n".join(delimiter.join(row) for row in rows) + "\r\n"
     roster = read_roster(write(tmp_path, text, encoding=encoding))
     assert roster.format == "csv"
@@ -170,13 +178,16 @@ def test_plain_csv_delimiters_and_encodings(tmp_path, delimiter, encoding):
     assert roster.ignored == ()
 
 
-@pytest.mark.parametrize("header", [
-    "NOM;PRÉNOM;NUMÉRO DE CANDIDAT;DIVISION;DATE DE NAISSANCE",
-    "nom de famille;prenoms;n° de candidat;division de classe;né(e) le",
-    "  Nom ; Prénom(s) ; N°  Candidat ; classe ; Date naissance ",
-    "Nom;Prenom;Numero candidat;Classe;Née le",
-    "Nom;Prénom;Numéro;Classe;Date de naissance",
-])
+@pytest.mark.parametrize(
+    "header",
+    [
+        "NOM;PRÉNOM;NUMÉRO DE CANDIDAT;DIVISION;DATE DE NAISSANCE",
+        "nom de famille;prenoms;n° de candidat;division de classe;né(e) le",
+        "  Nom ; Prénom(s) ; N°  Candidat ; classe ; Date naissance ",
+        "Nom;Prenom;Numero candidat;Classe;Née le",
+        "Nom;Prénom;Numéro;Classe;Date de naissance",
+    ],
+)
 def test_header_matching_ignores_case_accents_spaces_punctuation(tmp_path, header):
     roster = read_roster(write(tmp_path, f"{header}\nMARTIN;Zoé;2709411121;TMCV2;11/10/2009\n"))
     candidate = roster.candidates[0]
@@ -228,6 +239,7 @@ def test_plain_csv_with_specialty_column_is_filtered(tmp_path):
 
 # --- XLSX ------------------------------------------------------------------------------------
 
+
 def make_xlsx(path: Path, rows: list[list], title: str = "Élèves") -> Path:
     workbook = openpyxl.Workbook()
     sheet = workbook.active
@@ -239,15 +251,18 @@ def make_xlsx(path: Path, rows: list[list], title: str = "Élèves") -> Path:
 
 
 def test_xlsx_with_numbers_dates_and_header_below_empty_rows(tmp_path):
-    path = make_xlsx(tmp_path / "classe.xlsx", [
-        [],
-        [None, None],
-        ["N° Candidat", "NOM", "Prénom(s)", "Classe", "Né(e) le"],
-        [2095557742, "LEBLANC", "Capucine", "TMCV2", dt.datetime(2005, 6, 27)],
-        [2079557744.0, "LEJEUNE", "Alain", "TMCV2", "14/05/2005"],
-        [None, None, None, None, None],
-        ["0012", "  LE  GOFF ", "Anouk", None, None],
-    ])
+    path = make_xlsx(
+        tmp_path / "classe.xlsx",
+        [
+            [],
+            [None, None],
+            ["N° Candidat", "NOM", "Prénom(s)", "Classe", "Né(e) le"],
+            [2095557742, "LEBLANC", "Capucine", "TMCV2", dt.datetime(2005, 6, 27)],
+            [2079557744.0, "LEJEUNE", "Alain", "TMCV2", "14/05/2005"],
+            [None, None, None, None, None],
+            ["0012", "  LE  GOFF ", "Anouk", None, None],
+        ],
+    )
     roster = read_roster(path)
     assert roster.format == "xlsx"
     assert [c.number for c in roster.candidates] == ["2095557742", "2079557744", "0012"]
@@ -267,12 +282,15 @@ def test_csv_named_xlsx_is_read_as_csv(tmp_path):
 
 
 def test_xlsx_error_gives_sheet_row_and_column(tmp_path):
-    path = make_xlsx(tmp_path / "classe.xlsx", [
-        ["Liste TMCV2"],
-        ["Nom", "Prénom", "N° candidat"],
-        ["PETIT", "Jérôme", 1],
-        ["FAURE", None, 2],
-    ])
+    path = make_xlsx(
+        tmp_path / "classe.xlsx",
+        [
+            ["Liste TMCV2"],
+            ["Nom", "Prénom", "N° candidat"],
+            ["PETIT", "Jérôme", 1],
+            ["FAURE", None, 2],
+        ],
+    )
     text = error_of(path)
     assert "feuille « Élèves »" in text
     assert "ligne 4" in text
@@ -281,10 +299,13 @@ def test_xlsx_error_gives_sheet_row_and_column(tmp_path):
 
 
 def test_xlsx_bad_date_cell(tmp_path):
-    path = make_xlsx(tmp_path / "classe.xlsx", [
-        ["Nom", "Prénom", "N° candidat", "Date de naissance"],
-        ["PETIT", "Jérôme", 1, "7 février 2009"],
-    ])
+    path = make_xlsx(
+        tmp_path / "classe.xlsx",
+        [
+            ["Nom", "Prénom", "N° candidat", "Date de naissance"],
+            ["PETIT", "Jérôme", 1, "7 février 2009"],
+        ],
+    )
     text = error_of(path)
     assert "ligne 2" in text and "colonne « Date de naissance »" in text
     assert "« 7 février 2009 »" in text
@@ -296,6 +317,7 @@ def test_xlsx_empty_first_sheet(tmp_path):
 
 
 # --- Errors: the file itself -----------------------------------------------------------------
+
 
 def test_missing_file(tmp_path):
     text = error_of(tmp_path / "absent.csv")
@@ -327,6 +349,7 @@ def test_old_xls_workbook(tmp_path):
 
 def test_zip_that_is_not_a_workbook(tmp_path):
     import zipfile
+
     path = tmp_path / "classe.ods"
     with zipfile.ZipFile(path, "w") as archive:
         archive.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
@@ -337,13 +360,14 @@ def test_zip_that_is_not_a_workbook(tmp_path):
 def test_undecodable_bytes_give_their_line(tmp_path):
     path = tmp_path / "liste.csv"
     # 0x81 is invalid in UTF-8 (alone) and undefined in Windows-1252.
-    path.write_bytes(f"{HEADER}\nPETIT;Jérôme;1;;\n".encode("utf-8") + b"FAURE;Th\x81o;2;;\n")
+    path.write_bytes(f"{HEADER}\nPETIT;Jérôme;1;;\n".encode() + b"FAURE;Th\x81o;2;;\n")
     text = error_of(path)
     assert "ligne 3" in text
     assert "encodage" in text
 
 
 # --- Errors: the content ---------------------------------------------------------------------
+
 
 def test_missing_required_columns_lists_missing_and_found(tmp_path):
     text = error_of(write(tmp_path, "Nom;Classe;Date de naissance\nPETIT;TMCV2;01/01/2009\n"))
@@ -373,12 +397,15 @@ def test_duplicate_candidate_number_names_both_lines(tmp_path):
     assert "colonne « N° candidat »" in message
 
 
-@pytest.mark.parametrize("row, line_column", [
-    ("; Jérôme ;1;;", "colonne « Nom »"),
-    ("PETIT;;1;;", "colonne « Prénom »"),
-    ("PETIT;Jérôme; ;;", "colonne « N° candidat »"),
-    ("PETIT;Jérôme;-;;", "colonne « N° candidat »"),
-])
+@pytest.mark.parametrize(
+    "row, line_column",
+    [
+        ("; Jérôme ;1;;", "colonne « Nom »"),
+        ("PETIT;;1;;", "colonne « Prénom »"),
+        ("PETIT;Jérôme; ;;", "colonne « N° candidat »"),
+        ("PETIT;Jérôme;-;;", "colonne « N° candidat »"),
+    ],
+)
 def test_empty_required_value(tmp_path, row, line_column):
     text = error_of(write(tmp_path, f"{HEADER}\nFAURE;Théo;2;;\n{row}\n"))
     assert "ligne 3" in text
@@ -424,6 +451,7 @@ def test_oversized_cell_is_reported_with_its_line(tmp_path):
 
 def test_damaged_xlsx(tmp_path):
     import zipfile
+
     good = make_xlsx(tmp_path / "bon.xlsx", [["Nom", "Prénom", "N° candidat"], ["PETIT", "Jérôme", 1]])
     damaged = tmp_path / "abime.xlsx"
     with zipfile.ZipFile(good) as source, zipfile.ZipFile(damaged, "w") as target:

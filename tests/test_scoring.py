@@ -10,15 +10,38 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from e2docs.formats.gridfile import load_grid
-from e2docs.model.scoring import COMPLETE_TEXT, ceil_to_step, commission_mark_ok, criterion_points, evaluate, final_formula, format_mark, is_blank, is_tick, number_text, points_formula, proposed_formula, single_level, status_text
+from e2docs.model.scoring import (
+    COMPLETE_TEXT,
+    ceil_to_step,
+    commission_mark_ok,
+    criterion_points,
+    evaluate,
+    final_formula,
+    format_mark,
+    is_blank,
+    is_tick,
+    number_text,
+    points_formula,
+    proposed_formula,
+    single_level,
+    status_text,
+)
 
 GRID = load_grid()
 IDS = [c.id for c in GRID.criteria]
 
 # The official rule, written out independently of the grid loader.
-POINTS = {"C1.1": Fraction("3"), "C2.1": Fraction("2"), "C2.2": Fraction("2"), "C3.1": Fraction("2.5"),
-          "C3.2": Fraction("2.5"), "C4.1": Fraction("2"), "C4.2": Fraction("2"), "C4.3": Fraction("2"),
-          "C4.4": Fraction("2")}
+POINTS = {
+    "C1.1": Fraction("3"),
+    "C2.1": Fraction("2"),
+    "C2.2": Fraction("2"),
+    "C3.1": Fraction("2.5"),
+    "C3.2": Fraction("2.5"),
+    "C4.1": Fraction("2"),
+    "C4.2": Fraction("2"),
+    "C4.3": Fraction("2"),
+    "C4.4": Fraction("2"),
+}
 SHARE = {1: Fraction("0.25"), 2: Fraction("0.5"), 3: Fraction("0.75"), 4: Fraction("1")}
 
 
@@ -54,20 +77,23 @@ def test_all_expert_gives_20():
     assert proposed(all_at(4)) == 20
 
 
-@pytest.mark.parametrize("changes, raw, mark", [
-    # all Novice (5) and one or two criteria moved up
-    ({"C2_1": 2}, "5.5", "5.5"),                  # exact half point stays
-    ({"C1_1": 3}, "6.5", "6.5"),                  # exact half point stays
-    ({"C1_1": 2}, "5.75", "6"),                   # x.75 → next whole
-    ({"C3_1": 3}, "6.25", "6.5"),                 # x.25 → x.5
-    ({"C3_1": 2}, "5.625", "6"),                  # x.625
-    ({"C3_1": 4}, "6.875", "7"),                  # x.875
-    ({"C3_1": 2, "C1_1": 3}, "7.125", "7.5"),     # x.125 → x.5
-    ({"C3_1": 2, "C1_1": 2}, "6.375", "6.5"),     # x.375
-    ({"C3_1": 2, "C3_2": 2}, "6.25", "6.5"),
-    ({"C3_1": 3, "C3_2": 3}, "7.5", "7.5"),
-    ({"C2_1": 3}, "6", "6"),                      # whole mark stays
-])
+@pytest.mark.parametrize(
+    "changes, raw, mark",
+    [
+        # all Novice (5) and one or two criteria moved up
+        ({"C2_1": 2}, "5.5", "5.5"),  # exact half point stays
+        ({"C1_1": 3}, "6.5", "6.5"),  # exact half point stays
+        ({"C1_1": 2}, "5.75", "6"),  # x.75 → next whole
+        ({"C3_1": 3}, "6.25", "6.5"),  # x.25 → x.5
+        ({"C3_1": 2}, "5.625", "6"),  # x.625
+        ({"C3_1": 4}, "6.875", "7"),  # x.875
+        ({"C3_1": 2, "C1_1": 3}, "7.125", "7.5"),  # x.125 → x.5
+        ({"C3_1": 2, "C1_1": 2}, "6.375", "6.5"),  # x.375
+        ({"C3_1": 2, "C3_2": 2}, "6.25", "6.5"),
+        ({"C3_1": 3, "C3_2": 3}, "7.5", "7.5"),
+        ({"C2_1": 3}, "6", "6"),  # whole mark stays
+    ],
+)
 def test_sum_is_rounded_up_to_the_half_point(changes, raw, mark):
     levels = all_at(1, **changes)
     assert raw_sum(levels) == Fraction(raw)
@@ -95,7 +121,7 @@ def test_marks_are_exact_fractions():
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.integers(1, 4), min_size=9, max_size=9))
 def test_proposed_mark_is_the_half_point_ceiling_of_the_exact_sum(levels_list):
-    levels = dict(zip(IDS, levels_list))
+    levels = dict(zip(IDS, levels_list, strict=False))
     raw = raw_sum(levels)
     mark = proposed(levels)
     assert mark == Fraction(math.ceil(2 * raw), 2)
@@ -104,8 +130,10 @@ def test_proposed_mark_is_the_half_point_ceiling_of_the_exact_sum(levels_list):
     assert 5 <= mark <= 20
 
 
-@given(st.fractions(min_value=0, max_value=1000),
-       st.sampled_from([Fraction(1, 2), Fraction(1), Fraction(1, 4), Fraction(1, 10)]))
+@given(
+    st.fractions(min_value=0, max_value=1000),
+    st.sampled_from([Fraction(1, 2), Fraction(1), Fraction(1, 4), Fraction(1, 10)]),
+)
 def test_ceil_to_step_property(value, step):
     up = ceil_to_step(value, step)
     assert (up / step).denominator == 1
@@ -114,8 +142,12 @@ def test_ceil_to_step_property(value, step):
 
 def test_criterion_points():
     c31 = GRID.criteria[3]
-    assert [criterion_points(c31, GRID, lvl) for lvl in (1, 2, 3, 4)] == \
-        [Fraction("0.625"), Fraction("1.25"), Fraction("1.875"), Fraction("2.5")]
+    assert [criterion_points(c31, GRID, lvl) for lvl in (1, 2, 3, 4)] == [
+        Fraction("0.625"),
+        Fraction("1.25"),
+        Fraction("1.875"),
+        Fraction("2.5"),
+    ]
     assert criterion_points(c31, GRID, None) is None
 
 
@@ -139,25 +171,28 @@ def test_criterion_absent_from_cells_counts_as_missing():
     assert out.proposed_mark is None
 
 
-@pytest.mark.parametrize("row, level", [
-    (["X", None, None, None], 1),
-    ([None, None, "X", None], 3),
-    ([None, None, None, "x"], 4),          # lowercase counts
-    (["", "X", "", ""], 2),               # empty strings are empty cells
-    (["X", "X", None, None], None),       # two ticks: no level
-    (["X", None, None, "x"], None),
-    ([None, None, None, None], None),
-    ([], None),
-    ([" X", None, None, None], None),     # a space makes it another text
-    (["X ", None, None, None], None),
-    ([1, None, None, None], None),        # a number is not a tick
-    ([True, None, None, None], None),
-    (["✓", None, None, None], None),
-    (["XX", None, None, None], None),
-    (["X", " ", None, None], None),       # something else typed beside the X
-    (["X", 0, None, None], None),
-    (["X", "oui", None, None], None),
-])
+@pytest.mark.parametrize(
+    "row, level",
+    [
+        (["X", None, None, None], 1),
+        ([None, None, "X", None], 3),
+        ([None, None, None, "x"], 4),  # lowercase counts
+        (["", "X", "", ""], 2),  # empty strings are empty cells
+        (["X", "X", None, None], None),  # two ticks: no level
+        (["X", None, None, "x"], None),
+        ([None, None, None, None], None),
+        ([], None),
+        ([" X", None, None, None], None),  # a space makes it another text
+        (["X ", None, None, None], None),
+        ([1, None, None, None], None),  # a number is not a tick
+        ([True, None, None, None], None),
+        (["✓", None, None, None], None),
+        (["XX", None, None, None], None),
+        (["X", " ", None, None], None),  # something else typed beside the X
+        (["X", 0, None, None], None),
+        (["X", "oui", None, None], None),
+    ],
+)
 def test_single_level(row, level):
     assert single_level(row) == level
 
@@ -186,8 +221,9 @@ def test_valid_commission_marks(value):
     assert commission_mark_ok(value, GRID)
 
 
-@pytest.mark.parametrize("value", [21, -1, 12.3, "douze", True, False, 20.5, -0.5, 12.25, "12",
-                                   "12,5", None, "", Fraction(1, 3)])
+@pytest.mark.parametrize(
+    "value", [21, -1, 12.3, "douze", True, False, 20.5, -0.5, 12.25, "12", "12,5", None, "", Fraction(1, 3)]
+)
 def test_invalid_commission_marks(value):
     assert not commission_mark_ok(value, GRID)
 
@@ -268,8 +304,7 @@ def test_two_criteria_missing_and_no_observations():
 
 def test_every_problem_in_the_status_line():
     out = evaluate(GRID, cells(all_at(2, C1_1=None, C3_2=None)), commission="douze", observations="")
-    assert out.status_text == ("2 critère(s) à renseigner, note de la commission invalide, "
-                               "observations à rédiger")
+    assert out.status_text == ("2 critère(s) à renseigner, note de la commission invalide, observations à rédiger")
 
 
 def test_nothing_filled():
@@ -278,14 +313,17 @@ def test_nothing_filled():
     assert out.status_text == "9 critère(s) à renseigner, observations à rédiger"
 
 
-@pytest.mark.parametrize("args, text", [
-    ((0, False, False, True), "Grille complète"),
-    ((2, False, False, False), "2 critère(s) à renseigner"),
-    ((2, False, True, False), "2 critère(s) à renseigner, observations à rédiger"),
-    ((0, True, False, False), "note de la commission invalide"),
-    ((0, False, True, False), "observations à rédiger"),
-    ((1, True, True, False), "1 critère(s) à renseigner, note de la commission invalide, observations à rédiger"),
-])
+@pytest.mark.parametrize(
+    "args, text",
+    [
+        ((0, False, False, True), "Grille complète"),
+        ((2, False, False, False), "2 critère(s) à renseigner"),
+        ((2, False, True, False), "2 critère(s) à renseigner, observations à rédiger"),
+        ((0, True, False, False), "note de la commission invalide"),
+        ((0, False, True, False), "observations à rédiger"),
+        ((1, True, True, False), "1 critère(s) à renseigner, note de la commission invalide, observations à rédiger"),
+    ],
+)
 def test_status_text(args, text):
     assert status_text(*args) == text
 
@@ -293,10 +331,19 @@ def test_status_text(args, text):
 # ------------------------------------------------------------------ French display of marks
 
 
-@pytest.mark.parametrize("mark, text", [
-    (Fraction("12.5"), "12,5"), (Fraction(14), "14"), (14, "14"), (None, ""), (Fraction(0), "0"),
-    (Fraction(20), "20"), (Fraction("1.875"), "1,875"), (Fraction("0.625"), "0,625"),
-])
+@pytest.mark.parametrize(
+    "mark, text",
+    [
+        (Fraction("12.5"), "12,5"),
+        (Fraction(14), "14"),
+        (14, "14"),
+        (None, ""),
+        (Fraction(0), "0"),
+        (Fraction(20), "20"),
+        (Fraction("1.875"), "1,875"),
+        (Fraction("0.625"), "0,625"),
+    ],
+)
 def test_format_mark(mark, text):
     assert format_mark(mark) == text
 

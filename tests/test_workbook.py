@@ -9,14 +9,14 @@ from fractions import Fraction
 import openpyxl
 import pytest
 
-from e2docs.model.candidate import Candidate
-from e2docs.model.errors import WorkbookError
-from e2docs.model.scoring import evaluate
 from e2docs.formats.xlsx import integrity
 from e2docs.formats.xlsx.layout import GRID_SHEET, META_SHEET, PROSPECT_SHEET
 from e2docs.formats.xlsx.reader import read_workbook
 from e2docs.formats.xlsx.results import level_cells
 from e2docs.formats.xlsx.writer import Options, password_hash, write_class_workbook
+from e2docs.model.candidate import Candidate
+from e2docs.model.errors import WorkbookError
+from e2docs.model.scoring import evaluate
 
 from .helpers import ALL_LEVEL_3, CANDIDATE, CTX, GRID, fill, layout_of, level_values, make_workbook
 
@@ -60,7 +60,7 @@ def test_every_input_and_result_cell_has_its_defined_name(tmp_path):
 
 def _split(ref: str) -> tuple[str, str]:
     col = "".join(ch for ch in ref if ch.isalpha())
-    return col, ref[len(col):]
+    return col, ref[len(col) :]
 
 
 def test_roster_text_stays_text(tmp_path):
@@ -116,14 +116,17 @@ def test_commission_mark_overrides_and_half_point_ceiling(tmp_path):
     assert reading.outputs["note_proposee"] == 14.5
 
 
-@pytest.mark.parametrize("name, value, expected", [
-    ("niveau_C1_1_2", "Très bien", "seule possibilité X"),
-    ("note_commission", 21, "note de 0 à 20 par demi-point"),
-    ("note_commission", 12.3, "note de 0 à 20 par demi-point"),
-    ("prosp_obj_contacts", "beaucoup", "nombre entier positif ou nul"),
-    ("prosp_moy_budget", -5, "montant positif ou nul"),
-    ("prosp_debut", "hier", "date attendue"),
-])
+@pytest.mark.parametrize(
+    "name, value, expected",
+    [
+        ("niveau_C1_1_2", "Très bien", "seule possibilité X"),
+        ("note_commission", 21, "note de 0 à 20 par demi-point"),
+        ("note_commission", 12.3, "note de 0 à 20 par demi-point"),
+        ("prosp_obj_contacts", "beaucoup", "nombre entier positif ou nul"),
+        ("prosp_moy_budget", -5, "montant positif ou nul"),
+        ("prosp_debut", "hier", "date attendue"),
+    ],
+)
 def test_invalid_inputs_are_listed_with_sheet_and_cell(tmp_path, name, value, expected):
     path = fill(make_workbook(tmp_path), {name: value})
     (reading,) = read_workbook(path)
@@ -135,8 +138,12 @@ def test_invalid_inputs_are_listed_with_sheet_and_cell(tmp_path, name, value, ex
 
 
 def test_two_levels_on_one_criterion_and_dates_out_of_order(tmp_path):
-    values = {"niveau_C2_1_1": "X", "niveau_C2_1_4": "x",
-              "prosp_debut": dt.datetime(2027, 3, 10), "prosp_fin": dt.datetime(2027, 3, 1)}
+    values = {
+        "niveau_C2_1_1": "X",
+        "niveau_C2_1_4": "x",
+        "prosp_debut": dt.datetime(2027, 3, 10),
+        "prosp_fin": dt.datetime(2027, 3, 1),
+    }
     (reading,) = read_workbook(fill(make_workbook(tmp_path), values))
     messages = [e.message for e in reading.errors]
     assert any("C2.1 : plusieurs niveaux cochés (1, 4)" in m for m in messages)
@@ -146,8 +153,14 @@ def test_two_levels_on_one_criterion_and_dates_out_of_order(tmp_path):
 
 
 def test_prospecting_indicators(tmp_path):
-    values = {"prosp_debut": dt.datetime(2027, 3, 1), "prosp_fin": dt.datetime(2027, 3, 14),
-              "prosp_obj_contacts": 80, "prosp_res_contacts": 60, "prosp_res_ventes": 6, "prosp_moy_budget": 300}
+    values = {
+        "prosp_debut": dt.datetime(2027, 3, 1),
+        "prosp_fin": dt.datetime(2027, 3, 14),
+        "prosp_obj_contacts": 80,
+        "prosp_res_contacts": 60,
+        "prosp_res_ventes": 6,
+        "prosp_moy_budget": 300,
+    }
     (reading,) = read_workbook(fill(make_workbook(tmp_path), values))
     assert reading.ok
     out = reading.outputs
@@ -223,8 +236,11 @@ def test_campaign_secret_is_needed_to_verify(tmp_path):
 
 
 def test_class_workbook_has_a_recap_and_one_pair_of_sheets_per_candidate(tmp_path):
-    cands = [CANDIDATE, Candidate("2709411050", "DUBOIS", "Marie-Ève", "TMCV2"),
-             Candidate("2709411051", "DUBOIS", "Marie-Ève", "TMCV2")]
+    cands = [
+        CANDIDATE,
+        Candidate("2709411050", "DUBOIS", "Marie-Ève", "TMCV2"),
+        Candidate("2709411051", "DUBOIS", "Marie-Ève", "TMCV2"),
+    ]
     path = tmp_path / "classe.xlsx"
     write_class_workbook(path, GRID, cands, CTX)
     wb = openpyxl.load_workbook(path)
@@ -253,11 +269,14 @@ def test_class_workbook_fill_reads_each_candidate(tmp_path):
     assert first.outcome.proposed_mark is None and then.outcome.proposed_mark == 20
 
 
-@pytest.mark.parametrize("content, expected", [
-    (b"Nom;Prenom\n", "n'est pas un classeur .xlsx"),
-    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 100, "mot de passe"),
-    (b"PK\x03\x04garbage", "endommagé ou tronqué"),
-])
+@pytest.mark.parametrize(
+    "content, expected",
+    [
+        (b"Nom;Prenom\n", "n'est pas un classeur .xlsx"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 100, "mot de passe"),
+        (b"PK\x03\x04garbage", "endommagé ou tronqué"),
+    ],
+)
 def test_unusable_files_get_a_french_message(tmp_path, content, expected):
     path = tmp_path / "retour.xlsx"
     path.write_bytes(content)
@@ -291,6 +310,7 @@ def test_not_an_e2docs_workbook(tmp_path):
 
 def test_reader_results_match_the_rule_for_random_fillings(tmp_path):
     import random
+
     rng = random.Random(7)
     base = make_workbook(tmp_path)
     for k in range(5):
@@ -309,6 +329,7 @@ def test_fingerprint_changes_with_identity():
 def test_inputs_are_found_through_their_names_when_rows_were_inserted(tmp_path):
     """LibreOffice and Excel move defined names with inserted rows: the marks still come from the X's."""
     from openpyxl.workbook.defined_name import DefinedName
+
     values = level_values(ALL_LEVEL_3) | {"observations": "RAS"}
     path = fill(make_workbook(tmp_path), values)
     wb = openpyxl.load_workbook(path)

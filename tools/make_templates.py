@@ -34,6 +34,7 @@ WIDTH = 18.0  # cm between margins
 
 # ------------------------------------------------------------------ low-level helpers
 
+
 def _set(el, tag: str, **attrs) -> OxmlElement:
     """Get or create child ``tag`` of ``el`` and set its w: attributes."""
     child = el.find(qn(tag))
@@ -61,7 +62,7 @@ def widths(table, cm: list[float]) -> None:
     table.autofit = False
     _set(table._tbl.tblPr, "w:tblLayout", type="fixed")
     grid = table._tbl.tblGrid
-    for col, w in zip(grid.findall(qn("w:gridCol")), cm):
+    for col, w in zip(grid.findall(qn("w:gridCol")), cm, strict=False):
         col.set(qn("w:w"), str(int(w * 567)))
     for row in table.rows:
         for i, cell in enumerate(row.cells):
@@ -118,9 +119,20 @@ def field(paragraph, instr: str, size: float | None = None) -> None:
     paragraph._p.append(fld)
 
 
-def text(container, content: str = "", *, bold=False, italic=False, size: float | None = None,
-         align=None, color: RGBColor | None = None, after: float | None = None, before: float | None = None,
-         style: str | None = None, keep_next=False):
+def text(
+    container,
+    content: str = "",
+    *,
+    bold=False,
+    italic=False,
+    size: float | None = None,
+    align=None,
+    color: RGBColor | None = None,
+    after: float | None = None,
+    before: float | None = None,
+    style: str | None = None,
+    keep_next=False,
+):
     """Add a paragraph with one run (so any tag in ``content`` stays in one run)."""
     p = container.add_paragraph(style=style)
     if content:
@@ -169,6 +181,7 @@ def control_row(table, tag: str) -> None:
 
 # ------------------------------------------------------------------ document frame
 
+
 def new_document(title: str, footer: str):
     doc = Document()
     sec = doc.sections[0]
@@ -199,9 +212,15 @@ def new_document(title: str, footer: str):
             fonts.attrib.pop(qn(f"w:{attr}"), None)
 
     cp = doc.core_properties
-    cp.title, cp.author, cp.language, cp.comments = title, "e2docs", "fr-FR", (
-        "Modèle e2docs : les balises entre accolades sont remplacées à la génération. "
-        "Liste des champs : e2docs fields. Après modification : e2docs check-template.")
+    cp.title, cp.author, cp.language, cp.comments = (
+        title,
+        "e2docs",
+        "fr-FR",
+        (
+            "Modèle e2docs : les balises entre accolades sont remplacées à la génération. "
+            "Liste des champs : e2docs fields. Après modification : e2docs check-template."
+        ),
+    )
 
     # Letterhead: school on the left, académie and session on the right.
     head = sec.header.paragraphs[0]
@@ -234,7 +253,7 @@ def grid_table(doc, cols: list[float], head: list[str] | None = None, size: floa
     t.alignment = WD_TABLE_ALIGNMENT.CENTER
     cell_margins(t)
     if head:
-        for cell, label in zip(t.rows[0].cells, head):
+        for cell, label in zip(t.rows[0].cells, head, strict=False):
             cell_text(cell, label, bold=True, size=size, align=WD_ALIGN_PARAGRAPH.CENTER)
             shade(cell, GREY)
             cell.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.CENTER
@@ -266,8 +285,15 @@ def title_block(doc, title: str, subtitle: str = "") -> None:
 
 def provisional_banner(doc, what: str) -> None:
     text(doc, "{%p if provisoire %}", size=7)
-    p = text(doc, f"PROVISOIRE — {what} : {{{{ etat }}}}", bold=True, size=11, color=DARK_RED,
-             align=WD_ALIGN_PARAGRAPH.CENTER, after=4)
+    p = text(
+        doc,
+        f"PROVISOIRE — {what} : {{{{ etat }}}}",
+        bold=True,
+        size=11,
+        color=DARK_RED,
+        align=WD_ALIGN_PARAGRAPH.CENTER,
+        after=4,
+    )
     para_border(p)
     text(doc, "{%p endif %}", size=7)
 
@@ -283,9 +309,11 @@ def evaluation(doc) -> None:
 
     text(doc, "Candidat", style="Heading 2")
     t = grid_table(doc, [3.2, 6.6, 2.6, 5.6])
-    for l1, v1, l2, v2 in (("Nom", "{{ candidat.nom }}", "N° candidat", "{{ candidat.numero }}"),
-                           ("Prénom(s)", "{{ candidat.prenom }}", "Division", "{{ candidat.division }}"),
-                           ("Date de naissance", "{{ candidat.naissance }}", "Session", "{{ session }}")):
+    for l1, v1, l2, v2 in (
+        ("Nom", "{{ candidat.nom }}", "N° candidat", "{{ candidat.numero }}"),
+        ("Prénom(s)", "{{ candidat.prenom }}", "Division", "{{ candidat.division }}"),
+        ("Date de naissance", "{{ candidat.naissance }}", "Session", "{{ session }}"),
+    ):
         r = t.add_row()
         for i, (content, is_label) in enumerate(((l1, True), (v1, False), (l2, True), (v2, False))):
             cell_text(r.cells[i], content, bold=is_label or i == 1 and l1 == "Nom", size=8.5)
@@ -310,10 +338,23 @@ def evaluation(doc) -> None:
 
     text(doc, "Repérage des compétences et évaluation des critères", style="Heading 2")
     cols = [META_W, COMP_W, CRIT_W] + [LEVEL_W] * 4 + [PTS_W]
-    t = grid_table(doc, cols, ["Méta-compétences", "Compétences détaillées (☒ repérée)",
-                               "Critères d'évaluation et indicateurs", "1", "2", "3", "4", "Points"], size=7.5)
+    t = grid_table(
+        doc,
+        cols,
+        [
+            "Méta-compétences",
+            "Compétences détaillées (☒ repérée)",
+            "Critères d'évaluation et indicateurs",
+            "1",
+            "2",
+            "3",
+            "4",
+            "Points",
+        ],
+        size=7.5,
+    )
     levels = ("Novice", "Débrouillé", "Averti", "Expert")
-    for i, label in enumerate(levels):
+    for i, _label in enumerate(levels):
         p = t.rows[0].cells[3 + i].add_paragraph()
         p.alignment = WD_ALIGN_PARAGRAPH.CENTER
         p.paragraph_format.space_after = Pt(0)
@@ -332,8 +373,7 @@ def evaluation(doc) -> None:
     p.paragraph_format.space_after = Pt(0)
     run(p, "{{ c.indicateur }}", italic=True, size=7)
     for i in range(4):
-        cell_text(r.cells[3 + i], f"{{{{ c.marques[{i}] }}}}", bold=True, size=11,
-                  align=WD_ALIGN_PARAGRAPH.CENTER)
+        cell_text(r.cells[3 + i], f"{{{{ c.marques[{i}] }}}}", bold=True, size=11, align=WD_ALIGN_PARAGRAPH.CENTER)
         r.cells[3 + i].vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.CENTER
     cell_text(r.cells[7], "{{ c.points }}", bold=True, size=8, align=WD_ALIGN_PARAGRAPH.CENTER)
     r.cells[7].vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.CENTER
@@ -347,21 +387,33 @@ def evaluation(doc) -> None:
     comp.add_run().add_break()
     run(comp, "{% endif %}{% endfor %}", size=7)
     rest = r.cells[2].merge(r.cells[7])
-    cell_text(rest, "Pas de critère d'évaluation pour cette méta-compétence dans la grille officielle.",
-              italic=True, size=7, color=RGBColor(0x59, 0x59, 0x59))
+    cell_text(
+        rest,
+        "Pas de critère d'évaluation pour cette méta-compétence dans la grille officielle.",
+        italic=True,
+        size=7,
+        color=RGBColor(0x59, 0x59, 0x59),
+    )
     control_row(t, "{%tr endif %}")
     control_row(t, "{%tr endfor %}")
     widths(t, cols)
-    text(doc, "Niveaux : {% for n in niveaux %}{{ n.numero }} {{ n.libelle }}{% if not loop.last %} · "
-         "{% endif %}{% endfor %}. ✗ : niveau retenu pour le critère ; ☒ : compétence repérée.",
-         italic=True, size=7, before=2, after=4)
+    text(
+        doc,
+        "Niveaux : {% for n in niveaux %}{{ n.numero }} {{ n.libelle }}{% if not loop.last %} · "
+        "{% endif %}{% endfor %}. ✗ : niveau retenu pour le critère ; ☒ : compétence repérée.",
+        italic=True,
+        size=7,
+        before=2,
+        after=4,
+    )
 
     t = grid_table(doc, [13.5, 4.5])
     for label, value, bold in (
-            ("Total des points (avant arrondi)", "{{ total_points }}", False),
-            ("Note proposée, arrondie au demi-point supérieur", "{{ note_proposee }} / {{ note_max }}", False),
-            ("Note attribuée par la commission (facultatif)", "{{ note_commission }}", False),
-            ("NOTE FINALE", "{{ note_finale }} / {{ note_max }}", True)):
+        ("Total des points (avant arrondi)", "{{ total_points }}", False),
+        ("Note proposée, arrondie au demi-point supérieur", "{{ note_proposee }} / {{ note_max }}", False),
+        ("Note attribuée par la commission (facultatif)", "{{ note_commission }}", False),
+        ("NOTE FINALE", "{{ note_finale }} / {{ note_max }}", True),
+    ):
         r = t.add_row()
         keep_row(r)
         cell_text(r.cells[0], label, bold=bold, size=9 if bold else 8.5)
@@ -392,10 +444,17 @@ def evaluation(doc) -> None:
 
 # ------------------------------------------------------------------ prospection
 
+
 def prospection(doc) -> None:
     title_block(doc, "SYNTHÈSE DE L'OPÉRATION DE PROSPECTION")
-    text(doc, "{{ candidat.nom }} {{ candidat.prenom }} — n° {{ candidat.numero }} — {{ candidat.division }}",
-         bold=True, size=10, align=WD_ALIGN_PARAGRAPH.CENTER, after=6)
+    text(
+        doc,
+        "{{ candidat.nom }} {{ candidat.prenom }} — n° {{ candidat.numero }} — {{ candidat.division }}",
+        bold=True,
+        size=10,
+        align=WD_ALIGN_PARAGRAPH.CENTER,
+        after=6,
+    )
     provisional_banner(doc, "grille d'évaluation incomplète")
     P = "prospection."
 
@@ -403,24 +462,38 @@ def prospection(doc) -> None:
         return f"{{{{ {P}{key} or '—' }}}}"
 
     text(doc, "Contexte de l'opération", style="Heading 2")
-    label_value_table(doc, [("Organisation", value("organisation")), ("Secteur d'activité", value("secteur")),
-                            ("Offre prospectée", value("offre"))])
+    label_value_table(
+        doc,
+        [
+            ("Organisation", value("organisation")),
+            ("Secteur d'activité", value("secteur")),
+            ("Offre prospectée", value("offre")),
+        ],
+    )
     text(doc, "Cible", style="Heading 2")
     label_value_table(doc, [("Cible", value("cible")), ("Choix de la cible", value("choix_cible"))])
     text(doc, "Objectifs", style="Heading 2")
-    label_value_table(doc, [("Objectifs quantitatifs", "Voir le tableau de bord ci-dessous."),
-                            ("Objectifs qualitatifs", value("obj_qualitatifs"))])
+    label_value_table(
+        doc,
+        [
+            ("Objectifs quantitatifs", "Voir le tableau de bord ci-dessous."),
+            ("Objectifs qualitatifs", value("obj_qualitatifs")),
+        ],
+    )
 
     text(doc, "Moyens, techniques et durée", style="Heading 2")
-    label_value_table(doc, [
-        ("Personnes mobilisées", value("moy_personnes")),
-        ("Budget", value("moy_budget")),
-        ("Moyens matériels", value("moy_materiel")),
-        ("Techniques de prospection", f"{{{{ {P}techniques|join(', ') or '—' }}}}"),
-        ("Outils et supports", value("outils")),
-        ("Période", value("periode")),
-        ("Durée (début et fin compris)", value("duree")),
-    ])
+    label_value_table(
+        doc,
+        [
+            ("Personnes mobilisées", value("moy_personnes")),
+            ("Budget", value("moy_budget")),
+            ("Moyens matériels", value("moy_materiel")),
+            ("Techniques de prospection", f"{{{{ {P}techniques|join(', ') or '—' }}}}"),
+            ("Outils et supports", value("outils")),
+            ("Période", value("periode")),
+            ("Durée (début et fin compris)", value("duree")),
+        ],
+    )
 
     text(doc, "Tableau de bord : objectifs et résultats", style="Heading 2")
     cols = [5.4, 3.15, 3.15, 3.15, 3.15]
@@ -440,27 +513,44 @@ def prospection(doc) -> None:
         cell_text(r.cells[3])
         cell_text(r.cells[4])
     widths(t, cols)
-    label_value_table(doc, [("Taux de conversion (ventes / contacts)", value("taux_conversion")),
-                            ("Coût par contact (budget / contacts)", value("cout_contact"))], cols=(8.0, 10.0))
+    label_value_table(
+        doc,
+        [
+            ("Taux de conversion (ventes / contacts)", value("taux_conversion")),
+            ("Coût par contact (budget / contacts)", value("cout_contact")),
+        ],
+        cols=(8.0, 10.0),
+    )
 
     text(doc, "Analyse et suivi", style="Heading 2")
-    label_value_table(doc, [("Causes des écarts", value("causes_ecarts")),
-                            ("Actions correctives proposées", value("actions_correctives")),
-                            ("Suivi des contacts", value("suivi_contacts"))])
+    label_value_table(
+        doc,
+        [
+            ("Causes des écarts", value("causes_ecarts")),
+            ("Actions correctives proposées", value("actions_correctives")),
+            ("Suivi des contacts", value("suivi_contacts")),
+        ],
+    )
 
 
 # ------------------------------------------------------------------ classe
 
+
 def class_record(doc) -> None:
     title_block(doc, "RÉCAPITULATIF DE CLASSE — {{ classe }}")
-    text(doc, "Édité le {{ date_edition }} · {{ stats.effectif }} candidat(s) · {{ stats.completes }} grille(s) "
-         "complète(s), {{ stats.incompletes }} incomplète(s), {{ stats.non_rendues }} non rendue(s), "
-         "{{ stats.rejetees }} rejetée(s)", size=8.5, align=WD_ALIGN_PARAGRAPH.CENTER, after=6)
+    text(
+        doc,
+        "Édité le {{ date_edition }} · {{ stats.effectif }} candidat(s) · {{ stats.completes }} grille(s) "
+        "complète(s), {{ stats.incompletes }} incomplète(s), {{ stats.non_rendues }} non rendue(s), "
+        "{{ stats.rejetees }} rejetée(s)",
+        size=8.5,
+        align=WD_ALIGN_PARAGRAPH.CENTER,
+        after=6,
+    )
 
     text(doc, "Notes des candidats", style="Heading 2")
     cols = [2.6, 4.2, 3.4, 1.9, 1.7, 1.7, 2.5]
-    t = grid_table(doc, cols, ["N° candidat", "Nom", "Prénom", "Division", "Note proposée", "Note finale",
-                               "Statut"])
+    t = grid_table(doc, cols, ["N° candidat", "Nom", "Prénom", "Division", "Note proposée", "Note finale", "Statut"])
     control_row(t, "{%tr for l in lignes %}")
     r = t.add_row()
     keep_row(r)
@@ -491,8 +581,13 @@ def class_record(doc) -> None:
     control_row(t, "{%tr endfor %}")
     widths(t, cols)
     keep_together(t)
-    text(doc, "Tranches de 2 points : « 10–12 » compte les notes de 10 à 11,5 ; la dernière tranche inclut la "
-         "note maximale.", italic=True, size=7, before=2)
+    text(
+        doc,
+        "Tranches de 2 points : « 10–12 » compte les notes de 10 à 11,5 ; la dernière tranche inclut la note maximale.",
+        italic=True,
+        size=7,
+        before=2,
+    )
 
     text(doc, "Niveaux atteints par critère", style="Heading 2", keep_next=True)
     cols = [1.3, 6.2, 0.9, 0.9, 0.9, 0.9, 6.9]
@@ -508,8 +603,14 @@ def class_record(doc) -> None:
     control_row(t, "{%tr endfor %}")
     widths(t, cols)
     keep_together(t)
-    text(doc, "Légende : {% for n in niveaux %}{{ n.motif }} {{ n.numero }} {{ n.libelle }}"
-         "{% if not loop.last %}   {% endif %}{% endfor %}", italic=True, size=7.5, before=2)
+    text(
+        doc,
+        "Légende : {% for n in niveaux %}{{ n.motif }} {{ n.numero }} {{ n.libelle }}"
+        "{% if not loop.last %}   {% endif %}{% endfor %}",
+        italic=True,
+        size=7.5,
+        before=2,
+    )
 
     text(doc, "{%p if manquants %}", size=7)
     text(doc, "Grilles non rendues ou rejetées", style="Heading 2")
@@ -528,14 +629,21 @@ def class_record(doc) -> None:
 # ------------------------------------------------------------------ main
 
 DOCUMENTS = {
-    "fiche-evaluation.docx": ("Fiche d'évaluation E2", evaluation,
-                              "Fiche d'évaluation — {{ candidat.nom }} {{ candidat.prenom }} — "
-                              "n° {{ candidat.numero }}"),
-    "synthese-prospection.docx": ("Synthèse de l'opération de prospection", prospection,
-                                  "Synthèse de prospection — {{ candidat.nom }} {{ candidat.prenom }} — "
-                                  "n° {{ candidat.numero }}"),
-    "recapitulatif-classe.docx": ("Récapitulatif de classe E2", class_record,
-                                  "Récapitulatif E2 — {{ classe }} — édité le {{ date_edition }}"),
+    "fiche-evaluation.docx": (
+        "Fiche d'évaluation E2",
+        evaluation,
+        "Fiche d'évaluation — {{ candidat.nom }} {{ candidat.prenom }} — n° {{ candidat.numero }}",
+    ),
+    "synthese-prospection.docx": (
+        "Synthèse de l'opération de prospection",
+        prospection,
+        "Synthèse de prospection — {{ candidat.nom }} {{ candidat.prenom }} — n° {{ candidat.numero }}",
+    ),
+    "recapitulatif-classe.docx": (
+        "Récapitulatif de classe E2",
+        class_record,
+        "Récapitulatif E2 — {{ classe }} — édité le {{ date_edition }}",
+    ),
 }
 
 
@@ -567,8 +675,11 @@ def previews(docs: Path, templates: Path = OUT) -> list[Path]:
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         files = render_candidate_documents(sample_reading(), tmp, "exemple", templates)
-        files.append(render_class_record(sample_class_rows(), sample_class_info(),
-                                         tmp / "exemple_recapitulatif-classe.docx", templates))
+        files.append(
+            render_class_record(
+                sample_class_rows(), sample_class_info(), tmp / "exemple_recapitulatif-classe.docx", templates
+            )
+        )
         for pdf in convert_to_pdf(files, tmp):
             name = pdf.stem.removeprefix("exemple_")
             subprocess.run(["pdftoppm", "-png", "-r", "80", str(pdf), str(tmp / name)], check=True)

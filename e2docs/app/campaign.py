@@ -22,14 +22,14 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+from e2docs.app.ledger import Ledger
+from e2docs.formats.gridfile import default_grid_path, load_grid
+from e2docs.formats.roster import Roster, read_roster
+from e2docs.formats.xlsx.writer import DEFAULT_PASSWORD
 from e2docs.model.academies import academie_of
+from e2docs.model.candidate import Context
 from e2docs.model.errors import E2docsError
 from e2docs.model.grid import Grid
-from e2docs.formats.gridfile import default_grid_path, load_grid
-from e2docs.app.ledger import Ledger
-from e2docs.formats.roster import Roster, read_roster
-from e2docs.model.candidate import Context
-from e2docs.formats.xlsx.writer import DEFAULT_PASSWORD
 
 SETTINGS = "e2docs.toml"
 GRID_FILE = "grille.toml"
@@ -90,9 +90,18 @@ def _write_settings(path: Path, settings: dict) -> None:
     os.replace(tmp, path)
 
 
-def create_campaign(root: Path, roster_path: Path, *, grid_path: Path | None = None, session: str | None = None,
-                    school: str | None = None, academie: str | None = None, password: str | None = None,
-                    campaign_id: str | None = None, secret: bytes | None = None) -> tuple[Campaign, Roster]:
+def create_campaign(
+    root: Path,
+    roster_path: Path,
+    *,
+    grid_path: Path | None = None,
+    session: str | None = None,
+    school: str | None = None,
+    academie: str | None = None,
+    password: str | None = None,
+    campaign_id: str | None = None,
+    secret: bytes | None = None,
+) -> tuple[Campaign, Roster]:
     """Create ``root`` as a new campaign; everything is checked before anything is written.
 
     ``campaign_id`` and ``secret`` are drawn at random unless given (the demo gives
@@ -100,18 +109,25 @@ def create_campaign(root: Path, roster_path: Path, *, grid_path: Path | None = N
     """
     root = Path(root)
     if (root / SETTINGS).exists():
-        raise E2docsError("une campagne existe déjà dans ce dossier.", root,
-                          hint="Choisissez un autre dossier, ou travaillez dans celle-ci (e2docs -C DOSSIER …).")
+        raise E2docsError(
+            "une campagne existe déjà dans ce dossier.",
+            root,
+            hint="Choisissez un autre dossier, ou travaillez dans celle-ci (e2docs -C DOSSIER …).",
+        )
     if root.exists() and any(root.iterdir()):
         raise E2docsError("le dossier n'est pas vide.", root, hint="Indiquez un dossier nouveau ou vide.")
     grid_source = Path(grid_path) if grid_path else default_grid_path()
     grid = load_grid(grid_source)
     roster = read_roster(roster_path, specialty=grid.specialty)
     settings = {
-        "id": campaign_id or uuid.uuid4().hex, "cree_le": now(),
-        "session": session or roster.session or "", "etablissement": school or roster.school or "",
+        "id": campaign_id or uuid.uuid4().hex,
+        "cree_le": now(),
+        "session": session or roster.session or "",
+        "etablissement": school or roster.school or "",
         "academie": academie if academie is not None else academie_of(roster.uai),
-        "uai": roster.uai or "", "grille": GRID_FILE, "liste": f"liste/{Path(roster_path).name}",
+        "uai": roster.uai or "",
+        "grille": GRID_FILE,
+        "liste": f"liste/{Path(roster_path).name}",
         "mot_de_passe": password or DEFAULT_PASSWORD,
     }
     staging = root.with_name(f".{root.name}.creation-{os.getpid()}")
@@ -151,8 +167,11 @@ def open_campaign(root: Path) -> Campaign:
     root = Path(root)
     path = root / SETTINGS
     if not path.is_file():
-        raise E2docsError("ce dossier n'est pas une campagne e2docs (e2docs.toml absent).", root,
-                          hint="Créez-en une avec « e2docs new DOSSIER --roster LISTE ».")
+        raise E2docsError(
+            "ce dossier n'est pas une campagne e2docs (e2docs.toml absent).",
+            root,
+            hint="Créez-en une avec « e2docs new DOSSIER --roster LISTE ».",
+        )
     try:
         settings = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
@@ -160,6 +179,9 @@ def open_campaign(root: Path) -> Campaign:
     if not settings.get("id"):
         raise E2docsError("réglages incomplets : clé « id » absente.", path)
     if not (root / SECRET).is_file():
-        raise E2docsError("clé de signature (.secret) absente : les retours ne peuvent pas être vérifiés.", root,
-                          hint="Restaurez le fichier .secret depuis votre sauvegarde.")
+        raise E2docsError(
+            "clé de signature (.secret) absente : les retours ne peuvent pas être vérifiés.",
+            root,
+            hint="Restaurez le fichier .secret depuis votre sauvegarde.",
+        )
     return Campaign(root.resolve(), settings)

@@ -18,10 +18,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from e2docs.app.campaign import Campaign, now
-from e2docs.model.errors import E2docsError
 from e2docs.formats.atomic import atomic_write
 from e2docs.formats.intake import Item, Refusal, gather, to_xlsx
 from e2docs.formats.xlsx.reader import Reading, read_workbook
+from e2docs.model.errors import E2docsError
 
 
 @dataclass
@@ -70,7 +70,7 @@ def remove_leftovers(campaign: Campaign) -> list[Path]:
     """
     removed = []
     for path in campaign.folder("retours").glob(TEMP_PREFIX + "*"):
-        pid = path.name[len(TEMP_PREFIX):].split("-", 1)[0]
+        pid = path.name[len(TEMP_PREFIX) :].split("-", 1)[0]
         if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
             path.unlink(missing_ok=True)
             removed.append(path)
@@ -82,7 +82,7 @@ def _alive(pid: int) -> bool:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    except OSError:   # exists, owned by someone else
+    except OSError:  # exists, owned by someone else
         return True
     return True
 
@@ -92,8 +92,10 @@ def judge(campaign: Campaign, reading: Reading, roster: set[str], accept_modifie
     meta = reading.meta
     cand = reading.candidate
     if not meta.get("campaign_id"):
-        return "rejected", ["classeur généré hors de toute campagne (e2docs generate -o) : il n'est pas signé "
-                            "pour cette campagne. Envoyez le classeur du dossier envoi/ de la campagne."]
+        return "rejected", [
+            "classeur généré hors de toute campagne (e2docs generate -o) : il n'est pas signé "
+            "pour cette campagne. Envoyez le classeur du dossier envoi/ de la campagne."
+        ]
     if meta.get("campaign_id") != campaign.id:
         other = meta.get("campaign_id")
         return "rejected", [f"classeur d'une autre campagne (campagne {other[:8]}, attendue {campaign.id[:8]})."]
@@ -110,8 +112,13 @@ def judge(campaign: Campaign, reading: Reading, roster: set[str], accept_modifie
     return ("complete" if reading.outcome.complete else "incomplete"), []
 
 
-def collect(campaign: Campaign, paths: Iterable[str | Path], *, accept_modified: bool = False,
-            progress: Callable[[Iterable], Iterable] | None = None) -> CollectReport:
+def collect(
+    campaign: Campaign,
+    paths: Iterable[str | Path],
+    *,
+    accept_modified: bool = False,
+    progress: Callable[[Iterable], Iterable] | None = None,
+) -> CollectReport:
     """Import returned files into the campaign; see the module docstring for the guarantees."""
     report = CollectReport()
     grid = campaign.grid()
@@ -122,30 +129,51 @@ def collect(campaign: Campaign, paths: Iterable[str | Path], *, accept_modified:
         batch = ledger.new_batch(now())
         accepted: dict[str, list[tuple[int, str, str]]] = defaultdict(list)
         entries = gather(paths)
-        for entry in (progress(entries) if progress else entries):
+        for entry in progress(entries) if progress else entries:
             if isinstance(entry, Refusal):
-                report.outcomes.append(FileOutcome(entry.origin, "refused",
-                                               reasons=[entry.reason + (f" {entry.hint}" if entry.hint else "")]))
+                report.outcomes.append(
+                    FileOutcome(
+                        entry.origin, "refused", reasons=[entry.reason + (f" {entry.hint}" if entry.hint else "")]
+                    )
+                )
                 continue
             sha = hashlib.sha256(entry.data).hexdigest()
             if ledger.known_file(sha, accept_modified=accept_modified):
                 report.outcomes.append(FileOutcome(entry.origin, "already", reasons=["déjà importé"]))
                 continue
             sha, stored = archive(campaign, entry)
-            base = dict(sha256=sha, stored_path=str(stored.relative_to(campaign.root)), original_name=entry.name,
-                        origin=entry.origin, size=len(entry.data), received_at=entry.received_at,
-                        sender=entry.sender, batch=batch)
+            base = dict(
+                sha256=sha,
+                stored_path=str(stored.relative_to(campaign.root)),
+                original_name=entry.name,
+                origin=entry.origin,
+                size=len(entry.data),
+                received_at=entry.received_at,
+                sender=entry.sender,
+                batch=batch,
+            )
             try:
                 xlsx = stored if entry.kind == "xlsx" else to_xlsx(entry, Path(work))
                 readings = read_workbook(xlsx, grids, secret=campaign.secret)
             except E2docsError as exc:
                 reason = exc.message + (f" {exc.hint}" if exc.hint else "")
-                ledger.record_return(**base, when=now(), candidate=None, state="rejected", proposed=None,
-                                     final=None, missing=[], reasons=[reason], warnings=[], modified=False,
-                                     accepted_modified=False, levels={})
+                ledger.record_return(
+                    **base,
+                    when=now(),
+                    candidate=None,
+                    state="rejected",
+                    proposed=None,
+                    final=None,
+                    missing=[],
+                    reasons=[reason],
+                    warnings=[],
+                    modified=False,
+                    accepted_modified=False,
+                    levels={},
+                )
                 report.outcomes.append(FileOutcome(entry.origin, "rejected", reasons=[reason]))
                 continue
-            with ledger.transaction():   # every candidate of a class workbook, or none
+            with ledger.transaction():  # every candidate of a class workbook, or none
                 for reading in readings:
                     state, reasons = judge(campaign, reading, roster, accept_modified)
                     number = reading.candidate.number
@@ -156,21 +184,32 @@ def collect(campaign: Campaign, paths: Iterable[str | Path], *, accept_modified:
                     if reading.modified and accept_modified and state != "rejected":
                         warnings += [f"accepté malgré une modification — {i}" for i in reading.modified]
                     rid = ledger.record_return(
-                        **base, when=now(), candidate=number if trusted and number in roster else None,
-                        state=state, proposed=_num(res.proposed_mark), final=_num(res.final_mark),
-                        missing=list(res.missing), reasons=reasons, warnings=warnings,
+                        **base,
+                        when=now(),
+                        candidate=number if trusted and number in roster else None,
+                        state=state,
+                        proposed=_num(res.proposed_mark),
+                        final=_num(res.final_mark),
+                        missing=list(res.missing),
+                        reasons=reasons,
+                        warnings=warnings,
                         modified=bool(reading.modified),
-                        accepted_modified=bool(reading.modified) and accept_modified, levels=dict(res.levels))
-                    outcome = FileOutcome(entry.origin, state, f"{reading.candidate.full_name} ({number})",
-                                          reasons, warnings)
+                        accepted_modified=bool(reading.modified) and accept_modified,
+                        levels=dict(res.levels),
+                    )
+                    outcome = FileOutcome(
+                        entry.origin, state, f"{reading.candidate.full_name} ({number})", reasons, warnings
+                    )
                     report.outcomes.append(outcome)
                     if state in ("complete", "incomplete"):
                         accepted[number].append((rid, sha, outcome))
-        for number, items in accepted.items():
+        for items in accepted.values():
             if len({sha for _, sha, _ in items}) > 1:
                 names = " ; ".join(o.origin for _, _, o in items)
-                reason = (f"conflit : {len(items)} retours différents pour ce candidat dans le même lot ({names}). "
-                          "Aucun n'est retenu : relancez collect avec le seul bon fichier.")
+                reason = (
+                    f"conflit : {len(items)} retours différents pour ce candidat dans le même lot ({names}). "
+                    "Aucun n'est retenu : relancez collect avec le seul bon fichier."
+                )
                 ledger.mark_conflict([rid for rid, _, _ in items], reason)
                 for _, _, o in items:
                     o.state = "conflict"
@@ -183,8 +222,14 @@ def _num(value) -> float | None:
     return None if value is None else float(value)
 
 
-STATE_LABELS = {"complete": "accepté (complet)", "incomplete": "accepté (incomplet)", "rejected": "rejeté",
-                "conflict": "conflit", "already": "déjà importé", "refused": "refusé"}
+STATE_LABELS = {
+    "complete": "accepté (complet)",
+    "incomplete": "accepté (incomplet)",
+    "rejected": "rejeté",
+    "conflict": "conflit",
+    "already": "déjà importé",
+    "refused": "refusé",
+}
 
 
 def summary_lines(report: CollectReport) -> list[str]:
@@ -204,7 +249,18 @@ def summary_lines(report: CollectReport) -> list[str]:
         for w in o.warnings:
             lines.append(f"    ! {w}")
     lines.append("")
-    lines.append("Bilan : " + ", ".join(f"{report.count(s)} {label}" for s, label in (
-        ("complete", "complet(s)"), ("incomplete", "incomplet(s)"), ("rejected", "rejeté(s)"),
-        ("conflict", "en conflit"), ("already", "déjà importé(s)"), ("refused", "refusé(s)"))))
+    lines.append(
+        "Bilan : "
+        + ", ".join(
+            f"{report.count(s)} {label}"
+            for s, label in (
+                ("complete", "complet(s)"),
+                ("incomplete", "incomplet(s)"),
+                ("rejected", "rejeté(s)"),
+                ("conflict", "en conflit"),
+                ("already", "déjà importé(s)"),
+                ("refused", "refusé(s)"),
+            )
+        )
+    )
     return lines

@@ -37,14 +37,19 @@ def run_demo(directory: Path) -> list[str]:
     root = directory / "campagne-demo"
     if root.exists():
         if not (root / "e2docs.toml").is_file():
-            raise E2docsError("le dossier existe et n'est pas une campagne de démonstration : rien n'a été "
-                              "touché.", root, hint="Choisissez un autre dossier.")
+            raise E2docsError(
+                "le dossier existe et n'est pas une campagne de démonstration : rien n'a été touché.",
+                root,
+                hint="Choisissez un autre dossier.",
+            )
         shutil.rmtree(root)
-    campaign, roster = create_campaign(root, sample_path("classe-demo.csv"), campaign_id=DEMO_ID,
-                                       secret=DEMO_SECRET)
-    lines = ["Démonstration e2docs — classe fictive (samples/classe-demo.csv)", "",
-             f"1. Campagne créée : {root} ({len(roster.candidates)} candidats, "
-             f"{len(roster.ignored)} ligne(s) d'une autre spécialité ignorée(s))"]
+    campaign, roster = create_campaign(root, sample_path("classe-demo.csv"), campaign_id=DEMO_ID, secret=DEMO_SECRET)
+    lines = [
+        "Démonstration e2docs — classe fictive (samples/classe-demo.csv)",
+        "",
+        f"1. Campagne créée : {root} ({len(roster.candidates)} candidats, "
+        f"{len(roster.ignored)} ligne(s) d'une autre spécialité ignorée(s))",
+    ]
     report = generate_in_campaign(campaign)
     lines.append(f"2. {len(report.written)} classeurs générés dans {root / 'envoi'}")
     returns = sorted(sample_path("retours").glob("*.xlsx"))
@@ -59,13 +64,16 @@ def run_demo(directory: Path) -> list[str]:
     lines.append(f"5. Synthèse établissement : {summary}")
     lines += _reports(campaign)
     first = report.written[0].path
-    lines += ["", "À regarder :",
-              f"  - un classeur à remplir : {first}",
-              "    (ouvrez-le dans Excel ou LibreOffice Calc : tapez X dans les colonnes de niveau ;",
-              "     seules les cellules vertes sont modifiables, la note se calcule seule)",
-              f"  - la synthèse : {summary}",
-              f"  - les documents Word : {root / 'rapports'}",
-              f"  - puis, par exemple : e2docs -C \"{root}\" status --history"]
+    lines += [
+        "",
+        "À regarder :",
+        f"  - un classeur à remplir : {first}",
+        "    (ouvrez-le dans Excel ou LibreOffice Calc : tapez X dans les colonnes de niveau ;",
+        "     seules les cellules vertes sont modifiables, la note se calcule seule)",
+        f"  - la synthèse : {summary}",
+        f"  - les documents Word : {root / 'rapports'}",
+        f'  - puis, par exemple : e2docs -C "{root}" status --history',
+    ]
     return lines
 
 

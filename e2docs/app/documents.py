@@ -15,15 +15,25 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from e2docs.app.campaign import Campaign
+from e2docs.app.status import CandidateStatus, candidate_statuses
+from e2docs.formats.intake import Item, to_xlsx
+from e2docs.formats.naming import candidate_stem, safe_part
+from e2docs.formats.xlsx.reader import Reading, read_workbook
 from e2docs.model.candidate import Candidate
 from e2docs.model.errors import E2docsError
 from e2docs.model.grid import Grid
-from e2docs.formats.intake import Item, to_xlsx
-from e2docs.formats.naming import candidate_stem, safe_part
-from e2docs.reports import EVALUATION, PROSPECTING, ClassInfo, ClassRow, ReportError, convert_to_pdf, merge_documents, render_candidate_documents, render_class_record
 from e2docs.model.scoring import Outcome
-from e2docs.app.status import CandidateStatus, candidate_statuses
-from e2docs.formats.xlsx.reader import Reading, read_workbook
+from e2docs.reports import (
+    EVALUATION,
+    PROSPECTING,
+    ClassInfo,
+    ClassRow,
+    ReportError,
+    convert_to_pdf,
+    merge_documents,
+    render_candidate_documents,
+    render_class_record,
+)
 
 
 @dataclass
@@ -59,7 +69,7 @@ class _Scored:
     outcome: Outcome
 
     @classmethod
-    def of(cls, reading: Reading) -> "_Scored":
+    def of(cls, reading: Reading) -> _Scored:
         return cls(reading.candidate, reading.grid, reading.meta, reading.outcome)
 
 
@@ -80,9 +90,15 @@ def read_return(campaign: Campaign, status: CandidateStatus, workdir: Path, grid
     raise E2docsError(f"le retour archivé ne contient plus le candidat {status.candidate.number}.", stored)
 
 
-def make_reports(campaign: Campaign, *, pdf: bool = False, merge: bool = False,
-                 templates_dir: Path | None = None, only_complete: bool = False,
-                 progress: Callable[[Iterable], Iterable] | None = None) -> ReportResult:
+def make_reports(
+    campaign: Campaign,
+    *,
+    pdf: bool = False,
+    merge: bool = False,
+    templates_dir: Path | None = None,
+    only_complete: bool = False,
+    progress: Callable[[Iterable], Iterable] | None = None,
+) -> ReportResult:
     """Write every document of the campaign into ``rapports/``."""
     outdir = campaign.folder("rapports")
     result = ReportResult(outdir)
@@ -105,8 +121,7 @@ def make_reports(campaign: Campaign, *, pdf: bool = False, merge: bool = False,
                     continue
                 if status.state == "incomplete":
                     result.provisional.append(cand.full_name)
-                docs = render_candidate_documents(reading, outdir, candidate_stem(cand, grid.specialty),
-                                                  templates_dir)
+                docs = render_candidate_documents(reading, outdir, candidate_stem(cand, grid.specialty), templates_dir)
                 result.written += docs
                 sheets.append(docs[0])
             else:
@@ -116,11 +131,11 @@ def make_reports(campaign: Campaign, *, pdf: bool = False, merge: bool = False,
                 without.append(candidate_stem(cand, grid.specialty))
     s = campaign.settings
     divisions = sorted({c.candidate.division for c in rows if c.candidate.division})
-    info = ClassInfo(s.get("session", ""), s.get("etablissement", ""), s.get("academie", ""),
-                     ", ".join(divisions), grid)
+    info = ClassInfo(
+        s.get("session", ""), s.get("etablissement", ""), s.get("academie", ""), ", ".join(divisions), grid
+    )
     label = safe_part("-".join(divisions) or "classe")
-    result.written.append(render_class_record(rows, info, outdir / f"recapitulatif-classe_{label}.docx",
-                                              templates_dir))
+    result.written.append(render_class_record(rows, info, outdir / f"recapitulatif-classe_{label}.docx", templates_dir))
     if merge and sheets:
         result.written.append(merge_documents(sheets, outdir / f"fiches-evaluation_{label}.docx"))
     result.removed = _remove_stale(outdir, without)
@@ -140,8 +155,12 @@ def make_reports(campaign: Campaign, *, pdf: bool = False, merge: bool = False,
 def _remove_stale(outdir: Path, stems: Iterable[str]) -> list[Path]:
     """Delete the documents an earlier run wrote for candidates who get none now (``--only complete``
     after a full run): a lingering PROVISOIRE sheet would be printed with the others."""
-    return _unlink(outdir / f"{stem}_{Path(name).stem}{suffix}"
-                   for stem in stems for name in (EVALUATION, PROSPECTING) for suffix in (".docx", ".pdf"))
+    return _unlink(
+        outdir / f"{stem}_{Path(name).stem}{suffix}"
+        for stem in stems
+        for name in (EVALUATION, PROSPECTING)
+        for suffix in (".docx", ".pdf")
+    )
 
 
 def _unlink(paths: Iterable[Path]) -> list[Path]:

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import xlsxwriter
 
-from e2docs.model.errors import E2docsError
-from e2docs.model.grid import Grid
 from e2docs.app.status import STATE_FR, CandidateStatus
 from e2docs.formats.atomic import atomic_write
+from e2docs.model.errors import E2docsError
+from e2docs.model.grid import Grid
 
 BANDS = [(i, i + 2) for i in range(0, 20, 2)]
 
@@ -36,9 +36,18 @@ def summary_rows(statuses: list[CandidateStatus]) -> list[SummaryRow]:
     for s in statuses:
         r = s.current if s.state in ("complete", "incomplete") else None
         c = s.candidate
-        rows.append(SummaryRow(c.number, c.last_name, c.first_name, c.division,
-                               r.proposed_mark if r else None, r.final_mark if r else None,
-                               STATE_FR[s.state], dict(r.levels) if r else {}))
+        rows.append(
+            SummaryRow(
+                c.number,
+                c.last_name,
+                c.first_name,
+                c.division,
+                r.proposed_mark if r else None,
+                r.final_mark if r else None,
+                STATE_FR[s.state],
+                dict(r.levels) if r else {},
+            )
+        )
     return rows
 
 
@@ -66,17 +75,22 @@ def level_counts(rows: list[SummaryRow], grid: Grid) -> dict[str, list[int]]:
 def _average(marks: list[float]) -> float:
     """The mean to 2 decimals, halves rounded up as the spreadsheet's ROUND does (Python's round() does not)."""
     exact = sum((Fraction(m) for m in marks), Fraction(0)) / len(marks)
-    return math.floor(exact * 100 + Fraction(1, 2)) / 100   # marks are never negative
+    return math.floor(exact * 100 + Fraction(1, 2)) / 100  # marks are never negative
 
 
 def _stats(marks: list[float]) -> list[tuple[str, float | int | None]]:
-    return [("Moyenne", _average(marks) if marks else None), ("Minimum", min(marks) if marks else None),
-            ("Maximum", max(marks) if marks else None), ("Nombre de notes", len(marks))]
+    return [
+        ("Moyenne", _average(marks) if marks else None),
+        ("Minimum", min(marks) if marks else None),
+        ("Maximum", max(marks) if marks else None),
+        ("Nombre de notes", len(marks)),
+    ]
 
 
 def headers(grid: Grid) -> list[str]:
-    return (["N° candidat", "Nom", "Prénom", "Division", "Note proposée", "Note finale", "État"]
-            + [f"Niveau {c.id}" for c in grid.criteria])
+    return ["N° candidat", "Nom", "Prénom", "Division", "Note proposée", "Note finale", "État"] + [
+        f"Niveau {c.id}" for c in grid.criteria
+    ]
 
 
 def export(statuses: list[CandidateStatus], grid: Grid, out: Path, title: str) -> Path:
@@ -104,8 +118,10 @@ def _csv(rows: list[SummaryRow], grid: Grid) -> bytes:
     w = csv.writer(buf, delimiter=";", lineterminator="\r\n")
     w.writerow(headers(grid))
     for r in rows:
-        w.writerow([r.number, r.last_name, r.first_name, r.division, _fr(r.proposed), _fr(r.final), r.state]
-                   + [r.levels.get(c.id) or "" for c in grid.criteria])
+        w.writerow(
+            [r.number, r.last_name, r.first_name, r.division, _fr(r.proposed), _fr(r.final), r.state]
+            + [r.levels.get(c.id) or "" for c in grid.criteria]
+        )
     w.writerow([])
     for label, value in _stats([r.final for r in rows if r.final is not None]):
         shown = _fr(value) if isinstance(value, float) else ("" if value is None else value)
@@ -117,8 +133,9 @@ def _xlsx(rows: list[SummaryRow], grid: Grid, title: str) -> bytes:
     buf = io.BytesIO()
     wb = xlsxwriter.Workbook(buf, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False})
     ws = wb.add_worksheet("Synthèse")
-    head = wb.add_format({"bold": True, "bg_color": "#D9D2E9", "border": 1, "text_wrap": True, "valign": "vcenter",
-                          "align": "center"})
+    head = wb.add_format(
+        {"bold": True, "bg_color": "#D9D2E9", "border": 1, "text_wrap": True, "valign": "vcenter", "align": "center"}
+    )
     cell = wb.add_format({"border": 1})
     mark = wb.add_format({"border": 1, "num_format": "0.0", "align": "center"})
     center = wb.add_format({"border": 1, "align": "center"})
@@ -141,9 +158,13 @@ def _xlsx(rows: list[SummaryRow], grid: Grid, title: str) -> bytes:
     finals = [r.final for r in rows if r.final is not None]
     stats_row = last + 2
     rng = f"F{first + 1}:F{last + 1}"
-    formulas = [f"=IF(COUNT({rng})>0,ROUND(AVERAGE({rng}),2),\"\")", f"=IF(COUNT({rng})>0,MIN({rng}),\"\")",
-                f"=IF(COUNT({rng})>0,MAX({rng}),\"\")", f"=COUNT({rng})"]
-    for k, ((label, value), formula) in enumerate(zip(_stats(finals), formulas)):
+    formulas = [
+        f'=IF(COUNT({rng})>0,ROUND(AVERAGE({rng}),2),"")',
+        f'=IF(COUNT({rng})>0,MIN({rng}),"")',
+        f'=IF(COUNT({rng})>0,MAX({rng}),"")',
+        f"=COUNT({rng})",
+    ]
+    for k, ((label, value), formula) in enumerate(zip(_stats(finals), formulas, strict=False)):
         ws.write_string(stats_row + k, 4, label, bold)
         ws.write_formula(stats_row + k, 5, formula, mark, "" if value is None else value)
     ws.set_column(0, 0, 13)
@@ -162,12 +183,18 @@ def _xlsx(rows: list[SummaryRow], grid: Grid, title: str) -> bytes:
     charts = wb.add_worksheet("Graphiques")
     charts.write_string(0, 0, "Tranche de notes", head)
     charts.write_string(0, 1, "Candidats", head)
-    for i, ((lo, hi), n) in enumerate(zip(BANDS, band_counts(finals)), 1):
+    for i, ((lo, hi), n) in enumerate(zip(BANDS, band_counts(finals), strict=False), 1):
         charts.write_string(i, 0, f"{lo} à {hi}" if hi < 20 else f"{lo} à 20", cell)
         charts.write_number(i, 1, n, center)
     dist = wb.add_chart({"type": "column"})
-    dist.add_series({"name": "Candidats", "categories": ["Graphiques", 1, 0, len(BANDS), 0],
-                     "values": ["Graphiques", 1, 1, len(BANDS), 1], "fill": {"color": "#5B9BD5"}})
+    dist.add_series(
+        {
+            "name": "Candidats",
+            "categories": ["Graphiques", 1, 0, len(BANDS), 0],
+            "values": ["Graphiques", 1, 1, len(BANDS), 1],
+            "fill": {"color": "#5B9BD5"},
+        }
+    )
     dist.set_title({"name": "Répartition des notes finales"})
     dist.set_x_axis({"name": "Note sur 20"})
     dist.set_y_axis({"name": "Nombre de candidats", "major_unit": 1})
@@ -185,11 +212,15 @@ def _xlsx(rows: list[SummaryRow], grid: Grid, title: str) -> bytes:
             charts.write_number(i, k, n, center)
     levels = wb.add_chart({"type": "column", "subtype": "stacked"})
     colours = ["#F4B183", "#FFD966", "#A9D18E", "#548235"]
-    for lvl, colour in zip(grid.scale, colours):
-        levels.add_series({"name": ["Graphiques", top, lvl.value],
-                           "categories": ["Graphiques", top + 1, 0, top + len(grid.criteria), 0],
-                           "values": ["Graphiques", top + 1, lvl.value, top + len(grid.criteria), lvl.value],
-                           "fill": {"color": colour}})
+    for lvl, colour in zip(grid.scale, colours, strict=False):
+        levels.add_series(
+            {
+                "name": ["Graphiques", top, lvl.value],
+                "categories": ["Graphiques", top + 1, 0, top + len(grid.criteria), 0],
+                "values": ["Graphiques", top + 1, lvl.value, top + len(grid.criteria), lvl.value],
+                "fill": {"color": colour},
+            }
+        )
     levels.set_title({"name": "Niveaux atteints par critère"})
     levels.set_y_axis({"name": "Nombre de candidats", "major_unit": 1})
     charts.insert_chart(f"D{top + 2}", levels, {"x_scale": 1.3, "y_scale": 1.2})

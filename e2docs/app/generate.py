@@ -6,16 +6,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from e2docs.model.academies import academie_of
-from e2docs.model.candidate import Candidate
-from e2docs.model.errors import E2docsError, os_error_fr
 from e2docs.formats.atomic import atomic_write
-from e2docs.model.grid import Grid
 from e2docs.formats.gridfile import load_grid
 from e2docs.formats.naming import candidate_stem, safe_part
 from e2docs.formats.roster import Roster, read_roster
-from e2docs.model.candidate import Context
 from e2docs.formats.xlsx.writer import DEFAULT_PASSWORD, Options, Written, render_candidate, write_class_workbook
+from e2docs.model.academies import academie_of
+from e2docs.model.candidate import Candidate, Context
+from e2docs.model.errors import E2docsError, os_error_fr
+from e2docs.model.grid import Grid
 
 
 @dataclass
@@ -28,8 +27,10 @@ class GenerationReport:
 
     def lines(self) -> list[str]:
         """A French summary: files written, rows ignored."""
-        out = [f"{sum(len(w.metas) for w in self.written)} candidat(s), "
-               f"{len(self.written)} classeur(s) écrit(s) dans {self.outdir}"]
+        out = [
+            f"{sum(len(w.metas) for w in self.written)} candidat(s), "
+            f"{len(self.written)} classeur(s) écrit(s) dans {self.outdir}"
+        ]
         for w in self.written[:5]:
             out.append(f"  {w.path.name}")
         if len(self.written) > 5:
@@ -45,9 +46,11 @@ class GenerationReport:
 
 def context_for(roster: Roster, session: str | None, school: str | None, academie: str | None) -> Context:
     """Session, school and académie: what the user said, else what the roster tells."""
-    return Context(session=session or roster.session or "",
-                   school=school or roster.school or "",
-                   academie=academie if academie is not None else academie_of(roster.uai))
+    return Context(
+        session=session or roster.session or "",
+        school=school or roster.school or "",
+        academie=academie if academie is not None else academie_of(roster.uai),
+    )
 
 
 def workbook_name(cand: Candidate, grid: Grid) -> str:
@@ -60,8 +63,16 @@ def class_workbook_name(cands: Sequence[Candidate], grid: Grid, ctx: Context) ->
     return f"Classe_{label}_{grid.specialty}_{safe_part(ctx.session or 'session')}.xlsx"
 
 
-def generate_workbooks(cands: Sequence[Candidate], grid: Grid, ctx: Context, outdir: Path, *,
-                       options: Options, per: str = "candidate", force: bool = False) -> list[Written]:
+def generate_workbooks(
+    cands: Sequence[Candidate],
+    grid: Grid,
+    ctx: Context,
+    outdir: Path,
+    *,
+    options: Options,
+    per: str = "candidate",
+    force: bool = False,
+) -> list[Written]:
     """Write the workbooks; refuse (before writing anything) to replace existing files unless ``force``."""
     outdir = Path(outdir)
     if per == "class":
@@ -71,9 +82,12 @@ def generate_workbooks(cands: Sequence[Candidate], grid: Grid, ctx: Context, out
     existing = [t for t in targets if t.exists()]
     if existing and not force:
         names = ", ".join(t.name for t in existing[:3]) + (" …" if len(existing) > 3 else "")
-        raise E2docsError(f"{len(existing)} classeur(s) existe(nt) déjà ({names}) : rien n'a été écrit.",
-                          outdir, hint="Choisissez un autre dossier, ou ajoutez --force pour les remplacer "
-                                       "(les classeurs déjà remplis seraient perdus).")
+        raise E2docsError(
+            f"{len(existing)} classeur(s) existe(nt) déjà ({names}) : rien n'a été écrit.",
+            outdir,
+            hint="Choisissez un autre dossier, ou ajoutez --force pour les remplacer "
+            "(les classeurs déjà remplis seraient perdus).",
+        )
     try:
         outdir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -81,41 +95,57 @@ def generate_workbooks(cands: Sequence[Candidate], grid: Grid, ctx: Context, out
     if per == "class":
         return [write_class_workbook(targets[0], grid, cands, ctx, options)]
     written = []
-    for cand, target in zip(cands, targets):
+    for cand, target in zip(cands, targets, strict=False):
         data, meta = render_candidate(grid, cand, ctx, options)
         atomic_write(target, data)
         written.append(Written(target, (meta,)))
     return written
 
 
-def generate_from_roster(roster_path: Path, outdir: Path, *, grid_path: Path | None = None,
-                         session: str | None = None, school: str | None = None, academie: str | None = None,
-                         per: str = "candidate", password: str | None = None, force: bool = False,
-                         secret: bytes | None = None, campaign_id: str = "") -> GenerationReport:
+def generate_from_roster(
+    roster_path: Path,
+    outdir: Path,
+    *,
+    grid_path: Path | None = None,
+    session: str | None = None,
+    school: str | None = None,
+    academie: str | None = None,
+    per: str = "candidate",
+    password: str | None = None,
+    force: bool = False,
+    secret: bytes | None = None,
+    campaign_id: str = "",
+) -> GenerationReport:
     """Read the roster and grid, then write the workbooks. Errors happen before any file is written."""
     grid = load_grid(grid_path)
     roster = read_roster(roster_path, specialty=grid.specialty)
     ctx = context_for(roster, session, school, academie)
-    options = Options(password=password or DEFAULT_PASSWORD, campaign_id=campaign_id,
-                      **({"secret": secret} if secret else {}))
+    options = Options(
+        password=password or DEFAULT_PASSWORD, campaign_id=campaign_id, **({"secret": secret} if secret else {})
+    )
     report = GenerationReport(roster, Path(outdir))
-    report.written = generate_workbooks(roster.candidates, grid, ctx, Path(outdir), options=options, per=per,
-                                        force=force)
+    report.written = generate_workbooks(
+        roster.candidates, grid, ctx, Path(outdir), options=options, per=per, force=force
+    )
     return report
 
 
 def generate_in_campaign(campaign, *, per: str = "candidate", force: bool = False) -> GenerationReport:
     """Write the campaign's workbooks into ``envoi/``, signed with its secret, and record them."""
     from e2docs.app.campaign import now
+
     grid = campaign.grid()
     with campaign.ledger() as ledger:
         cands = ledger.candidates()
-        options = Options(password=campaign.password, secret=campaign.secret, campaign_id=campaign.id,
-                          generated_at=now())
-        written = generate_workbooks(cands, grid, campaign.context, campaign.root / "envoi", options=options,
-                                     per=per, force=force)
-        ledger.record_generated((m["candidate_number"], w.path.name, m["signature"], m["generated_at"])
-                                for w in written for m in w.metas)
+        options = Options(
+            password=campaign.password, secret=campaign.secret, campaign_id=campaign.id, generated_at=now()
+        )
+        written = generate_workbooks(
+            cands, grid, campaign.context, campaign.root / "envoi", options=options, per=per, force=force
+        )
+        ledger.record_generated(
+            (m["candidate_number"], w.path.name, m["signature"], m["generated_at"]) for w in written for m in w.metas
+        )
     roster = Roster(campaign.root / campaign.settings.get("liste", ""), "campagne", tuple(cands))
     report = GenerationReport(roster, campaign.root / "envoi")
     report.written = written

@@ -7,11 +7,11 @@ from collections.abc import Iterable, Sequence
 from fractions import Fraction
 from pathlib import Path
 
-from e2docs.model.errors import E2docsError
 from e2docs.formats.gridfile import load_grid
-from e2docs.model.scoring import format_mark
 from e2docs.formats.xlsx import integrity
 from e2docs.formats.xlsx.reader import Reading, known_grids, read_workbook
+from e2docs.model.errors import E2docsError
+from e2docs.model.scoring import format_mark
 
 
 def json_value(value: object) -> object:
@@ -31,45 +31,84 @@ def reading_json(reading: Reading) -> dict:
     """One candidate of one file, per the ``inspect --json`` contract."""
     inputs = []
     for c in reading.layout.inputs:
-        item = {"name": c.name, "sheet": c.sheet, "cell": c.ref, "kind": c.kind,
-                "value": json_value(reading.values.get(c.name))}
+        item = {
+            "name": c.name,
+            "sheet": c.sheet,
+            "cell": c.ref,
+            "kind": c.kind,
+            "value": json_value(reading.values.get(c.name)),
+        }
         if c.kind == "level":
             item.update(criterion=c.criterion, level=c.level)
         if c.kind == "competence":
             item["competence"] = c.competence
         inputs.append(item)
-    outputs = [{"name": c.name, "sheet": c.sheet, "cell": c.ref, "kind": c.kind,
-                "value": json_value(reading.outputs.get(c.name))} for c in reading.layout.outputs]
+    outputs = [
+        {
+            "name": c.name,
+            "sheet": c.sheet,
+            "cell": c.ref,
+            "kind": c.kind,
+            "value": json_value(reading.outputs.get(c.name)),
+        }
+        for c in reading.layout.outputs
+    ]
     cand = reading.candidate
     res = reading.outcome
     return {
-        "path": str(reading.path), "ok": reading.ok,
+        "path": str(reading.path),
+        "ok": reading.ok,
         "errors": [i.to_json() for i in reading.errors + reading.modified],
         "warnings": [i.to_json() for i in reading.warnings],
         "modified": bool(reading.modified),
-        "candidate": {"number": cand.number, "last_name": cand.last_name, "first_name": cand.first_name,
-                      "division": cand.division},
+        "candidate": {
+            "number": cand.number,
+            "last_name": cand.last_name,
+            "first_name": cand.first_name,
+            "division": cand.division,
+        },
         "grid": {"id": reading.grid.id, "version": reading.grid.version, "hash": reading.grid.content_hash},
         "campaign_id": reading.meta.get("campaign_id", ""),
-        "inputs": inputs, "outputs": outputs,
-        "results": {"proposed_mark": _mark(res.proposed_mark), "final_mark": _mark(res.final_mark),
-                    "complete": res.complete, "missing": list(res.missing), "status": res.status_text,
-                    "levels": dict(res.levels)},
+        "inputs": inputs,
+        "outputs": outputs,
+        "results": {
+            "proposed_mark": _mark(res.proposed_mark),
+            "final_mark": _mark(res.final_mark),
+            "complete": res.complete,
+            "missing": list(res.missing),
+            "status": res.status_text,
+            "levels": dict(res.levels),
+        },
     }
 
 
 def failure_json(path: Path, error: E2docsError) -> dict:
     """A file that could not be read at all."""
     place = error.place
-    return {"path": str(path), "ok": False,
-            "errors": [{"kind": "file", "sheet": getattr(place, "sheet", None), "cell": getattr(place, "cell", None),
-                        "message": error.message + (f" {error.hint}" if error.hint else "")}],
-            "warnings": [], "candidate": None, "grid": None, "inputs": [], "outputs": [], "results": None}
+    return {
+        "path": str(path),
+        "ok": False,
+        "errors": [
+            {
+                "kind": "file",
+                "sheet": getattr(place, "sheet", None),
+                "cell": getattr(place, "cell", None),
+                "message": error.message + (f" {error.hint}" if error.hint else ""),
+            }
+        ],
+        "warnings": [],
+        "candidate": None,
+        "grid": None,
+        "inputs": [],
+        "outputs": [],
+        "results": None,
+    }
 
 
 def _campaign_of(path: Path, given):
     """The campaign whose secret verifies ``path``: the one given (-C), else the one holding the file."""
     from e2docs.app.campaign import find_campaign
+
     if given is not None:
         return given
     try:
@@ -116,8 +155,14 @@ def render_text(result: dict) -> str:
         lines.append(f"  Note proposée : {proposed} ; note finale : {final}")
         lines.append(f"  État : {r['status']}")
         for e in f["errors"]:
-            where = ", ".join(p for p in (f"feuille « {e['sheet']} »" if e.get("sheet") else "",
-                                          f"cellule {e['cell']}" if e.get("cell") else "") if p)
+            where = ", ".join(
+                p
+                for p in (
+                    f"feuille « {e['sheet']} »" if e.get("sheet") else "",
+                    f"cellule {e['cell']}" if e.get("cell") else "",
+                )
+                if p
+            )
             lines.append(f"  ✗ {where + ' : ' if where else ''}{e['message']}")
         for w in f["warnings"]:
             lines.append(f"  ! feuille « {w['sheet']} », cellule {w['cell']} : {w['message']}")

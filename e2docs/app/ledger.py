@@ -85,7 +85,7 @@ class Ledger:
     def close(self) -> None:
         self.db.close()
 
-    def __enter__(self) -> "Ledger":
+    def __enter__(self) -> Ledger:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -105,21 +105,41 @@ class Ledger:
                     "last_name=excluded.last_name, first_name=excluded.first_name, division=excluded.division, "
                     "birth_date=excluded.birth_date, ine=excluded.ine, specialty=excluded.specialty, "
                     "position=excluded.position",
-                    (c.number, c.last_name, c.first_name, c.division,
-                     c.birth_date.isoformat() if c.birth_date else "", c.ine, c.specialty, i))
+                    (
+                        c.number,
+                        c.last_name,
+                        c.first_name,
+                        c.division,
+                        c.birth_date.isoformat() if c.birth_date else "",
+                        c.ine,
+                        c.specialty,
+                        i,
+                    ),
+                )
 
     def candidates(self) -> list[Candidate]:
         import datetime as dt
+
         rows = self.db.execute("SELECT * FROM candidates ORDER BY position").fetchall()
-        return [Candidate(r["number"], r["last_name"], r["first_name"], r["division"],
-                          dt.date.fromisoformat(r["birth_date"]) if r["birth_date"] else None,
-                          r["ine"], r["specialty"]) for r in rows]
+        return [
+            Candidate(
+                r["number"],
+                r["last_name"],
+                r["first_name"],
+                r["division"],
+                dt.date.fromisoformat(r["birth_date"]) if r["birth_date"] else None,
+                r["ine"],
+                r["specialty"],
+            )
+            for r in rows
+        ]
 
     def record_generated(self, rows: Iterable[tuple[str, str, str, str]]) -> None:
         """(candidate, file name, signature, time) for each workbook written."""
         with self.transaction():
-            self.db.executemany("INSERT INTO generated (candidate, file_name, signature, generated_at) "
-                                "VALUES (?,?,?,?)", list(rows))
+            self.db.executemany(
+                "INSERT INTO generated (candidate, file_name, signature, generated_at) VALUES (?,?,?,?)", list(rows)
+            )
 
     def generated(self) -> dict[str, sqlite3.Row]:
         rows = self.db.execute("SELECT * FROM generated ORDER BY id").fetchall()
@@ -142,47 +162,89 @@ class Ledger:
         so may a file rejected for changes outside the input cells, when the user now
         accepts such changes (``accept_modified``).
         """
-        row = self.db.execute("SELECT 1 FROM files f WHERE sha256=? AND NOT EXISTS (SELECT 1 FROM returns r "
-                              "WHERE r.sha256=f.sha256 AND r.state='conflict' AND r.id = (SELECT MAX(id) FROM "
-                              "returns WHERE sha256=f.sha256))", (sha256,)).fetchone()
+        row = self.db.execute(
+            "SELECT 1 FROM files f WHERE sha256=? AND NOT EXISTS (SELECT 1 FROM returns r "
+            "WHERE r.sha256=f.sha256 AND r.state='conflict' AND r.id = (SELECT MAX(id) FROM "
+            "returns WHERE sha256=f.sha256))",
+            (sha256,),
+        ).fetchone()
         if row is None:
             return False
         if accept_modified:
             retry = self.db.execute(
                 "SELECT 1 FROM returns o WHERE o.sha256=? AND o.state='rejected' AND o.modified=1 "
                 "AND o.accepted_modified=0 AND o.id = (SELECT MAX(id) FROM returns r "
-                "WHERE r.sha256=o.sha256 AND r.candidate IS o.candidate)", (sha256,)).fetchone()
+                "WHERE r.sha256=o.sha256 AND r.candidate IS o.candidate)",
+                (sha256,),
+            ).fetchone()
             return retry is None
         return True
 
-    def record_return(self, *, sha256: str, stored_path: str, original_name: str, origin: str, size: int,
-                      received_at: str | None, sender: str | None, batch: int, when: str,
-                      candidate: str | None, state: str, proposed: float | None, final: float | None,
-                      missing: list[str], reasons: list[str], warnings: list[str], modified: bool,
-                      accepted_modified: bool, levels: dict) -> int:
+    def record_return(
+        self,
+        *,
+        sha256: str,
+        stored_path: str,
+        original_name: str,
+        origin: str,
+        size: int,
+        received_at: str | None,
+        sender: str | None,
+        batch: int,
+        when: str,
+        candidate: str | None,
+        state: str,
+        proposed: float | None,
+        final: float | None,
+        missing: list[str],
+        reasons: list[str],
+        warnings: list[str],
+        modified: bool,
+        accepted_modified: bool,
+        levels: dict,
+    ) -> int:
         """Record a file and its return in one transaction."""
         with self.transaction():
-            self.db.execute("INSERT OR IGNORE INTO files VALUES (?,?,?,?,?,?,?,?,?)",
-                            (sha256, stored_path, original_name, origin, size, received_at, sender, when, batch))
+            self.db.execute(
+                "INSERT OR IGNORE INTO files VALUES (?,?,?,?,?,?,?,?,?)",
+                (sha256, stored_path, original_name, origin, size, received_at, sender, when, batch),
+            )
             return self.db.execute(
                 "INSERT INTO returns (sha256, candidate, batch, imported_at, state, proposed_mark, final_mark, "
                 "missing, reasons, warnings, modified, accepted_modified, levels) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                (sha256, candidate, batch, when, state, proposed, final, json.dumps(missing, ensure_ascii=False),
-                 json.dumps(reasons, ensure_ascii=False), json.dumps(warnings, ensure_ascii=False),
-                 int(modified), int(accepted_modified), json.dumps(levels))).lastrowid
+                (
+                    sha256,
+                    candidate,
+                    batch,
+                    when,
+                    state,
+                    proposed,
+                    final,
+                    json.dumps(missing, ensure_ascii=False),
+                    json.dumps(reasons, ensure_ascii=False),
+                    json.dumps(warnings, ensure_ascii=False),
+                    int(modified),
+                    int(accepted_modified),
+                    json.dumps(levels),
+                ),
+            ).lastrowid
 
     def mark_conflict(self, return_ids: Sequence[int], reason: str) -> None:
         with self.transaction():
             for rid in return_ids:
                 row = self.db.execute("SELECT reasons FROM returns WHERE id=?", (rid,)).fetchone()
                 reasons = json.loads(row["reasons"]) + [reason]
-                self.db.execute("UPDATE returns SET state='conflict', reasons=? WHERE id=?",
-                                (json.dumps(reasons, ensure_ascii=False), rid))
+                self.db.execute(
+                    "UPDATE returns SET state='conflict', reasons=? WHERE id=?",
+                    (json.dumps(reasons, ensure_ascii=False), rid),
+                )
 
     def returns(self, candidate: str | None = None) -> list[ReturnRow]:
         """Returns in import order, with their file's details; all, or one candidate's."""
-        sql = ("SELECT r.*, f.original_name, f.origin, f.stored_path, f.received_at FROM returns r "
-               "JOIN files f ON f.sha256 = r.sha256")
+        sql = (
+            "SELECT r.*, f.original_name, f.origin, f.stored_path, f.received_at FROM returns r "
+            "JOIN files f ON f.sha256 = r.sha256"
+        )
         args: tuple = ()
         if candidate is not None:
             sql += " WHERE r.candidate = ?"
@@ -192,10 +254,26 @@ class Ledger:
 
 
 def _return_row(r: sqlite3.Row) -> ReturnRow:
-    return ReturnRow(r["id"], r["sha256"], r["candidate"], r["batch"], r["imported_at"], r["state"],
-                     r["proposed_mark"], r["final_mark"], json.loads(r["missing"]), json.loads(r["reasons"]),
-                     json.loads(r["warnings"]), bool(r["modified"]), bool(r["accepted_modified"]),
-                     json.loads(r["levels"]), r["original_name"], r["origin"], r["stored_path"], r["received_at"])
+    return ReturnRow(
+        r["id"],
+        r["sha256"],
+        r["candidate"],
+        r["batch"],
+        r["imported_at"],
+        r["state"],
+        r["proposed_mark"],
+        r["final_mark"],
+        json.loads(r["missing"]),
+        json.loads(r["reasons"]),
+        json.loads(r["warnings"]),
+        bool(r["modified"]),
+        bool(r["accepted_modified"]),
+        json.loads(r["levels"]),
+        r["original_name"],
+        r["origin"],
+        r["stored_path"],
+        r["received_at"],
+    )
 
 
 class _Transaction:

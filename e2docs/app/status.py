@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from e2docs.model.candidate import Candidate
 from e2docs.app.ledger import Ledger, ReturnRow
+from e2docs.model.candidate import Candidate
 
 STATES = ("missing", "incomplete", "complete", "rejected")
 STATE_FR = {"missing": "non rendu", "incomplete": "incomplet", "complete": "complet", "rejected": "rejeté"}
@@ -28,8 +28,11 @@ class CandidateStatus:
     @property
     def last_problem(self) -> ReturnRow | None:
         """The latest rejected/conflicting return made after the current one, if any."""
-        after = [r for r in self.history if r.state in ("rejected", "conflict")
-                 and (self.current is None or r.id > self.current.id)]
+        after = [
+            r
+            for r in self.history
+            if r.state in ("rejected", "conflict") and (self.current is None or r.id > self.current.id)
+        ]
         return after[-1] if after else None
 
 
@@ -59,16 +62,21 @@ def status_json(statuses: list[CandidateStatus]) -> dict:
     for s in statuses:
         c, r = s.candidate, s.current
         accepted = r is not None and s.state != "rejected"
-        cands.append({
-            "number": c.number, "last_name": c.last_name, "first_name": c.first_name, "division": c.division,
-            "state": s.state,
-            "proposed_mark": r.proposed_mark if accepted else None,
-            "final_mark": r.final_mark if accepted else None,
-            "missing": r.missing if accepted else [],
-            "returned_at": r.imported_at if r else None,
-            "reasons": r.reasons if r and s.state == "rejected" else [],
-            "returns": len(s.history),
-        })
+        cands.append(
+            {
+                "number": c.number,
+                "last_name": c.last_name,
+                "first_name": c.first_name,
+                "division": c.division,
+                "state": s.state,
+                "proposed_mark": r.proposed_mark if accepted else None,
+                "final_mark": r.final_mark if accepted else None,
+                "missing": r.missing if accepted else [],
+                "returned_at": r.imported_at if r else None,
+                "reasons": r.reasons if r and s.state == "rejected" else [],
+                "returns": len(s.history),
+            }
+        )
     totals = {state: sum(1 for s in statuses if s.state == state) for state in STATES}
     return {"candidates": cands, "totals": totals}
 
@@ -97,24 +105,30 @@ def status_lines(statuses: list[CandidateStatus], history: bool = False) -> list
     for s in statuses:
         c, r = s.candidate, s.current
         accepted = r is not None and s.state != "rejected"
-        when = (r.imported_at[:10] if r else "")
-        lines.append(f"{c.number:<12} {c.full_name[:28]:<28} {c.division[:9]:<9} {STATE_FR[s.state]:<10} "
-                     f"{_mark(r.proposed_mark) if accepted else '—':>8} {_mark(r.final_mark) if accepted else '—':>7}"
-                     f"  {when}")
+        when = r.imported_at[:10] if r else ""
+        lines.append(
+            f"{c.number:<12} {c.full_name[:28]:<28} {c.division[:9]:<9} {STATE_FR[s.state]:<10} "
+            f"{_mark(r.proposed_mark) if accepted else '—':>8} {_mark(r.final_mark) if accepted else '—':>7}"
+            f"  {when}"
+        )
         if s.state == "incomplete" and r:
             lines.append(f"{'':13}{_missing_fr(r.missing)}")
         if s.state == "rejected" and r:
             for reason in r.reasons[:3]:
                 lines.append(f"{'':13}· {reason}")
         if s.last_problem and s.state != "rejected":
-            lines.append(f"{'':13}! retour plus récent rejeté ({s.last_problem.original_name}) : "
-                         f"{s.last_problem.reasons[0] if s.last_problem.reasons else ''}")
+            lines.append(
+                f"{'':13}! retour plus récent rejeté ({s.last_problem.original_name}) : "
+                f"{s.last_problem.reasons[0] if s.last_problem.reasons else ''}"
+            )
         if history and len(s.history) > 1:
             for h in s.history:
                 state = RETURN_FR.get(h.state, h.state)
                 lines.append(f"{'':13}- {h.imported_at[:16]} {h.original_name} ({state})")
     totals = {state: sum(1 for s in statuses if s.state == state) for state in STATES}
     lines.append("")
-    lines.append(f"Total : {len(statuses)} candidat(s) — " + ", ".join(
-        f"{totals[k]} {STATE_FR[k]}" for k in ("complete", "incomplete", "rejected", "missing")))
+    lines.append(
+        f"Total : {len(statuses)} candidat(s) — "
+        + ", ".join(f"{totals[k]} {STATE_FR[k]}" for k in ("complete", "incomplete", "rejected", "missing"))
+    )
     return lines

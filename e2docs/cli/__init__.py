@@ -44,15 +44,22 @@ class _Group(click.Group):
         except Exception as exc:  # a bug: say so plainly, show details on demand
             if ctx.obj and ctx.obj.get("debug"):
                 raise
-            click.echo(f"Erreur inattendue ({type(exc).__name__} : {exc}). Relancez avec --debug pour le détail "
-                       "et signalez-la.", err=True)
+            click.echo(
+                f"Erreur inattendue ({type(exc).__name__} : {exc}). Relancez avec --debug pour le détail "
+                "et signalez-la.",
+                err=True,
+            )
             ctx.exit(2)
 
 
 @click.group(cls=_Group, context_settings=CONTEXT)
 @click.option("--debug", is_flag=True, help="Affiche le détail technique des erreurs.")
-@click.option("-C", "directory", type=click.Path(file_okay=False, path_type=Path),
-              help="Travaille dans la campagne de ce dossier (comme « git -C »).")
+@click.option(
+    "-C",
+    "directory",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Travaille dans la campagne de ce dossier (comme « git -C »).",
+)
 @click.version_option(package_name="e2docs", message="e2docs %(version)s")
 @click.pass_context
 def main(ctx: click.Context, debug: bool, directory: Path | None) -> None:
@@ -69,62 +76,113 @@ def main(ctx: click.Context, debug: bool, directory: Path | None) -> None:
 def _campaign(ctx: click.Context, required: bool = True):
     """The campaign given by -C, or the one containing the current folder."""
     from e2docs.app.campaign import find_campaign, open_campaign
+
     directory = ctx.obj.get("directory")
     campaign = open_campaign(directory) if directory else find_campaign()
     if campaign is None and required:
-        raise click.UsageError("aucune campagne ici : placez-vous dans le dossier d'une campagne, "
-                               "ou indiquez-le avec « e2docs -C DOSSIER … » (création : « e2docs new »).")
+        raise click.UsageError(
+            "aucune campagne ici : placez-vous dans le dossier d'une campagne, "
+            "ou indiquez-le avec « e2docs -C DOSSIER … » (création : « e2docs new »)."
+        )
     return campaign
 
 
 # ------------------------------------------------------------------ new
 
+
 def _school_options(command):
     """The options that describe the school and the grid, shared by ``new`` and ``generate``."""
-    for option in reversed((
-        click.option("--grid", "grid_path", type=click.Path(dir_okay=False, path_type=Path),
-                     help="Fichier de grille (par défaut : la grille E2 option B fournie)."),
-        click.option("--session", metavar="TEXTE", help="Session d'examen (par défaut : celle de l'export Cyclades)."),
-        click.option("--school", metavar="TEXTE", help="Établissement (par défaut : celui de l'export Cyclades)."),
-        click.option("--academie", metavar="TEXTE", help="Académie (par défaut : déduite du code UAI de l'établissement)."),
-        click.option("--password", metavar="TEXTE", help="Mot de passe de protection des feuilles (par défaut : « e2docs »)."),
-    )):
+    for option in reversed(
+        (
+            click.option(
+                "--grid",
+                "grid_path",
+                type=click.Path(dir_okay=False, path_type=Path),
+                help="Fichier de grille (par défaut : la grille E2 option B fournie).",
+            ),
+            click.option(
+                "--session", metavar="TEXTE", help="Session d'examen (par défaut : celle de l'export Cyclades)."
+            ),
+            click.option("--school", metavar="TEXTE", help="Établissement (par défaut : celui de l'export Cyclades)."),
+            click.option(
+                "--academie", metavar="TEXTE", help="Académie (par défaut : déduite du code UAI de l'établissement)."
+            ),
+            click.option(
+                "--password", metavar="TEXTE", help="Mot de passe de protection des feuilles (par défaut : « e2docs »)."
+            ),
+        )
+    ):
         command = option(command)
     return command
 
 
 @main.command(context_settings=CONTEXT)
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
-@click.option("--roster", type=click.Path(dir_okay=False, path_type=Path), required=True,
-              help="Liste des candidats (export Cyclades, CSV ou XLSX).")
+@click.option(
+    "--roster",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="Liste des candidats (export Cyclades, CSV ou XLSX).",
+)
 @_school_options
-def new(directory: Path, roster: Path, grid_path: Path | None, session: str | None, school: str | None,
-        academie: str | None, password: str | None) -> None:
+def new(
+    directory: Path,
+    roster: Path,
+    grid_path: Path | None,
+    session: str | None,
+    school: str | None,
+    academie: str | None,
+    password: str | None,
+) -> None:
     """Crée une campagne dans DIRECTORY : réglages, liste importée, clé de signature, registre."""
     from e2docs.app.campaign import create_campaign
-    campaign, imported = create_campaign(directory, roster, grid_path=grid_path, session=session, school=school,
-                                         academie=academie, password=password)
-    click.echo(f"Campagne créée dans {campaign.root} : {len(imported.candidates)} candidat(s), "
-               f"session {campaign.settings['session'] or '—'}, {campaign.settings['etablissement'] or '—'}.")
+
+    campaign, imported = create_campaign(
+        directory, roster, grid_path=grid_path, session=session, school=school, academie=academie, password=password
+    )
+    click.echo(
+        f"Campagne créée dans {campaign.root} : {len(imported.candidates)} candidat(s), "
+        f"session {campaign.settings['session'] or '—'}, {campaign.settings['etablissement'] or '—'}."
+    )
     if imported.ignored:
         click.echo(f"{len(imported.ignored)} ligne(s) de la liste ignorée(s) (autre spécialité).")
-    click.echo(f"Ensuite : e2docs -C \"{campaign.root}\" generate")
+    click.echo(f'Ensuite : e2docs -C "{campaign.root}" generate')
 
 
 # ------------------------------------------------------------------ generate
 
+
 @main.command(context_settings=CONTEXT)
 @click.argument("roster", type=click.Path(dir_okay=False, path_type=Path), required=False)
-@click.option("-o", "--output", "outdir", type=click.Path(file_okay=False, path_type=Path),
-              help="Dossier où écrire les classeurs (hors campagne).")
+@click.option(
+    "-o",
+    "--output",
+    "outdir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Dossier où écrire les classeurs (hors campagne).",
+)
 @_school_options
-@click.option("--per", type=click.Choice(["candidate", "class"]), default="candidate", show_default=True,
-              help="Un classeur par candidat, ou un seul classeur pour la classe.")
+@click.option(
+    "--per",
+    type=click.Choice(["candidate", "class"]),
+    default="candidate",
+    show_default=True,
+    help="Un classeur par candidat, ou un seul classeur pour la classe.",
+)
 @click.option("--force", is_flag=True, help="Remplace les classeurs qui existent déjà dans le dossier.")
 @click.pass_context
-def generate(ctx: click.Context, roster: Path | None, outdir: Path | None, grid_path: Path | None,
-             session: str | None, school: str | None, academie: str | None, per: str, password: str | None,
-             force: bool) -> None:
+def generate(
+    ctx: click.Context,
+    roster: Path | None,
+    outdir: Path | None,
+    grid_path: Path | None,
+    session: str | None,
+    school: str | None,
+    academie: str | None,
+    per: str,
+    password: str | None,
+    force: bool,
+) -> None:
     """Génère les classeurs d'évaluation.
 
     Hors campagne : à partir de la liste ROSTER (export Cyclades, CSV ou XLSX) dans le dossier -o.
@@ -132,28 +190,47 @@ def generate(ctx: click.Context, roster: Path | None, outdir: Path | None, grid_
     """
     if roster is None:
         from e2docs.app.generate import generate_in_campaign
+
         campaign = _campaign(ctx)
         if outdir or grid_path or session or school or academie or password:
-            raise click.UsageError("dans une campagne, la grille, la session, l'établissement et le mot de passe "
-                                   "viennent de ses réglages (e2docs.toml) : n'indiquez que --per ou --force.")
+            raise click.UsageError(
+                "dans une campagne, la grille, la session, l'établissement et le mot de passe "
+                "viennent de ses réglages (e2docs.toml) : n'indiquez que --per ou --force."
+            )
         report = generate_in_campaign(campaign, per=per, force=force)
     else:
         if outdir is None:
             raise click.UsageError("indiquez le dossier de sortie avec -o DOSSIER.")
         from e2docs.app.generate import generate_from_roster
-        report = generate_from_roster(roster, outdir, grid_path=grid_path, session=session, school=school,
-                                      academie=academie, per=per, password=password, force=force)
+
+        report = generate_from_roster(
+            roster,
+            outdir,
+            grid_path=grid_path,
+            session=session,
+            school=school,
+            academie=academie,
+            per=per,
+            password=password,
+            force=force,
+        )
     for line in report.lines():
         click.echo(line)
 
 
 # ------------------------------------------------------------------ inspect
 
+
 @main.command(context_settings=CONTEXT)
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Sortie JSON pour les scripts.")
-@click.option("--grid", "grid_paths", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="Grille supplémentaire à reconnaître (si les classeurs ont été générés avec --grid).")
+@click.option(
+    "--grid",
+    "grid_paths",
+    multiple=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Grille supplémentaire à reconnaître (si les classeurs ont été générés avec --grid).",
+)
 @click.pass_context
 def inspect(ctx: click.Context, files: tuple[Path, ...], as_json: bool, grid_paths: tuple[Path, ...]) -> None:
     """Lit des classeurs générés ou remplis : identité, saisies, notes recalculées, problèmes.
@@ -163,6 +240,7 @@ def inspect(ctx: click.Context, files: tuple[Path, ...], as_json: bool, grid_pat
     """
     from e2docs.app.campaign import open_campaign
     from e2docs.app.inspection import inspect_files, render_text
+
     directory = ctx.obj.get("directory")
     result = inspect_files(files, grid_paths, open_campaign(directory) if directory else None)
     if as_json:
@@ -174,29 +252,36 @@ def inspect(ctx: click.Context, files: tuple[Path, ...], as_json: bool, grid_pat
 
 # ------------------------------------------------------------------ collect
 
+
 @main.command(context_settings=CONTEXT)
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--accept-modified", is_flag=True,
-              help="Accepte les classeurs modifiés hors des cellules de saisie (la modification reste signalée).")
+@click.option(
+    "--accept-modified",
+    is_flag=True,
+    help="Accepte les classeurs modifiés hors des cellules de saisie (la modification reste signalée).",
+)
 @click.pass_context
 def collect(ctx: click.Context, paths: tuple[Path, ...], accept_modified: bool) -> None:
     """Relève les classeurs rendus : fichiers .xlsx/.ods/.xls, dossiers, archives .zip, e-mails .eml, .mbox."""
-    from e2docs.app.collect import collect as run_collect, summary_lines
+    from e2docs.app.collect import collect as run_collect
+    from e2docs.app.collect import summary_lines
+
     campaign = _campaign(ctx)
 
     def progress(entries):
-        with click.progressbar(entries, label="Relève des retours", file=sys.stderr,
-                               show_pos=True) as bar:
+        with click.progressbar(entries, label="Relève des retours", file=sys.stderr, show_pos=True) as bar:
             yield from bar
 
-    report = run_collect(campaign, paths, accept_modified=accept_modified,
-                         progress=progress if sys.stderr.isatty() else None)
+    report = run_collect(
+        campaign, paths, accept_modified=accept_modified, progress=progress if sys.stderr.isatty() else None
+    )
     for line in summary_lines(report):
         click.echo(line)
     sys.exit(report.exit_code)
 
 
 # ------------------------------------------------------------------ status
+
 
 @main.command(context_settings=CONTEXT)
 @click.option("--json", "as_json", is_flag=True, help="Sortie JSON pour les scripts.")
@@ -205,6 +290,7 @@ def collect(ctx: click.Context, paths: tuple[Path, ...], accept_modified: bool) 
 def status(ctx: click.Context, as_json: bool, history: bool) -> None:
     """Qui a rendu quoi : non rendu, incomplet (ce qui manque), complet, rejeté."""
     from e2docs.app.status import candidate_statuses, status_json, status_lines
+
     campaign = _campaign(ctx)
     with campaign.ledger() as ledger:
         statuses = candidate_statuses(ledger)
@@ -217,14 +303,22 @@ def status(ctx: click.Context, as_json: bool, history: bool) -> None:
 
 # ------------------------------------------------------------------ export
 
+
 @main.command(context_settings=CONTEXT)
-@click.option("-o", "--output", "out", type=click.Path(dir_okay=False, path_type=Path), required=True,
-              help="Fichier de synthèse à écrire : .xlsx (avec graphiques) ou .csv.")
+@click.option(
+    "-o",
+    "--output",
+    "out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="Fichier de synthèse à écrire : .xlsx (avec graphiques) ou .csv.",
+)
 @click.pass_context
 def export(ctx: click.Context, out: Path) -> None:
     """Synthèse pour l'établissement : une ligne par candidat, moyenne, min, max, effectif."""
     from e2docs.app.export import export as run_export
     from e2docs.app.status import candidate_statuses
+
     campaign = _campaign(ctx)
     with campaign.ledger() as ledger:
         statuses = candidate_statuses(ledger)
@@ -236,36 +330,53 @@ def export(ctx: click.Context, out: Path) -> None:
 
 # ------------------------------------------------------------------ report
 
+
 @main.command(context_settings=CONTEXT)
 @click.option("--pdf", is_flag=True, help="Produit aussi les PDF (LibreOffice nécessaire).")
 @click.option("--merge", is_flag=True, help="Réunit toutes les fiches d'évaluation dans un seul document.")
-@click.option("--templates", "templates_dir", type=click.Path(file_okay=False, exists=True, path_type=Path),
-              help="Dossier de modèles Word modifiés (un modèle absent est pris parmi ceux d'e2docs).")
-@click.option("--only", type=click.Choice(["complete"]),
-              help="« complete » : documents individuels pour les seules grilles complètes.")
+@click.option(
+    "--templates",
+    "templates_dir",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    help="Dossier de modèles Word modifiés (un modèle absent est pris parmi ceux d'e2docs).",
+)
+@click.option(
+    "--only",
+    type=click.Choice(["complete"]),
+    help="« complete » : documents individuels pour les seules grilles complètes.",
+)
 @click.pass_context
 def report(ctx: click.Context, pdf: bool, merge: bool, templates_dir: Path | None, only: str | None) -> None:
     """Documents Word de la campagne dans DOSSIER/rapports/ : fiches, synthèses, récapitulatif."""
     from e2docs.app.documents import make_reports
+
     campaign = _campaign(ctx)
 
     def progress(items):
         with click.progressbar(items, label="Documents", file=sys.stderr) as bar:
             yield from bar
 
-    result = make_reports(campaign, pdf=pdf, merge=merge, templates_dir=templates_dir,
-                          only_complete=only == "complete", progress=progress if sys.stderr.isatty() else None)
+    result = make_reports(
+        campaign,
+        pdf=pdf,
+        merge=merge,
+        templates_dir=templates_dir,
+        only_complete=only == "complete",
+        progress=progress if sys.stderr.isatty() else None,
+    )
     for line in result.lines():
         click.echo(line)
 
 
 # ------------------------------------------------------------------ fields, check-template
 
+
 @main.command(context_settings=CONTEXT)
 @click.option("--markdown", is_flag=True, help="Tableaux Markdown (pour une documentation).")
 def fields(markdown: bool) -> None:
     """Liste les champs utilisables dans les modèles Word."""
     from e2docs.reports import fields_text
+
     click.echo(fields_text(markdown=markdown), nl=False)
 
 
@@ -274,6 +385,7 @@ def fields(markdown: bool) -> None:
 def check_template(template: Path) -> None:
     """Vérifie un modèle Word modifié : balises coupées, champs inconnus, syntaxe, rendu d'essai."""
     from e2docs.reports import check_template as run_check
+
     problems = run_check(template)
     for problem in problems:
         click.echo(str(problem))
@@ -287,11 +399,13 @@ def check_template(template: Path) -> None:
 
 # ------------------------------------------------------------------ demo
 
+
 @main.command(context_settings=CONTEXT)
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
 def demo(directory: Path) -> None:
     """Montre e2docs sur les exemples fournis : génère les classeurs d'une classe fictive dans DIRECTORY."""
     from e2docs.app.demo import run_demo
+
     for line in run_demo(directory):
         click.echo(line)
 

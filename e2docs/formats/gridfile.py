@@ -32,21 +32,28 @@ def load_grid(path: str | Path | None = None) -> Grid:
     except FileNotFoundError:
         raise GridError("fichier de grille introuvable.", path, hint="Vérifiez le chemin passé à --grid.") from None
     except IsADirectoryError:
-        raise GridError("fichier de grille illisible : c'est un dossier.", path,
-                        hint="Vérifiez le chemin passé à --grid.") from None
+        raise GridError(
+            "fichier de grille illisible : c'est un dossier.", path, hint="Vérifiez le chemin passé à --grid."
+        ) from None
     except OSError:
-        raise GridError("fichier de grille illisible (droits d'accès ?).", path,
-                        hint="Vérifiez le chemin passé à --grid et les droits du fichier.") from None
+        raise GridError(
+            "fichier de grille illisible (droits d'accès ?).",
+            path,
+            hint="Vérifiez le chemin passé à --grid et les droits du fichier.",
+        ) from None
     try:
         data = tomllib.loads(raw.decode("utf-8-sig"))
     except UnicodeDecodeError:
-        raise GridError("le fichier de grille n'est pas en UTF-8.", path,
-                        hint="Enregistrez-le en UTF-8.") from None
+        raise GridError("le fichier de grille n'est pas en UTF-8.", path, hint="Enregistrez-le en UTF-8.") from None
     except tomllib.TOMLDecodeError as exc:
         where = re.search(r"line (\d+), column (\d+)", str(exc))
         place = Place(line=int(where[1]), column=int(where[2])) if where else None
-        raise GridError("syntaxe TOML invalide (guillemets, crochets ou signe = manquant ?).", path, place,
-                        hint="Corrigez le fichier à l'endroit indiqué.") from None
+        raise GridError(
+            "syntaxe TOML invalide (guillemets, crochets ou signe = manquant ?).",
+            path,
+            place,
+            hint="Corrigez le fichier à l'endroit indiqué.",
+        ) from None
     return _GridReader(path, data).read()
 
 
@@ -58,8 +65,12 @@ class _GridReader:
         self.data = data
 
     def fail(self, key: str, message: str, hint: str | None = None) -> GridError:
-        return GridError(message, self.path, Place(key=key),
-                         hint or "Corrigez le fichier de grille (voir le fichier fourni avec e2docs).")
+        return GridError(
+            message,
+            self.path,
+            Place(key=key),
+            hint or "Corrigez le fichier de grille (voir le fichier fourni avec e2docs).",
+        )
 
     def get(self, table: dict[str, Any], key: str, where: str, kind: type) -> Any:
         name = f"{where}.{key}" if where else key
@@ -79,7 +90,7 @@ class _GridReader:
         name = f"{where}.{key}"
         value = table.get(key)
         if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-            raise self.fail(name, "nombre décimal attendu (par exemple \"2.5\").")
+            raise self.fail(name, 'nombre décimal attendu (par exemple "2.5").')
         try:
             number = Fraction(str(value).replace(",", "."))
         except (ValueError, ZeroDivisionError):
@@ -92,8 +103,10 @@ class _GridReader:
         head = self.data.get("grid")
         if not isinstance(head, dict):
             raise self.fail("grid", "table [grid] absente.")
-        texts = {k: self.get(head, k, "grid", str) for k in
-                 ("id", "version", "diploma", "option", "epreuve", "title", "specialty")}
+        texts = {
+            k: self.get(head, k, "grid", str)
+            for k in ("id", "version", "diploma", "option", "epreuve", "title", "specialty")
+        }
         bloc = str(head.get("bloc", "")).strip()
         max_mark = self.decimal(head, "max_mark", "grid")
         step = self.decimal(head, "rounding_step", "grid")
@@ -104,11 +117,21 @@ class _GridReader:
         criteria = self.read_criteria(metas, scale)
         total = sum((c.points for c in criteria), Fraction(0))
         if total != max_mark:
-            raise self.fail("criterion.points",
-                            f"la somme des points des critères ({_fmt(total)}) diffère de la note maximale "
-                            f"grid.max_mark ({_fmt(max_mark)}).")
-        return Grid(scale=scale, metas=metas, criteria=criteria, bloc=bloc, max_mark=max_mark,
-                    rounding_step=step, source=str(self.path), **texts)
+            raise self.fail(
+                "criterion.points",
+                f"la somme des points des critères ({_fmt(total)}) diffère de la note maximale "
+                f"grid.max_mark ({_fmt(max_mark)}).",
+            )
+        return Grid(
+            scale=scale,
+            metas=metas,
+            criteria=criteria,
+            bloc=bloc,
+            max_mark=max_mark,
+            rounding_step=step,
+            source=str(self.path),
+            **texts,
+        )
 
     def read_scale(self) -> tuple[Level, ...]:
         items = self.data.get("scale")
@@ -163,24 +186,36 @@ class _GridReader:
             points = self.decimal(item, "points", where)
             for lvl in scale:
                 if (points * lvl.fraction * 10**6).denominator != 1:
-                    raise self.fail(f"{where}.points",
-                                    "points × fraction doit tomber juste au millionième près "
-                                    f"(niveau {lvl.value} : {points} × {lvl.fraction}).")
+                    raise self.fail(
+                        f"{where}.points",
+                        "points × fraction doit tomber juste au millionième près "
+                        f"(niveau {lvl.value} : {points} × {lvl.fraction}).",
+                    )
             comps = self.get(item, "competences", where, list)
             for comp in comps:
                 if comp not in known:
                     raise self.fail(f"{where}.competences", f"compétence « {comp} » inconnue.")
                 if known[comp] != meta:
-                    raise self.fail(f"{where}.competences",
-                                    f"la compétence {comp} n'appartient pas à la méta-compétence {meta}.")
+                    raise self.fail(
+                        f"{where}.competences", f"la compétence {comp} n'appartient pas à la méta-compétence {meta}."
+                    )
             if not comps:
                 raise self.fail(f"{where}.competences", "au moins une compétence évaluée attendue.")
-            criteria.append(Criterion(cid, meta, self.get(item, "title", where, str),
-                                      self.get(item, "indicator", where, str), points, tuple(comps)))
+            criteria.append(
+                Criterion(
+                    cid,
+                    meta,
+                    self.get(item, "title", where, str),
+                    self.get(item, "indicator", where, str),
+                    points,
+                    tuple(comps),
+                )
+            )
         return tuple(criteria)
 
 
 def _fmt(number: Fraction) -> str:
     """A French decimal for messages: 2.5 → "2,5"."""
     from e2docs.model.scoring import format_mark
+
     return format_mark(number)

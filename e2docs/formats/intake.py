@@ -43,26 +43,26 @@ import subprocess
 import tempfile
 import zipfile
 import zlib
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from email.message import Message
 from email.parser import BytesParser
 from email.policy import default as email_policy
 from pathlib import Path, PurePosixPath
-from typing import Iterable, Iterator
 
-from e2docs.model.errors import WorkbookError
 from e2docs.formats.xlsx.safety import MAX_FILE_BYTES, OLE_MAGIC, SAVE_AS_XLSX, check_zip_members
+from e2docs.model.errors import WorkbookError
 
 __all__ = ["Item", "Refusal", "gather", "to_xlsx", "libreoffice_available"]
 
-MAX_INPUT_BYTES = 500 * 2**20      # loaded per top-level path
-MAX_MESSAGE_BYTES = 50 * 2**20     # one e-mail (providers refuse bigger ones anyway)
-MAX_DEPTH = 2                      # containers opened one inside another
-MAX_FORWARDS = 10                  # forwarded messages nested one inside another
-CONVERT_TIMEOUT = 120              # seconds for one LibreOffice conversion
+MAX_INPUT_BYTES = 500 * 2**20  # loaded per top-level path
+MAX_MESSAGE_BYTES = 50 * 2**20  # one e-mail (providers refuse bigger ones anyway)
+MAX_DEPTH = 2  # containers opened one inside another
+MAX_FORWARDS = 10  # forwarded messages nested one inside another
+CONVERT_TIMEOUT = 120  # seconds for one LibreOffice conversion
 
 SEP = " › "
-_HEAD = 4096                       # bytes read to recognise a file
+_HEAD = 4096  # bytes read to recognise a file
 ODS_MIMETYPE = b"application/vnd.oasis.opendocument.spreadsheet"
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods", ".zip")
 _ZIPPED_WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".ods")
@@ -70,7 +70,9 @@ _HEADER_LINE = re.compile(
     rb"(?:return-path|received|from|to|cc|subject|date|message-id|mime-version|delivered-to|"
     rb"reply-to|sender|content-type|dkim-signature|authentication-results|arc-[a-z-]+|"
     rb"x-[a-z0-9-]+|thread-topic|thread-index|user-agent|in-reply-to|references|importance)"
-    rb"[ \t]*:", re.IGNORECASE)
+    rb"[ \t]*:",
+    re.IGNORECASE,
+)
 _JUNK_NAMES = {"thumbs.db", "desktop.ini", "__macosx"}
 _SOFFICE_PLACES = (
     "/Applications/LibreOffice.app/Contents/MacOS/soffice",
@@ -78,13 +80,17 @@ _SOFFICE_PLACES = (
 )
 
 # What users are told (French).
-_NOT_WORKBOOK_HINT = ("Seuls les classeurs (.xlsx, .ods, .xls), les archives .zip et les messages .eml ou .mbox "
-                      "sont lus ; demandez la grille au format .xlsx.")
+_NOT_WORKBOOK_HINT = (
+    "Seuls les classeurs (.xlsx, .ods, .xls), les archives .zip et les messages .eml ou .mbox "
+    "sont lus ; demandez la grille au format .xlsx."
+)
 _ASK_ARCHIVE_AGAIN = "Demandez un nouvel envoi de l'archive (le téléchargement a pu être interrompu)."
 _ASK_FILE_AGAIN = "Demandez un nouvel envoi du fichier."
-_PASSWORD_HINT = ("Demandez à l'expéditeur de retirer le mot de passe d'ouverture (Excel : Fichier › Informations "
-                  "› Protéger le classeur › Chiffrer avec mot de passe, puis effacer le mot de passe) "
-                  "et de renvoyer le fichier.")
+_PASSWORD_HINT = (
+    "Demandez à l'expéditeur de retirer le mot de passe d'ouverture (Excel : Fichier › Informations "
+    "› Protéger le classeur › Chiffrer avec mot de passe, puis effacer le mot de passe) "
+    "et de renvoyer le fichier."
+)
 _NO_LIBREOFFICE = "LibreOffice n'est pas installé : ouvrez le fichier et enregistrez-le au format .xlsx."
 
 
@@ -92,12 +98,12 @@ _NO_LIBREOFFICE = "LibreOffice n'est pas installé : ouvrez le fichier et enregi
 class Item:
     """One candidate workbook found in the inputs."""
 
-    data: bytes = field(repr=False)   # the original bytes, unchanged
-    name: str                         # file name as received (attachment, member or file base name)
-    origin: str                       # where it came from, in French: "retours.zip › LEBLANC.xlsx"
-    kind: str                         # "xlsx", "ods" or "xls"
-    received_at: str | None = None    # ISO date-time of the e-mail that brought it (Date header)
-    sender: str | None = None         # From header of that e-mail
+    data: bytes = field(repr=False)  # the original bytes, unchanged
+    name: str  # file name as received (attachment, member or file base name)
+    origin: str  # where it came from, in French: "retours.zip › LEBLANC.xlsx"
+    kind: str  # "xlsx", "ods" or "xls"
+    received_at: str | None = None  # ISO date-time of the e-mail that brought it (Date header)
+    sender: str | None = None  # From header of that e-mail
 
 
 @dataclass(frozen=True)
@@ -133,8 +139,11 @@ def gather(paths: Iterable[str | Path]) -> Iterator[Item | Refusal]:
         try:
             yield from walker.path(Path(path), str(path))
         except _Exhausted:
-            yield Refusal(str(path), f"plus de {_size(MAX_INPUT_BYTES)} à lire : la suite n'a pas été lue.",
-                          "Traitez les envois en plusieurs fois (un dossier ou une archive à la fois).")
+            yield Refusal(
+                str(path),
+                f"plus de {_size(MAX_INPUT_BYTES)} à lire : la suite n'a pas été lue.",
+                "Traitez les envois en plusieurs fois (un dossier ou une archive à la fois).",
+            )
 
 
 class _Walker:
@@ -213,7 +222,7 @@ class _Walker:
                 yield _unreadable(origin, exc)
                 return
             if data is None:
-                yield _too_big(origin, max(size, cap + 1), cap)   # it grew since stat()
+                yield _too_big(origin, max(size, cap + 1), cap)  # it grew since stat()
             else:
                 yield from self.data(data, path.name, origin, _Context())
 
@@ -241,15 +250,17 @@ class _Walker:
             else:
                 yield from self.message(_parse(data), origin, ctx.deeper())
         elif kind == "mbox":
-            yield Refusal(origin, "boîte mail (.mbox) dans une archive ou un message : non ouverte.",
-                          "Extrayez-la, puis indiquez-la directement.")
+            yield Refusal(
+                origin,
+                "boîte mail (.mbox) dans une archive ou un message : non ouverte.",
+                "Extrayez-la, puis indiquez-la directement.",
+            )
         else:
             yield _not_a_workbook(origin)
 
     # -- zips ------------------------------------------------------------------------------
 
-    def zip(self, source: Path | bytes, name: str, origin: str, ctx: _Context,
-            size: int) -> Iterator[Item | Refusal]:
+    def zip(self, source: Path | bytes, name: str, origin: str, ctx: _Context, size: int) -> Iterator[Item | Refusal]:
         """A zip, on disk or in memory: a workbook (.xlsx, .ods), another document, or an archive to open."""
         try:
             zf = zipfile.ZipFile(io.BytesIO(source) if isinstance(source, bytes) else source)
@@ -299,13 +310,16 @@ class _Walker:
                 with zf.open(info) as fh:
                     data = fh.read(MAX_FILE_BYTES + 1)
             except NotImplementedError:
-                yield Refusal(where, "méthode de compression non prise en charge.",
-                              "Recréez l'archive avec l'outil de compression standard (format .zip).")
+                yield Refusal(
+                    where,
+                    "méthode de compression non prise en charge.",
+                    "Recréez l'archive avec l'outil de compression standard (format .zip).",
+                )
                 continue
             except _READ_ERRORS:
                 yield _damaged(where, ".zip")
                 continue
-            if len(data) > MAX_FILE_BYTES:   # the directory lied about the size
+            if len(data) > MAX_FILE_BYTES:  # the directory lied about the size
                 yield _too_big(where, len(data), MAX_FILE_BYTES)
                 continue
             self.charge(len(data))
@@ -343,7 +357,7 @@ class _Walker:
     def message(self, msg: Message, origin: str, ctx: _Context) -> Iterator[Item | Refusal]:
         """The workbooks attached to an e-mail, or a refusal naming its sender and subject."""
         origin = f"{origin} {_describe(msg)}".rstrip()
-        if ctx.sender is None and ctx.received_at is None:   # the message the secretariat received
+        if ctx.sender is None and ctx.received_at is None:  # the message the secretariat received
             when = _date(msg)
             ctx = replace(ctx, sender=_header(msg, "From") or None, received_at=when.isoformat() if when else None)
         found = False
@@ -355,8 +369,11 @@ class _Walker:
             about = f" « {subject} »" if subject else ""
             sender = _address(msg)
             by = f" de {sender}" if sender else ""
-            yield Refusal(origin, f"aucune pièce jointe de classeur dans le message{about}{by}.",
-                          "Demandez à l'expéditeur de renvoyer la grille remplie en pièce jointe (.xlsx).")
+            yield Refusal(
+                origin,
+                f"aucune pièce jointe de classeur dans le message{about}{by}.",
+                "Demandez à l'expéditeur de renvoyer la grille remplie en pièce jointe (.xlsx).",
+            )
 
     def parts(self, part: Message, origin: str, ctx: _Context, forwards: int) -> Iterator[Item | Refusal]:
         """Walk the parts of a message, forwarded messages included, and go on with the attachments."""
@@ -376,7 +393,7 @@ class _Walker:
         """One leaf part: a workbook, an archive or an attached .eml goes on; bodies and the rest are ignored."""
         filename = _filename(part)
         if part.get_content_maintype() == "text" and not filename and not part.is_attachment():
-            return   # the body of the message
+            return  # the body of the message
         data = part.get_payload(decode=True)
         if not isinstance(data, bytes) or not data:
             return
@@ -425,7 +442,7 @@ def _worth_a_look(data: bytes, filename: str) -> bool:
             with zipfile.ZipFile(io.BytesIO(data)) as zf:
                 return _zip_kind(zf) != "document"
         except _READ_ERRORS:
-            return True   # damaged: said so when it is opened
+            return True  # damaged: said so when it is opened
     return False
 
 
@@ -488,6 +505,7 @@ def _item(data: bytes, name: str, origin: str, kind: str, ctx: _Context) -> Item
 
 # -- e-mail helpers ----------------------------------------------------------------------------
 
+
 def _parse(raw: bytes) -> Message:
     """An e-mail parsed with the modern policy, which decodes RFC 2231 and encoded-word names."""
     return BytesParser(policy=email_policy).parsebytes(raw)
@@ -498,7 +516,7 @@ def _header(msg: Message, name: str) -> str:
     try:
         value = msg.get(name)
         return " ".join(str(value).split()) if value is not None else ""
-    except Exception:   # the email package can raise anything on a malformed header
+    except Exception:  # the email package can raise anything on a malformed header
         return ""
 
 
@@ -508,7 +526,7 @@ def _address(msg: Message) -> str:
         addresses = msg["From"].addresses
         if addresses and addresses[0].addr_spec:
             return addresses[0].addr_spec
-    except Exception:   # missing or malformed header
+    except Exception:  # missing or malformed header
         pass
     return _header(msg, "From")
 
@@ -517,12 +535,12 @@ def _date(msg: Message) -> dt.datetime | None:
     """The Date header as a datetime, or None."""
     try:
         return msg["Date"].datetime
-    except Exception:   # missing or malformed header
+    except Exception:  # missing or malformed header
         return None
 
 
 def _describe(msg: Message) -> str:
-    """"(de prof@example.fr, 12/03/2027)", with what the message tells; "" when it tells nothing."""
+    """ "(de prof@example.fr, 12/03/2027)", with what the message tells; "" when it tells nothing."""
     bits = []
     if sender := _address(msg):
         bits.append(f"de {sender}")
@@ -535,11 +553,12 @@ def _filename(part: Message) -> str:
     """The attachment's decoded file name, or ""."""
     try:
         return part.get_filename() or ""
-    except Exception:   # malformed Content-Disposition
+    except Exception:  # malformed Content-Disposition
         return ""
 
 
 # -- names and messages ---------------------------------------------------------------------
+
 
 def _is_junk(name: str) -> bool:
     """Hidden files and what systems and office suites leave behind (.DS_Store, ~$ and .~lock files)."""
@@ -579,13 +598,19 @@ def _not_a_workbook(origin: str) -> Refusal:
 
 
 def _too_big(origin: str, size: int, cap: int) -> Refusal:
-    return Refusal(origin, f"fichier trop volumineux ({_size(size)} ; {_size(cap)} au plus).",
-                   "Demandez la grille seule, au format .xlsx.")
+    return Refusal(
+        origin,
+        f"fichier trop volumineux ({_size(size)} ; {_size(cap)} au plus).",
+        "Demandez la grille seule, au format .xlsx.",
+    )
 
 
 def _too_deep(origin: str) -> Refusal:
-    return Refusal(origin, f"archive ou message imbriqué trop profondément (plus de {MAX_DEPTH} niveaux) : "
-                   "non ouvert.", "Envoyez les grilles dans une seule archive .zip, ou directement en pièces jointes.")
+    return Refusal(
+        origin,
+        f"archive ou message imbriqué trop profondément (plus de {MAX_DEPTH} niveaux) : non ouvert.",
+        "Envoyez les grilles dans une seule archive .zip, ou directement en pièces jointes.",
+    )
 
 
 def _damaged(origin: str, name: str) -> Refusal:
@@ -596,15 +621,18 @@ def _damaged(origin: str, name: str) -> Refusal:
 
 
 _ZIP_REFUSALS = {
-    "ods-encrypted": lambda origin: Refusal(origin, "classeur protégé par un mot de passe à l'ouverture.",
-                                            _PASSWORD_HINT),
+    "ods-encrypted": lambda origin: Refusal(
+        origin, "classeur protégé par un mot de passe à l'ouverture.", _PASSWORD_HINT
+    ),
     "xlsb": lambda origin: Refusal(origin, "classeur au format binaire (.xlsb).", SAVE_AS_XLSX),
-    "document": lambda origin: Refusal(origin, "document (Word, PowerPoint, OpenDocument…) qui n'est pas "
-                                       "un classeur.", _NOT_WORKBOOK_HINT),
+    "document": lambda origin: Refusal(
+        origin, "document (Word, PowerPoint, OpenDocument…) qui n'est pas un classeur.", _NOT_WORKBOOK_HINT
+    ),
 }
 
 
 # -- conversion --------------------------------------------------------------------------------
+
 
 def _soffice() -> str | None:
     """LibreOffice's command, or None; the E2DOCS_SOFFICE variable overrides the lookup."""
@@ -637,42 +665,58 @@ def to_xlsx(item: Item, workdir: Path) -> Path:
         return target
     soffice = _soffice()
     if soffice is None:
-        raise WorkbookError(_NO_LIBREOFFICE, item.origin,
-                            hint="Ou installez LibreOffice pour que la conversion soit automatique.")
+        raise WorkbookError(
+            _NO_LIBREOFFICE, item.origin, hint="Ou installez LibreOffice pour que la conversion soit automatique."
+        )
     source = folder / "source" / f"source.{item.kind}"
     source.parent.mkdir()
     source.write_bytes(item.data)
     _run_conversion(soffice, source, folder, workdir / "libreoffice-profile", item.origin)
     converted = folder / "source.xlsx"
     if not converted.is_file() or converted.stat().st_size == 0:
-        raise WorkbookError("conversion en .xlsx impossible : LibreOffice n'a rien produit.", item.origin,
-                            hint=SAVE_AS_XLSX)
+        raise WorkbookError(
+            "conversion en .xlsx impossible : LibreOffice n'a rien produit.", item.origin, hint=SAVE_AS_XLSX
+        )
     return converted.replace(target)
 
 
 def _run_conversion(soffice: str, source: Path, outdir: Path, profile: Path, origin: str) -> None:
     """Run LibreOffice's converter; its whole process group is killed if it overruns the timeout."""
-    command = [soffice, "-env:UserInstallation=" + profile.resolve().as_uri(), "--headless", "--invisible",
-               "--nologo", "--nodefault", "--norestore", "--nolockcheck",
-               "--convert-to", "xlsx:Calc MS Excel 2007 XML", "--outdir", str(outdir), str(source)]
+    command = [
+        soffice,
+        "-env:UserInstallation=" + profile.resolve().as_uri(),
+        "--headless",
+        "--invisible",
+        "--nologo",
+        "--nodefault",
+        "--norestore",
+        "--nolockcheck",
+        "--convert-to",
+        "xlsx:Calc MS Excel 2007 XML",
+        "--outdir",
+        str(outdir),
+        str(source),
+    ]
     try:
-        proc = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, start_new_session=True)
+        proc = subprocess.Popen(
+            command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True
+        )
     except OSError as exc:
-        raise WorkbookError(f"LibreOffice ne démarre pas ({exc.strerror or exc}).", origin,
-                            hint=SAVE_AS_XLSX) from None
+        raise WorkbookError(f"LibreOffice ne démarre pas ({exc.strerror or exc}).", origin, hint=SAVE_AS_XLSX) from None
     try:
         _, err = proc.communicate(timeout=CONVERT_TIMEOUT)
     except subprocess.TimeoutExpired:
         _kill(proc)
         proc.communicate()
-        raise WorkbookError(f"conversion en .xlsx trop longue (plus de {CONVERT_TIMEOUT} s) : abandonnée.", origin,
-                            hint=SAVE_AS_XLSX) from None
+        raise WorkbookError(
+            f"conversion en .xlsx trop longue (plus de {CONVERT_TIMEOUT} s) : abandonnée.", origin, hint=SAVE_AS_XLSX
+        ) from None
     if proc.returncode != 0:
         detail = err.decode("utf-8", "replace").strip().splitlines()
         tail = f" : {detail[-1][:200]}" if detail else ""
-        raise WorkbookError(f"conversion en .xlsx impossible (LibreOffice, code {proc.returncode}{tail}).", origin,
-                            hint=SAVE_AS_XLSX)
+        raise WorkbookError(
+            f"conversion en .xlsx impossible (LibreOffice, code {proc.returncode}{tail}).", origin, hint=SAVE_AS_XLSX
+        )
 
 
 def _kill(proc: subprocess.Popen) -> None:

@@ -26,6 +26,10 @@ def safe_part(text: str, limit: int = 60) -> str:
 
 def candidate_stem(cand: Candidate, specialty: str) -> str:
     """``NOM_Prénom_31214_<numéro>``: the naming schools already use for exchanged files."""
-    parts = [safe_part(cand.last_name) or "SANS-NOM", safe_part(cand.first_name) or "SANS-PRENOM",
-             safe_part(specialty, 10), safe_part(cand.number, 20)]
+    parts = [
+        safe_part(cand.last_name) or "SANS-NOM",
+        safe_part(cand.first_name) or "SANS-PRENOM",
+        safe_part(specialty, 10),
+        safe_part(cand.number, 20),
+    ]
     return "_".join(p for p in parts if p)

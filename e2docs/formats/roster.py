@@ -40,8 +40,7 @@ DEFAULT_SPECIALTY = "31214"
 
 # Accepted header spellings per field, as normalised by _header_key().
 _HEADER_KEYS = {
-    "number": ("ncandidat", "ndecandidat", "nocandidat", "numerocandidat",
-               "numerodecandidat", "numero"),
+    "number": ("ncandidat", "ndecandidat", "nocandidat", "numerocandidat", "numerodecandidat", "numero"),
     "last_name": ("nom", "nomdefamille"),
     "first_name": ("prenom", "prenoms"),
     "division": ("division", "divisiondeclasse", "classe"),
@@ -63,7 +62,7 @@ _FIELD_NAMES = {
 _CYCLADES_KEYS = {"ncandidat", "ninscription", "codespecialite"}
 
 _DELIMITERS = (";", "\t", ",")
-_HEADER_SEARCH_ROWS = 20        # the header is looked for among the first non-empty rows
+_HEADER_SEARCH_ROWS = 20  # the header is looked for among the first non-empty rows
 _MAX_XLSX_UNZIPPED = 100 * 1024 * 1024  # a class list is tiny; refuse ZIP bombs
 
 _ZIP_MAGIC = b"PK\x03\x04"
@@ -74,10 +73,14 @@ _NUMBER = re.compile(r"^[0-9A-Za-z]+$")
 _DATE_FR = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
 _DATE_ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
 
-_HINT_COLUMNS = ("La ligne d'en-tête doit nommer au moins les colonnes « Nom », « Prénom » "
-                 "et « N° candidat » (« Classe » et « Date de naissance » sont facultatives).")
-_HINT_FORMAT = ("Donnez une liste au format CSV (export Cyclades « Liste simple » ou "
-                "tableau enregistré en CSV) ou un classeur Excel .xlsx.")
+_HINT_COLUMNS = (
+    "La ligne d'en-tête doit nommer au moins les colonnes « Nom », « Prénom » "
+    "et « N° candidat » (« Classe » et « Date de naissance » sont facultatives)."
+)
+_HINT_FORMAT = (
+    "Donnez une liste au format CSV (export Cyclades « Liste simple » ou "
+    "tableau enregistré en CSV) ou un classeur Excel .xlsx."
+)
 
 
 @dataclass(frozen=True)
@@ -135,8 +138,10 @@ def read_roster(path: str | Path, specialty: str = DEFAULT_SPECIALTY) -> Roster:
     elif data.startswith(_OLE_MAGIC):
         raise RosterError(
             "ce fichier est un ancien classeur Excel (.xls) ou un classeur protégé par mot de passe : "
-            "il ne peut pas être lu.", path=path,
-            hint="Enregistrez la liste au format .xlsx (sans mot de passe) ou CSV.")
+            "il ne peut pas être lu.",
+            path=path,
+            hint="Enregistrez la liste au format .xlsx (sans mot de passe) ou CSV.",
+        )
     else:
         table = _read_csv(path, _decode(path, data))
     return _build_roster(path, table, specialty)
@@ -144,20 +149,27 @@ def read_roster(path: str | Path, specialty: str = DEFAULT_SPECIALTY) -> Roster:
 
 # --- Reading files -------------------------------------------------------------------------
 
+
 def _read_bytes(path: Path) -> bytes:
     """Return the file's bytes, turning OS errors into French messages."""
     if not path.exists():
-        raise RosterError("fichier introuvable.", path=path,
-                          hint="Vérifiez le chemin et le nom du fichier de la liste des candidats.")
+        raise RosterError(
+            "fichier introuvable.", path=path, hint="Vérifiez le chemin et le nom du fichier de la liste des candidats."
+        )
     if not path.is_file():
-        raise RosterError("ce chemin n'est pas un fichier.", path=path,
-                          hint="Indiquez le fichier de la liste des candidats, pas un dossier.")
+        raise RosterError(
+            "ce chemin n'est pas un fichier.",
+            path=path,
+            hint="Indiquez le fichier de la liste des candidats, pas un dossier.",
+        )
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise RosterError(f"lecture du fichier impossible ({os_error_fr(exc)}).", path=path,
-                          hint="Vérifiez que le fichier n'est pas ouvert ailleurs "
-                               "et que vous avez le droit de le lire.") from exc
+        raise RosterError(
+            f"lecture du fichier impossible ({os_error_fr(exc)}).",
+            path=path,
+            hint="Vérifiez que le fichier n'est pas ouvert ailleurs et que vous avez le droit de le lire.",
+        ) from exc
     if not data.strip():
         raise RosterError("le fichier est vide.", path=path, hint=_HINT_FORMAT)
     return data
@@ -175,10 +187,13 @@ def _decode(path: Path, data: bytes) -> str:
         try:
             text = data.decode("cp1252")
         except UnicodeDecodeError as exc:
-            line = data[:exc.start].count(b"\n") + 1
-            raise RosterError("caractères illisibles : l'encodage n'est ni UTF-8 ni Windows-1252.",
-                              path=path, place=Place(line=line),
-                              hint="Enregistrez la liste en « CSV UTF-8 » depuis votre tableur.") from exc
+            line = data[: exc.start].count(b"\n") + 1
+            raise RosterError(
+                "caractères illisibles : l'encodage n'est ni UTF-8 ni Windows-1252.",
+                path=path,
+                place=Place(line=line),
+                hint="Enregistrez la liste en « CSV UTF-8 » depuis votre tableur.",
+            ) from exc
     if not text.strip():
         raise RosterError("le fichier est vide.", path=path, hint=_HINT_FORMAT)
     if any(unicodedata.category(char) == "Cc" and char not in "\r\n\t" for char in text):
@@ -210,10 +225,10 @@ def _read_csv(path: Path, text: str) -> _Table:
     header = [_clean(cell) for cell in header]
     keys = {_header_key(cell) for cell in header}
     return _Table(
-        format="cyclades" if _CYCLADES_KEYS <= keys else "csv",
+        format="cyclades" if keys >= _CYCLADES_KEYS else "csv",
         header_line=header_line,
         header=header,
-        rows=records[index + 1:],
+        rows=records[index + 1 :],
         preamble=[cells for _, cells in records[:index]],
     )
 
@@ -228,8 +243,12 @@ def _csv_records(path: Path, text: str, delimiter: str) -> list[tuple[int, list[
             records.append((line, cells))
             line = reader.line_num + 1
     except csv.Error as exc:  # e.g. a cell longer than the csv module accepts
-        raise RosterError("ligne illisible : une case est trop longue ou mal formée.", path=path,
-                          place=Place(line=line), hint=_HINT_FORMAT) from exc
+        raise RosterError(
+            "ligne illisible : une case est trop longue ou mal formée.",
+            path=path,
+            place=Place(line=line),
+            hint=_HINT_FORMAT,
+        ) from exc
     return records
 
 
@@ -248,25 +267,43 @@ def _read_xlsx(path: Path, data: bytes) -> _Table:
         try:
             sheet = workbook.worksheets[0]
             sheet.reset_dimensions()  # some writers store wrong dimensions: read every row
-            rows = [(number, list(values))
-                    for number, values in enumerate(sheet.iter_rows(values_only=True), start=1)]
+            rows = [(number, list(values)) for number, values in enumerate(sheet.iter_rows(values_only=True), start=1)]
             title = sheet.title
         finally:
             workbook.close()
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, IndexError,
-            SyntaxError, OSError) as exc:  # SyntaxError: the XML parsers' errors derive from it
-        raise RosterError("ce classeur .xlsx est illisible ou endommagé.", path=path,
-                          hint="Ouvrez-le dans votre tableur et enregistrez-le à nouveau "
-                               "au format .xlsx, ou en CSV.") from exc
+    except (
+        InvalidFileException,
+        zipfile.BadZipFile,
+        KeyError,
+        ValueError,
+        IndexError,
+        SyntaxError,
+        OSError,
+    ) as exc:  # SyntaxError: the XML parsers' errors derive from it
+        raise RosterError(
+            "ce classeur .xlsx est illisible ou endommagé.",
+            path=path,
+            hint="Ouvrez-le dans votre tableur et enregistrez-le à nouveau au format .xlsx, ou en CSV.",
+        ) from exc
     if all(_is_blank(cells) for _, cells in rows):
-        raise RosterError("la première feuille du classeur est vide.", path=path,
-                          place=Place(sheet=title), hint="Mettez la liste des candidats sur la première feuille.")
+        raise RosterError(
+            "la première feuille du classeur est vide.",
+            path=path,
+            place=Place(sheet=title),
+            hint="Mettez la liste des candidats sur la première feuille.",
+        )
     index = _find_header(cells for _, cells in rows)
     if index is None:
         index = next(i for i, (_, cells) in enumerate(rows) if not _is_blank(cells))
     header_line, header = rows[index]
-    return _Table(format="xlsx", header_line=header_line, header=[_clean(cell) for cell in header],
-                  rows=rows[index + 1:], preamble=[cells for _, cells in rows[:index]], sheet=title)
+    return _Table(
+        format="xlsx",
+        header_line=header_line,
+        header=[_clean(cell) for cell in header],
+        rows=rows[index + 1 :],
+        preamble=[cells for _, cells in rows[:index]],
+        sheet=title,
+    )
 
 
 def _check_xlsx_archive(path: Path, data: bytes) -> None:
@@ -278,14 +315,19 @@ def _check_xlsx_archive(path: Path, data: bytes) -> None:
     except (zipfile.BadZipFile, OSError) as exc:
         raise RosterError("ce fichier compressé est endommagé.", path=path, hint=_HINT_FORMAT) from exc
     if "xl/workbook.xml" not in names:
-        raise RosterError("ce fichier compressé n'est pas un classeur .xlsx (un classeur .ods ?).",
-                          path=path, hint=_HINT_FORMAT)
+        raise RosterError(
+            "ce fichier compressé n'est pas un classeur .xlsx (un classeur .ods ?).", path=path, hint=_HINT_FORMAT
+        )
     if unzipped > _MAX_XLSX_UNZIPPED:
-        raise RosterError("ce classeur est bien trop volumineux pour une liste de candidats.",
-                          path=path, hint="Copiez la liste seule dans un nouveau classeur .xlsx ou en CSV.")
+        raise RosterError(
+            "ce classeur est bien trop volumineux pour une liste de candidats.",
+            path=path,
+            hint="Copiez la liste seule dans un nouveau classeur .xlsx ou en CSV.",
+        )
 
 
 # --- Columns -------------------------------------------------------------------------------
+
 
 def _header_key(text: object) -> str:
     """Reduce a header to lowercase ASCII letters and digits: "N° Candidat" → "ncandidat"."""
@@ -319,6 +361,7 @@ def _find_header(rows) -> int | None:
 
 
 # --- Values --------------------------------------------------------------------------------
+
 
 def _clean(value: object, cyclades: bool = False) -> str:
     """Turn a cell into stripped text with single spaces; "-" (Cyclades' "empty") gives ""."""
@@ -355,11 +398,16 @@ def _parse_date(value: object, path: Path, place: Place) -> dt.date | None:
                 return dt.date(*(int(match.group(group)) for group in year_month_day))
             except ValueError:  # 31/02/2009: the right shape, but no such day
                 break
-    raise RosterError(f"date de naissance illisible : « {text} ».", path=path, place=place,
-                      hint="Écrivez la date au format JJ/MM/AAAA (par exemple 14/05/2005) ou AAAA-MM-JJ.")
+    raise RosterError(
+        f"date de naissance illisible : « {text} ».",
+        path=path,
+        place=place,
+        hint="Écrivez la date au format JJ/MM/AAAA (par exemple 14/05/2005) ou AAAA-MM-JJ.",
+    )
 
 
 # --- Building the roster -------------------------------------------------------------------
+
 
 def _build_roster(path: Path, table: _Table, specialty: str) -> Roster:
     """Check the table and turn its rows into candidates, kept or ignored."""
@@ -376,9 +424,11 @@ def _build_roster(path: Path, table: _Table, specialty: str) -> Roster:
         if candidate.number in first_line:
             raise RosterError(
                 f"numéro de candidat « {candidate.number} » en double : il figure déjà ligne "
-                f"{first_line[candidate.number]}.", path=path,
+                f"{first_line[candidate.number]}.",
+                path=path,
                 place=_place(table, line, columns["number"]),
-                hint="Chaque candidat doit avoir son propre numéro : corrigez l'une des deux lignes.")
+                hint="Chaque candidat doit avoir son propre numéro : corrigez l'une des deux lignes.",
+            )
         first_line[candidate.number] = line
         if "specialty" in columns and candidate.specialty != specialty:
             ignored.append(IgnoredRow(line, candidate, _ignore_reason(candidate.specialty, label, specialty)))
@@ -388,8 +438,15 @@ def _build_roster(path: Path, table: _Table, specialty: str) -> Roster:
     if not kept:
         _raise_empty(path, table, columns, len(ignored), other_specialties, specialty)
     session, school, uai = _cyclades_metadata(table.preamble) if table.format == "cyclades" else (None,) * 3
-    return Roster(path=path, format=table.format, candidates=tuple(kept), ignored=tuple(ignored),
-                  session=session, school=school, uai=uai)
+    return Roster(
+        path=path,
+        format=table.format,
+        candidates=tuple(kept),
+        ignored=tuple(ignored),
+        session=session,
+        school=school,
+        uai=uai,
+    )
 
 
 def _check_required_columns(path: Path, table: _Table, columns: dict[str, int]) -> None:
@@ -400,11 +457,13 @@ def _check_required_columns(path: Path, table: _Table, columns: dict[str, int]) 
         raise RosterError(
             f"colonne(s) obligatoire(s) absente(s) : {', '.join(f'« {name} »' for name in missing)}. "
             f"Colonnes trouvées : {found}.",
-            path=path, place=Place(sheet=table.sheet, line=table.header_line), hint=_HINT_COLUMNS)
+            path=path,
+            place=Place(sheet=table.sheet, line=table.header_line),
+            hint=_HINT_COLUMNS,
+        )
 
 
-def _read_row(path: Path, table: _Table, columns: dict[str, int], line: int,
-              cells: list) -> tuple[Candidate, str]:
+def _read_row(path: Path, table: _Table, columns: dict[str, int], line: int, cells: list) -> tuple[Candidate, str]:
     """Check one row and return its candidate and the specialty label (for messages)."""
     cyclades = table.format == "cyclades"
 
@@ -417,21 +476,32 @@ def _read_row(path: Path, table: _Table, columns: dict[str, int], line: int,
 
     for name in _REQUIRED:
         if not text(name):
-            raise RosterError(f"{_FIELD_NAMES[name]} manquant.", path=path,
-                              place=_place(table, line, columns[name]),
-                              hint="Complétez cette case, ou supprimez la ligne si ce n'est pas un candidat.")
+            raise RosterError(
+                f"{_FIELD_NAMES[name]} manquant.",
+                path=path,
+                place=_place(table, line, columns[name]),
+                hint="Complétez cette case, ou supprimez la ligne si ce n'est pas un candidat.",
+            )
     number = text("number")
     if not _NUMBER.match(number):
         raise RosterError(
             f"numéro de candidat invalide : « {number} » (seuls des chiffres et des lettres sont admis).",
-            path=path, place=_place(table, line, columns["number"]),
-            hint="Recopiez le numéro tel qu'il figure dans Cyclades, sans espace ni tiret.")
+            path=path,
+            place=_place(table, line, columns["number"]),
+            hint="Recopiez le numéro tel qu'il figure dans Cyclades, sans espace ni tiret.",
+        )
     birth_date = None
     if "birth_date" in columns:
         birth_date = _parse_date(raw("birth_date"), path, _place(table, line, columns["birth_date"]))
-    candidate = Candidate(number=number, last_name=text("last_name"), first_name=text("first_name"),
-                          division=text("division"), birth_date=birth_date, ine=text("ine"),
-                          specialty=text("specialty"))
+    candidate = Candidate(
+        number=number,
+        last_name=text("last_name"),
+        first_name=text("first_name"),
+        division=text("division"),
+        birth_date=birth_date,
+        ine=text("ine"),
+        specialty=text("specialty"),
+    )
     return candidate, text("specialty_label")
 
 
@@ -448,20 +518,26 @@ def _ignore_reason(code: str, label: str, specialty: str) -> str:
     return f"spécialité {code}{f' ({label})' if label else ''}, hors {specialty}"
 
 
-def _raise_empty(path: Path, table: _Table, columns: dict[str, int], ignored: int,
-                 other_specialties: dict[str, str], specialty: str) -> None:
+def _raise_empty(
+    path: Path, table: _Table, columns: dict[str, int], ignored: int, other_specialties: dict[str, str], specialty: str
+) -> None:
     """Raise the "no candidate" error, saying which specialties the list had instead."""
     if not ignored:
-        raise RosterError("aucun candidat dans la liste.", path=path,
-                          place=Place(sheet=table.sheet, line=table.header_line),
-                          hint="Ajoutez une ligne par candidat sous la ligne d'en-tête.")
+        raise RosterError(
+            "aucun candidat dans la liste.",
+            path=path,
+            place=Place(sheet=table.sheet, line=table.header_line),
+            hint="Ajoutez une ligne par candidat sous la ligne d'en-tête.",
+        )
     found = ", ".join(f"{code} ({label})" if label else code for code, label in other_specialties.items())
     raise RosterError(
         f"aucun candidat de la spécialité {specialty} : {ignored} ligne(s) ignorée(s), "
         f"spécialité(s) trouvée(s) : {found}.",
-        path=path, place=Place(sheet=table.sheet, column=table.header[columns["specialty"]]),
+        path=path,
+        place=Place(sheet=table.sheet, column=table.header[columns["specialty"]]),
         hint=f"Exportez depuis Cyclades la liste des candidats de la spécialité {specialty}, "
-             "ou indiquez la spécialité de cette liste.")
+        "ou indiquez la spécialité de cette liste.",
+    )
 
 
 def _cyclades_metadata(preamble: list[list]) -> tuple[str | None, str | None, str | None]:

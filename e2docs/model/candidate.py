@@ -25,7 +25,7 @@ class Candidate:
 
     @property
     def full_name(self) -> str:
-        """"NOM Prénom", the way French school documents write a name."""
+        """ "NOM Prénom", the way French school documents write a name."""
         return f"{self.last_name} {self.first_name}".strip()
 
 

@@ -46,8 +46,9 @@ class E2docsError(Exception):
 
     exit_code = 2
 
-    def __init__(self, message: str, path: str | Path | None = None,
-                 place: Place | None = None, hint: str | None = None):
+    def __init__(
+        self, message: str, path: str | Path | None = None, place: Place | None = None, hint: str | None = None
+    ):
         super().__init__(message)
         self.message = message
         self.path = Path(path) if path is not None else None

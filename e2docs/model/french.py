@@ -44,9 +44,11 @@ def number(value: object, decimals: int = 0, sign: bool = False) -> str:
     f = _as_fraction(value)
     if f is None:
         return text(value)
-    q = (Decimal(f.numerator) / Decimal(f.denominator)).quantize(Decimal(1).scaleb(-decimals),
-                                                                    rounding=ROUND_HALF_UP) \
-        if decimals else Decimal(round_half_up(f))
+    q = (
+        (Decimal(f.numerator) / Decimal(f.denominator)).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+        if decimals
+        else Decimal(round_half_up(f))
+    )
     negative = q < 0
     whole, _, frac = f"{abs(q):f}".partition(".")
     groups = []
@@ -97,7 +99,7 @@ def date(value: object) -> str:
 
 
 def academie_label(name: str) -> str:
-    """"Versailles" → "Académie de Versailles", "Amiens" → "Académie d'Amiens"."""
+    """ "Versailles" → "Académie de Versailles", "Amiens" → "Académie d'Amiens"."""
     name = text(name)
     if not name:
         return ""

@@ -95,14 +95,21 @@ class Grid:
     def canonical(self) -> dict[str, Any]:
         """The grid as plain data (what the content hash is computed over)."""
         return {
-            "id": self.id, "version": self.version, "diploma": self.diploma,
-            "option": self.option, "bloc": self.bloc, "epreuve": self.epreuve,
-            "title": self.title, "specialty": self.specialty,
-            "max_mark": str(self.max_mark), "rounding_step": str(self.rounding_step),
-            "scale": [[l.value, l.label, str(l.fraction)] for l in self.scale],
+            "id": self.id,
+            "version": self.version,
+            "diploma": self.diploma,
+            "option": self.option,
+            "bloc": self.bloc,
+            "epreuve": self.epreuve,
+            "title": self.title,
+            "specialty": self.specialty,
+            "max_mark": str(self.max_mark),
+            "rounding_step": str(self.rounding_step),
+            "scale": [[lvl.value, lvl.label, str(lvl.fraction)] for lvl in self.scale],
             "metas": [[m.number, m.title, [[c.id, c.text] for c in m.competences]] for m in self.metas],
-            "criteria": [[c.id, c.meta, c.title, c.indicator, str(c.points), list(c.competences)]
-                         for c in self.criteria],
+            "criteria": [
+                [c.id, c.meta, c.title, c.indicator, str(c.points), list(c.competences)] for c in self.criteria
+            ],
         }
 
     @property

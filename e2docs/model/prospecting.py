@@ -127,6 +127,7 @@ def indicators(values: Mapping[str, object]) -> dict[str, object]:
 
 # --- formulas (refs are the cells of the same sheet) ---
 
+
 def duration_formula(start: str, end: str) -> str:
     return f'=IF(AND(ISNUMBER({start}),ISNUMBER({end})),IF({end}>={start},{end}-{start}+1,""),"")'
 
@@ -136,5 +137,6 @@ def gap_formula(objective: str, result: str) -> str:
 
 
 def ratio_formula(numerator: str, denominator: str) -> str:
-    return (f'=IF(AND(ISNUMBER({numerator}),ISNUMBER({denominator})),'
-            f'IF({denominator}<>0,{numerator}/{denominator},""),"")')
+    return (
+        f'=IF(AND(ISNUMBER({numerator}),ISNUMBER({denominator})),IF({denominator}<>0,{numerator}/{denominator},""),"")'
+    )

@@ -84,8 +84,9 @@ class Outcome:
     status_text: str = ""
 
 
-def evaluate(grid: Grid, level_cells: Mapping[str, Sequence[object]],
-             commission: object = None, observations: object = None) -> Outcome:
+def evaluate(
+    grid: Grid, level_cells: Mapping[str, Sequence[object]], commission: object = None, observations: object = None
+) -> Outcome:
     """Apply the rule to raw cell values.
 
     ``level_cells`` maps each criterion id to its level cells' values (level 1
@@ -95,8 +96,7 @@ def evaluate(grid: Grid, level_cells: Mapping[str, Sequence[object]],
     levels = {c.id: single_level(level_cells.get(c.id, ())) for c in grid.criteria}
     points = {c.id: criterion_points(c, grid, levels[c.id]) for c in grid.criteria}
     values = [p for p in points.values() if p is not None]
-    proposed = ceil_to_step(sum(values, Fraction(0)), grid.rounding_step) \
-        if len(values) == len(grid.criteria) else None
+    proposed = ceil_to_step(sum(values, Fraction(0)), grid.rounding_step) if len(values) == len(grid.criteria) else None
     commission_blank = is_blank(commission)
     commission_valid = not commission_blank and commission_mark_ok(commission, grid)
     final = proposed if commission_blank else (Fraction(commission) if commission_valid else None)
@@ -108,13 +108,18 @@ def evaluate(grid: Grid, level_cells: Mapping[str, Sequence[object]],
         missing.append("observations")
     complete = not missing
     n_missing = sum(1 for lvl in levels.values() if lvl is None)
-    return Outcome(levels, points, proposed, final, complete, missing,
-                   status_text(n_missing, not commission_blank and not commission_valid,
-                               not observations_ok, complete))
+    return Outcome(
+        levels,
+        points,
+        proposed,
+        final,
+        complete,
+        missing,
+        status_text(n_missing, not commission_blank and not commission_valid, not observations_ok, complete),
+    )
 
 
-def status_text(n_criteria: int, commission_invalid: bool, observations_missing: bool,
-                complete: bool) -> str:
+def status_text(n_criteria: int, commission_invalid: bool, observations_missing: bool, complete: bool) -> str:
     """The completeness line, exactly as the workbook formula writes it."""
     if complete:
         return COMPLETE_TEXT
@@ -150,39 +155,44 @@ def number_text(value: Fraction) -> str:
 
 def points_formula(grid: Grid, criterion: Criterion, level_refs: Sequence[str], level_range: str) -> str:
     """Points of one criterion: its share when exactly one level holds X and the rest is empty."""
-    shares = "+".join(f"{number_text(criterion.points * grid.level(i).fraction)}*COUNTIF({ref},\"{TICK}\")"
-                      for i, ref in enumerate(level_refs, 1))
-    return (f'=IF(AND(COUNTIF({level_range},"{TICK}")=1,COUNTA({level_range})=1),'
-            f'{shares},"")')
+    shares = "+".join(
+        f'{number_text(criterion.points * grid.level(i).fraction)}*COUNTIF({ref},"{TICK}")'
+        for i, ref in enumerate(level_refs, 1)
+    )
+    return f'=IF(AND(COUNTIF({level_range},"{TICK}")=1,COUNTA({level_range})=1),{shares},"")'
 
 
 def proposed_formula(grid: Grid, points_refs: Sequence[str]) -> str:
     """The proposed mark: every criterion scored, sum rounded up to the step."""
     refs = ",".join(points_refs)
-    return (f'=IF(COUNT({refs})={len(points_refs)},'
-            f'CEILING(ROUND(SUM({refs}),6),{number_text(grid.rounding_step)}),"")')
+    return f'=IF(COUNT({refs})={len(points_refs)},CEILING(ROUND(SUM({refs}),6),{number_text(grid.rounding_step)}),"")'
 
 
 def _commission_valid(grid: Grid, ref: str) -> str:
-    return (f"AND({ref}>=0,{ref}<={number_text(grid.max_mark)},"
-            f"MOD({ref},{number_text(grid.rounding_step)})=0)")
+    return f"AND({ref}>=0,{ref}<={number_text(grid.max_mark)},MOD({ref},{number_text(grid.rounding_step)})=0)"
 
 
 def final_formula(grid: Grid, commission_ref: str, proposed_ref: str) -> str:
     """The final mark: the commission's valid mark, else the proposed one."""
-    return (f'=IF(ISBLANK({commission_ref}),{proposed_ref},'
-            f'IF(ISNUMBER({commission_ref}),IF({_commission_valid(grid, commission_ref)},{commission_ref},""),""))')
+    return (
+        f"=IF(ISBLANK({commission_ref}),{proposed_ref},"
+        f'IF(ISNUMBER({commission_ref}),IF({_commission_valid(grid, commission_ref)},{commission_ref},""),""))'
+    )
 
 
-def status_formula(grid: Grid, points_refs: Sequence[str], commission_ref: str, final_ref: str,
-                   observations_ref: str) -> str:
+def status_formula(
+    grid: Grid, points_refs: Sequence[str], commission_ref: str, final_ref: str, observations_ref: str
+) -> str:
     """The live completeness line, the spreadsheet twin of :func:`status_text`."""
     n = f"({len(points_refs)}-COUNT({','.join(points_refs)}))"
-    invalid = (f"IF(ISBLANK({commission_ref}),FALSE(),IF(ISNUMBER({commission_ref}),"
-               f"NOT({_commission_valid(grid, commission_ref)}),TRUE()))")
-    obs_missing = f'LEN(TRIM({observations_ref}))=0'
-    parts = (f'IF({n}>0,", "&{n}&" critère(s) à renseigner","")'
-             f'&IF({invalid},", note de la commission invalide","")'
-             f'&IF({obs_missing},", observations à rédiger","")')
-    return (f'=IF(AND({n}=0,ISNUMBER({final_ref}),NOT({obs_missing})),"{COMPLETE_TEXT}",'
-            f'MID({parts},3,500))')
+    invalid = (
+        f"IF(ISBLANK({commission_ref}),FALSE(),IF(ISNUMBER({commission_ref}),"
+        f"NOT({_commission_valid(grid, commission_ref)}),TRUE()))"
+    )
+    obs_missing = f"LEN(TRIM({observations_ref}))=0"
+    parts = (
+        f'IF({n}>0,", "&{n}&" critère(s) à renseigner","")'
+        f'&IF({invalid},", note de la commission invalide","")'
+        f'&IF({obs_missing},", observations à rédiger","")'
+    )
+    return f'=IF(AND({n}=0,ISNUMBER({final_ref}),NOT({obs_missing})),"{COMPLETE_TEXT}",MID({parts},3,500))'

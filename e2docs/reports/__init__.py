@@ -26,9 +26,24 @@ CLASS_RECORD = "recapitulatif-classe.docx"
 TEMPLATE_NAMES = (EVALUATION, PROSPECTING, CLASS_RECORD)
 
 __all__ = [
-    "CLASS_RECORD", "EVALUATION", "FIELDS_DOC", "PROSPECTING", "ClassInfo", "ClassRow", "Problem",
-    "ReportError", "candidate_context", "check_template", "class_context", "class_rows", "convert_to_pdf",
-    "fields_doc", "fields_text", "merge_documents", "render_candidate_documents", "render_class_record",
+    "CLASS_RECORD",
+    "EVALUATION",
+    "FIELDS_DOC",
+    "PROSPECTING",
+    "ClassInfo",
+    "ClassRow",
+    "Problem",
+    "ReportError",
+    "candidate_context",
+    "check_template",
+    "class_context",
+    "class_rows",
+    "convert_to_pdf",
+    "fields_doc",
+    "fields_text",
+    "merge_documents",
+    "render_candidate_documents",
+    "render_class_record",
     "template_path",
 ]
 
@@ -42,16 +57,20 @@ def template_path(name: str, templates_dir: str | Path | None = None) -> Path:
     return bundled("templates", "docx", name)
 
 
-def render_candidate_documents(reading: Reading, outdir: str | Path, stem: str,
-                               templates_dir: str | Path | None = None) -> list[Path]:
+def render_candidate_documents(
+    reading: Reading, outdir: str | Path, stem: str, templates_dir: str | Path | None = None
+) -> list[Path]:
     """Write ``<stem>_fiche-evaluation.docx`` and ``<stem>_synthese-prospection.docx`` into ``outdir``."""
     context = candidate_context(reading)
     outdir = Path(outdir)
-    return [render_to(template_path(name, templates_dir), context, outdir / f"{stem}_{name}")
-            for name in (EVALUATION, PROSPECTING)]
+    return [
+        render_to(template_path(name, templates_dir), context, outdir / f"{stem}_{name}")
+        for name in (EVALUATION, PROSPECTING)
+    ]
 
 
-def render_class_record(rows: Sequence[ClassRow], meta: ClassInfo | None, out: str | Path,
-                        templates_dir: str | Path | None = None) -> Path:
+def render_class_record(
+    rows: Sequence[ClassRow], meta: ClassInfo | None, out: str | Path, templates_dir: str | Path | None = None
+) -> Path:
     """Write the class record (one row per candidate, statistics, charts) to ``out``."""
     return render_to(template_path(CLASS_RECORD, templates_dir), class_context(rows, meta), Path(out))

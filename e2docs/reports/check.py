@@ -72,6 +72,7 @@ def check_template(path: str | Path, document: str | None = None) -> list[Proble
 
 # ------------------------------------------------------------------ parts and text
 
+
 def _parts(tpl) -> list[tuple[str, etree._Element]]:
     out = [("corps du document", tpl.docx.element.body)]
     for rel in tpl.docx.part.rels.values():
@@ -83,6 +84,7 @@ def _parts(tpl) -> list[tuple[str, etree._Element]]:
 
 # ------------------------------------------------------------------ Jinja syntax
 
+
 def _block_problems(src: str, part: str) -> list[Problem]:
     """Unclosed or unmatched ``{% for %}``/``{% if %}``…, located at their own paragraph."""
     stack: list[tuple[str, int, bool]] = []
@@ -91,12 +93,12 @@ def _block_problems(src: str, part: str) -> list[Problem]:
         tokens = [t for t in make_env().lex(src) if t[1] not in ("whitespace", "comment", "linecomment")]
     except TemplateSyntaxError:
         return []
-    for i, (lineno, kind, value) in enumerate(tokens):
+    for i, (lineno, kind, _value) in enumerate(tokens):
         if kind != "block_begin" or i + 1 >= len(tokens) or tokens[i + 1][1] != "name":
             continue
         word = tokens[i + 1][2]
         if word == "set":  # a block set has no "=" before the end of its tag
-            rest = [t for t in tokens[i + 2:i + 40]]
+            rest = [t for t in tokens[i + 2 : i + 40]]
             end = next((k for k, t in enumerate(rest) if t[1] == "block_end"), len(rest))
             if any(t[1] == "operator" and t[2] == "=" for t in rest[:end]):
                 continue
@@ -108,17 +110,30 @@ def _block_problems(src: str, part: str) -> list[Problem]:
                 stack.pop()
             else:
                 hint = f" (le dernier bloc ouvert est « {stack[-1][0]} »)" if stack else ""
-                out.append(Problem(ERROR, f"« {{% {word} %}} » sans « {{% {opened} … %}} » ouvert avant{hint}.",
-                                   line_text(src, lineno, r"\{%-?\s*" + word + r"\b"), part))
+                out.append(
+                    Problem(
+                        ERROR,
+                        f"« {{% {word} %}} » sans « {{% {opened} … %}} » ouvert avant{hint}.",
+                        line_text(src, lineno, r"\{%-?\s*" + word + r"\b"),
+                        part,
+                    )
+                )
                 if stack and any(s[0] == opened for s in stack):
                     while stack and stack[-1][0] != opened:
                         stack.pop()
                     stack.pop()
     for word, lineno, _ in stack:
         tag = _tag_in_line(src, lineno, word)
-        out.append(Problem(ERROR, f"bloc « {tag} » jamais fermé : ajoutez « {{% end{word} %}} » "
-                           f"(« {{%tr end{word} %}} » s'il ouvre une ligne de tableau, « {{%p end{word} %}} » "
-                           "pour un paragraphe).", line_text(src, lineno, r"\{%-?\s*" + word + r"\b"), part))
+        out.append(
+            Problem(
+                ERROR,
+                f"bloc « {tag} » jamais fermé : ajoutez « {{% end{word} %}} » "
+                f"(« {{%tr end{word} %}} » s'il ouvre une ligne de tableau, « {{%p end{word} %}} » "
+                "pour un paragraphe).",
+                line_text(src, lineno, r"\{%-?\s*" + word + r"\b"),
+                part,
+            )
+        )
     return out
 
 
@@ -130,31 +145,45 @@ def _tag_in_line(src: str, lineno: int, word: str) -> str:
 
 # ------------------------------------------------------------------ test render
 
+
 def _test_render(path: Path, document: str) -> list[Problem]:
     """Render with sample data; the result must be well-formed and open in python-docx."""
-    context = class_context(samples.sample_class_rows(), samples.sample_class_info()) if document == "classe" \
+    context = (
+        class_context(samples.sample_class_rows(), samples.sample_class_info())
+        if document == "classe"
         else candidate_context(samples.sample_reading())
+    )
     tpl = load_template(path)
     env = make_env()
     try:
         tpl.render_init()
         xml_parts = [("corps du document", tpl.build_xml(context, env))]
         for uri, name in ((tpl.HEADER_URI, "en-tête"), (tpl.FOOTER_URI, "pied de page")):
-            xml_parts += [(name, x.decode("utf-8") if isinstance(x, bytes) else x)
-                          for _, x in tpl.build_headers_footers_xml(context, uri, env)]
-    except (TemplateError, SecurityError, ArithmeticError, TypeError, ValueError, LookupError,
-            AttributeError) as exc:
+            xml_parts += [
+                (name, x.decode("utf-8") if isinstance(x, bytes) else x)
+                for _, x in tpl.build_headers_footers_xml(context, uri, env)
+            ]
+    except (TemplateError, SecurityError, ArithmeticError, TypeError, ValueError, LookupError, AttributeError) as exc:
         lines = [x for x in getattr(exc, "docx_context", None) or [] if x.strip()]
-        return [Problem(ERROR, "essai avec des données d'exemple : " + explain(exc),
-                        short(" ".join(lines)) if lines else "")]
+        return [
+            Problem(
+                ERROR, "essai avec des données d'exemple : " + explain(exc), short(" ".join(lines)) if lines else ""
+            )
+        ]
     out = []
     for name, xml in xml_parts:
         try:
             etree.fromstring(xml.encode("utf-8"))
         except etree.XMLSyntaxError as exc:
-            out.append(Problem(ERROR, "essai avec des données d'exemple : le document produit est invalide "
-                               f"({exc.msg}). Une balise est sans doute à cheval sur un lien, un champ ou une "
-                               "modification suivie.", part=name))
+            out.append(
+                Problem(
+                    ERROR,
+                    "essai avec des données d'exemple : le document produit est invalide "
+                    f"({exc.msg}). Une balise est sans doute à cheval sur un lien, un champ ou une "
+                    "modification suivie.",
+                    part=name,
+                )
+            )
     if out:
         return out
     try:

@@ -20,19 +20,19 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from statistics import median
 
-from e2docs.model import prospecting
-from e2docs.model import scoring
-from e2docs.model.candidate import Candidate
-from e2docs.model.grid import Criterion, Grid
 from e2docs.formats.gridfile import load_grid
 from e2docs.formats.xlsx.reader import Reading
 from e2docs.model import french as f
+from e2docs.model import prospecting, scoring
+from e2docs.model.candidate import Candidate
+from e2docs.model.grid import Criterion, Grid
 from e2docs.reports.schema import BOOL, NUMBER, TEXTS, VALUES, FieldDoc, L, O, Spec, T, build, flatten
 
 TICKED, UNTICKED, LEVEL_MARK = "☒", "☐", "✗"
 
 
 # ------------------------------------------------------------------ candidate
+
 
 @dataclass(frozen=True)
 class _Sheet:
@@ -76,8 +76,7 @@ _COMPETENCE = (
     T("id", "Numéro de la compétence (1.1, 1.2…)", lambda x: x["c"].id),
     T("texte", "Libellé de la compétence", lambda x: x["c"].text),
     T("observee", "Compétence repérée (X dans la colonne « Repérage »)", lambda x: x["seen"], BOOL),
-    T("case", f"{TICKED} si la compétence est repérée, sinon {UNTICKED}",
-      lambda x: TICKED if x["seen"] else UNTICKED),
+    T("case", f"{TICKED} si la compétence est repérée, sinon {UNTICKED}", lambda x: TICKED if x["seen"] else UNTICKED),
 )
 
 _CRITERION = (
@@ -86,22 +85,36 @@ _CRITERION = (
     T("indicateur", "Indicateur d'évaluation", lambda x: x["c"].indicator),
     T("points_max", "Points du critère (« 2,5 »)", lambda x: f.mark(x["c"].points)),
     T("niveau", "Niveau coché, de 1 à 4 (vide si aucun ou plusieurs)", lambda x: x["level"], NUMBER),
-    T("niveau_libelle", "Libellé du niveau coché (« Averti »)",
-      lambda x: x["s"].grid.level(x["level"]).label if x["level"] else ""),
+    T(
+        "niveau_libelle",
+        "Libellé du niveau coché (« Averti »)",
+        lambda x: x["s"].grid.level(x["level"]).label if x["level"] else "",
+    ),
     T("points", "Points obtenus (« 2,25 », vide si pas de niveau)", lambda x: f.mark(x["points"])),
-    T("coches", "Quatre booléens, vrai pour le niveau coché", lambda x: [
-        x["level"] == lvl.value for lvl in x["s"].grid.scale], VALUES),
-    T("marques", f"Quatre textes : « {LEVEL_MARK} » pour le niveau coché, vide sinon", lambda x: [
-        LEVEL_MARK if x["level"] == lvl.value else "" for lvl in x["s"].grid.scale], TEXTS),
+    T(
+        "coches",
+        "Quatre booléens, vrai pour le niveau coché",
+        lambda x: [x["level"] == lvl.value for lvl in x["s"].grid.scale],
+        VALUES,
+    ),
+    T(
+        "marques",
+        f"Quatre textes : « {LEVEL_MARK} » pour le niveau coché, vide sinon",
+        lambda x: [LEVEL_MARK if x["level"] == lvl.value else "" for lvl in x["s"].grid.scale],
+        TEXTS,
+    ),
 )
 
 _META = (
     T("numero", "Numéro de la méta-compétence", lambda x: x[1].number, NUMBER),
     T("titre", "Intitulé de la méta-compétence", lambda x: x[1].title),
-    L("competences", "Compétences détaillées", lambda x: [_competence(x[0], c) for c in x[1].competences],
-      _COMPETENCE),
-    L("criteres", "Critères d'évaluation (liste vide pour la méta-compétence 5)",
-      lambda x: [_criterion(x[0], c) for c in x[0].grid.criteria_of(x[1].number)], _CRITERION),
+    L("competences", "Compétences détaillées", lambda x: [_competence(x[0], c) for c in x[1].competences], _COMPETENCE),
+    L(
+        "criteres",
+        "Critères d'évaluation (liste vide pour la méta-compétence 5)",
+        lambda x: [_criterion(x[0], c) for c in x[0].grid.criteria_of(x[1].number)],
+        _CRITERION,
+    ),
 )
 
 
@@ -119,9 +132,14 @@ def _prospect_value(kind: str, value: object) -> object:
 
 _KIND_DOC = {"tick": BOOL}
 _PROSPECT_INPUTS = tuple(
-    T(fd.key, fd.label + (" (case cochée)" if fd.kind == "tick" else ""),
-      (lambda s, fd=fd: _prospect_value(fd.kind, s.p(fd.key))), _KIND_DOC.get(fd.kind, "texte"))
-    for fd in prospecting.FIELDS)
+    T(
+        fd.key,
+        fd.label + (" (case cochée)" if fd.kind == "tick" else ""),
+        (lambda s, fd=fd: _prospect_value(fd.kind, s.p(fd.key))),
+        _KIND_DOC.get(fd.kind, "texte"),
+    )
+    for fd in prospecting.FIELDS
+)
 
 
 def _techniques(s: _Sheet) -> list[str]:
@@ -139,9 +157,15 @@ def _dashboard(s: _Sheet) -> list[dict]:
         stem = res.removeprefix("res_")
         fmt = f.amount if obj == "obj_ca" else f.number
         gap = s.out(f"ecart_{stem}")
-        rows.append({"libelle": label, "objectif": fmt(s.p(obj)), "resultat": fmt(s.p(res)),
-                     "ecart": "" if gap is None else fmt(gap, sign=True),
-                     "taux": f.percent(s.out(f"taux_{stem}"))})
+        rows.append(
+            {
+                "libelle": label,
+                "objectif": fmt(s.p(obj)),
+                "resultat": fmt(s.p(res)),
+                "ecart": "" if gap is None else fmt(gap, sign=True),
+                "taux": f.percent(s.out(f"taux_{stem}")),
+            }
+        )
     return rows
 
 
@@ -160,18 +184,29 @@ def _period(s: _Sheet) -> str:
 _PROSPECT = _PROSPECT_INPUTS + (
     T("periode", "Période (« du 05/01/2027 au 20/01/2027 »)", _period),
     T("duree", "Durée de l'opération, début et fin compris (« 16 jours »)", _duration),
-    T("taux_conversion", "Taux de conversion : ventes / contacts réalisés (« 12,5 % »)",
-      lambda s: f.percent(s.out("taux_conversion"))),
-    T("cout_contact", "Coût par contact : budget / contacts réalisés (« 15,63 € »)",
-      lambda s: f.amount(s.out("cout_contact"))),
+    T(
+        "taux_conversion",
+        "Taux de conversion : ventes / contacts réalisés (« 12,5 % »)",
+        lambda s: f.percent(s.out("taux_conversion")),
+    ),
+    T(
+        "cout_contact",
+        "Coût par contact : budget / contacts réalisés (« 15,63 € »)",
+        lambda s: f.amount(s.out("cout_contact")),
+    ),
     T("techniques", "Techniques cochées, en clair (« Autre : … » avec la précision)", _techniques, TEXTS),
-    L("tableau", "Tableau de bord : une ligne par indicateur (contacts, rendez-vous, ventes, CA)", _dashboard, (
-        T("libelle", "Indicateur", lambda x: x["libelle"]),
-        T("objectif", "Objectif", lambda x: x["objectif"]),
-        T("resultat", "Résultat", lambda x: x["resultat"]),
-        T("ecart", "Écart résultat − objectif, signé (« -20 », « +5 »)", lambda x: x["ecart"]),
-        T("taux", "Taux de réalisation (« 80,0 % »)", lambda x: x["taux"]),
-    )),
+    L(
+        "tableau",
+        "Tableau de bord : une ligne par indicateur (contacts, rendez-vous, ventes, CA)",
+        _dashboard,
+        (
+            T("libelle", "Indicateur", lambda x: x["libelle"]),
+            T("objectif", "Objectif", lambda x: x["objectif"]),
+            T("resultat", "Résultat", lambda x: x["resultat"]),
+            T("ecart", "Écart résultat − objectif, signé (« -20 », « +5 »)", lambda x: x["ecart"]),
+            T("taux", "Taux de réalisation (« 80,0 % »)", lambda x: x["taux"]),
+        ),
+    ),
 )
 
 
@@ -186,8 +221,11 @@ def _header(get_grid, get_meta) -> tuple[Spec, ...]:
         T("note_max", "Note maximale (« 20 »)", lambda s: f.mark(get_grid(s).max_mark)),
         T("session", "Session d'examen", lambda s: f.text(get_meta(s).get("session"))),
         T("academie", "Académie (« Versailles »)", lambda s: f.text(get_meta(s).get("academie"))),
-        T("academie_libelle", "Académie avec son article (« Académie d'Amiens »)",
-          lambda s: f.academie_label(get_meta(s).get("academie") or "")),
+        T(
+            "academie_libelle",
+            "Académie avec son article (« Académie d'Amiens »)",
+            lambda s: f.academie_label(get_meta(s).get("academie") or ""),
+        ),
         T("etablissement", "Établissement", lambda s: f.text(get_meta(s).get("school"))),
         T("date_edition", "Date d'édition du document (« 12/03/2027 »)", lambda s: f.date(dt.date.today())),
     )
@@ -199,43 +237,83 @@ def _candidate_fields(get) -> tuple[Spec, ...]:
         T("nom", "Nom de famille", lambda s: f.text(get(s).last_name)),
         T("prenom", "Prénom(s)", lambda s: f.text(get(s).first_name)),
         T("division", "Division (classe)", lambda s: f.text(get(s).division)),
-        T("naissance", "Date de naissance (« 14/03/2009 », vide si inconnue)",
-          lambda s: f.date(get(s).birth_date) if get(s).birth_date else ""),
+        T(
+            "naissance",
+            "Date de naissance (« 14/03/2009 », vide si inconnue)",
+            lambda s: f.date(get(s).birth_date) if get(s).birth_date else "",
+        ),
     )
 
 
 CANDIDATE_FIELDS: tuple[Spec, ...] = _header(lambda s: s.grid, lambda s: s.r.meta) + (
     O("candidat", "Identité du candidat", lambda s: s, _candidate_fields(lambda s: s.r.candidate)),
-    O("commission", "Commission d'évaluation", lambda s: s, (
-        T("prof_nom", "Nom et prénom du professeur", lambda s: f.text(s.v("commission_prof_nom"))),
-        T("prof_fonction", "Fonction du professeur", lambda s: f.text(s.v("commission_prof_fonction"))),
-        T("pro_nom", "Nom et prénom du professionnel", lambda s: f.text(s.v("commission_pro_nom"))),
-        T("pro_fonction", "Fonction du professionnel", lambda s: f.text(s.v("commission_pro_fonction"))),
-        T("date", "Date de l'évaluation (« 12/03/2027 »)", lambda s: f.date(s.v("commission_date"))),
-    )),
+    O(
+        "commission",
+        "Commission d'évaluation",
+        lambda s: s,
+        (
+            T("prof_nom", "Nom et prénom du professeur", lambda s: f.text(s.v("commission_prof_nom"))),
+            T("prof_fonction", "Fonction du professeur", lambda s: f.text(s.v("commission_prof_fonction"))),
+            T("pro_nom", "Nom et prénom du professionnel", lambda s: f.text(s.v("commission_pro_nom"))),
+            T("pro_fonction", "Fonction du professionnel", lambda s: f.text(s.v("commission_pro_fonction"))),
+            T("date", "Date de l'évaluation (« 12/03/2027 »)", lambda s: f.date(s.v("commission_date"))),
+        ),
+    ),
     L("metas", "Méta-compétences, dans l'ordre de la grille", lambda s: [(s, m) for m in s.grid.metas], _META),
-    L("niveaux", "Échelle des niveaux", lambda s: s.grid.scale, (
-        T("numero", "Numéro du niveau (1 à 4)", lambda l: l.value, NUMBER),
-        T("libelle", "Libellé (« Novice », « Débrouillé », « Averti », « Expert »)", lambda l: l.label),
-    )),
-    T("total_points", "Somme des points avant arrondi (« 14,75 », vide si un critère manque)",
-      lambda s: f.mark(sum(s.r.outcome.points.values(), Fraction(0)))
-      if s.r.outcome.proposed_mark is not None else ""),
-    T("note_proposee", "Note proposée, arrondie au demi-point supérieur (« 12,5 »)",
-      lambda s: f.mark(s.r.outcome.proposed_mark)),
-    T("note_commission", "Note attribuée par la commission, telle que saisie (vide si aucune)",
-      lambda s: f.mark(s.v("note_commission"))),
-    T("note_finale", "Note finale : celle de la commission, sinon la note proposée",
-      lambda s: f.mark(s.r.outcome.final_mark)),
-    T("observations", "Observations, commentaires (retours à la ligne conservés)",
-      lambda s: f.text(s.v("observations"))),
+    L(
+        "niveaux",
+        "Échelle des niveaux",
+        lambda s: s.grid.scale,
+        (
+            T("numero", "Numéro du niveau (1 à 4)", lambda lvl: lvl.value, NUMBER),
+            T("libelle", "Libellé (« Novice », « Débrouillé », « Averti », « Expert »)", lambda lvl: lvl.label),
+        ),
+    ),
+    T(
+        "total_points",
+        "Somme des points avant arrondi (« 14,75 », vide si un critère manque)",
+        lambda s: (
+            f.mark(sum(s.r.outcome.points.values(), Fraction(0))) if s.r.outcome.proposed_mark is not None else ""
+        ),
+    ),
+    T(
+        "note_proposee",
+        "Note proposée, arrondie au demi-point supérieur (« 12,5 »)",
+        lambda s: f.mark(s.r.outcome.proposed_mark),
+    ),
+    T(
+        "note_commission",
+        "Note attribuée par la commission, telle que saisie (vide si aucune)",
+        lambda s: f.mark(s.v("note_commission")),
+    ),
+    T(
+        "note_finale",
+        "Note finale : celle de la commission, sinon la note proposée",
+        lambda s: f.mark(s.r.outcome.final_mark),
+    ),
+    T(
+        "observations",
+        "Observations, commentaires (retours à la ligne conservés)",
+        lambda s: f.text(s.v("observations")),
+    ),
     T("complet", "Vrai quand la grille est complète", lambda s: s.r.outcome.complete, BOOL),
-    T("provisoire", "Vrai quand la grille est incomplète (document provisoire)",
-      lambda s: not s.r.outcome.complete, BOOL),
-    T("etat", "État de la grille (« Grille complète », « 2 critère(s) à renseigner »…)",
-      lambda s: s.r.outcome.status_text),
-    T("manquants", "Ce qui manque, en clair (« niveau du critère C2.1 », « observations »)",
-      lambda s: [_missing_label(m) for m in s.r.outcome.missing], TEXTS),
+    T(
+        "provisoire",
+        "Vrai quand la grille est incomplète (document provisoire)",
+        lambda s: not s.r.outcome.complete,
+        BOOL,
+    ),
+    T(
+        "etat",
+        "État de la grille (« Grille complète », « 2 critère(s) à renseigner »…)",
+        lambda s: s.r.outcome.status_text,
+    ),
+    T(
+        "manquants",
+        "Ce qui manque, en clair (« niveau du critère C2.1 », « observations »)",
+        lambda s: [_missing_label(m) for m in s.r.outcome.missing],
+        TEXTS,
+    ),
     O("prospection", "Opération de prospection (feuille du classeur)", lambda s: s, _PROSPECT),
 )
 
@@ -247,8 +325,7 @@ def candidate_context(reading: Reading) -> dict:
 
 # ------------------------------------------------------------------ class
 
-STATUS_LABELS = {"complete": "complète", "incomplete": "incomplète", "missing": "non rendue",
-                 "rejected": "rejetée"}
+STATUS_LABELS = {"complete": "complète", "incomplete": "incomplète", "missing": "non rendue", "rejected": "rejetée"}
 BAND_WIDTH = 2
 BAR_WIDTH = 30
 LEVEL_SHADES = ("░", "▒", "▓", "█")
@@ -270,7 +347,7 @@ class ClassRow:
     detail: str = ""
 
     @classmethod
-    def from_reading(cls, reading: Reading) -> "ClassRow":
+    def from_reading(cls, reading: Reading) -> ClassRow:
         """A returned grid: complete or incomplete according to the scoring rule."""
         return cls(reading.candidate, "complete" if reading.outcome.complete else "incomplete", reading)
 
@@ -295,14 +372,20 @@ class ClassInfo:
     grid: Grid | None = None
 
     @classmethod
-    def from_reading(cls, reading: Reading, division: str = "") -> "ClassInfo":
+    def from_reading(cls, reading: Reading, division: str = "") -> ClassInfo:
         m = reading.meta
-        return cls(m.get("session", ""), m.get("school", ""), m.get("academie", ""),
-                   division or reading.candidate.division, reading.grid)
+        return cls(
+            m.get("session", ""),
+            m.get("school", ""),
+            m.get("academie", ""),
+            division or reading.candidate.division,
+            reading.grid,
+        )
 
 
-def class_rows(readings: Iterable[Reading], missing: Iterable[Candidate] = (),
-               rejected: Iterable[tuple[Candidate, str]] = ()) -> list[ClassRow]:
+def class_rows(
+    readings: Iterable[Reading], missing: Iterable[Candidate] = (), rejected: Iterable[tuple[Candidate, str]] = ()
+) -> list[ClassRow]:
     """Rows for a class without a campaign ledger: the readings, then the missing and rejected."""
     rows = [ClassRow.from_reading(r) for r in readings]
     rows += [ClassRow(c, "missing") for c in missing]
@@ -353,8 +436,15 @@ def _bands(c: _Class) -> list[dict]:
     for m in c.marks:
         counts[min(int(m // BAND_WIDTH), len(edges) - 1)] += 1
     most, total = max(counts, default=0), len(c.marks)
-    return [{"tranche": f"{a}–{min(a + BAND_WIDTH, top)}", "effectif": n, "barre": _bar(n, most),
-             "part": f.percent(Fraction(n, total)) if total else ""} for a, n in zip(edges, counts)]
+    return [
+        {
+            "tranche": f"{a}–{min(a + BAND_WIDTH, top)}",
+            "effectif": n,
+            "barre": _bar(n, most),
+            "part": f.percent(Fraction(n, total)) if total else "",
+        }
+        for a, n in zip(edges, counts, strict=False)
+    ]
 
 
 def _levels(c: _Class) -> list[dict]:
@@ -371,59 +461,111 @@ def _row(r: ClassRow) -> dict:
 
 
 _ROW = _candidate_fields(lambda x: x["r"].candidate) + (
-    T("note_proposee", "Note proposée (vide si non rendue ou rejetée)",
-      lambda x: f.mark(x["o"].proposed_mark) if x["o"] and x["r"].scored else ""),
-    T("note_finale", "Note finale (vide si non rendue ou rejetée)",
-      lambda x: f.mark(x["o"].final_mark) if x["o"] and x["r"].scored else ""),
-    T("statut", "« complète », « incomplète », « non rendue » ou « rejetée »",
-      lambda x: STATUS_LABELS.get(x["r"].status, x["r"].status)),
-    T("etat", "Détail : état de la grille, ou motif du rejet",
-      lambda x: f.text(x["r"].detail) or (x["o"].status_text if x["o"] else "")),
+    T(
+        "note_proposee",
+        "Note proposée (vide si non rendue ou rejetée)",
+        lambda x: f.mark(x["o"].proposed_mark) if x["o"] and x["r"].scored else "",
+    ),
+    T(
+        "note_finale",
+        "Note finale (vide si non rendue ou rejetée)",
+        lambda x: f.mark(x["o"].final_mark) if x["o"] and x["r"].scored else "",
+    ),
+    T(
+        "statut",
+        "« complète », « incomplète », « non rendue » ou « rejetée »",
+        lambda x: STATUS_LABELS.get(x["r"].status, x["r"].status),
+    ),
+    T(
+        "etat",
+        "Détail : état de la grille, ou motif du rejet",
+        lambda x: f.text(x["r"].detail) or (x["o"].status_text if x["o"] else ""),
+    ),
     T("complet", "Vrai quand la grille est complète", lambda x: x["r"].status == "complete", BOOL),
 )
 
 
 CLASS_FIELDS: tuple[Spec, ...] = _header(lambda c: c.grid, lambda c: c.meta) + (
-    T("classe", "Division(s) concernée(s)", lambda c: f.text(c.info.division) or ", ".join(
-        sorted({r.candidate.division for r in c.rows if r.candidate.division}))),
+    T(
+        "classe",
+        "Division(s) concernée(s)",
+        lambda c: (
+            f.text(c.info.division) or ", ".join(sorted({r.candidate.division for r in c.rows if r.candidate.division}))
+        ),
+    ),
     L("lignes", "Une ligne par candidat, dans l'ordre donné", lambda c: [_row(r) for r in c.rows], _ROW),
-    O("stats", "Statistiques sur les notes finales (grilles rendues et non rejetées)", lambda c: c, (
-        T("effectif", "Nombre de candidats", lambda c: len(c.rows), NUMBER),
-        T("effectif_notes", "Nombre de candidats ayant une note finale", lambda c: len(c.marks), NUMBER),
-        T("completes", "Grilles complètes", lambda c: c.count("complete"), NUMBER),
-        T("incompletes", "Grilles incomplètes", lambda c: c.count("incomplete"), NUMBER),
-        T("non_rendues", "Grilles non rendues", lambda c: c.count("missing"), NUMBER),
-        T("rejetees", "Grilles rejetées", lambda c: c.count("rejected"), NUMBER),
-        T("moyenne", "Moyenne, deux décimales (« 12,35 »)",
-          lambda c: f.number(sum(c.marks, Fraction(0)) / len(c.marks), 2) if c.marks else ""),
-        T("mediane", "Médiane", lambda c: f.mark(median(c.marks)) if c.marks else ""),
-        T("min", "Note la plus basse", lambda c: f.mark(min(c.marks)) if c.marks else ""),
-        T("max", "Note la plus haute", lambda c: f.mark(max(c.marks)) if c.marks else ""),
-    )),
-    L("repartition", "Répartition des notes finales par tranche de 2 points : [0 ; 2[, [2 ; 4[ … [18 ; 20]",
-      _bands, (
-          T("tranche", "Tranche (« 0–2 » … « 18–20 »)", lambda b: b["tranche"]),
-          T("effectif", "Nombre de notes dans la tranche", lambda b: b["effectif"], NUMBER),
-          T("barre", f"Barre de « █ » proportionnelle (la tranche la plus fournie : {BAR_WIDTH} caractères)", lambda b: b["barre"]),
-          T("part", "Part des notes (« 25,0 % »)", lambda b: b["part"]),
-      )),
-    L("niveaux", "Échelle des niveaux, avec le motif de chaque niveau dans les barres",
-      lambda c: list(c.grid.scale), (
-          T("numero", "Numéro du niveau", lambda l: l.value, NUMBER),
-          T("libelle", "Libellé du niveau", lambda l: l.label),
-          T("motif", "Caractère de ce niveau dans les barres (░ ▒ ▓ █)",
-            lambda l: LEVEL_SHADES[min(l.value, 4) - 1]),
-      )),
-    L("criteres", "Niveaux atteints, critère par critère", _levels, (
-        T("id", "Identifiant du critère", lambda x: x["c"].id),
-        T("titre", "Intitulé du critère", lambda x: x["c"].title),
-        T("comptes", "Nombre de candidats par niveau (quatre nombres)", lambda x: x["counts"], VALUES),
-        T("total", "Nombre de candidats évalués sur ce critère", lambda x: x["total"], NUMBER),
-        T("barre", f"Barre empilée de {BAR_WIDTH} caractères : ░ niveau 1, ▒ niveau 2, ▓ niveau 3, █ niveau 4",
-          lambda x: x["bar"]),
-    )),
-    L("manquants", "Candidats dont la grille n'est pas rendue ou a été rejetée",
-      lambda c: [_row(r) for r in c.rows if r.status in ("missing", "rejected")], _ROW),
+    O(
+        "stats",
+        "Statistiques sur les notes finales (grilles rendues et non rejetées)",
+        lambda c: c,
+        (
+            T("effectif", "Nombre de candidats", lambda c: len(c.rows), NUMBER),
+            T("effectif_notes", "Nombre de candidats ayant une note finale", lambda c: len(c.marks), NUMBER),
+            T("completes", "Grilles complètes", lambda c: c.count("complete"), NUMBER),
+            T("incompletes", "Grilles incomplètes", lambda c: c.count("incomplete"), NUMBER),
+            T("non_rendues", "Grilles non rendues", lambda c: c.count("missing"), NUMBER),
+            T("rejetees", "Grilles rejetées", lambda c: c.count("rejected"), NUMBER),
+            T(
+                "moyenne",
+                "Moyenne, deux décimales (« 12,35 »)",
+                lambda c: f.number(sum(c.marks, Fraction(0)) / len(c.marks), 2) if c.marks else "",
+            ),
+            T("mediane", "Médiane", lambda c: f.mark(median(c.marks)) if c.marks else ""),
+            T("min", "Note la plus basse", lambda c: f.mark(min(c.marks)) if c.marks else ""),
+            T("max", "Note la plus haute", lambda c: f.mark(max(c.marks)) if c.marks else ""),
+        ),
+    ),
+    L(
+        "repartition",
+        "Répartition des notes finales par tranche de 2 points : [0 ; 2[, [2 ; 4[ … [18 ; 20]",
+        _bands,
+        (
+            T("tranche", "Tranche (« 0–2 » … « 18–20 »)", lambda b: b["tranche"]),
+            T("effectif", "Nombre de notes dans la tranche", lambda b: b["effectif"], NUMBER),
+            T(
+                "barre",
+                f"Barre de « █ » proportionnelle (la tranche la plus fournie : {BAR_WIDTH} caractères)",
+                lambda b: b["barre"],
+            ),
+            T("part", "Part des notes (« 25,0 % »)", lambda b: b["part"]),
+        ),
+    ),
+    L(
+        "niveaux",
+        "Échelle des niveaux, avec le motif de chaque niveau dans les barres",
+        lambda c: list(c.grid.scale),
+        (
+            T("numero", "Numéro du niveau", lambda lvl: lvl.value, NUMBER),
+            T("libelle", "Libellé du niveau", lambda lvl: lvl.label),
+            T(
+                "motif",
+                "Caractère de ce niveau dans les barres (░ ▒ ▓ █)",
+                lambda lvl: LEVEL_SHADES[min(lvl.value, 4) - 1],
+            ),
+        ),
+    ),
+    L(
+        "criteres",
+        "Niveaux atteints, critère par critère",
+        _levels,
+        (
+            T("id", "Identifiant du critère", lambda x: x["c"].id),
+            T("titre", "Intitulé du critère", lambda x: x["c"].title),
+            T("comptes", "Nombre de candidats par niveau (quatre nombres)", lambda x: x["counts"], VALUES),
+            T("total", "Nombre de candidats évalués sur ce critère", lambda x: x["total"], NUMBER),
+            T(
+                "barre",
+                f"Barre empilée de {BAR_WIDTH} caractères : ░ niveau 1, ▒ niveau 2, ▓ niveau 3, █ niveau 4",
+                lambda x: x["bar"],
+            ),
+        ),
+    ),
+    L(
+        "manquants",
+        "Candidats dont la grille n'est pas rendue ou a été rejetée",
+        lambda c: [_row(r) for r in c.rows if r.status in ("missing", "rejected")],
+        _ROW,
+    ),
 )
 
 
@@ -442,8 +584,7 @@ def class_context(rows: Sequence[ClassRow], info: ClassInfo | None = None) -> di
 
 # ------------------------------------------------------------------ documentation
 
-DOCUMENTS = {"candidat": "fiche d'évaluation et synthèse de prospection",
-             "classe": "récapitulatif de classe"}
+DOCUMENTS = {"candidat": "fiche d'évaluation et synthèse de prospection", "classe": "récapitulatif de classe"}
 
 FIELDS_DOC: list[FieldDoc] = flatten(CANDIDATE_FIELDS, "candidat") + flatten(CLASS_FIELDS, "classe")
 

@@ -14,8 +14,26 @@ from e2docs.reports.context import CANDIDATE_FIELDS, CLASS_FIELDS
 from e2docs.reports.problem import ERROR, Problem, line_text
 from e2docs.reports.schema import LIST, OBJECT, Spec, child
 
-_GLOBALS = {"loop", "range", "dict", "lipsum", "cycler", "joiner", "namespace", "true", "false", "none",
-            "True", "False", "None", "caller", "varargs", "kwargs", "super", "self"}
+_GLOBALS = {
+    "loop",
+    "range",
+    "dict",
+    "lipsum",
+    "cycler",
+    "joiner",
+    "namespace",
+    "true",
+    "false",
+    "none",
+    "True",
+    "False",
+    "None",
+    "caller",
+    "varargs",
+    "kwargs",
+    "super",
+    "self",
+}
 
 
 @dataclass(frozen=True)
@@ -42,8 +60,7 @@ class FieldChecker:
         self.assigned: set[str] = set()
 
     def run(self, ast: nodes.Template) -> list[Problem]:
-        for n in ast.find_all((nodes.Assign, nodes.AssignBlock, nodes.For, nodes.Macro, nodes.With,
-                               nodes.CallBlock)):
+        for n in ast.find_all((nodes.Assign, nodes.AssignBlock, nodes.For, nodes.Macro, nodes.With, nodes.CallBlock)):
             for target in n.find_all(nodes.Name):
                 if target.ctx in ("store", "param"):
                     self.assigned.add(target.name)
@@ -56,12 +73,10 @@ class FieldChecker:
         self.seen.add(path)
         name = path.rsplit(".", 1)[-1]
         siblings = list(siblings)
-        close = [s for s in siblings if sorted(s) == sorted(name)] or \
-            difflib.get_close_matches(name, siblings, n=1)
+        close = [s for s in siblings if sorted(s) == sorted(name)] or difflib.get_close_matches(name, siblings, n=1)
         stem = path[: -len(name)]
         hint = f" Vouliez-vous dire « {stem}{close[0]} » ?" if close else " Liste des champs : e2docs fields."
-        self.problems.append(Problem(ERROR, f"champ inconnu « {path} ».{hint}", line_text(self.src, lineno),
-                                     self.part))
+        self.problems.append(Problem(ERROR, f"champ inconnu « {path} ».{hint}", line_text(self.src, lineno), self.part))
 
     def visit(self, node: nodes.Node, scope: dict) -> None:
         if isinstance(node, nodes.For):

@@ -122,23 +122,33 @@ def _copy_rel(src_part, dst_part, rid: str) -> str:
         image_part = dst_part.package.get_or_add_image_part(io.BytesIO(target.blob))
         return dst_part.relate_to(image_part, RT.IMAGE)
     if rel.reltype in (RT.HEADER, RT.FOOTER):
-        cls, tmpl = (HeaderPart, "/word/header%d.xml") if rel.reltype == RT.HEADER else \
-            (FooterPart, "/word/footer%d.xml")
-        part = cls(PackURI(dst_part.package.next_partname(tmpl)), target.content_type,
-                   copy.deepcopy(target.element), dst_part.package)
+        cls, tmpl = (
+            (HeaderPart, "/word/header%d.xml") if rel.reltype == RT.HEADER else (FooterPart, "/word/footer%d.xml")
+        )
+        part = cls(
+            PackURI(dst_part.package.next_partname(tmpl)),
+            target.content_type,
+            copy.deepcopy(target.element),
+            dst_part.package,
+        )
         inner: dict[str, str] = {}
         _relink(part.element, target, part, inner)
         return dst_part.relate_to(part, rel.reltype)
     # Anything else (charts, embedded objects…) would need its own copy: refuse rather than corrupt.
-    raise ReportError(f"contenu non pris en charge pour l'assemblage ({rel.reltype.rsplit('/', 1)[-1]}).",
-                      hint="Retirez ce contenu du modèle ou imprimez les documents séparément.")
+    raise ReportError(
+        f"contenu non pris en charge pour l'assemblage ({rel.reltype.rsplit('/', 1)[-1]}).",
+        hint="Retirez ce contenu du modèle ou imprimez les documents séparément.",
+    )
 
 
 def _drop_page_totals(doc) -> None:
-    """"Page X / Y" in a header or footer becomes "Page X": once documents are put together,
+    """ "Page X / Y" in a header or footer becomes "Page X": once documents are put together,
     the total would count every page of the file (LibreOffice cannot count a section's pages)."""
-    parts = [rel.target_part for rel in doc.part.rels.values()
-             if not rel.is_external and rel.reltype in (RT.HEADER, RT.FOOTER)]
+    parts = [
+        rel.target_part
+        for rel in doc.part.rels.values()
+        if not rel.is_external and rel.reltype in (RT.HEADER, RT.FOOTER)
+    ]
     for part in parts:
         for fld in list(part.element.iter(qn("w:fldSimple"))):
             if fld.get(qn("w:instr"), "").split()[:1] != ["NUMPAGES"]:

@@ -6,6 +6,7 @@ with a LibreOffice the user has open nor depends on their settings.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -16,18 +17,20 @@ from pathlib import Path
 
 from e2docs.reports.errors import ReportError
 
-BASE_TIMEOUT = 90.0   # seconds: LibreOffice's start, first profile creation included
-PER_FILE = 10.0       # seconds per document
+BASE_TIMEOUT = 90.0  # seconds: LibreOffice's start, first profile creation included
+PER_FILE = 10.0  # seconds per document
 
 
 def find_soffice() -> str:
     """The LibreOffice executable, or a French error saying how to install it."""
     exe = shutil.which("soffice") or shutil.which("libreoffice")
     if exe is None:
-        raise ReportError("LibreOffice est introuvable : la conversion en PDF en a besoin.",
-                          hint="Installez LibreOffice (paquet « libreoffice-writer » sous Debian/Ubuntu, "
-                               "ou depuis libreoffice.org) et vérifiez que la commande « soffice » est dans "
-                               "le PATH ; ou ouvrez les .docx dans Word et enregistrez-les en PDF.")
+        raise ReportError(
+            "LibreOffice est introuvable : la conversion en PDF en a besoin.",
+            hint="Installez LibreOffice (paquet « libreoffice-writer » sous Debian/Ubuntu, "
+            "ou depuis libreoffice.org) et vérifiez que la commande « soffice » est dans "
+            "le PATH ; ou ouvrez les .docx dans Word et enregistrez-les en PDF.",
+        )
     return exe
 
 
@@ -46,8 +49,11 @@ def convert_to_pdf(paths: Sequence[str | Path], outdir: str | Path, timeout: flo
     stems = [p.stem for p in paths]
     if len(set(stems)) != len(stems):
         dup = next(s for s in stems if stems.count(s) > 1)
-        raise ReportError(f"deux documents portent le même nom « {dup} » : leurs PDF s'écraseraient.", outdir,
-                          hint="Donnez-leur des noms différents ou convertissez-les dans des dossiers séparés.")
+        raise ReportError(
+            f"deux documents portent le même nom « {dup} » : leurs PDF s'écraseraient.",
+            outdir,
+            hint="Donnez-leur des noms différents ou convertissez-les dans des dossiers séparés.",
+        )
     for p in paths:
         if not p.is_file():
             raise ReportError("document introuvable.", p)
@@ -55,26 +61,49 @@ def convert_to_pdf(paths: Sequence[str | Path], outdir: str | Path, timeout: flo
     timeout = timeout if timeout is not None else BASE_TIMEOUT + PER_FILE * len(paths)
     pdfs = [outdir / f"{p.stem}.pdf" for p in paths]
     with tempfile.TemporaryDirectory(prefix="e2docs-lo-") as profile:
-        cmd = [exe, f"-env:UserInstallation={Path(profile).as_uri()}", "--headless", "--invisible",
-               "--nologo", "--norestore", "--nodefault", "--nolockcheck",
-               "--convert-to", "pdf:writer_pdf_Export", "--outdir", str(outdir), *map(str, paths)]
+        cmd = [
+            exe,
+            f"-env:UserInstallation={Path(profile).as_uri()}",
+            "--headless",
+            "--invisible",
+            "--nologo",
+            "--norestore",
+            "--nodefault",
+            "--nolockcheck",
+            "--convert-to",
+            "pdf:writer_pdf_Export",
+            "--outdir",
+            str(outdir),
+            *map(str, paths),
+        ]
         before = {p: p.stat().st_mtime_ns if p.exists() else None for p in pdfs}
-        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
-                                start_new_session=True, env={**os.environ, "SAL_USE_VCLPLUGIN": "svp"})
+        proc = subprocess.Popen(
+            cmd,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+            env={**os.environ, "SAL_USE_VCLPLUGIN": "svp"},
+        )
         try:
             out, err = proc.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:
             _kill(proc)
-            raise ReportError(f"LibreOffice n'a pas terminé la conversion en {timeout:.0f} s.", outdir,
-                              hint="Fermez les autres fenêtres LibreOffice bloquées, puis recommencez, "
-                                   "éventuellement avec moins de documents à la fois.") from None
+            raise ReportError(
+                f"LibreOffice n'a pas terminé la conversion en {timeout:.0f} s.",
+                outdir,
+                hint="Fermez les autres fenêtres LibreOffice bloquées, puis recommencez, "
+                "éventuellement avec moins de documents à la fois.",
+            ) from None
     missing = [pdf for pdf in pdfs if not pdf.exists() or pdf.stat().st_mtime_ns == before[pdf]]
     if missing or proc.returncode != 0:
         detail = (err or out or b"").decode("utf-8", "replace").strip()[-300:]
         names = ", ".join(p.name for p in missing) or "?"
-        raise ReportError(f"LibreOffice n'a pas produit {names} (code {proc.returncode}"
-                          f"{' : ' + detail if detail else ''}).", outdir,
-                          hint="Vérifiez que les documents s'ouvrent dans LibreOffice Writer.")
+        raise ReportError(
+            f"LibreOffice n'a pas produit {names} (code {proc.returncode}{' : ' + detail if detail else ''}).",
+            outdir,
+            hint="Vérifiez que les documents s'ouvrent dans LibreOffice Writer.",
+        )
     return pdfs
 
 
@@ -84,8 +113,6 @@ def _kill(proc: subprocess.Popen) -> None:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(5)
     except (ProcessLookupError, subprocess.TimeoutExpired):
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
         proc.wait()

@@ -10,7 +10,6 @@ unknown field is an error, not a silent blank in an official document.
 from __future__ import annotations
 
 import io
-
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -103,13 +102,17 @@ def explain(exc: Exception) -> str:
     if msg.startswith(_TOO_BIG):
         return msg + ", ce qui est interdit."
     if isinstance(exc, SecurityError) or "unsafe" in msg:
-        return ("le modèle tente d'accéder à l'intérieur de Python, ce qui est interdit "
-                f"(« {msg} »). Retirez ce code du modèle.")
+        return (
+            "le modèle tente d'accéder à l'intérieur de Python, ce qui est interdit "
+            f"(« {msg} »). Retirez ce code du modèle."
+        )
     if isinstance(exc, UndefinedError):
         m = re.search(r"'([^']+)' is undefined|has no attribute '([^']+)'", msg)
         name = next((g for g in (m.groups() if m else ()) if g), msg)
-        return (f"champ inconnu « {name} ». Vérifiez l'orthographe (liste des champs : e2docs fields) ; "
-                "e2docs check-template indique le paragraphe.")
+        return (
+            f"champ inconnu « {name} ». Vérifiez l'orthographe (liste des champs : e2docs fields) ; "
+            "e2docs check-template indique le paragraphe."
+        )
     if isinstance(exc, TemplateSyntaxError):
         return syntax_message(exc) + " Vérifiez le modèle avec e2docs check-template."
     return f"le modèle n'a pas pu être rempli ({type(exc).__name__} : {msg})."
@@ -120,9 +123,11 @@ def syntax_message(exc: TemplateSyntaxError) -> str:
     msg = exc.message or str(exc)
     quote = re.search(r"unexpected char '(.)'", msg)
     if quote and quote.group(1) in "«»“”‘’„":
-        return (f"guillemet typographique « {quote.group(1)} » dans une balise : Word l'a sans doute mis à la "
-                "place d'un guillemet droit. Utilisez ' ou \" (désactivez la correction automatique des "
-                "guillemets).")
+        return (
+            f"guillemet typographique « {quote.group(1)} » dans une balise : Word l'a sans doute mis à la "
+            "place d'un guillemet droit. Utilisez ' ou \" (désactivez la correction automatique des "
+            "guillemets)."
+        )
     if quote:
         return f"caractère « {quote.group(1)} » inattendu dans une balise."
     unknown = re.search(r"Encountered unknown tag '([^']+)'", msg)
@@ -140,17 +145,19 @@ def render_to(template: Path, context: Mapping, out: Path) -> Path:
     """Fill ``template`` with ``context`` and write ``out`` atomically (temporary file, then rename)."""
     template, out = Path(template), Path(out)
     if not template.is_file():
-        raise ReportError("modèle Word introuvable.", template,
-                          hint="Vérifiez le dossier de modèles (--templates).")
+        raise ReportError("modèle Word introuvable.", template, hint="Vérifiez le dossier de modèles (--templates).")
     doc = load_template(template)
     try:
         doc.render(dict(context), make_env(), autoescape=True)
     except (TemplateError, SecurityError) as exc:
         raise ReportError(explain(exc) + _where(exc), template) from None
     except _BrokenXml as exc:
-        raise ReportError(f"le document produit serait invalide ({exc}) : une balise est sans doute à cheval sur "
-                          "un lien, un champ ou une modification suivie.", template,
-                          hint="Lancez e2docs check-template sur ce modèle.") from None
+        raise ReportError(
+            f"le document produit serait invalide ({exc}) : une balise est sans doute à cheval sur "
+            "un lien, un champ ou une modification suivie.",
+            template,
+            hint="Lancez e2docs check-template sur ce modèle.",
+        ) from None
     except (ArithmeticError, TypeError, ValueError, LookupError, AttributeError) as exc:
         # raised by an expression of the template ("1/0", "range(10**9)", "'a' - 1"…)
         raise ReportError(explain(exc), template) from None
@@ -165,8 +172,11 @@ def load_template(template: Path) -> DocxTemplate:
         doc.init_docx()
         return doc
     except Exception as exc:  # python-docx raises many types on a damaged or foreign file
-        raise ReportError(f"fichier .docx illisible ou endommagé ({type(exc).__name__} : {exc}).", template,
-                          hint="Ouvrez-le dans Word ou LibreOffice et enregistrez-le au format .docx.") from None
+        raise ReportError(
+            f"fichier .docx illisible ou endommagé ({type(exc).__name__} : {exc}).",
+            template,
+            hint="Ouvrez-le dans Word ou LibreOffice et enregistrez-le au format .docx.",
+        ) from None
 
 
 def save_atomically(doc, out: Path) -> None:

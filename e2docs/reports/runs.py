@@ -20,10 +20,23 @@ W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 _OPEN = re.compile(r"\{\{|\{%|\{#")
 _CLOSE = {"{{": "}}", "{%": "%}", "{#": "#}"}
 # Elements that may sit between the runs of a tag without harm (docxtpl drops them).
-_HARMLESS = {W + n for n in ("r", "rPr", "t", "proofErr", "bookmarkStart", "bookmarkEnd", "lastRenderedPageBreak",
-                             "softHyphen", "noBreakHyphen")}
-_IGNORED_RPR = {W + n for n in ("rsidR", "rsidRPr", "rsidDel", "rsidRDefault", "lang", "noProof", "spellingErr",
-                                "specVanish")}
+_HARMLESS = {
+    W + n
+    for n in (
+        "r",
+        "rPr",
+        "t",
+        "proofErr",
+        "bookmarkStart",
+        "bookmarkEnd",
+        "lastRenderedPageBreak",
+        "softHyphen",
+        "noBreakHyphen",
+    )
+}
+_IGNORED_RPR = {
+    W + n for n in ("rsidR", "rsidRPr", "rsidDel", "rsidRDefault", "lang", "noProof", "spellingErr", "specVanish")
+}
 
 
 def _own(el, tag: str) -> Iterable:
@@ -60,10 +73,10 @@ def run_problems(root, part: str) -> list[Problem]:
             opener = m.group(0)
             end = text.find(_CLOSE[opener], m.end())
             if end < 0:
-                out.append(_unclosed(text[m.start():], _CLOSE[opener], paragraphs, index, shown, part))
+                out.append(_unclosed(text[m.start() :], _CLOSE[opener], paragraphs, index, shown, part))
                 continue
-            tag = text[m.start():end + 2]
-            segs = sorted(set(owner[m.start():end + 2]))
+            tag = text[m.start() : end + 2]
+            segs = sorted(set(owner[m.start() : end + 2]))
             if len(segs) > 1:
                 out += _split_tag(tag, [ts[i] for i in segs], shown, part)
         out += _replaced_text(p, text, shown, part)
@@ -75,44 +88,79 @@ def _unclosed(start: str, close: str, paragraphs: list, index: int, shown: str, 
     container (losing the break), but across table cells it destroys the table."""
     head = short(start, 40)
     p = paragraphs[index]
-    for q in paragraphs[index + 1:]:
+    for q in paragraphs[index + 1 :]:
         if close in "".join(t.text or "" for t in _own(q, W + "t")):
             if q.getparent() is p.getparent():
-                return Problem(WARNING, f"la balise « {head} » se termine dans un paragraphe suivant : les "
-                               "paragraphes concernés seront réunis en un seul. Retapez la balise sur une seule "
-                               "ligne.", shown, part)
-            return Problem(ERROR, f"la balise « {head} » se termine dans une autre cellule ou une autre zone du "
-                           "document : le tableau produit serait abîmé. Fermez-la par « " + close + " » dans le "
-                           "même paragraphe.", shown, part)
-    return Problem(ERROR, f"balise « {head} » ouverte mais jamais fermée : ajoutez « {close} » dans le même "
-                   "paragraphe.", shown, part)
+                return Problem(
+                    WARNING,
+                    f"la balise « {head} » se termine dans un paragraphe suivant : les "
+                    "paragraphes concernés seront réunis en un seul. Retapez la balise sur une seule "
+                    "ligne.",
+                    shown,
+                    part,
+                )
+            return Problem(
+                ERROR,
+                f"la balise « {head} » se termine dans une autre cellule ou une autre zone du "
+                "document : le tableau produit serait abîmé. Fermez-la par « " + close + " » dans le "
+                "même paragraphe.",
+                shown,
+                part,
+            )
+    return Problem(
+        ERROR,
+        f"balise « {head} » ouverte mais jamais fermée : ajoutez « {close} » dans le même paragraphe.",
+        shown,
+        part,
+    )
 
 
 def _split_tag(tag: str, ts: list, shown: str, part: str) -> list[Problem]:
     runs = [t.getparent() for t in ts]
     if len({r.getparent() for r in runs}) > 1:
-        return [Problem(ERROR, f"la balise « {short(tag, 60)} » est à cheval sur un lien, un champ, une "
-                        "modification suivie ou un contrôle de contenu : le document produit serait invalide. "
-                        "Acceptez les modifications suivies, puis effacez la balise et retapez-la d'un seul tenant.",
-                        shown, part)]
+        return [
+            Problem(
+                ERROR,
+                f"la balise « {short(tag, 60)} » est à cheval sur un lien, un champ, une "
+                "modification suivie ou un contrôle de contenu : le document produit serait invalide. "
+                "Acceptez les modifications suivies, puis effacez la balise et retapez-la d'un seul tenant.",
+                shown,
+                part,
+            )
+        ]
     first, last = runs[0], runs[-1]
     between, node = [], first
     while node is not None and node is not last:
         node = node.getnext()
         if node is not None and node is not last:
             between.append(node)
-    inside = [e for r in runs for e in r if e.tag not in _HARMLESS] + \
-        [e for b in between for e in b.iter() if e.tag not in _HARMLESS]
+    inside = [e for r in runs for e in r if e.tag not in _HARMLESS] + [
+        e for b in between for e in b.iter() if e.tag not in _HARMLESS
+    ]
     if inside:
         what = etree.QName(inside[0]).localname
-        return [Problem(ERROR, f"la balise « {short(tag, 60)} » contient un élément « {what} » (saut de ligne, "
-                        "tabulation, image, champ…) qui serait supprimé ou rendrait le document invalide : "
-                        "retapez la balise sur une seule ligne, sans rien d'autre.", shown, part)]
+        return [
+            Problem(
+                ERROR,
+                f"la balise « {short(tag, 60)} » contient un élément « {what} » (saut de ligne, "
+                "tabulation, image, champ…) qui serait supprimé ou rendrait le document invalide : "
+                "retapez la balise sur une seule ligne, sans rien d'autre.",
+                shown,
+                part,
+            )
+        ]
     if len({_rpr_key(r) for r in runs}) > 1:
         head = short(ts[0].text or "", 30)
-        return [Problem(WARNING, f"la balise « {short(tag, 60)} » mélange plusieurs mises en forme : la valeur "
-                        f"prendra celle du début de la balise (« {head} »). Pour la mettre en forme, sélectionnez "
-                        "toute la balise et appliquez la mise en forme d'un coup.", shown, part)]
+        return [
+            Problem(
+                WARNING,
+                f"la balise « {short(tag, 60)} » mélange plusieurs mises en forme : la valeur "
+                f"prendra celle du début de la balise (« {head} »). Pour la mettre en forme, sélectionnez "
+                "toute la balise et appliquez la mise en forme d'un coup.",
+                shown,
+                part,
+            )
+        ]
     return []
 
 
@@ -127,8 +175,15 @@ def _replaced_text(p, text: str, shown: str, part: str) -> list[Problem]:
         rest = whole.replace(m.group(0), "").strip()
         if rest:
             where = "paragraphe" if kind == "p" else "ligne de tableau"
-            out.append(Problem(WARNING, f"« {m.group(0)} » remplace tout son {where} : le texte « {short(rest, 60)} » "
-                               f"de ce {where} sera supprimé. Placez la balise seule dans son {where}.", shown, part))
+            out.append(
+                Problem(
+                    WARNING,
+                    f"« {m.group(0)} » remplace tout son {where} : le texte « {short(rest, 60)} » "
+                    f"de ce {where} sera supprimé. Placez la balise seule dans son {where}.",
+                    shown,
+                    part,
+                )
+            )
     return out
 
 

@@ -8,13 +8,12 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from e2docs.model.candidate import Candidate
-from e2docs.model.grid import Grid
 from e2docs.formats.gridfile import load_grid
-from e2docs.model.candidate import Context
 from e2docs.formats.xlsx.layout import build_layout
 from e2docs.formats.xlsx.reader import Reading
 from e2docs.formats.xlsx.results import compute_outputs, outcome
+from e2docs.model.candidate import Candidate, Context
+from e2docs.model.grid import Grid
 from e2docs.reports.context import ClassInfo, ClassRow
 
 CONTEXT = Context("2027", "Lycée professionnel Jean Moulin – Villefictive", "Versailles")
@@ -22,20 +21,35 @@ CONTEXT = Context("2027", "Lycée professionnel Jean Moulin – Villefictive", "
 OBSERVATIONS = (
     "Opération de prospection téléphonique menée pour « Dupont & Fils <SARL> » : cible bien justifiée, "
     "objectifs chiffrés cohérents avec les moyens alloués. L'analyse des écarts est pertinente ; "
-    "les actions correctives restent un peu générales.")
+    "les actions correctives restent un peu générales."
+)
 
 PROSPECTING = {
-    "organisation": "Dupont & Fils <SARL>", "secteur": "Négoce de matériaux de construction",
+    "organisation": "Dupont & Fils <SARL>",
+    "secteur": "Négoce de matériaux de construction",
     "offre": "Gamme d'isolants biosourcés (fibre de bois, ouate de cellulose)",
     "cible": "Artisans couvreurs et plaquistes à moins de 30 km",
     "choix_cible": "Clientèle à fort potentiel, peu démarchée par les concurrents.",
-    "debut": dt.date(2027, 1, 5), "fin": dt.date(2027, 1, 20),
-    "obj_contacts": 100, "obj_rdv": 20, "obj_ventes": 5, "obj_ca": 5000,
-    "res_contacts": 80, "res_rdv": 14, "res_ventes": 6, "res_ca": 5250.5,
-    "res_argumentes": 42, "res_prospects": 11,
+    "debut": dt.date(2027, 1, 5),
+    "fin": dt.date(2027, 1, 20),
+    "obj_contacts": 100,
+    "obj_rdv": 20,
+    "obj_ventes": 5,
+    "obj_ca": 5000,
+    "res_contacts": 80,
+    "res_rdv": 14,
+    "res_ventes": 6,
+    "res_ca": 5250.5,
+    "res_argumentes": 42,
+    "res_prospects": 11,
     "obj_qualitatifs": "Qualifier dix nouveaux prospects ; faire connaître la gamme.",
-    "moy_personnes": 2, "moy_budget": 1250, "moy_materiel": "Téléphone, logiciel CRM, plaquette",
-    "tech_phoning": "X", "tech_emailing": "X", "tech_autre": "X", "tech_autre_precision": "Dépôt de flyers",
+    "moy_personnes": 2,
+    "moy_budget": 1250,
+    "moy_materiel": "Téléphone, logiciel CRM, plaquette",
+    "tech_phoning": "X",
+    "tech_emailing": "X",
+    "tech_autre": "X",
+    "tech_autre_precision": "Dépôt de flyers",
     "outils": "Guide d'entretien téléphonique, argumentaire, fichier prospects",
     "causes_ecarts": "Fichier incomplet : 20 % de numéros erronés.",
     "actions_correctives": "Mettre à jour le fichier avant la prochaine opération.",
@@ -45,14 +59,19 @@ PROSPECTING = {
 LEVELS = {"C1.1": 3, "C2.1": 4, "C2.2": 3, "C3.1": 2, "C3.2": 3, "C4.1": 3, "C4.2": 4, "C4.3": 3, "C4.4": 2}
 
 
-def sample_candidate(number: str = "02709411047", last: str = "D'ALMEIDA", first: str = "Inès",
-                     division: str = "TMCV2") -> Candidate:
+def sample_candidate(
+    number: str = "02709411047", last: str = "D'ALMEIDA", first: str = "Inès", division: str = "TMCV2"
+) -> Candidate:
     return Candidate(number, last, first, division, dt.date(2009, 3, 14))
 
 
-def sample_reading(candidate: Candidate | None = None, levels: dict[str, int | None] | None = None,
-                   observations: str | None = OBSERVATIONS, grid: Grid | None = None,
-                   extra: dict[str, object] | None = None) -> Reading:
+def sample_reading(
+    candidate: Candidate | None = None,
+    levels: dict[str, int | None] | None = None,
+    observations: str | None = OBSERVATIONS,
+    grid: Grid | None = None,
+    extra: dict[str, object] | None = None,
+) -> Reading:
     """A reading as if a filled workbook had come back (no file is written)."""
     grid = grid or load_grid()
     cand = candidate or sample_candidate()
@@ -64,18 +83,30 @@ def sample_reading(candidate: Candidate | None = None, levels: dict[str, int | N
             values[f"niveau_{cid.replace('.', '_')}_{lvl}"] = "X"
     for comp in ("1.1", "1.2", "2.1", "2.2", "2.4", "3.4", "3.5", "3.6", "4.1", "4.5", "4.6", "4.8"):
         values[f"reperage_{comp.replace('.', '_')}"] = "X"
-    values.update({
-        "commission_prof_nom": "Mme Lefèvre-D'Arc Élodie", "commission_prof_fonction": "Professeure d'économie-gestion",
-        "commission_pro_nom": "M. Núñez Óscar", "commission_pro_fonction": "Directeur commercial, Dupont & Fils",
-        "commission_date": dt.date(2027, 3, 12), "observations": observations,
-    })
+    values.update(
+        {
+            "commission_prof_nom": "Mme Lefèvre-D'Arc Élodie",
+            "commission_prof_fonction": "Professeure d'économie-gestion",
+            "commission_pro_nom": "M. Núñez Óscar",
+            "commission_pro_fonction": "Directeur commercial, Dupont & Fils",
+            "commission_date": dt.date(2027, 3, 12),
+            "observations": observations,
+        }
+    )
     values.update({f"prosp_{k}": v for k, v in PROSPECTING.items()})
     values.update(extra or {})
-    meta = {"session": CONTEXT.session, "school": CONTEXT.school, "academie": CONTEXT.academie,
-            "candidate_number": cand.number, "last_name": cand.last_name, "first_name": cand.first_name,
-            "division": cand.division}
-    return Reading(Path("exemple.xlsx"), meta, grid, layout, values, compute_outputs(layout, values),
-                   outcome(layout, values))
+    meta = {
+        "session": CONTEXT.session,
+        "school": CONTEXT.school,
+        "academie": CONTEXT.academie,
+        "candidate_number": cand.number,
+        "last_name": cand.last_name,
+        "first_name": cand.first_name,
+        "division": cand.division,
+    }
+    return Reading(
+        Path("exemple.xlsx"), meta, grid, layout, values, compute_outputs(layout, values), outcome(layout, values)
+    )
 
 
 def sample_class_rows() -> list[ClassRow]:
@@ -85,11 +116,13 @@ def sample_class_rows() -> list[ClassRow]:
     for number, last, first, lvl in names:
         levels = {cid: lvl for cid in LEVELS}
         rows.append(ClassRow.from_reading(sample_reading(sample_candidate(number, last, first), levels)))
-    rows.append(ClassRow.from_reading(sample_reading(sample_candidate("06", "ÉLIE", "Zoé"), {"C1.1": 2},
-                                                     observations=None)))
+    rows.append(
+        ClassRow.from_reading(sample_reading(sample_candidate("06", "ÉLIE", "Zoé"), {"C1.1": 2}, observations=None))
+    )
     rows.append(ClassRow(sample_candidate("07", "BERNARD", "Hugo"), "missing"))
-    rows.append(ClassRow(sample_candidate("08", "DURAND & FILS", "Max <test>"), "rejected",
-                         detail="signature invalide"))
+    rows.append(
+        ClassRow(sample_candidate("08", "DURAND & FILS", "Max <test>"), "rejected", detail="signature invalide")
+    )
     return rows
 
 

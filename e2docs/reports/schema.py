@@ -29,7 +29,7 @@ class Spec:
     doc: str
     get: Callable[[Any], Any]
     kind: str = TEXT
-    fields: tuple["Spec", ...] = ()
+    fields: tuple[Spec, ...] = ()
 
 
 def T(key: str, doc: str, get: Callable[[Any], Any], kind: str = TEXT) -> Spec:
@@ -37,7 +37,7 @@ def T(key: str, doc: str, get: Callable[[Any], Any], kind: str = TEXT) -> Spec:
     return Spec(key, doc, get, kind)
 
 
-def O(key: str, doc: str, get: Callable[[Any], Any], fields: Sequence[Spec]) -> Spec:
+def O(key: str, doc: str, get: Callable[[Any], Any], fields: Sequence[Spec]) -> Spec:  # noqa: E743 (T, O, L: field DSL)
     """An object with sub-fields (``{{ key.sub }}``)."""
     return Spec(key, doc, get, OBJECT, tuple(fields))
 

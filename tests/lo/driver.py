@@ -107,6 +107,7 @@ Steps
 """
 
 import argparse
+import contextlib
 import json
 import os
 import signal
@@ -192,10 +193,10 @@ def seed_profile(profile, settings):
     lines = text.splitlines(True)
     items = []
     for node, name, _xstype, value in settings:
-        head = '<item oor:path="%s"><prop oor:name="%s" ' % (xml_escape(node), xml_escape(name))
+        head = f'<item oor:path="{xml_escape(node)}"><prop oor:name="{xml_escape(name)}" '
         lines = [line for line in lines if not line.startswith(head)]
         value = str(value).lower() if isinstance(value, bool) else str(value)
-        items.append('%soor:op="fuse"><value>%s</value></prop></item>\n' % (head, xml_escape(value)))
+        items.append(f'{head}oor:op="fuse"><value>{xml_escape(value)}</value></prop></item>\n')
     end = max(i for i, line in enumerate(lines) if "</oor:items>" in line)
     lines[end:end] = items
     with open(path, "w", encoding="utf-8") as f:
@@ -254,7 +255,7 @@ class Office:
             "--nodefault",
             "--nolockcheck",
             "-env:UserInstallation=" + to_url(self.profile),
-            "--accept=socket,host=127.0.0.1,port=%d;urp;StarOffice.ComponentContext" % self.port,
+            f"--accept=socket,host=127.0.0.1,port={self.port};urp;StarOffice.ComponentContext",
         ]
         env = dict(os.environ)
         env.setdefault("SAL_USE_VCLPLUGIN", "svp")  # no X display needed
@@ -270,10 +271,8 @@ class Office:
     def connect(self):
         t0 = time.monotonic()
         local = uno.getComponentContext()
-        resolver = local.ServiceManager.createInstanceWithContext(
-            "com.sun.star.bridge.UnoUrlResolver", local
-        )
-        url = "uno:socket,host=127.0.0.1,port=%d;urp;StarOffice.ComponentContext" % self.port
+        resolver = local.ServiceManager.createInstanceWithContext("com.sun.star.bridge.UnoUrlResolver", local)
+        url = f"uno:socket,host=127.0.0.1,port={self.port};urp;StarOffice.ComponentContext"
         last = None
         while True:
             rc = self.proc.poll()
@@ -281,8 +280,8 @@ class Office:
                 # rc 0 this early: another soffice already uses this profile and the
                 # request was handed over to it -- we must not drive a foreign instance.
                 raise RuntimeError(
-                    "soffice exited before accepting connections (code %s); "
-                    "is the profile %s used by another soffice?" % (rc, self.profile)
+                    f"soffice exited before accepting connections (code {rc}); "
+                    f"is the profile {self.profile} used by another soffice?"
                 )
             try:
                 self.ctx = resolver.resolve(url)
@@ -291,22 +290,17 @@ class Office:
                 last = e
             if time.monotonic() - t0 > CONNECT_TIMEOUT:
                 raise RuntimeError(
-                    "could not connect to soffice on port %d within %ss: %s"
-                    % (self.port, CONNECT_TIMEOUT, uno_message(last))
+                    f"could not connect to soffice on port {self.port} within {CONNECT_TIMEOUT}s: {uno_message(last)}"
                 )
             time.sleep(0.1)
         self.smgr = self.ctx.ServiceManager
         self.desktop = self.smgr.createInstanceWithContext("com.sun.star.frame.Desktop", self.ctx)
-        self.dispatcher = self.smgr.createInstanceWithContext(
-            "com.sun.star.frame.DispatchHelper", self.ctx
-        )
+        self.dispatcher = self.smgr.createInstanceWithContext("com.sun.star.frame.DispatchHelper", self.ctx)
         self.timings["connect_s"] = round(time.monotonic() - t0, 3)
 
     def configure(self):
         """Check/re-apply the seeded settings through the configuration API."""
-        cp = self.smgr.createInstanceWithContext(
-            "com.sun.star.configuration.ConfigurationProvider", self.ctx
-        )
+        cp = self.smgr.createInstanceWithContext("com.sun.star.configuration.ConfigurationProvider", self.ctx)
         for node, name, _xstype, value in profile_settings(self.locale):
             access = cp.createInstanceWithArguments(
                 "com.sun.star.configuration.ConfigurationUpdateAccess", props(nodepath=node)
@@ -329,17 +323,13 @@ class Office:
     def stop(self):
         """Close documents, terminate the desktop, then make sure soffice is gone."""
         for doc, _hidden in self.docs:
-            try:
+            with contextlib.suppress(Exception):
                 doc.close(True)
-            except Exception:
-                pass
         self.docs = []
         self.doc = None
         if self.desktop is not None:
-            try:
+            with contextlib.suppress(Exception):  # the bridge is disposed when soffice exits: expected
                 self.desktop.terminate()
-            except Exception:
-                pass  # the bridge is disposed when soffice exits: expected
         self.desktop = None
         if self.proc is None:
             return
@@ -364,10 +354,8 @@ class Office:
 
     def kill_now(self):
         if self.proc is not None:
-            try:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(self.proc.pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
 
     # -- helpers ---------------------------------------------------------------
     def current(self):
@@ -395,15 +383,13 @@ class Office:
         if isinstance(name, int):
             return sheets.getByIndex(name)
         if not sheets.hasByName(name):
-            raise StepError("no sheet %r (sheets: %s)" % (name, list(sheets.ElementNames)))
+            raise StepError(f"no sheet {name!r} (sheets: {list(sheets.ElementNames)})")
         return sheets.getByName(name)
 
     @property
     def uitest(self):
         if self._uitest is None:
-            self._uitest = self.smgr.createInstanceWithContext(
-                "org.libreoffice.uitest.UITest", self.ctx
-            )
+            self._uitest = self.smgr.createInstanceWithContext("org.libreoffice.uitest.UITest", self.ctx)
         return self._uitest
 
     def dispatch(self, command, **args):
@@ -428,7 +414,7 @@ class Office:
             r = sel.getRangeAddress()
             got = (r.Sheet, r.StartColumn, r.StartRow)
         if got != want:
-            raise StepError("GoToCell %s failed (cursor at %s)" % (addr, got))
+            raise StepError(f"GoToCell {addr} failed (cursor at {got})")
 
     def dialog(self):
         """Message of the dialog LibreOffice currently shows (None if none)."""
@@ -510,7 +496,7 @@ class Office:
             raise StepError('via="keyboard" needs a single visible document; close the others')
         top = self.uitest.getTopFocusWindow()
         if top.getType() == "DialogUIObject":
-            raise StepError("a dialog is open: %s" % (self.dialog(),))
+            raise StepError(f"a dialog is open: {self.dialog()}")
         return top.getChild("grid_window")
 
     def check_grid(self, grid, sheet, addr):
@@ -519,12 +505,12 @@ class Office:
         s, col, row = self.address(sheet.getCellRangeByName(addr))
         got = (state.get("SelectedTable"), state.get("CurrentColumn"), state.get("CurrentRow"))
         if got != (str(s), str(col), str(row)):
-            raise StepError("grid window cursor at %s, expected %s" % (got, (s, col, row)))
+            raise StepError(f"grid window cursor at {got}, expected {(s, col, row)}")
 
     # -- steps -------------------------------------------------------------------
     def op_open(self, path, hidden=True, read_only=False):
         if not os.path.exists(path):
-            raise StepError("file not found: %s" % path)
+            raise StepError(f"file not found: {path}")
         args = dict(
             Hidden=bool(hidden),
             ReadOnly=bool(read_only),
@@ -534,7 +520,7 @@ class Office:
         t0 = time.monotonic()
         doc = self.desktop.loadComponentFromURL(to_url(path), "_blank", 0, props(**args))
         if doc is None:
-            raise StepError("LibreOffice could not load %s" % path)
+            raise StepError(f"LibreOffice could not load {path}")
         if not any(d is doc for d, _h in self.docs):  # an already open URL is reused
             self.docs.append((doc, bool(hidden)))
         self.doc = doc
@@ -569,7 +555,7 @@ class Office:
             else:
                 grid.executeAction("TYPE", props(KEYCODE="DELETE"))
         else:
-            raise StepError("via must be 'dispatch' or 'keyboard', not %r" % (via,))
+            raise StepError(f"via must be 'dispatch' or 'keyboard', not {via!r}")
         if refused is None:
             dialog = self.dialog()
         after = self.cell_info(cell)
@@ -620,7 +606,7 @@ class Office:
     def op_invalid_cells(self, sheet=None):
         sh = self.sheet(sheet)
         names = []
-        for s, col, row in self._invalid(sh):
+        for _s, col, row in self._invalid(sh):
             names.append(sh.getCellByPosition(col, row).AbsoluteName.split(".")[-1].replace("$", ""))
         return {"invalid": names}
 
@@ -640,7 +626,7 @@ class Office:
         ext = ".pdf" if pdf else os.path.splitext(path)[1].lower()
         table = CALC_FILTERS if self.is_calc() else WRITER_FILTERS
         if ext not in table:
-            raise StepError("no default filter for %r; pass 'filter'" % ext)
+            raise StepError(f"no default filter for {ext!r}; pass 'filter'")
         return table[ext]
 
     def op_save(self, path, filter=None):
@@ -674,17 +660,17 @@ class Office:
 
     def run_step(self, step):
         if not isinstance(step, dict):
-            raise StepError("a step must be an object, got %r" % (step,))
+            raise StepError(f"a step must be an object, got {step!r}")
         step = dict(step)
         op = step.pop("op", None)
-        fn = getattr(self, "op_%s" % op, None) if isinstance(op, str) else None
+        fn = getattr(self, f"op_{op}", None) if isinstance(op, str) else None
         if fn is None:
-            raise StepError("unknown op %r" % (op,))
+            raise StepError(f"unknown op {op!r}")
         try:
             return fn(**step)
         except TypeError as e:
             if "argument" in str(e) and fn.__name__ in str(e):
-                raise StepError("bad arguments for %r: %s" % (op, e))
+                raise StepError(f"bad arguments for {op!r}: {e}") from None
             raise
 
 
@@ -713,8 +699,9 @@ def main(argv=None):
     ap.add_argument("--port", type=int, required=True)
     ap.add_argument("--profile", required=True, help="user profile directory (UserInstallation)")
     ap.add_argument("--timeout", type=float, default=170.0, help="bound for the whole run (s)")
-    ap.add_argument("--locale", default=None,
-                    help="locale for typed input and number formats, e.g. fr-FR (default: system)")
+    ap.add_argument(
+        "--locale", default=None, help="locale for typed input and number formats, e.g. fr-FR (default: system)"
+    )
     args = ap.parse_args(argv)
 
     t_start = time.monotonic()
@@ -723,7 +710,7 @@ def main(argv=None):
     except ValueError as e:
         steps = e
     if not isinstance(steps, list):
-        emit({"ok": False, "error": "stdin must be a JSON list of steps (%s)" % steps, "results": []})
+        emit({"ok": False, "error": f"stdin must be a JSON list of steps ({steps})", "results": []})
         return 2
 
     office = Office(args.port, args.profile, args.locale)
@@ -739,7 +726,7 @@ def main(argv=None):
                 return
             done.set()
             office.kill_now()
-            out.update(ok=False, error="driver timeout after %ss" % args.timeout)
+            out.update(ok=False, error=f"driver timeout after {args.timeout}s")
             out.setdefault("step", len(out["results"]))
             out["timings"] = office.timings
             emit(out)
@@ -765,14 +752,13 @@ def main(argv=None):
                 out.update(
                     ok=False,
                     step=i,
-                    error="%s: %s" % (type(e).__name__, uno_message(e)),
+                    error=f"{type(e).__name__}: {uno_message(e)}",
                     traceback=traceback.format_exc(),
                 )
                 break
         office.timings["steps_s"] = round(time.monotonic() - t_steps, 3)
     except Exception as e:
-        out.update(ok=False, error="%s: %s" % (type(e).__name__, uno_message(e)),
-                   traceback=traceback.format_exc())
+        out.update(ok=False, error=f"{type(e).__name__}: {uno_message(e)}", traceback=traceback.format_exc())
     finally:
         t_stop = time.monotonic()
         try:

@@ -35,6 +35,7 @@ Without LibreOffice the tests are skipped, or fail when ``CI`` is set
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
@@ -55,7 +56,7 @@ SYSTEM_PYTHON = "/usr/bin/python3"
 DRIVER = Path(__file__).with_name("driver.py")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def lo_unavailable_reason() -> str | None:
     """None when LibreOffice can be driven, else why not."""
     if not SOFFICE:
@@ -63,9 +64,7 @@ def lo_unavailable_reason() -> str | None:
     if not os.access(SYSTEM_PYTHON, os.X_OK):
         return f"{SYSTEM_PYTHON} not found (needed for the uno bridge)"
     try:
-        proc = subprocess.run(
-            [SYSTEM_PYTHON, "-c", "import uno"], capture_output=True, text=True, timeout=60
-        )
+        proc = subprocess.run([SYSTEM_PYTHON, "-c", "import uno"], capture_output=True, text=True, timeout=60)
     except (OSError, subprocess.TimeoutExpired) as exc:
         return f"cannot run {SYSTEM_PYTHON}: {exc}"
     if proc.returncode != 0:
@@ -126,10 +125,8 @@ def pids_using(profile) -> list[int]:
 
 def kill_pids(pids: list[int]) -> None:
     for pid in pids:
-        try:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
             os.kill(pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
 
 
 def _profile_url(profile: Path) -> str:
@@ -334,10 +331,8 @@ def convert(path, fmt: str, outdir, timeout: float = 120, profile=None) -> Path:
     try:
         stdout, stderr = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
         proc.communicate()
         raise LibreOfficeError(f"soffice --convert-to {fmt} {path} timed out after {timeout}s") from None
     finally:

@@ -25,8 +25,7 @@ HOARAU = "HOARAU_Noémie_31214_2709411092"
 
 
 def text(pdf: Path) -> str:
-    return subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True,
-                          check=True).stdout
+    return subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
 
 
 @pytest.fixture(scope="module")
@@ -94,9 +93,21 @@ def test_return_saved_as_ods_gets_its_documents(tmp_path):
     assert runner.invoke(main, ["demo", str(tmp_path)], catch_exceptions=False).exit_code == 0
     root = tmp_path / "campagne-demo"
     sent = root / "envoi" / "PETIT_Jérôme_31214_2709411147.xlsx"  # not returned in the demo
-    subprocess.run([shutil.which("soffice"), f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}",
-                    "--headless", "--convert-to", "ods", "--outdir", str(tmp_path / "ods"), str(sent)],
-                   check=True, capture_output=True, timeout=180)
+    subprocess.run(
+        [
+            shutil.which("soffice"),
+            f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}",
+            "--headless",
+            "--convert-to",
+            "ods",
+            "--outdir",
+            str(tmp_path / "ods"),
+            str(sent),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=180,
+    )
     ods = tmp_path / "ods" / (sent.stem + ".ods")
     collected = runner.invoke(main, ["-C", str(root), "collect", str(ods)], catch_exceptions=False)
     assert collected.exit_code == 0 and "accepté (incomplet)" in collected.output, collected.output

@@ -25,21 +25,32 @@ from ..test_collect import Setup, new_campaign, number
 
 A, B = number(0), number(1)
 PLANS = {
-    A: {"levels": {"C1.1": 4, "C2.1": 3, "C2.2": 3, "C3.1": 2, "C3.2": 4, "C4.1": 3, "C4.2": 3, "C4.3": 1,
-                   "C4.4": 3},
-        "commission": None, "observations": "Prospection menée avec méthode & rigueur.",
-        "prospecting": {"prosp_debut": "2027-03-01", "prosp_fin": "2027-03-14", "prosp_obj_contacts": "80",
-                        "prosp_res_contacts": "60", "prosp_organisation": "Dupont & Fils <SARL>"}},
-    B: {"levels": {"C1.1": 2, "C2.1": 2, "C2.2": 1, "C3.1": 3, "C3.2": 2, "C4.1": 2, "C4.2": 4, "C4.3": 2,
-                   "C4.4": 2},
-        "commission": 14, "observations": "Des progrès à confirmer.",
-        "prospecting": {"prosp_debut": "2027-02-01", "prosp_fin": "2027-02-03", "prosp_moy_budget": "300"}},
+    A: {
+        "levels": {"C1.1": 4, "C2.1": 3, "C2.2": 3, "C3.1": 2, "C3.2": 4, "C4.1": 3, "C4.2": 3, "C4.3": 1, "C4.4": 3},
+        "commission": None,
+        "observations": "Prospection menée avec méthode & rigueur.",
+        "prospecting": {
+            "prosp_debut": "2027-03-01",
+            "prosp_fin": "2027-03-14",
+            "prosp_obj_contacts": "80",
+            "prosp_res_contacts": "60",
+            "prosp_organisation": "Dupont & Fils <SARL>",
+        },
+    },
+    B: {
+        "levels": {"C1.1": 2, "C2.1": 2, "C2.2": 1, "C3.1": 3, "C3.2": 2, "C4.1": 2, "C4.2": 4, "C4.3": 2, "C4.4": 2},
+        "commission": 14,
+        "observations": "Des progrès à confirmer.",
+        "prospecting": {"prosp_debut": "2027-02-01", "prosp_fin": "2027-02-03", "prosp_moy_budget": "300"},
+    },
 }
 
 
 def _expected(plan):
-    cells = {cid: ["X" if plan["levels"].get(cid) == lvl else None for lvl in range(1, 5)]
-             for cid in (c.id for c in GRID.criteria)}
+    cells = {
+        cid: ["X" if plan["levels"].get(cid) == lvl else None for lvl in range(1, 5)]
+        for cid in (c.id for c in GRID.criteria)
+    }
     return evaluate(GRID, cells, plan["commission"], plan["observations"])
 
 
@@ -106,15 +117,15 @@ def test_libreoffice_xlsx_and_ods_returns_are_accepted_with_the_rule_marks(typed
     _check_accepted(setup, A)
     _check_accepted(setup, B)
     (a_row,) = setup.returns(A)
-    assert a_row.warnings == []   # LibreOffice's cached results are e2docs' results
+    assert a_row.warnings == []  # LibreOffice's cached results are e2docs' results
     (b_row,) = setup.returns(B)
-    assert b_row.stored_path.endswith(".ods")   # the original .ods is archived, not the conversion
-    assert b_row.warnings == [] and not b_row.modified   # protection, names and formulas survive the round trip
+    assert b_row.stored_path.endswith(".ods")  # the original .ods is archived, not the conversion
+    assert b_row.warnings == [] and not b_row.modified  # protection, names and formulas survive the round trip
     stored = setup.root / b_row.stored_path
     assert stored.read_bytes() == b_ods.read_bytes()
     assert hashlib.sha256(stored.read_bytes()).hexdigest() == b_row.sha256
 
-    second = setup.collect(a_ods, b_xlsx)   # the other format of each: a later return, same marks
+    second = setup.collect(a_ods, b_xlsx)  # the other format of each: a later return, same marks
 
     assert second.exit_code == 0, second.output
     _check_accepted(setup, A)
@@ -137,9 +148,11 @@ def test_formula_edited_in_a_libreoffice_return_is_reported_with_its_cell(typed)
     result = setup.collect(edited)
 
     assert result.exit_code == 1
-    assert ("modifié hors des cellules de saisie — feuille « Grille E2 », "
-            f"cellule {points.ref} : formule modifiée "
-            "(attendu : =IF(AND(COUNTIF(") in result.output
+    assert (
+        "modifié hors des cellules de saisie — feuille « Grille E2 », "
+        f"cellule {points.ref} : formule modifiée "
+        "(attendu : =IF(AND(COUNTIF("
+    ) in result.output
     assert "trouvé : =3)" in result.output
     row = setup.returns(A)[-1]
     assert row.state == "rejected" and row.modified

@@ -13,13 +13,12 @@ import random
 
 import pytest
 
-from e2docs.model.scoring import evaluate
 from e2docs.formats.xlsx.reader import read_workbook
+from e2docs.model.scoring import evaluate
 
 from ..helpers import GRID, layout_of, make_workbook
 
-OUTPUTS = ["note_proposee", "note_finale", "etat_grille"] + [f"points_{c.id.replace('.', '_')}"
-                                                             for c in GRID.criteria]
+OUTPUTS = ["note_proposee", "note_finale", "etat_grille"] + [f"points_{c.id.replace('.', '_')}" for c in GRID.criteria]
 
 
 def _cells(layout, names):
@@ -31,11 +30,13 @@ def test_untouched_workbook_shows_correct_values_before_any_recalculation(lo, tm
     layout = layout_of()
     named = layout.named
     refs = _cells(layout, OUTPUTS) + [named["candidat_nom"].ref, named["candidat_numero"].ref]
-    (opened, read, protected) = lo.run([
-        {"op": "open", "path": str(path)},
-        {"op": "read", "sheet": "Grille E2", "cells": refs},
-        {"op": "sheet_protected", "sheet": "Grille E2"},
-    ])
+    (opened, read, protected) = lo.run(
+        [
+            {"op": "open", "path": str(path)},
+            {"op": "read", "sheet": "Grille E2", "cells": refs},
+            {"op": "sheet_protected", "sheet": "Grille E2"},
+        ]
+    )
     cells = read["cells"]
     assert cells[named["etat_grille"].ref]["string"] == "9 critère(s) à renseigner, observations à rédiger"
     assert cells[named["note_proposee"].ref]["string"] == ""
@@ -91,21 +92,24 @@ def test_marks_computed_by_libreoffice_equal_e2docs_marks(lo, tmp_path, seed):
             {"op": "close"},
         ]
     # one last document: a forced attempt to type over the candidate's name (a locked cell)
-    steps += [{"op": "open", "path": str(path)},
-              {"op": "type", "sheet": "Grille E2", "cell": locked, "text": "MARTIN", "force": True},
-              {"op": "read", "sheet": "Grille E2", "cells": [locked]},
-              {"op": "close"}]
+    steps += [
+        {"op": "open", "path": str(path)},
+        {"op": "type", "sheet": "Grille E2", "cell": locked, "text": "MARTIN", "force": True},
+        {"op": "read", "sheet": "Grille E2", "cells": [locked]},
+        {"op": "close"},
+    ]
     results = lo.run(steps, timeout=400)
 
-    for k, (out, entries, levels) in enumerate(plans):
+    for k, (out, _entries, levels) in enumerate(plans):
         typed, read = results[6 * k + 1], results[6 * k + 3]
         assert all(e["changed"] or e["before"] == e["after"] for e in typed["entries"]), typed
         lo_cells = read["cells"]
         (reading,) = read_workbook(out)
         assert not reading.modified, reading.modified
         assert not reading.warnings, reading.warnings  # LibreOffice's cached results == e2docs' results
-        expected = evaluate(GRID, {cid: [("X" if lvl == l else None) for l in range(1, 5)]
-                                   for cid, lvl in levels.items()})
+        expected = evaluate(
+            GRID, {cid: [("X" if lvl == k else None) for k in range(1, 5)] for cid, lvl in levels.items()}
+        )
         assert reading.outcome.proposed_mark == expected.proposed_mark
         proposed = lo_cells[named["note_proposee"].ref]
         if expected.proposed_mark is None:
@@ -128,19 +132,30 @@ def test_values_typed_in_prospecting_sheet_are_read_back(lo, tmp_path):
     path = make_workbook(tmp_path)
     layout = layout_of()
     n = layout.named
-    entries = [[n["prosp_debut"].ref, "01/03/2027"], [n["prosp_fin"].ref, "14/03/2027"],
-               [n["prosp_obj_contacts"].ref, "80"], [n["prosp_res_contacts"].ref, "60"],
-               [n["prosp_res_ventes"].ref, "6"], [n["prosp_moy_budget"].ref, "300"],
-               [n["prosp_organisation"].ref, "Dupont & Fils <SARL>"], [n["prosp_tech_phoning"].ref, "X"]]
+    entries = [
+        [n["prosp_debut"].ref, "01/03/2027"],
+        [n["prosp_fin"].ref, "14/03/2027"],
+        [n["prosp_obj_contacts"].ref, "80"],
+        [n["prosp_res_contacts"].ref, "60"],
+        [n["prosp_res_ventes"].ref, "6"],
+        [n["prosp_moy_budget"].ref, "300"],
+        [n["prosp_organisation"].ref, "Dupont & Fils <SARL>"],
+        [n["prosp_tech_phoning"].ref, "X"],
+    ]
     out = tmp_path / "prosp.xlsx"
-    results = lo.run([
-        {"op": "open", "path": str(path)},
-        {"op": "type_many", "sheet": "Opération de prospection", "entries": entries},
-        {"op": "recalc"},
-        {"op": "read", "sheet": "Opération de prospection",
-         "cells": [n["prosp_duree"].ref, n["prosp_taux_contacts"].ref, n["prosp_cout_contact"].ref]},
-        {"op": "save", "path": str(out)},
-    ])
+    results = lo.run(
+        [
+            {"op": "open", "path": str(path)},
+            {"op": "type_many", "sheet": "Opération de prospection", "entries": entries},
+            {"op": "recalc"},
+            {
+                "op": "read",
+                "sheet": "Opération de prospection",
+                "cells": [n["prosp_duree"].ref, n["prosp_taux_contacts"].ref, n["prosp_cout_contact"].ref],
+            },
+            {"op": "save", "path": str(out)},
+        ]
+    )
     cells = results[3]["cells"]
     assert cells[n["prosp_duree"].ref]["value"] == 14
     assert cells[n["prosp_taux_contacts"].ref]["value"] == pytest.approx(0.75)
@@ -158,21 +173,34 @@ def test_number_formats_survive_a_french_save_opened_in_english(lo, tmp_path):
     """A grid filled on a French computer and opened on an English one must not show 18 000 € as
     18.00 € (LibreOffice once turned a bare space in a format into a thousands divider on save)."""
     from .lo import LibreOffice
+
     path = make_workbook(tmp_path)
     n = layout_of().named
     saved = tmp_path / "fr.xlsx"
-    lo.run([{"op": "open", "path": str(path)},
-            {"op": "type_many", "sheet": "Opération de prospection",
-             "entries": [[n["prosp_obj_ca"].ref, "18000"], [n["prosp_res_ca"].ref, "16200"]]},
+    lo.run(
+        [
+            {"op": "open", "path": str(path)},
+            {
+                "op": "type_many",
+                "sheet": "Opération de prospection",
+                "entries": [[n["prosp_obj_ca"].ref, "18000"], [n["prosp_res_ca"].ref, "16200"]],
+            },
             {"op": "recalc"},
-            {"op": "save", "path": str(saved)}])
+            {"op": "save", "path": str(saved)},
+        ]
+    )
     office = LibreOffice(tmp_path / "lo-en", locale="en-US")
     try:
-        results = office.run([
-            {"op": "open", "path": str(saved)},
-            {"op": "read", "sheet": "Opération de prospection",
-             "cells": [n["prosp_obj_ca"].ref, n["prosp_taux_ca"].ref]},
-        ])
+        results = office.run(
+            [
+                {"op": "open", "path": str(saved)},
+                {
+                    "op": "read",
+                    "sheet": "Opération de prospection",
+                    "cells": [n["prosp_obj_ca"].ref, n["prosp_taux_ca"].ref],
+                },
+            ]
+        )
     finally:
         office.cleanup()
     cells = results[1]["cells"]

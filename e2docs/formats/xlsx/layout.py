@@ -24,8 +24,7 @@ from dataclasses import dataclass, field
 
 from xlsxwriter.utility import xl_rowcol_to_cell as _rc
 
-from e2docs.model import prospecting
-from e2docs.model import scoring
+from e2docs.model import prospecting, scoring
 from e2docs.model.candidate import Candidate, Context
 from e2docs.model.grid import Criterion, Grid
 
@@ -70,16 +69,14 @@ class SheetLayout:
     title_rows: tuple[int, int] | None = None
     landscape: bool = False
 
-    def add(self, row: int, col: int, role: str, kind: str, *, last: tuple[int, int] | None = None,
-            **kw) -> Cell:
+    def add(self, row: int, col: int, role: str, kind: str, *, last: tuple[int, int] | None = None, **kw) -> Cell:
         ref = _rc(row, col)
         merge = f"{ref}:{_rc(*last)}" if last and last != (row, col) else None
         cell = Cell(self.title, ref, role, kind, merge=merge, **kw)
         self.cells.append(cell)
         return cell
 
-    def label(self, row: int, col: int, text: str, style: str = "label",
-              last: tuple[int, int] | None = None) -> Cell:
+    def label(self, row: int, col: int, text: str, style: str = "label", last: tuple[int, int] | None = None) -> Cell:
         return self.add(row, col, "label", "text", value=text, style=style, last=last)
 
 
@@ -116,6 +113,7 @@ def name_id(text: str) -> str:
 
 # --- text measuring, to give wrapped rows a height that shows all their text ---
 
+
 def _lines(text: str, width_chars: float) -> int:
     per_line = max(1, int(width_chars * 1.15))
     return sum(max(1, math.ceil(len(part) / per_line)) for part in str(text).split("\n"))
@@ -142,10 +140,11 @@ def _criterion_spans(grid: Grid, meta: int, n_rows: int) -> list[tuple[Criterion
     if not crits:
         return []
     ranks = [sorted(int(c.split(".")[1]) - 1 for c in cr.competences) for cr in crits]
-    disjoint = all(r == list(range(r[0], r[-1] + 1)) for r in ranks) and \
-        all(a[-1] < b[0] for a, b in zip(ranks, ranks[1:]))
+    disjoint = all(r == list(range(r[0], r[-1] + 1)) for r in ranks) and all(
+        a[-1] < b[0] for a, b in zip(ranks, ranks[1:], strict=False)
+    )
     if disjoint:
-        spans = [(cr, r[0], r[-1]) for cr, r in zip(crits, ranks)]
+        spans = [(cr, r[0], r[-1]) for cr, r in zip(crits, ranks, strict=False)]
         first = spans[0]
         spans[0] = (first[0], 0, first[2])
         last = spans[-1]
@@ -171,11 +170,21 @@ def build_grid_sheet(grid: Grid, cand: Candidate, ctx: Context, title: str = GRI
     s.label(4, 0, "Session", "field_label")
     s.add(4, 1, "identity", "text", value=ctx.session, name="session", style="identity", label="Session")
     s.label(4, 2, "Académie", "field_label", (4, 3))
-    s.add(4, 4, "identity", "text", value=ctx.academie, name="academie", style="identity", last=(4, L),
-          label="Académie")
+    s.add(
+        4, 4, "identity", "text", value=ctx.academie, name="academie", style="identity", last=(4, L), label="Académie"
+    )
     s.label(5, 0, "Établissement", "field_label")
-    s.add(5, 1, "identity", "text", value=ctx.school, name="etablissement", style="identity", last=(5, L),
-          label="Établissement")
+    s.add(
+        5,
+        1,
+        "identity",
+        "text",
+        value=ctx.school,
+        name="etablissement",
+        style="identity",
+        last=(5, L),
+        label="Établissement",
+    )
     for r in (0, 1, 2, 3):
         s.heights[r] = 20 if r == 0 else 16
     s.heights[6] = 6
@@ -186,8 +195,7 @@ def build_grid_sheet(grid: Grid, cand: Candidate, ctx: Context, title: str = GRI
     ident = [
         (8, "Nom", cand.last_name, "candidat_nom", "N° candidat", cand.number, "candidat_numero"),
         (9, "Prénom(s)", cand.first_name, "candidat_prenom", "Division", cand.division, "candidat_division"),
-        (10, "Date de naissance", birth, "candidat_naissance", "Spécialité",
-         f"{grid.specialty} — {grid.option}", None),
+        (10, "Date de naissance", birth, "candidat_naissance", "Spécialité", f"{grid.specialty} — {grid.option}", None),
     ]
     for row, l1, v1, n1, l2, v2, n2 in ident:
         s.label(row, 0, l1, "field_label")
@@ -206,13 +214,22 @@ def build_grid_sheet(grid: Grid, cand: Candidate, ctx: Context, title: str = GRI
     s.label(13, 1, "Nom et prénom", "table_head")
     s.label(13, 2, "Fonction", "table_head", (13, 3))
     s.label(13, 4, "Signature", "table_head", (13, L))
-    for row, who, key, label in ((14, "Professeur", "prof", "professeur"),
-                                 (15, "Professionnel", "pro", "professionnel")):
+    for row, who, key, label in (
+        (14, "Professeur", "prof", "professeur"),
+        (15, "Professionnel", "pro", "professionnel"),
+    ):
         s.label(row, 0, who, "field_label")
-        s.add(row, 1, "input", "text", name=f"commission_{key}_nom", style="input",
-              label=f"Nom et prénom du {label}")
-        s.add(row, 2, "input", "text", name=f"commission_{key}_fonction", style="input", last=(row, 3),
-              label=f"Fonction du {label}")
+        s.add(row, 1, "input", "text", name=f"commission_{key}_nom", style="input", label=f"Nom et prénom du {label}")
+        s.add(
+            row,
+            2,
+            "input",
+            "text",
+            name=f"commission_{key}_fonction",
+            style="input",
+            last=(row, 3),
+            label=f"Fonction du {label}",
+        )
         s.label(row, 4, "", "signature", (row, L))
         s.heights[row] = 30
     s.label(16, 0, "Date de l'évaluation", "field_label")
@@ -240,8 +257,16 @@ def build_grid_sheet(grid: Grid, cand: Candidate, ctx: Context, title: str = GRI
         for k, comp in enumerate(meta.competences):
             r = first + k
             s.label(r, 1, comp.text, "competence")
-            s.add(r, 2, "input", "competence", name=f"reperage_{name_id(comp.id)}", style="input_tick",
-                  competence=comp.id, label=f"Repérage de la compétence {comp.id}")
+            s.add(
+                r,
+                2,
+                "input",
+                "competence",
+                name=f"reperage_{name_id(comp.id)}",
+                style="input_tick",
+                competence=comp.id,
+                label=f"Repérage de la compétence {comp.id}",
+            )
             heights.append(_height(_lines(comp.text, GRID_WIDTHS[1])))
         s.label(first, 0, f"{meta.number}. {meta.title}", "meta", (first + n - 1, 0))
         meta_need = _height(_lines(f"{meta.number}. {meta.title}", GRID_WIDTHS[0]))
@@ -249,68 +274,134 @@ def build_grid_sheet(grid: Grid, cand: Candidate, ctx: Context, title: str = GRI
         for cr, a, b in spans:
             r0, r1 = first + a, first + b
             text = f"{cr.id} — {cr.title} ({scoring.format_mark(cr.points)} pts)\n{cr.indicator}"
-            s.add(r0, 3, "label", "text", value=text, style="criterion", last=(r1, 3),
-                  criterion=cr.id)
+            s.add(r0, 3, "label", "text", value=text, style="criterion", last=(r1, 3), criterion=cr.id)
             refs = []
             for lvl in grid.scale:
-                c = s.add(r0, 3 + lvl.value, "input", "level", name=f"niveau_{name_id(cr.id)}_{lvl.value}",
-                          style="input_level", last=(r1, 3 + lvl.value), criterion=cr.id, level=lvl.value,
-                          label=f"Critère {cr.id}, niveau {lvl.value} ({lvl.label})")
+                c = s.add(
+                    r0,
+                    3 + lvl.value,
+                    "input",
+                    "level",
+                    name=f"niveau_{name_id(cr.id)}_{lvl.value}",
+                    style="input_level",
+                    last=(r1, 3 + lvl.value),
+                    criterion=cr.id,
+                    level=lvl.value,
+                    label=f"Critère {cr.id}, niveau {lvl.value} ({lvl.label})",
+                )
                 refs.append(c.ref)
             level_range = f"{refs[0]}:{refs[-1]}"
-            pts = s.add(r0, L, "output", "points", name=f"points_{name_id(cr.id)}", style="points",
-                        last=(r1, L), criterion=cr.id,
-                        formula=scoring.points_formula(grid, cr, refs, level_range),
-                        label=f"Points du critère {cr.id}")
+            pts = s.add(
+                r0,
+                L,
+                "output",
+                "points",
+                name=f"points_{name_id(cr.id)}",
+                style="points",
+                last=(r1, L),
+                criterion=cr.id,
+                formula=scoring.points_formula(grid, cr, refs, level_range),
+                label=f"Points du critère {cr.id}",
+            )
             points_refs.append(pts.ref)
             need = _height(_lines(text, GRID_WIDTHS[3]))
-            have = sum(heights[a:b + 1])
+            have = sum(heights[a : b + 1])
             if need > have:
                 grow = (need - have) / (b - a + 1)
                 for k in range(a, b + 1):
                     heights[k] += grow
         if not spans:
-            s.label(first, 3, "Pas de critère d'évaluation pour cette méta-compétence dans la grille officielle.",
-                    "no_criterion", (first + n - 1, L))
+            s.label(
+                first,
+                3,
+                "Pas de critère d'évaluation pour cette méta-compétence dans la grille officielle.",
+                "no_criterion",
+                (first + n - 1, L),
+            )
         if sum(heights) < meta_need:
             heights = [h + (meta_need - sum(heights)) / n for h in heights]
         for k, h in enumerate(heights):
             s.heights[first + k] = round(h, 1)
         row = first + n
 
-    levels_text = " · ".join(f"{l.value} : {l.label}" for l in grid.scale)
-    s.label(row, 0, f"Niveaux — {levels_text}. Une seule X par critère ; les points se calculent seuls.",
-            "legend", (row, L))
+    levels_text = " · ".join(f"{lvl.value} : {lvl.label}" for lvl in grid.scale)
+    s.label(
+        row, 0, f"Niveaux — {levels_text}. Une seule X par critère ; les points se calculent seuls.", "legend", (row, L)
+    )
     row += 1
-    s.label(row, 0, "Note proposée pour le candidat — note arrondie au demi-point supérieur (sur "
-            f"{scoring.format_mark(grid.max_mark)})", "mark_label", (row, L - 1))
-    proposed = s.add(row, L, "output", "mark", name="note_proposee", style="mark",
-                     formula=scoring.proposed_formula(grid, points_refs), label="Note proposée")
+    s.label(
+        row,
+        0,
+        "Note proposée pour le candidat — note arrondie au demi-point supérieur (sur "
+        f"{scoring.format_mark(grid.max_mark)})",
+        "mark_label",
+        (row, L - 1),
+    )
+    proposed = s.add(
+        row,
+        L,
+        "output",
+        "mark",
+        name="note_proposee",
+        style="mark",
+        formula=scoring.proposed_formula(grid, points_refs),
+        label="Note proposée",
+    )
     s.heights[row] = 20
     row += 1
-    s.label(row, 0, "Note attribuée par la commission (facultatif : de 0 à "
-            f"{scoring.format_mark(grid.max_mark)}, par demi-point ; vide = note proposée)",
-            "mark_label", (row, L - 1))
-    commission = s.add(row, L, "input", "mark", name="note_commission", style="input_mark",
-                       label="Note attribuée par la commission")
+    s.label(
+        row,
+        0,
+        "Note attribuée par la commission (facultatif : de 0 à "
+        f"{scoring.format_mark(grid.max_mark)}, par demi-point ; vide = note proposée)",
+        "mark_label",
+        (row, L - 1),
+    )
+    commission = s.add(
+        row, L, "input", "mark", name="note_commission", style="input_mark", label="Note attribuée par la commission"
+    )
     s.heights[row] = 20
     row += 1
     s.label(row, 0, f"Note finale (sur {scoring.format_mark(grid.max_mark)})", "mark_label_bold", (row, L - 1))
-    final = s.add(row, L, "output", "mark", name="note_finale", style="mark_final",
-                  formula=scoring.final_formula(grid, commission.ref, proposed.ref), label="Note finale")
+    final = s.add(
+        row,
+        L,
+        "output",
+        "mark",
+        name="note_finale",
+        style="mark_final",
+        formula=scoring.final_formula(grid, commission.ref, proposed.ref),
+        label="Note finale",
+    )
     s.heights[row] = 22
     row += 1
     s.label(row, 0, "Observations, commentaires (justification de la note) — obligatoire", "section", (row, L))
     row += 1
-    obs = s.add(row, 0, "input", "longtext", name="observations", style="input_long", last=(row + 4, L),
-                label="Observations, commentaires")
+    obs = s.add(
+        row,
+        0,
+        "input",
+        "longtext",
+        name="observations",
+        style="input_long",
+        last=(row + 4, L),
+        label="Observations, commentaires",
+    )
     for r in range(row, row + 5):
         s.heights[r] = 18
     row += 5
     s.label(row, 0, "État de la grille", "field_label_bold")
-    s.add(row, 1, "output", "status", name="etat_grille", style="status", last=(row, L),
-          formula=scoring.status_formula(grid, points_refs, commission.ref, final.ref, obs.ref),
-          label="État de la grille")
+    s.add(
+        row,
+        1,
+        "output",
+        "status",
+        name="etat_grille",
+        style="status",
+        last=(row, L),
+        formula=scoring.status_formula(grid, points_refs, commission.ref, final.ref, obs.ref),
+        label="État de la grille",
+    )
     s.heights[row] = 20
     return s
 
@@ -326,59 +417,103 @@ def build_prospect_sheet(cand: Candidate, title: str = PROSPECT_SHEET) -> SheetL
     F = prospecting.FIELD_BY_KEY
     s.label(0, 0, "Opération de prospection", "title", (0, L))
     s.label(1, 0, f"{cand.full_name} — N° candidat {cand.number}", "subtitle", (1, L))
-    s.label(2, 0, "À remplir par le candidat ou le professeur : seules les cellules claires sont modifiables.",
-            "legend", (2, L))
+    s.label(
+        2,
+        0,
+        "À remplir par le candidat ou le professeur : seules les cellules claires sont modifiables.",
+        "legend",
+        (2, L),
+    )
     s.heights[0] = 20
     refs: dict[str, str] = {}
 
     def put(row: int, key: str, col: int = 1, last_col: int = L, height: float | None = None) -> Cell:
         f = F[key]
-        style = {"longtext": "input_long", "date": "input_date", "integer": "input_int",
-                 "amount": "input_amount", "tick": "input_tick", "text": "input"}[f.kind]
-        c = s.add(row, col, "input", f.kind, name=f"prosp_{key}", style=style, last=(row, last_col),
-                  field=key, label=f.label)
+        style = {
+            "longtext": "input_long",
+            "date": "input_date",
+            "integer": "input_int",
+            "amount": "input_amount",
+            "tick": "input_tick",
+            "text": "input",
+        }[f.kind]
+        c = s.add(
+            row, col, "input", f.kind, name=f"prosp_{key}", style=style, last=(row, last_col), field=key, label=f.label
+        )
         refs[key] = c.ref
         if height:
             s.heights[row] = height
         return c
 
-    def out(row: int, col: int, key: str, formula: str, style: str, label: str,
-            last_col: int | None = None) -> Cell:
-        return s.add(row, col, "output", "number", name=f"prosp_{key}", style=style, formula=formula,
-                     label=label, field=key, last=(row, last_col) if last_col else None)
+    def out(row: int, col: int, key: str, formula: str, style: str, label: str, last_col: int | None = None) -> Cell:
+        return s.add(
+            row,
+            col,
+            "output",
+            "number",
+            name=f"prosp_{key}",
+            style=style,
+            formula=formula,
+            label=label,
+            field=key,
+            last=(row, last_col) if last_col else None,
+        )
 
     row = 4
-    s.label(row, 0, prospecting.CONTEXT, "section", (row, L)); row += 1
+    s.label(row, 0, prospecting.CONTEXT, "section", (row, L))
+    row += 1
     for key in ("organisation", "secteur", "offre", "cible", "choix_cible"):
         s.label(row, 0, F[key].label, "field_label")
         put(row, key, height=45 if F[key].kind == "longtext" else 18)
         row += 1
     row += 1
-    s.label(row, 0, prospecting.DURATION, "section", (row, L)); row += 1
-    s.label(row, 0, "Date de début", "field_label"); put(row, "debut", 1, 1)
-    s.label(row, 2, "Date de fin", "field_label"); put(row, "fin", 3, 3)
+    s.label(row, 0, prospecting.DURATION, "section", (row, L))
+    row += 1
+    s.label(row, 0, "Date de début", "field_label")
+    put(row, "debut", 1, 1)
+    s.label(row, 2, "Date de fin", "field_label")
+    put(row, "fin", 3, 3)
     row += 1
     s.label(row, 0, "Durée (jours, début et fin compris)", "field_label")
-    out(row, 1, "duree", prospecting.duration_formula(refs["debut"], refs["fin"]), "computed_int",
-        "Durée de l'opération")
+    out(
+        row,
+        1,
+        "duree",
+        prospecting.duration_formula(refs["debut"], refs["fin"]),
+        "computed_int",
+        "Durée de l'opération",
+    )
     row += 2
 
-    s.label(row, 0, prospecting.OBJECTIVES, "section", (row, L)); row += 1
+    s.label(row, 0, prospecting.OBJECTIVES, "section", (row, L))
+    row += 1
     for col, text in enumerate(("Indicateur", "Objectif", "Résultat", "Écart", "Taux de réalisation")):
         s.label(row, col, text, "table_head")
     row += 1
     for label, obj, res in prospecting.DASHBOARD:
         stem = res.removeprefix("res_")
         s.label(row, 0, label, "field_label")
-        put(row, obj, 1, 1); put(row, res, 2, 2)
+        put(row, obj, 1, 1)
+        put(row, res, 2, 2)
         money = obj == "obj_ca"
-        out(row, 3, f"ecart_{stem}", prospecting.gap_formula(refs[obj], refs[res]),
-            "computed_amount" if money else "computed_int", f"Écart {label.lower()}")
-        out(row, 4, f"taux_{stem}", prospecting.ratio_formula(refs[res], refs[obj]), "computed_pct",
-            f"Taux de réalisation {label.lower()}")
+        out(
+            row,
+            3,
+            f"ecart_{stem}",
+            prospecting.gap_formula(refs[obj], refs[res]),
+            "computed_amount" if money else "computed_int",
+            f"Écart {label.lower()}",
+        )
+        out(
+            row,
+            4,
+            f"taux_{stem}",
+            prospecting.ratio_formula(refs[res], refs[obj]),
+            "computed_pct",
+            f"Taux de réalisation {label.lower()}",
+        )
         row += 1
-    for key, label in (("res_argumentes", "Contacts argumentés"),
-                       ("res_prospects", "Nouveaux prospects qualifiés")):
+    for key, label in (("res_argumentes", "Contacts argumentés"), ("res_prospects", "Nouveaux prospects qualifiés")):
         s.label(row, 0, label, "field_label")
         s.label(row, 1, "—", "na")
         put(row, key, 2, 2)
@@ -387,45 +522,78 @@ def build_prospect_sheet(cand: Candidate, title: str = PROSPECT_SHEET) -> SheetL
     put(row, "obj_qualitatifs", height=45)
     row += 2
 
-    s.label(row, 0, prospecting.MEANS, "section", (row, L)); row += 1
-    s.label(row, 0, "Personnes mobilisées", "field_label"); put(row, "moy_personnes", 1, 1)
-    s.label(row, 2, "Budget (€)", "field_label"); put(row, "moy_budget", 3, 3)
+    s.label(row, 0, prospecting.MEANS, "section", (row, L))
     row += 1
-    s.label(row, 0, F["moy_materiel"].label, "field_label"); put(row, "moy_materiel", height=40)
+    s.label(row, 0, "Personnes mobilisées", "field_label")
+    put(row, "moy_personnes", 1, 1)
+    s.label(row, 2, "Budget (€)", "field_label")
+    put(row, "moy_budget", 3, 3)
+    row += 1
+    s.label(row, 0, F["moy_materiel"].label, "field_label")
+    put(row, "moy_materiel", height=40)
     row += 2
 
-    s.label(row, 0, prospecting.TECHNIQUES, "section", (row, L)); row += 1
+    s.label(row, 0, prospecting.TECHNIQUES, "section", (row, L))
+    row += 1
     ticks = [f for f in prospecting.FIELDS if f.kind == "tick"]
     for i in range(0, len(ticks), 2):
-        for j, f in enumerate(ticks[i:i + 2]):
+        for j, f in enumerate(ticks[i : i + 2]):
             s.label(row, 2 * j, f.label, "field_label_right" if j else "field_label")
             put(row, f.key, 2 * j + 1, 2 * j + 1)
         row += 1
-    s.label(row, 0, F["tech_autre_precision"].label, "field_label"); put(row, "tech_autre_precision")
+    s.label(row, 0, F["tech_autre_precision"].label, "field_label")
+    put(row, "tech_autre_precision")
     row += 1
-    s.label(row, 0, F["outils"].label, "field_label"); put(row, "outils", height=40)
+    s.label(row, 0, F["outils"].label, "field_label")
+    put(row, "outils", height=40)
     row += 2
 
-    s.label(row, 0, "Indicateurs calculés", "section", (row, L)); row += 1
+    s.label(row, 0, "Indicateurs calculés", "section", (row, L))
+    row += 1
     s.label(row, 0, "Taux de conversion (ventes / contacts réalisés)", "field_label")
-    out(row, 1, "taux_conversion", prospecting.ratio_formula(refs["res_ventes"], refs["res_contacts"]),
-        "computed_pct", "Taux de conversion")
+    out(
+        row,
+        1,
+        "taux_conversion",
+        prospecting.ratio_formula(refs["res_ventes"], refs["res_contacts"]),
+        "computed_pct",
+        "Taux de conversion",
+    )
     row += 1
     s.label(row, 0, "Coût par contact (budget / contacts réalisés)", "field_label")
-    out(row, 1, "cout_contact", prospecting.ratio_formula(refs["moy_budget"], refs["res_contacts"]),
-        "computed_amount", "Coût par contact")
+    out(
+        row,
+        1,
+        "cout_contact",
+        prospecting.ratio_formula(refs["moy_budget"], refs["res_contacts"]),
+        "computed_amount",
+        "Coût par contact",
+    )
     row += 2
 
-    s.label(row, 0, prospecting.ANALYSIS, "section", (row, L)); row += 1
+    s.label(row, 0, prospecting.ANALYSIS, "section", (row, L))
+    row += 1
     for key in ("causes_ecarts", "actions_correctives", "suivi_contacts"):
-        s.label(row, 0, F[key].label, "field_label"); put(row, key, height=60)
+        s.label(row, 0, F[key].label, "field_label")
+        put(row, key, height=60)
         row += 1
     s.title_rows = (0, 1)
     return s
 
 
-def build_layout(grid: Grid, cand: Candidate, ctx: Context, *, grid_title: str = GRID_SHEET,
-                 prospect_title: str = PROSPECT_SHEET, local_names: bool = False) -> CandidateLayout:
+def build_layout(
+    grid: Grid,
+    cand: Candidate,
+    ctx: Context,
+    *,
+    grid_title: str = GRID_SHEET,
+    prospect_title: str = PROSPECT_SHEET,
+    local_names: bool = False,
+) -> CandidateLayout:
     """The complete description of one candidate's sheets."""
-    return CandidateLayout(grid, cand, [build_grid_sheet(grid, cand, ctx, grid_title),
-                                        build_prospect_sheet(cand, prospect_title)], local_names)
+    return CandidateLayout(
+        grid,
+        cand,
+        [build_grid_sheet(grid, cand, ctx, grid_title), build_prospect_sheet(cand, prospect_title)],
+        local_names,
+    )

@@ -38,8 +38,10 @@ class Sheet:
         for ref, value in self.values.items():
             col, row = re.match(r"([A-Z]+)(\d+)", ref).groups()
             cells.setdefault(int(row), {})[openpyxl.utils.column_index_from_string(col)] = value
-        return [[cells.get(r, {}).get(c) for c in range(1, max(cells.get(r, {0: 0})) + 1)]
-                for r in range(1, max(cells, default=0) + 1)]
+        return [
+            [cells.get(r, {}).get(c) for c in range(1, max(cells.get(r, {0: 0})) + 1)]
+            for r in range(1, max(cells, default=0) + 1)
+        ]
 
 
 @dataclass

@@ -14,18 +14,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-
-from e2docs.model.candidate import Candidate
-from e2docs.model.errors import WorkbookError
-from e2docs.model.grid import Grid
 from e2docs.formats.gridfile import load_grid
-from e2docs.model import scoring
 from e2docs.formats.xlsx import integrity
 from e2docs.formats.xlsx.layout import META_SHEET, CandidateLayout, Cell, build_layout
-from e2docs.model.candidate import Context
-from e2docs.formats.xlsx.results import compute_outputs, outcome
 from e2docs.formats.xlsx.package import Package, read_package
+from e2docs.formats.xlsx.results import compute_outputs, outcome
 from e2docs.formats.xlsx.safety import check_workbook_file
+from e2docs.model import scoring
+from e2docs.model.candidate import Candidate, Context
+from e2docs.model.errors import WorkbookError
+from e2docs.model.grid import Grid
 
 
 @dataclass(frozen=True)
@@ -41,8 +39,11 @@ class Issue:
         return {"kind": self.kind, "sheet": self.sheet, "cell": self.cell, "message": self.message}
 
     def __str__(self) -> str:
-        where = ", ".join(p for p in (f"feuille « {self.sheet} »" if self.sheet else "",
-                                      f"cellule {self.cell}" if self.cell else "") if p)
+        where = ", ".join(
+            p
+            for p in (f"feuille « {self.sheet} »" if self.sheet else "", f"cellule {self.cell}" if self.cell else "")
+            if p
+        )
         return f"{where} : {self.message}" if where else self.message
 
 
@@ -74,10 +75,14 @@ class Reading:
 
 # ------------------------------------------------------------ metadata
 
+
 def _read_metas(pkg: Package, path: Path) -> list[dict]:
     if META_SHEET not in pkg.sheets:
-        raise WorkbookError("ce classeur n'a pas été généré par e2docs (feuille de métadonnées absente).", path,
-                            hint="Utilisez le classeur envoyé par l'établissement.")
+        raise WorkbookError(
+            "ce classeur n'a pas été généré par e2docs (feuille de métadonnées absente).",
+            path,
+            hint="Utilisez le classeur envoyé par l'établissement.",
+        )
     rows = pkg.sheets[META_SHEET].rows()
     metas: list[dict] = []
     if not rows:
@@ -105,12 +110,24 @@ def _parse_date(text: str) -> dt.date | None:
 
 def layout_from_meta(meta: dict, grid: Grid) -> CandidateLayout:
     """Rebuild the layout the generator used, from the signed metadata."""
-    cand = Candidate(meta.get("candidate_number", ""), meta.get("last_name", ""), meta.get("first_name", ""),
-                     meta.get("division", ""), _parse_date(meta.get("birth_date", "")), meta.get("ine", ""),
-                     meta.get("specialty", ""))
+    cand = Candidate(
+        meta.get("candidate_number", ""),
+        meta.get("last_name", ""),
+        meta.get("first_name", ""),
+        meta.get("division", ""),
+        _parse_date(meta.get("birth_date", "")),
+        meta.get("ine", ""),
+        meta.get("specialty", ""),
+    )
     ctx = Context(meta.get("session", ""), meta.get("school", ""), meta.get("academie", ""))
-    return build_layout(grid, cand, ctx, grid_title=meta.get("grid_sheet", ""),
-                        prospect_title=meta.get("prospect_sheet", ""), local_names=bool(meta.get("local_names")))
+    return build_layout(
+        grid,
+        cand,
+        ctx,
+        grid_title=meta.get("grid_sheet", ""),
+        prospect_title=meta.get("prospect_sheet", ""),
+        local_names=bool(meta.get("local_names")),
+    )
 
 
 # ------------------------------------------------------------ normalisation
@@ -138,6 +155,7 @@ def _label_text(value: object) -> str:
 
 # ------------------------------------------------------------ input validation
 
+
 def _is_number(v: object) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool)
 
@@ -158,8 +176,11 @@ def check_input(cell: Cell, value: object, grid: Grid) -> tuple[object, str | No
         return None, "formule non autorisée : saisissez une valeur."
     kind = cell.kind
     if kind in ("level", "competence", "tick"):
-        return (scoring.TICK, None) if scoring.is_tick(value) else \
-            (value, f"« {_shown(value)} » : seule possibilité X (ou cellule vide).")
+        return (
+            (scoring.TICK, None)
+            if scoring.is_tick(value)
+            else (value, f"« {_shown(value)} » : seule possibilité X (ou cellule vide).")
+        )
     if kind == "integer":
         if _is_number(value) and float(value).is_integer() and value >= 0:
             return int(value), None
@@ -177,14 +198,16 @@ def check_input(cell: Cell, value: object, grid: Grid) -> tuple[object, str | No
     if kind == "mark":
         if scoring.commission_mark_ok(value, grid):
             return value, None
-        return value, (f"« {_shown(value)} » : note de 0 à {scoring.format_mark(grid.max_mark)} "
-                       f"par demi-point attendue.")
+        return value, (
+            f"« {_shown(value)} » : note de 0 à {scoring.format_mark(grid.max_mark)} par demi-point attendue."
+        )
     if kind in ("text", "longtext"):
         return (_shown(value) if not isinstance(value, str) else value), None
     return value, None
 
 
 # ------------------------------------------------------------ the reader
+
 
 def _compare_locked(pkg: Package, layout: CandidateLayout) -> list[Issue]:
     """Every cell outside the inputs must hold what the layout prescribes."""
@@ -201,12 +224,25 @@ def _compare_locked(pkg: Package, layout: CandidateLayout) -> list[Issue]:
         found = pkg.value(c.sheet, c.ref)
         if c.role == "output":
             if normalize_formula(found) != normalize_formula(c.formula):
-                issues.append(Issue("modified", f"formule modifiée (attendu : {c.formula} ; trouvé : "
-                                    f"{found if found is not None else 'cellule vide'}).", c.sheet, c.ref))
+                issues.append(
+                    Issue(
+                        "modified",
+                        f"formule modifiée (attendu : {c.formula} ; trouvé : "
+                        f"{found if found is not None else 'cellule vide'}).",
+                        c.sheet,
+                        c.ref,
+                    )
+                )
         elif _label_text(found) != _label_text(c.value):
             what = "identité du candidat modifiée" if c.role == "identity" else "texte modifié"
-            issues.append(Issue("modified", f"{what} (attendu : « {_label_text(c.value)} » ; trouvé : "
-                                f"« {_label_text(found)} »).", c.sheet, c.ref))
+            issues.append(
+                Issue(
+                    "modified",
+                    f"{what} (attendu : « {_label_text(c.value)} » ; trouvé : « {_label_text(found)} »).",
+                    c.sheet,
+                    c.ref,
+                )
+            )
     return issues
 
 
@@ -222,18 +258,32 @@ def _compare_structure(pkg: Package, layout: CandidateLayout) -> list[Issue]:
         names = pkg.local_names.get(c.sheet, {}) if layout.local_names else pkg.names
         dest = names.get(c.name)
         if dest is None:
-            issues.append(Issue("modified", f"nom défini « {c.name} » supprimé ou invalide (lignes ou colonnes "
-                                "supprimées ?).", c.sheet, c.ref))
+            issues.append(
+                Issue(
+                    "modified",
+                    f"nom défini « {c.name} » supprimé ou invalide (lignes ou colonnes supprimées ?).",
+                    c.sheet,
+                    c.ref,
+                )
+            )
             continue
         sheet, ref = dest
         if sheet != c.sheet or ref.replace("$", "") != c.ref:
-            issues.append(Issue("modified", f"le nom « {c.name} » pointe sur {sheet}!{ref.replace('$', '')} au lieu "
-                                f"de {c.ref} (lignes ou colonnes insérées ?).", c.sheet, c.ref))
+            issues.append(
+                Issue(
+                    "modified",
+                    f"le nom « {c.name} » pointe sur {sheet}!{ref.replace('$', '')} au lieu "
+                    f"de {c.ref} (lignes ou colonnes insérées ?).",
+                    c.sheet,
+                    c.ref,
+                )
+            )
     for c in layout.cells:
         sheet = pkg.sheets.get(c.sheet)
         if c.role == "input" and sheet is not None and sheet.protected and c.ref not in sheet.unlocked:
-            issues.append(Issue("modified", "cellule de saisie verrouillée : la mise en forme a été modifiée.",
-                                c.sheet, c.ref))
+            issues.append(
+                Issue("modified", "cellule de saisie verrouillée : la mise en forme a été modifiée.", c.sheet, c.ref)
+            )
     return issues
 
 
@@ -253,8 +303,12 @@ def known_grids(extra: Iterable[Grid] = ()) -> dict[str, Grid]:
     return grids
 
 
-def read_workbook(path: str | Path, grids: dict[str, Grid] | None = None,
-                  secret: bytes = integrity.PUBLIC_SECRET, check_cache: bool = True) -> list[Reading]:
+def read_workbook(
+    path: str | Path,
+    grids: dict[str, Grid] | None = None,
+    secret: bytes = integrity.PUBLIC_SECRET,
+    check_cache: bool = True,
+) -> list[Reading]:
     """Read every candidate of a generated workbook (one, or a class).
 
     Raises :class:`WorkbookError` when the file cannot be used at all (not a
@@ -267,17 +321,21 @@ def read_workbook(path: str | Path, grids: dict[str, Grid] | None = None,
     try:
         pkg = read_package(path, cached=check_cache)
     except Exception as exc:  # openpyxl raises many types on malformed files
-        raise WorkbookError(f"classeur illisible ({type(exc).__name__} : {exc}).", path,
-                            hint="Ouvrez-le dans Excel ou LibreOffice, enregistrez-le au format .xlsx, "
-                                 "puis recommencez.") from None
+        raise WorkbookError(
+            f"classeur illisible ({type(exc).__name__} : {exc}).",
+            path,
+            hint="Ouvrez-le dans Excel ou LibreOffice, enregistrez-le au format .xlsx, puis recommencez.",
+        ) from None
     readings = []
     for meta in _read_metas(pkg, path):
         grid = grids.get(meta.get("grid_hash", ""))
         if grid is None:
             raise WorkbookError(
                 f"grille inconnue : « {meta.get('grid_id')} » version {meta.get('grid_version')} "
-                f"(empreinte {meta.get('grid_hash', '')[:12]}).", path,
-                hint="Ce classeur a été généré avec une autre grille que celle attendue.")
+                f"(empreinte {meta.get('grid_hash', '')[:12]}).",
+                path,
+                hint="Ce classeur a été généré avec une autre grille que celle attendue.",
+            )
         readings.append(_read_candidate(pkg, path, meta, grid, secret))
     if check_cache:
         for reading in readings:
@@ -287,9 +345,15 @@ def read_workbook(path: str | Path, grids: dict[str, Grid] | None = None,
                 if value is None and reading.outputs[c.name] != "":
                     continue  # no cached value stored: nothing to compare
                 if not _same(reading.outputs[c.name], value):
-                    reading.warnings.append(Issue(
-                        "cache", f"valeur affichée dans le fichier ({value!r}) différente du calcul d'e2docs "
-                        f"({reading.outputs[c.name]!r}) : la valeur recalculée est retenue.", c.sheet, c.ref))
+                    reading.warnings.append(
+                        Issue(
+                            "cache",
+                            f"valeur affichée dans le fichier ({value!r}) différente du calcul d'e2docs "
+                            f"({reading.outputs[c.name]!r}) : la valeur recalculée est retenue.",
+                            c.sheet,
+                            c.ref,
+                        )
+                    )
     return readings
 
 
@@ -298,13 +362,22 @@ def _read_candidate(pkg: Package, path: Path, meta: dict, grid: Grid, secret: by
     signature_ok = integrity.verify(secret, meta)
     modified: list[Issue] = []
     if not signature_ok:
-        why = ("classeur d'une campagne : vérifiez-le depuis le dossier de cette campagne (e2docs -C DOSSIER …), "
-               "sinon ses métadonnées ont été modifiées" if meta.get("campaign_id") and
-               secret == integrity.PUBLIC_SECRET else "métadonnées modifiées, ou classeur d'une autre campagne")
+        why = (
+            "classeur d'une campagne : vérifiez-le depuis le dossier de cette campagne (e2docs -C DOSSIER …), "
+            "sinon ses métadonnées ont été modifiées"
+            if meta.get("campaign_id") and secret == integrity.PUBLIC_SECRET
+            else "métadonnées modifiées, ou classeur d'une autre campagne"
+        )
         modified.append(Issue("identity", f"signature invalide : {why}.", META_SHEET, None))
     elif integrity.fingerprint(layout) != meta.get("fingerprint"):
-        modified.append(Issue("identity", "empreinte de mise en page différente : classeur généré par une autre "
-                              "version d'e2docs.", META_SHEET, None))
+        modified.append(
+            Issue(
+                "identity",
+                "empreinte de mise en page différente : classeur généré par une autre version d'e2docs.",
+                META_SHEET,
+                None,
+            )
+        )
     modified += _compare_structure(pkg, layout)
     modified += _compare_locked(pkg, layout)
 
@@ -337,11 +410,23 @@ def _cross_checks(layout: CandidateLayout, values: dict, errors: list[Issue]) ->
         ticked = [c for c in cells if scoring.is_tick(values.get(c.name))]
         if len(ticked) > 1:
             levels = ", ".join(str(c.level) for c in ticked)
-            out.append(Issue("input", f"critère {cr.id} : plusieurs niveaux cochés ({levels}) ; une seule X "
-                             "par critère.", cells[0].sheet, ",".join(c.ref for c in ticked)))
+            out.append(
+                Issue(
+                    "input",
+                    f"critère {cr.id} : plusieurs niveaux cochés ({levels}) ; une seule X par critère.",
+                    cells[0].sheet,
+                    ",".join(c.ref for c in ticked),
+                )
+            )
     start, end = values.get("prosp_debut"), values.get("prosp_fin")
     if isinstance(start, dt.date) and isinstance(end, dt.date) and end < start:
         c = named["prosp_fin"]
-        out.append(Issue("input", f"date de fin ({end:%d/%m/%Y}) antérieure à la date de début "
-                         f"({start:%d/%m/%Y}).", c.sheet, c.ref))
+        out.append(
+            Issue(
+                "input",
+                f"date de fin ({end:%d/%m/%Y}) antérieure à la date de début ({start:%d/%m/%Y}).",
+                c.sheet,
+                c.ref,
+            )
+        )
     return out

@@ -9,21 +9,23 @@ from __future__ import annotations
 from collections.abc import Mapping
 from fractions import Fraction
 
-from e2docs.model import prospecting
-from e2docs.model import scoring
 from e2docs.formats.xlsx.layout import CandidateLayout, name_id
+from e2docs.model import prospecting, scoring
 
 
 def level_cells(layout: CandidateLayout, values: Mapping[str, object]) -> dict[str, list[object]]:
     """Each criterion's level cell values, level 1 first."""
-    return {cr.id: [values.get(f"niveau_{name_id(cr.id)}_{lvl.value}") for lvl in layout.grid.scale]
-            for cr in layout.grid.criteria}
+    return {
+        cr.id: [values.get(f"niveau_{name_id(cr.id)}_{lvl.value}") for lvl in layout.grid.scale]
+        for cr in layout.grid.criteria
+    }
 
 
 def outcome(layout: CandidateLayout, values: Mapping[str, object]) -> scoring.Outcome:
     """The scoring rule applied to a workbook's raw inputs (keyed by defined name)."""
-    return scoring.evaluate(layout.grid, level_cells(layout, values),
-                            values.get("note_commission"), values.get("observations"))
+    return scoring.evaluate(
+        layout.grid, level_cells(layout, values), values.get("note_commission"), values.get("observations")
+    )
 
 
 def prospect_values(values: Mapping[str, object]) -> dict[str, object]:

@@ -33,15 +33,19 @@ def check_zip_members(zf: zipfile.ZipFile, path: Path, what: str = "classeur") -
         if name.startswith(("/", "\\")) or ".." in name.replace("\\", "/").split("/") or ":" in name:
             raise WorkbookError(f"{what} refusé : l'archive contient un chemin dangereux (« {name} »).", path)
         if info.flag_bits & 0x1:
-            raise WorkbookError(f"{what} refusé : l'archive est chiffrée.", path,
-                                hint="Envoyez une copie sans mot de passe.")
+            raise WorkbookError(
+                f"{what} refusé : l'archive est chiffrée.", path, hint="Envoyez une copie sans mot de passe."
+            )
         total += info.file_size
         if info.compress_size and info.file_size / info.compress_size > MAX_RATIO and info.file_size > 1_000_000:
-            raise WorkbookError(f"{what} refusé : taux de compression anormal pour « {name} » "
-                                "(archive piégée ?).", path)
+            raise WorkbookError(
+                f"{what} refusé : taux de compression anormal pour « {name} » (archive piégée ?).", path
+            )
         if total > MAX_UNCOMPRESSED_BYTES:
-            raise WorkbookError(f"{what} refusé : contenu décompressé trop volumineux "
-                                f"(plus de {MAX_UNCOMPRESSED_BYTES // 2**20} Mo).", path)
+            raise WorkbookError(
+                f"{what} refusé : contenu décompressé trop volumineux (plus de {MAX_UNCOMPRESSED_BYTES // 2**20} Mo).",
+                path,
+            )
 
 
 def check_workbook_file(path: Path) -> None:
@@ -57,12 +61,15 @@ def check_workbook_file(path: Path) -> None:
     except OSError as exc:
         raise WorkbookError(f"fichier illisible ({os_error_fr(exc)}).", path) from None
     if size > MAX_FILE_BYTES:
-        raise WorkbookError(f"fichier trop volumineux ({size // 2**20} Mo ; {MAX_FILE_BYTES // 2**20} Mo au plus).",
-                            path)
+        raise WorkbookError(
+            f"fichier trop volumineux ({size // 2**20} Mo ; {MAX_FILE_BYTES // 2**20} Mo au plus).", path
+        )
     if head == OLE_MAGIC:
-        raise WorkbookError("classeur protégé par un mot de passe à l'ouverture, ou ancien format .xls.", path,
-                            hint="Retirez le mot de passe d'ouverture, puis " + SAVE_AS_XLSX[0].lower()
-                            + SAVE_AS_XLSX[1:])
+        raise WorkbookError(
+            "classeur protégé par un mot de passe à l'ouverture, ou ancien format .xls.",
+            path,
+            hint="Retirez le mot de passe d'ouverture, puis " + SAVE_AS_XLSX[0].lower() + SAVE_AS_XLSX[1:],
+        )
     if not head.startswith(b"PK"):
         raise WorkbookError("ce fichier n'est pas un classeur .xlsx.", path, hint=SAVE_AS_XLSX)
     try:
@@ -70,8 +77,9 @@ def check_workbook_file(path: Path) -> None:
             check_zip_members(zf, path)
             names = set(zf.namelist())
     except zipfile.BadZipFile:
-        raise WorkbookError("classeur endommagé ou tronqué (archive zip illisible).", path,
-                            hint="Demandez un nouvel envoi du fichier.") from None
+        raise WorkbookError(
+            "classeur endommagé ou tronqué (archive zip illisible).", path, hint="Demandez un nouvel envoi du fichier."
+        ) from None
     if "xl/workbook.xml" not in names:
         if "content.xml" in names:
             raise WorkbookError("fichier OpenDocument (.ods) : il doit être converti.", path, hint=SAVE_AS_XLSX)

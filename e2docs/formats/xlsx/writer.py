@@ -19,13 +19,12 @@ from xlsxwriter.utility import xl_cell_to_rowcol
 
 from e2docs import __version__
 from e2docs.formats.atomic import atomic_write
-from e2docs.model.candidate import Candidate
-from e2docs.model.grid import Grid
 from e2docs.formats.xlsx import integrity
 from e2docs.formats.xlsx.layout import LAYOUT_VERSION, META_SHEET, CandidateLayout, Cell, SheetLayout, build_layout
-from e2docs.model.candidate import Context
 from e2docs.formats.xlsx.results import compute_outputs
 from e2docs.formats.xlsx.styles import BASE, CONDITIONAL, STYLES
+from e2docs.model.candidate import Candidate, Context
+from e2docs.model.grid import Grid
 
 DEFAULT_PASSWORD = "e2docs"
 FORMAT_ID = "e2docs-grille/1"
@@ -75,31 +74,76 @@ def password_hash(password: str) -> str:
 
 
 VALIDATIONS = {
-    "level": {"validate": "list", "source": ["X"], "input_title": "Niveau atteint",
-              "input_message": "Tapez X dans une seule colonne de niveau pour ce critère.",
-              "error_title": "Saisie refusée", "error_message": "Seule possibilité : X"},
-    "competence": {"validate": "list", "source": ["X"], "input_title": "Repérage",
-                   "input_message": "Tapez X si la compétence a été observée.",
-                   "error_title": "Saisie refusée", "error_message": "Seule possibilité : X"},
-    "tick": {"validate": "list", "source": ["X"], "input_title": "Technique utilisée",
-             "input_message": "Tapez X si la technique a été utilisée.",
-             "error_title": "Saisie refusée", "error_message": "Seule possibilité : X"},
-    "integer": {"validate": "integer", "criteria": ">=", "value": 0, "input_title": "Nombre entier",
-                "input_message": "Nombre entier positif ou nul.",
-                "error_title": "Saisie refusée", "error_message": "Saisissez un nombre entier positif ou nul."},
-    "amount": {"validate": "decimal", "criteria": ">=", "value": 0, "input_title": "Montant en euros",
-               "input_message": "Montant positif ou nul, en euros.",
-               "error_title": "Saisie refusée", "error_message": "Saisissez un montant positif ou nul."},
-    "date": {"validate": "date", "criteria": "between", "minimum": dt.date(2000, 1, 1),
-             "maximum": dt.date(2100, 12, 31), "input_title": "Date",
-             "input_message": "Date au format jj/mm/aaaa.",
-             "error_title": "Saisie refusée", "error_message": "Saisissez une date au format jj/mm/aaaa."},
-    "text": {"validate": "length", "criteria": "<=", "value": 255, "input_title": "Texte",
-             "input_message": "Texte libre (255 caractères au plus).",
-             "error_title": "Saisie refusée", "error_message": "Texte trop long : 255 caractères au plus."},
-    "longtext": {"validate": "length", "criteria": "<=", "value": 4000, "input_title": "Texte",
-                 "input_message": "Texte libre (4000 caractères au plus). Alt+Entrée pour aller à la ligne.",
-                 "error_title": "Saisie refusée", "error_message": "Texte trop long : 4000 caractères au plus."},
+    "level": {
+        "validate": "list",
+        "source": ["X"],
+        "input_title": "Niveau atteint",
+        "input_message": "Tapez X dans une seule colonne de niveau pour ce critère.",
+        "error_title": "Saisie refusée",
+        "error_message": "Seule possibilité : X",
+    },
+    "competence": {
+        "validate": "list",
+        "source": ["X"],
+        "input_title": "Repérage",
+        "input_message": "Tapez X si la compétence a été observée.",
+        "error_title": "Saisie refusée",
+        "error_message": "Seule possibilité : X",
+    },
+    "tick": {
+        "validate": "list",
+        "source": ["X"],
+        "input_title": "Technique utilisée",
+        "input_message": "Tapez X si la technique a été utilisée.",
+        "error_title": "Saisie refusée",
+        "error_message": "Seule possibilité : X",
+    },
+    "integer": {
+        "validate": "integer",
+        "criteria": ">=",
+        "value": 0,
+        "input_title": "Nombre entier",
+        "input_message": "Nombre entier positif ou nul.",
+        "error_title": "Saisie refusée",
+        "error_message": "Saisissez un nombre entier positif ou nul.",
+    },
+    "amount": {
+        "validate": "decimal",
+        "criteria": ">=",
+        "value": 0,
+        "input_title": "Montant en euros",
+        "input_message": "Montant positif ou nul, en euros.",
+        "error_title": "Saisie refusée",
+        "error_message": "Saisissez un montant positif ou nul.",
+    },
+    "date": {
+        "validate": "date",
+        "criteria": "between",
+        "minimum": dt.date(2000, 1, 1),
+        "maximum": dt.date(2100, 12, 31),
+        "input_title": "Date",
+        "input_message": "Date au format jj/mm/aaaa.",
+        "error_title": "Saisie refusée",
+        "error_message": "Saisissez une date au format jj/mm/aaaa.",
+    },
+    "text": {
+        "validate": "length",
+        "criteria": "<=",
+        "value": 255,
+        "input_title": "Texte",
+        "input_message": "Texte libre (255 caractères au plus).",
+        "error_title": "Saisie refusée",
+        "error_message": "Texte trop long : 255 caractères au plus.",
+    },
+    "longtext": {
+        "validate": "length",
+        "criteria": "<=",
+        "value": 4000,
+        "input_title": "Texte",
+        "input_message": "Texte libre (4000 caractères au plus). Alt+Entrée pour aller à la ligne.",
+        "error_title": "Saisie refusée",
+        "error_message": "Texte trop long : 4000 caractères au plus.",
+    },
 }
 
 
@@ -108,19 +152,24 @@ def _validation(cell: Cell, layout: CandidateLayout) -> dict:
         top = layout.grid.max_mark
         step = layout.grid.rounding_step
         r = cell.ref
-        return {"validate": "custom",
-                "value": f"=AND(ISNUMBER({r}),{r}>=0,{r}<={float(top):g},MOD({r},{float(step):g})=0)",
-                "input_title": "Note de la commission",
-                "input_message": f"Facultatif. Note de 0 à {float(top):g}, par demi-point (ex. 12,5). "
-                                 "Laissez vide pour retenir la note proposée.",
-                "error_title": "Note refusée",
-                "error_message": f"La note doit être comprise entre 0 et {float(top):g}, par demi-point."}
+        return {
+            "validate": "custom",
+            "value": f"=AND(ISNUMBER({r}),{r}>=0,{r}<={float(top):g},MOD({r},{float(step):g})=0)",
+            "input_title": "Note de la commission",
+            "input_message": f"Facultatif. Note de 0 à {float(top):g}, par demi-point (ex. 12,5). "
+            "Laissez vide pour retenir la note proposée.",
+            "error_title": "Note refusée",
+            "error_message": f"La note doit être comprise entre 0 et {float(top):g}, par demi-point.",
+        }
     rule = dict(VALIDATIONS[cell.kind])
     if cell.field == "fin":
         start = layout.named["prosp_debut"].ref
         row, col = xl_cell_to_rowcol(start)
-        rule.update(criteria=">=", value=f"=${re.sub(r'[0-9]', '', start)}${row + 1}",
-                    error_message="La date de fin doit être postérieure ou égale à la date de début.")
+        rule.update(
+            criteria=">=",
+            value=f"=${re.sub(r'[0-9]', '', start)}${row + 1}",
+            error_message="La date de fin doit être postérieure ou égale à la date de début.",
+        )
         rule.pop("minimum"), rule.pop("maximum")
     return rule
 
@@ -156,8 +205,7 @@ class _Renderer:
         ws.center_horizontally()
         ws.fit_to_pages(1, 0)
         name = layout.candidate.full_name.replace("&", "&&")
-        ws.set_footer(f"&L&8{name} — N° {layout.candidate.number}&R&8{sheet.title.replace('&', '&&')}"
-                      " — page &P / &N")
+        ws.set_footer(f"&L&8{name} — N° {layout.candidate.number}&R&8{sheet.title.replace('&', '&&')} — page &P / &N")
         ws.hide_gridlines(2)
         ws.protect(password, {"select_locked_cells": True, "select_unlocked_cells": True})
         return ws
@@ -186,14 +234,21 @@ class _Renderer:
         n = len(layout.grid.scale)
         row, col = xl_cell_to_rowcol(first.ref)
         rng = f"{first.ref}:{xlsxwriter.utility.xl_rowcol_to_cell(row, col + n - 1)}"
-        abs_rng = f"{xlsxwriter.utility.xl_rowcol_to_cell(row, col, True, True)}:" \
-                  f"{xlsxwriter.utility.xl_rowcol_to_cell(row, col + n - 1, True, True)}"
-        ws.conditional_format(rng, {"type": "formula", "criteria": f"=COUNTA({abs_rng})=0",
-                                    "format": self.cond["missing"]})
-        ws.conditional_format(rng, {"type": "formula",
-                                    "criteria": f'=AND(COUNTA({abs_rng})>0,NOT(AND(COUNTIF({abs_rng},"X")=1,'
-                                                f'COUNTA({abs_rng})=1)))',
-                                    "format": self.cond["conflict"]})
+        abs_rng = (
+            f"{xlsxwriter.utility.xl_rowcol_to_cell(row, col, True, True)}:"
+            f"{xlsxwriter.utility.xl_rowcol_to_cell(row, col + n - 1, True, True)}"
+        )
+        ws.conditional_format(
+            rng, {"type": "formula", "criteria": f"=COUNTA({abs_rng})=0", "format": self.cond["missing"]}
+        )
+        ws.conditional_format(
+            rng,
+            {
+                "type": "formula",
+                "criteria": f'=AND(COUNTA({abs_rng})>0,NOT(AND(COUNTIF({abs_rng},"X")=1,COUNTA({abs_rng})=1)))',
+                "format": self.cond["conflict"],
+            },
+        )
 
     def names(self, layout: CandidateLayout) -> None:
         for cell in layout.cells:
@@ -209,31 +264,65 @@ def candidate_meta(layout: CandidateLayout, ctx: Context, options: Options) -> d
     """The signed metadata of one candidate's sheets."""
     grid, cand = layout.grid, layout.candidate
     meta = {
-        "format": FORMAT_ID, "layout_version": LAYOUT_VERSION, "e2docs_version": __version__,
-        "generated_at": options.generated_at, "campaign_id": options.campaign_id,
-        "grid_id": grid.id, "grid_version": grid.version, "grid_hash": grid.content_hash,
-        "candidate_number": cand.number, "last_name": cand.last_name, "first_name": cand.first_name,
-        "division": cand.division, "birth_date": cand.birth_date.isoformat() if cand.birth_date else "",
-        "ine": cand.ine, "specialty": cand.specialty,
-        "session": ctx.session, "school": ctx.school, "academie": ctx.academie,
-        "grid_sheet": layout.sheets[0].title, "prospect_sheet": layout.sheets[1].title,
-        "local_names": layout.local_names, "fingerprint": integrity.fingerprint(layout),
+        "format": FORMAT_ID,
+        "layout_version": LAYOUT_VERSION,
+        "e2docs_version": __version__,
+        "generated_at": options.generated_at,
+        "campaign_id": options.campaign_id,
+        "grid_id": grid.id,
+        "grid_version": grid.version,
+        "grid_hash": grid.content_hash,
+        "candidate_number": cand.number,
+        "last_name": cand.last_name,
+        "first_name": cand.first_name,
+        "division": cand.division,
+        "birth_date": cand.birth_date.isoformat() if cand.birth_date else "",
+        "ine": cand.ine,
+        "specialty": cand.specialty,
+        "session": ctx.session,
+        "school": ctx.school,
+        "academie": ctx.academie,
+        "grid_sheet": layout.sheets[0].title,
+        "prospect_sheet": layout.sheets[1].title,
+        "local_names": layout.local_names,
+        "fingerprint": integrity.fingerprint(layout),
     }
     meta["signature"] = integrity.sign(options.secret, meta)
     return meta
 
 
-META_KEYS = ("format", "layout_version", "e2docs_version", "generated_at", "campaign_id", "grid_id",
-             "grid_version", "grid_hash", "candidate_number", "last_name", "first_name", "division",
-             "birth_date", "ine", "specialty", "session", "school", "academie", "grid_sheet",
-             "prospect_sheet", "local_names", "fingerprint", "signature")
+META_KEYS = (
+    "format",
+    "layout_version",
+    "e2docs_version",
+    "generated_at",
+    "campaign_id",
+    "grid_id",
+    "grid_version",
+    "grid_hash",
+    "candidate_number",
+    "last_name",
+    "first_name",
+    "division",
+    "birth_date",
+    "ine",
+    "specialty",
+    "session",
+    "school",
+    "academie",
+    "grid_sheet",
+    "prospect_sheet",
+    "local_names",
+    "fingerprint",
+    "signature",
+)
 
 
 def _write_meta_sheet(wb: _Workbook, metas: Sequence[dict], password: str) -> None:
     """A hidden sheet with one column per candidate: the reader's source of identity."""
     ws = wb.add_worksheet(META_SHEET)
     ws.write_string(0, 0, "clé")
-    for j, meta in enumerate(metas, 1):
+    for j in range(1, len(metas) + 1):
         ws.write_string(0, j, f"candidat {j}")
     for i, key in enumerate(META_KEYS, 1):
         ws.write_string(i, 0, key)
@@ -249,16 +338,22 @@ def _write_meta_sheet(wb: _Workbook, metas: Sequence[dict], password: str) -> No
 def _new_workbook(buffer: io.BytesIO, options: Options, title: str, ctx: Context) -> _Workbook:
     wb = _Workbook(buffer, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False})
     wb.structure_password = options.password
-    wb.set_properties({"title": title, "subject": "Épreuve E2 — Bac pro MCV option B", "author": "e2docs",
-                       "company": ctx.school, "comments": "Classeur généré par e2docs : ne pas modifier "
-                       "la structure ; seules les cellules claires sont à remplir."})
+    wb.set_properties(
+        {
+            "title": title,
+            "subject": "Épreuve E2 — Bac pro MCV option B",
+            "author": "e2docs",
+            "company": ctx.school,
+            "comments": "Classeur généré par e2docs : ne pas modifier "
+            "la structure ; seules les cellules claires sont à remplir.",
+        }
+    )
     return wb
 
 
 def _custom_properties(wb: _Workbook, metas: Sequence[dict]) -> None:
     first = metas[0]
-    for key in ("format", "grid_id", "grid_version", "grid_hash", "campaign_id", "generated_at",
-                "e2docs_version"):
+    for key in ("format", "grid_id", "grid_version", "grid_hash", "campaign_id", "generated_at", "e2docs_version"):
         wb.set_custom_property(f"e2docs_{key}", str(first[key]) or "-")
     if len(metas) == 1:
         wb.set_custom_property("e2docs_candidat", first["candidate_number"])
@@ -285,8 +380,9 @@ def render_candidate(grid: Grid, cand: Candidate, ctx: Context, options: Options
     return buffer.getvalue(), meta
 
 
-def write_workbook(path: str | Path, grid: Grid, cand: Candidate, ctx: Context,
-                   options: Options = Options()) -> Written:
+def write_workbook(
+    path: str | Path, grid: Grid, cand: Candidate, ctx: Context, options: Options = Options()
+) -> Written:
     """Write one candidate's protected workbook to ``path`` (atomically)."""
     data, meta = render_candidate(grid, cand, ctx, options)
     atomic_write(Path(path), data)
@@ -296,7 +392,7 @@ def write_workbook(path: str | Path, grid: Grid, cand: Candidate, ctx: Context,
 def _stamped(options: Options) -> Options:
     if options.generated_at:
         return options
-    now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
     return Options(options.password, options.secret, options.campaign_id, now)
 
 
@@ -311,21 +407,24 @@ def class_sheet_titles(cands: Sequence[Candidate]) -> list[tuple[str, str]]:
         stem, k = base, 2
         while stem.casefold() in seen:
             suffix = f" {k}"
-            stem, k = base[:17 - len(suffix)] + suffix, k + 1
+            stem, k = base[: 17 - len(suffix)] + suffix, k + 1
         seen.add(stem.casefold())
         titles.append((f"{stem} – Grille", f"{stem} – Prosp."))
     return titles
 
 
-def write_class_workbook(path: str | Path, grid: Grid, cands: Sequence[Candidate], ctx: Context,
-                         options: Options = Options()) -> Written:
+def write_class_workbook(
+    path: str | Path, grid: Grid, cands: Sequence[Candidate], ctx: Context, options: Options = Options()
+) -> Written:
     """One workbook for a class: a recap sheet, then each candidate's two sheets (local names)."""
     options = _stamped(options)
     buffer = io.BytesIO()
     wb = _new_workbook(buffer, options, "Grilles E2 — classe", ctx)
     r = _Renderer(wb)
-    layouts = [build_layout(grid, c, ctx, grid_title=g, prospect_title=p, local_names=True)
-               for c, (g, p) in zip(cands, class_sheet_titles(cands))]
+    layouts = [
+        build_layout(grid, c, ctx, grid_title=g, prospect_title=p, local_names=True)
+        for c, (g, p) in zip(cands, class_sheet_titles(cands), strict=False)
+    ]
     recap = wb.add_worksheet(RECAP_SHEET)
     metas = []
     for layout in layouts:
@@ -356,8 +455,9 @@ def _write_recap(ws, r: _Renderer, layouts: Sequence[CandidateLayout], ctx: Cont
             ws.write_string(i, col, value, r.fmt("label"))
         for col, key in ((4, "note_proposee"), (5, "note_finale"), (6, "etat_grille")):
             ref = named[key].ref
-            ws.write_formula(i, col, f"='{layout.sheets[0].title}'!{ref}",
-                             r.fmt("recap_mark" if col < 6 else "label"), cached[key])
+            ws.write_formula(
+                i, col, f"='{layout.sheets[0].title}'!{ref}", r.fmt("recap_mark" if col < 6 else "label"), cached[key]
+            )
     for col, width in enumerate((13, 20, 18, 10, 11, 11, 40)):
         ws.set_column(col, col, width)
     ws.repeat_rows(3, 3)
