@@ -46,6 +46,7 @@ def _fill(job: tuple[str, str, str, int]) -> None:
     import openpyxl
 
     from e2docs.app.campaign import open_campaign
+    from e2docs.formats.xlsx import names
     from e2docs.formats.xlsx.layout import build_layout
 
     root, number, out, seed = job
@@ -59,11 +60,11 @@ def _fill(job: tuple[str, str, str, int]) -> None:
     wb = openpyxl.load_workbook(sent)
     values: dict[str, object] = {}
     for cr in grid.criteria:
-        values[f"niveau_{cr.id.replace('.', '_')}_{rng.randint(1, 4)}"] = "X"
+        values[names.level(cr.id, rng.randint(1, 4))] = "X"
     if rng.random() < 0.9:
-        values["observations"] = "Prospection menée avec méthode ; analyse des écarts pertinente."
+        values[names.OBSERVATIONS] = "Prospection menée avec méthode ; analyse des écarts pertinente."
     if rng.random() < 0.2:
-        values["note_commission"] = rng.randint(16, 40) / 2
+        values[names.COMMISSION_MARK] = rng.randint(16, 40) / 2
     values["prosp_res_contacts"] = rng.randint(10, 120)
     for key, value in values.items():
         cell = named[key]

@@ -8,6 +8,7 @@ from pathlib import Path
 import openpyxl
 
 from e2docs.formats.gridfile import load_grid
+from e2docs.formats.xlsx import names
 from e2docs.formats.xlsx.layout import build_layout
 from e2docs.formats.xlsx.writer import Options, write_workbook
 from e2docs.model.candidate import Candidate, Context
@@ -43,7 +44,7 @@ def fill(path: Path, values: dict[str, object], out: Path | None = None, cand: C
 
 def level_values(levels: dict[str, int | None]) -> dict[str, object]:
     """Named level cells with an X at each criterion's level."""
-    return {f"niveau_{cid.replace('.', '_')}_{lvl}": "X" for cid, lvl in levels.items() if lvl}
+    return {names.level(cid, lvl): "X" for cid, lvl in levels.items() if lvl}
 
 
 ALL_LEVEL_3 = {c.id: 3 for c in GRID.criteria}

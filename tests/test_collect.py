@@ -41,6 +41,7 @@ from e2docs.app.collect import TEMP_PREFIX, collect
 from e2docs.app.generate import generate_in_campaign
 from e2docs.cli import main
 from e2docs.formats.gridfile import load_grid
+from e2docs.formats.xlsx import names
 from e2docs.formats.xlsx.layout import build_layout
 from e2docs.formats.xlsx.reader import read_workbook
 from e2docs.formats.xlsx.writer import Options, write_workbook
@@ -192,7 +193,7 @@ def mail(
 
 
 def _clear_c1_1(named) -> dict:
-    return {f"niveau_C1_1_{lvl}": None for lvl in range(1, 5)}
+    return {names.level("C1.1", lvl): None for lvl in range(1, 5)}
 
 
 def _set(key: str, value):
@@ -879,7 +880,7 @@ def test_random_valid_fillings_give_the_marks_of_the_rule(prop, filling):
     cells = {}
     for cid, level in filling["levels"].items():
         if level:
-            cells[f"niveau_{cid.replace('.', '_')}_{level}"] = filling["tick"]
+            cells[names.level(cid, level)] = filling["tick"]
     cells["note_commission"] = filling["commission"]
     cells["observations"] = filling["observations"]
     cells["prosp_res_contacts"] = filling["contacts"]

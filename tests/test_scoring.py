@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from e2docs.formats.gridfile import load_grid
+from e2docs.model import scoring
 from e2docs.model.scoring import (
     COMPLETE_TEXT,
     ceil_to_step,
@@ -391,3 +392,33 @@ def test_final_formula_checks_the_commission_mark():
     formula = final_formula(GRID, "C30", "C29")
     assert formula.startswith("=IF(ISBLANK(C30),C29,")
     assert "AND(C30>=0,C30<=20,MOD(C30,0.5)=0)" in formula
+
+
+@pytest.mark.parametrize(
+    ("step", "words"),
+    [
+        (Fraction(1, 2), "demi-point"),
+        (Fraction(1), "point"),
+        (Fraction(1, 4), "quart de point"),
+        (Fraction(3, 10), "pas de 0,3 point"),
+    ],
+)
+def test_rounding_step_in_words(step, words):
+    assert scoring.step_name(step) == words
+
+
+def test_labels_and_messages_follow_the_grid_rounding_step(tmp_path):
+    """A grid rounded to the whole point says "point" where the E2 grid says "demi-point"."""
+    from e2docs.formats.gridfile import default_grid_path, load_grid
+    from e2docs.formats.xlsx.layout import build_layout
+    from e2docs.formats.xlsx.reader import check_input
+    from e2docs.model.candidate import Candidate, Context
+
+    text = default_grid_path().read_text(encoding="utf-8").replace('rounding_step = "0.5"', 'rounding_step = "1"')
+    (tmp_path / "g.toml").write_text(text, encoding="utf-8")
+    grid = load_grid(tmp_path / "g.toml")
+    layout = build_layout(grid, Candidate("1", "A", "B"), Context())
+    labels = " ".join(str(c.value) for c in layout.cells if c.role == "label")
+    assert "arrondie au point supérieur" in labels and "par point ;" in labels and "demi-point" not in labels
+    _, problem = check_input(layout.named["note_commission"], 12.5, grid)
+    assert problem is not None and "par point attendue" in problem

@@ -23,6 +23,7 @@ sys.path.insert(0, str(ROOT))
 from e2docs.app.campaign import create_campaign  # noqa: E402
 from e2docs.app.demo import DEMO_ID, DEMO_SECRET, sample_path  # noqa: E402
 from e2docs.app.generate import generate_in_campaign  # noqa: E402
+from e2docs.formats.xlsx import names  # noqa: E402
 from tests.lo.lo import LibreOffice  # noqa: E402
 
 GRID = "Grille E2"
@@ -237,21 +238,20 @@ def entries_for(layout, plan) -> tuple[list, list]:
         [n["commission_date"].ref, "02/04/2027"],
     ]
     for cr, lvl in zip(layout.grid.criteria, levels, strict=False):
-        key = cr.id.replace(".", "_")
         if lvl == "both":
-            grid_entries += [[n[f"niveau_{key}_2"].ref, "X"], [n[f"niveau_{key}_3"].ref, "X"]]
+            grid_entries += [[n[names.level(cr.id, 2)].ref, "X"], [n[names.level(cr.id, 3)].ref, "X"]]
         elif lvl:
-            grid_entries.append([n[f"niveau_{key}_{lvl}"].ref, "X"])
+            grid_entries.append([n[names.level(cr.id, lvl)].ref, "X"])
     for comp in layout.grid.competences[:-1]:
-        grid_entries.append([n[f"reperage_{comp.id.replace('.', '_')}"].ref, "X"])
+        grid_entries.append([n[names.competence(comp.id)].ref, "X"])
     if commission:
         grid_entries.append([n["note_commission"].ref, commission])
     if observations:
         grid_entries.append([n["observations"].ref, observations])
     values = dict(PROSPECTING[kind])
     tech = values.pop("tech")
-    prosp_entries = [[n[f"prosp_{k}"].ref, v] for k, v in {**values, **TEXTS}.items()]
-    prosp_entries.append([n[f"prosp_{tech}"].ref, "X"])
+    prosp_entries = [[n[names.prospecting(k)].ref, v] for k, v in {**values, **TEXTS}.items()]
+    prosp_entries.append([n[names.prospecting(tech)].ref, "X"])
     return grid_entries, prosp_entries
 
 

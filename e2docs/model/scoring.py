@@ -196,3 +196,21 @@ def status_formula(
         f'&IF({obs_missing},", observations à rédiger","")'
     )
     return f'=IF(AND({n}=0,ISNUMBER({final_ref}),NOT({obs_missing})),"{COMPLETE_TEXT}",MID({parts},3,500))'
+
+
+_STEP_NAMES = {
+    Fraction(1): "point",
+    Fraction(1, 2): "demi-point",
+    Fraction(1, 4): "quart de point",
+    Fraction(1, 10): "dixième de point",
+}
+
+
+def step_name(step: Fraction) -> str:
+    """The rounding step of a grid in French words, for labels and messages.
+
+    ``1/2`` → ``"demi-point"`` (so "arrondie au demi-point supérieur", "par
+    demi-point"), ``1`` → ``"point"``, ``1/4`` → ``"quart de point"``; any other
+    step → ``"pas de 0,3 point"``. Source: the grid's ``rounding_step``.
+    """
+    return _STEP_NAMES.get(step) or f"pas de {format_mark(step)} point"

@@ -18,6 +18,7 @@ import openpyxl
 import pytest
 
 from e2docs.formats.intake import libreoffice_available
+from e2docs.formats.xlsx import names
 from e2docs.model.scoring import evaluate
 
 from ..helpers import GRID
@@ -56,7 +57,7 @@ def _expected(plan):
 
 def _steps(setup: Setup, num: str, plan: dict, out_xlsx, out_ods) -> list[dict]:
     named = setup.named(num)
-    grid = [[named[f"niveau_{cid.replace('.', '_')}_{lvl}"].ref, "X"] for cid, lvl in plan["levels"].items()]
+    grid = [[named[names.level(cid, lvl)].ref, "X"] for cid, lvl in plan["levels"].items()]
     grid.append([named["observations"].ref, plan["observations"]])
     if plan["commission"] is not None:
         grid.append([named["note_commission"].ref, str(plan["commission"])])

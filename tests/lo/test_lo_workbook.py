@@ -13,12 +13,13 @@ import random
 
 import pytest
 
+from e2docs.formats.xlsx import names
 from e2docs.formats.xlsx.reader import read_workbook
 from e2docs.model.scoring import evaluate
 
 from ..helpers import GRID, layout_of, make_workbook
 
-OUTPUTS = ["note_proposee", "note_finale", "etat_grille"] + [f"points_{c.id.replace('.', '_')}" for c in GRID.criteria]
+OUTPUTS = [names.PROPOSED_MARK, names.FINAL_MARK, names.STATUS] + [names.points(c.id) for c in GRID.criteria]
 
 
 def _cells(layout, names):
@@ -56,10 +57,10 @@ def _random_filling(rng: random.Random, layout) -> tuple[list[list[str]], dict[s
         if choice == "two":
             a, b = rng.sample(range(1, 5), 2)
             for lvl in (a, b):
-                entries.append([named[f"niveau_{cr.id.replace('.', '_')}_{lvl}"].ref, "X"])
+                entries.append([named[names.level(cr.id, lvl)].ref, "X"])
             levels[cr.id] = None
         elif choice:
-            entries.append([named[f"niveau_{cr.id.replace('.', '_')}_{choice}"].ref, rng.choice(["X", "x"])])
+            entries.append([named[names.level(cr.id, choice)].ref, rng.choice(["X", "x"])])
             levels[cr.id] = choice
         else:
             levels[cr.id] = None

@@ -5,16 +5,7 @@ merges, defined names — built from the grid and the candidate. The writer rend
 it, the reader finds the inputs through it, and the integrity check compares a
 returned file with it: one description, three uses.
 
-Defined names (stable across versions, documented in the README):
-
-* identity: ``candidat_numero``, ``candidat_nom``, ``candidat_prenom``,
-  ``candidat_division``, ``candidat_naissance``, ``session``, ``etablissement``, ``academie``;
-* commission: ``commission_prof_nom``, ``commission_prof_fonction``,
-  ``commission_pro_nom``, ``commission_pro_fonction``, ``commission_date``;
-* grid: ``niveau_C1_1_1`` (criterion C1.1, level 1) …, ``reperage_1_1`` (competence
-  1.1) …, ``points_C1_1`` …, ``note_proposee``, ``note_commission``, ``note_finale``,
-  ``observations``, ``etat_grille``;
-* prospecting sheet: ``prosp_<field>`` for inputs, ``prosp_<indicator>`` for results.
+Defined names come from :mod:`e2docs.formats.xlsx.names`.
 """
 
 from __future__ import annotations
@@ -24,6 +15,7 @@ from dataclasses import dataclass, field
 
 from xlsxwriter.utility import xl_rowcol_to_cell as _rc
 
+from e2docs.formats.xlsx import names
 from e2docs.model import prospecting, scoring
 from e2docs.model.candidate import Candidate, Context
 from e2docs.model.grid import Criterion, Grid
@@ -106,11 +98,6 @@ class CandidateLayout:
         return [c for c in self.cells if c.role == "output"]
 
 
-def name_id(text: str) -> str:
-    """``C1.1`` → ``C1_1``: dots are avoided in defined names."""
-    return text.replace(".", "_")
-
-
 # --- text measuring, to give wrapped rows a height that shows all their text ---
 
 
@@ -168,10 +155,18 @@ def build_grid_sheet(grid: Grid, cand: Candidate, ctx: Context, title: str = GRI
     s.label(2, 0, f"{grid.epreuve} — {grid.bloc}" if grid.bloc else grid.epreuve, "subtitle", (2, L))
     s.label(3, 0, grid.title, "subtitle_italic", (3, L))
     s.label(4, 0, "Session", "field_label")
-    s.add(4, 1, "identity", "text", value=ctx.session, name="session", style="identity", label="Session")
+    s.add(4, 1, "identity", "text", value=ctx.session, name=names.SESSION, style="identity", label="Session")
     s.label(4, 2, "Académie", "field_label", (4, 3))
     s.add(
-        4, 4, "identity", "text", value=ctx.academie, name="academie", style="identity", last=(4, L), label="Académie"
+        4,
+        4,
+        "identity",
+        "text",
+        value=ctx.academie,
+        name=names.ACADEMIE,
+        style="identity",
+        last=(4, L),
+        label="Académie",
     )
     s.label(5, 0, "Établissement", "field_label")
     s.add(
@@ -180,7 +175,7 @@ def build_grid_sheet(grid: Grid, cand: Candidate, ctx: Context, title: str = GRI
         "identity",
         "text",
         value=ctx.school,
-        name="etablissement",
+        name=names.SCHOOL,
         style="identity",
         last=(5, L),
         label="Établissement",
@@ -193,9 +188,9 @@ def build_grid_sheet(grid: Grid, cand: Candidate, ctx: Context, title: str = GRI
     s.label(7, 0, "Candidat", "section", (7, L))
     birth = cand.birth_date.strftime("%d/%m/%Y") if cand.birth_date else ""
     ident = [
-        (8, "Nom", cand.last_name, "candidat_nom", "N° candidat", cand.number, "candidat_numero"),
-        (9, "Prénom(s)", cand.first_name, "candidat_prenom", "Division", cand.division, "candidat_division"),
-        (10, "Date de naissance", birth, "candidat_naissance", "Spécialité", f"{grid.specialty} — {grid.option}", None),
+        (8, "Nom", cand.last_name, names.LAST_NAME, "N° candidat", cand.number, names.CANDIDATE_NUMBER),
+        (9, "Prénom(s)", cand.first_name, names.FIRST_NAME, "Division", cand.division, names.DIVISION),
+        (10, "Date de naissance", birth, names.BIRTH_DATE, "Spécialité", f"{grid.specialty} — {grid.option}", None),
     ]
     for row, l1, v1, n1, l2, v2, n2 in ident:
         s.label(row, 0, l1, "field_label")
@@ -219,13 +214,15 @@ def build_grid_sheet(grid: Grid, cand: Candidate, ctx: Context, title: str = GRI
         (15, "Professionnel", "pro", "professionnel"),
     ):
         s.label(row, 0, who, "field_label")
-        s.add(row, 1, "input", "text", name=f"commission_{key}_nom", style="input", label=f"Nom et prénom du {label}")
+        s.add(
+            row, 1, "input", "text", name=names.commission_name(key), style="input", label=f"Nom et prénom du {label}"
+        )
         s.add(
             row,
             2,
             "input",
             "text",
-            name=f"commission_{key}_fonction",
+            name=names.commission_function(key),
             style="input",
             last=(row, 3),
             label=f"Fonction du {label}",
@@ -233,7 +230,7 @@ def build_grid_sheet(grid: Grid, cand: Candidate, ctx: Context, title: str = GRI
         s.label(row, 4, "", "signature", (row, L))
         s.heights[row] = 30
     s.label(16, 0, "Date de l'évaluation", "field_label")
-    s.add(16, 1, "input", "date", name="commission_date", style="input_date", label="Date de l'évaluation")
+    s.add(16, 1, "input", "date", name=names.COMMISSION_DATE, style="input_date", label="Date de l'évaluation")
     s.heights[17] = 6
 
     # Competence table
@@ -262,7 +259,7 @@ def build_grid_sheet(grid: Grid, cand: Candidate, ctx: Context, title: str = GRI
                 2,
                 "input",
                 "competence",
-                name=f"reperage_{name_id(comp.id)}",
+                name=names.competence(comp.id),
                 style="input_tick",
                 competence=comp.id,
                 label=f"Repérage de la compétence {comp.id}",
@@ -282,7 +279,7 @@ def build_grid_sheet(grid: Grid, cand: Candidate, ctx: Context, title: str = GRI
                     3 + lvl.value,
                     "input",
                     "level",
-                    name=f"niveau_{name_id(cr.id)}_{lvl.value}",
+                    name=names.level(cr.id, lvl.value),
                     style="input_level",
                     last=(r1, 3 + lvl.value),
                     criterion=cr.id,
@@ -296,7 +293,7 @@ def build_grid_sheet(grid: Grid, cand: Candidate, ctx: Context, title: str = GRI
                 L,
                 "output",
                 "points",
-                name=f"points_{name_id(cr.id)}",
+                name=names.points(cr.id),
                 style="points",
                 last=(r1, L),
                 criterion=cr.id,
@@ -332,7 +329,7 @@ def build_grid_sheet(grid: Grid, cand: Candidate, ctx: Context, title: str = GRI
     s.label(
         row,
         0,
-        "Note proposée pour le candidat — note arrondie au demi-point supérieur (sur "
+        f"Note proposée pour le candidat — note arrondie au {scoring.step_name(grid.rounding_step)} supérieur (sur "
         f"{scoring.format_mark(grid.max_mark)})",
         "mark_label",
         (row, L - 1),
@@ -342,7 +339,7 @@ def build_grid_sheet(grid: Grid, cand: Candidate, ctx: Context, title: str = GRI
         L,
         "output",
         "mark",
-        name="note_proposee",
+        name=names.PROPOSED_MARK,
         style="mark",
         formula=scoring.proposed_formula(grid, points_refs),
         label="Note proposée",
@@ -353,12 +350,18 @@ def build_grid_sheet(grid: Grid, cand: Candidate, ctx: Context, title: str = GRI
         row,
         0,
         "Note attribuée par la commission (facultatif : de 0 à "
-        f"{scoring.format_mark(grid.max_mark)}, par demi-point ; vide = note proposée)",
+        f"{scoring.format_mark(grid.max_mark)}, par {scoring.step_name(grid.rounding_step)} ; vide = note proposée)",
         "mark_label",
         (row, L - 1),
     )
     commission = s.add(
-        row, L, "input", "mark", name="note_commission", style="input_mark", label="Note attribuée par la commission"
+        row,
+        L,
+        "input",
+        "mark",
+        name=names.COMMISSION_MARK,
+        style="input_mark",
+        label="Note attribuée par la commission",
     )
     s.heights[row] = 20
     row += 1
@@ -368,7 +371,7 @@ def build_grid_sheet(grid: Grid, cand: Candidate, ctx: Context, title: str = GRI
         L,
         "output",
         "mark",
-        name="note_finale",
+        name=names.FINAL_MARK,
         style="mark_final",
         formula=scoring.final_formula(grid, commission.ref, proposed.ref),
         label="Note finale",
@@ -382,7 +385,7 @@ def build_grid_sheet(grid: Grid, cand: Candidate, ctx: Context, title: str = GRI
         0,
         "input",
         "longtext",
-        name="observations",
+        name=names.OBSERVATIONS,
         style="input_long",
         last=(row + 4, L),
         label="Observations, commentaires",
@@ -396,7 +399,7 @@ def build_grid_sheet(grid: Grid, cand: Candidate, ctx: Context, title: str = GRI
         1,
         "output",
         "status",
-        name="etat_grille",
+        name=names.STATUS,
         style="status",
         last=(row, L),
         formula=scoring.status_formula(grid, points_refs, commission.ref, final.ref, obs.ref),
@@ -438,7 +441,15 @@ def build_prospect_sheet(cand: Candidate, title: str = PROSPECT_SHEET) -> SheetL
             "text": "input",
         }[f.kind]
         c = s.add(
-            row, col, "input", f.kind, name=f"prosp_{key}", style=style, last=(row, last_col), field=key, label=f.label
+            row,
+            col,
+            "input",
+            f.kind,
+            name=names.prospecting(key),
+            style=style,
+            last=(row, last_col),
+            field=key,
+            label=f.label,
         )
         refs[key] = c.ref
         if height:
@@ -451,7 +462,7 @@ def build_prospect_sheet(cand: Candidate, title: str = PROSPECT_SHEET) -> SheetL
             col,
             "output",
             "number",
-            name=f"prosp_{key}",
+            name=names.prospecting(key),
             style=style,
             formula=formula,
             label=label,

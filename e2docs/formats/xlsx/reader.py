@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from e2docs.formats.gridfile import load_grid
-from e2docs.formats.xlsx import integrity
+from e2docs.formats.xlsx import integrity, names
 from e2docs.formats.xlsx.layout import META_SHEET, CandidateLayout, Cell, build_layout
 from e2docs.formats.xlsx.package import Package, read_package
 from e2docs.formats.xlsx.results import compute_outputs, outcome
@@ -199,7 +199,8 @@ def check_input(cell: Cell, value: object, grid: Grid) -> tuple[object, str | No
         if scoring.commission_mark_ok(value, grid):
             return value, None
         return value, (
-            f"« {_shown(value)} » : note de 0 à {scoring.format_mark(grid.max_mark)} par demi-point attendue."
+            f"« {_shown(value)} » : note de 0 à {scoring.format_mark(grid.max_mark)} "
+            f"par {scoring.step_name(grid.rounding_step)} attendue."
         )
     if kind in ("text", "longtext"):
         return (_shown(value) if not isinstance(value, str) else value), None
@@ -406,7 +407,7 @@ def _cross_checks(layout: CandidateLayout, values: dict, errors: list[Issue]) ->
     out = []
     named = layout.named
     for cr in layout.grid.criteria:
-        cells = [named[f"niveau_{cr.id.replace('.', '_')}_{lvl.value}"] for lvl in layout.grid.scale]
+        cells = [named[names.level(cr.id, lvl.value)] for lvl in layout.grid.scale]
         ticked = [c for c in cells if scoring.is_tick(values.get(c.name))]
         if len(ticked) > 1:
             levels = ", ".join(str(c.level) for c in ticked)
@@ -418,9 +419,9 @@ def _cross_checks(layout: CandidateLayout, values: dict, errors: list[Issue]) ->
                     ",".join(c.ref for c in ticked),
                 )
             )
-    start, end = values.get("prosp_debut"), values.get("prosp_fin")
+    start, end = values.get(names.prospecting("debut")), values.get(names.prospecting("fin"))
     if isinstance(start, dt.date) and isinstance(end, dt.date) and end < start:
-        c = named["prosp_fin"]
+        c = named[names.prospecting("fin")]
         out.append(
             Issue(
                 "input",

@@ -9,28 +9,28 @@ from __future__ import annotations
 from collections.abc import Mapping
 from fractions import Fraction
 
-from e2docs.formats.xlsx.layout import CandidateLayout, name_id
+from e2docs.formats.xlsx import names
+from e2docs.formats.xlsx.layout import CandidateLayout
 from e2docs.model import prospecting, scoring
 
 
 def level_cells(layout: CandidateLayout, values: Mapping[str, object]) -> dict[str, list[object]]:
     """Each criterion's level cell values, level 1 first."""
     return {
-        cr.id: [values.get(f"niveau_{name_id(cr.id)}_{lvl.value}") for lvl in layout.grid.scale]
-        for cr in layout.grid.criteria
+        cr.id: [values.get(names.level(cr.id, lvl.value)) for lvl in layout.grid.scale] for cr in layout.grid.criteria
     }
 
 
 def outcome(layout: CandidateLayout, values: Mapping[str, object]) -> scoring.Outcome:
     """The scoring rule applied to a workbook's raw inputs (keyed by defined name)."""
     return scoring.evaluate(
-        layout.grid, level_cells(layout, values), values.get("note_commission"), values.get("observations")
+        layout.grid, level_cells(layout, values), values.get(names.COMMISSION_MARK), values.get(names.OBSERVATIONS)
     )
 
 
 def prospect_values(values: Mapping[str, object]) -> dict[str, object]:
     """The prospecting inputs keyed by field (``prosp_`` prefix removed)."""
-    return {f.key: values.get(f"prosp_{f.key}") for f in prospecting.FIELDS}
+    return {f.key: values.get(names.prospecting(f.key)) for f in prospecting.FIELDS}
 
 
 def _cell_value(value: object) -> object:
@@ -45,10 +45,10 @@ def _cell_value(value: object) -> object:
 def compute_outputs(layout: CandidateLayout, values: Mapping[str, object]) -> dict[str, object]:
     """Output name → value (float, int, text or "" for an empty result)."""
     res = outcome(layout, values)
-    out: dict[str, object] = {f"points_{name_id(cid)}": _cell_value(p) for cid, p in res.points.items()}
-    out["note_proposee"] = _cell_value(res.proposed_mark)
-    out["note_finale"] = _cell_value(res.final_mark)
-    out["etat_grille"] = res.status_text
+    out: dict[str, object] = {names.points(cid): _cell_value(p) for cid, p in res.points.items()}
+    out[names.PROPOSED_MARK] = _cell_value(res.proposed_mark)
+    out[names.FINAL_MARK] = _cell_value(res.final_mark)
+    out[names.STATUS] = res.status_text
     for key, value in prospecting.indicators(prospect_values(values)).items():
-        out[f"prosp_{key}"] = _cell_value(value)
+        out[names.prospecting(key)] = _cell_value(value)
     return out

@@ -19,10 +19,11 @@ from xlsxwriter.utility import xl_cell_to_rowcol
 
 from e2docs import __version__
 from e2docs.formats.atomic import atomic_write
-from e2docs.formats.xlsx import integrity
+from e2docs.formats.xlsx import integrity, names
 from e2docs.formats.xlsx.layout import LAYOUT_VERSION, META_SHEET, CandidateLayout, Cell, SheetLayout, build_layout
 from e2docs.formats.xlsx.results import compute_outputs
 from e2docs.formats.xlsx.styles import BASE, CONDITIONAL, STYLES
+from e2docs.model import scoring
 from e2docs.model.candidate import Candidate, Context
 from e2docs.model.grid import Grid
 
@@ -151,19 +152,21 @@ def _validation(cell: Cell, layout: CandidateLayout) -> dict:
     if cell.kind == "mark":
         top = layout.grid.max_mark
         step = layout.grid.rounding_step
+        step_words = scoring.step_name(step)
+        example = scoring.format_mark(scoring.ceil_to_step(top * 5 / 8, step))  # 12,5 out of 20
         r = cell.ref
         return {
             "validate": "custom",
             "value": f"=AND(ISNUMBER({r}),{r}>=0,{r}<={float(top):g},MOD({r},{float(step):g})=0)",
             "input_title": "Note de la commission",
-            "input_message": f"Facultatif. Note de 0 à {float(top):g}, par demi-point (ex. 12,5). "
+            "input_message": f"Facultatif. Note de 0 à {float(top):g}, par {step_words} (ex. {example}). "
             "Laissez vide pour retenir la note proposée.",
             "error_title": "Note refusée",
-            "error_message": f"La note doit être comprise entre 0 et {float(top):g}, par demi-point.",
+            "error_message": f"La note doit être comprise entre 0 et {float(top):g}, par {step_words}.",
         }
     rule = dict(VALIDATIONS[cell.kind])
     if cell.field == "fin":
-        start = layout.named["prosp_debut"].ref
+        start = layout.named[names.prospecting("debut")].ref
         row, col = xl_cell_to_rowcol(start)
         rule.update(
             criteria=">=",
@@ -453,7 +456,7 @@ def _write_recap(ws, r: _Renderer, layouts: Sequence[CandidateLayout], ctx: Cont
         cached = compute_outputs(layout, {})
         for col, value in enumerate((cand.number, cand.last_name, cand.first_name, cand.division)):
             ws.write_string(i, col, value, r.fmt("label"))
-        for col, key in ((4, "note_proposee"), (5, "note_finale"), (6, "etat_grille")):
+        for col, key in ((4, names.PROPOSED_MARK), (5, names.FINAL_MARK), (6, names.STATUS)):
             ref = named[key].ref
             ws.write_formula(
                 i, col, f"='{layout.sheets[0].title}'!{ref}", r.fmt("recap_mark" if col < 6 else "label"), cached[key]
