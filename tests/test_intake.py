@@ -22,7 +22,7 @@ import xlsxwriter
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from e2docs.formats import intake
+from e2docs.formats import intake, sniff
 from e2docs.formats.intake import Item, Refusal, gather, libreoffice_available, to_xlsx
 from e2docs.model.errors import WorkbookError
 
@@ -253,7 +253,7 @@ def test_ole_workbook_is_an_xls_item(tmp_path):
 
 def test_encrypted_ods_is_refused(tmp_path):
     ods = zip_bytes(
-        {"mimetype": intake.ODS_MIMETYPE, "META-INF/manifest.xml": b"<manifest:encryption-data/>", "content.xml": b"x"}
+        {"mimetype": sniff.ODS_MIMETYPE, "META-INF/manifest.xml": b"<manifest:encryption-data/>", "content.xml": b"x"}
     )
     assert "mot de passe" in only_refusal(write(tmp_path / "g.ods", ods)).reason
 

@@ -50,7 +50,8 @@ from email.parser import BytesParser
 from email.policy import default as email_policy
 from pathlib import Path, PurePosixPath
 
-from e2docs.formats.xlsx.safety import MAX_FILE_BYTES, OLE_MAGIC, SAVE_AS_XLSX, check_zip_members
+from e2docs.formats import sniff
+from e2docs.formats.xlsx.safety import MAX_FILE_BYTES, SAVE_AS_XLSX, check_zip_members
 from e2docs.model.errors import WorkbookError
 
 __all__ = ["Item", "Refusal", "gather", "to_xlsx", "libreoffice_available"]
@@ -62,17 +63,8 @@ MAX_FORWARDS = 10  # forwarded messages nested one inside another
 CONVERT_TIMEOUT = 120  # seconds for one LibreOffice conversion
 
 SEP = " › "
-_HEAD = 4096  # bytes read to recognise a file
-ODS_MIMETYPE = b"application/vnd.oasis.opendocument.spreadsheet"
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods", ".zip")
 _ZIPPED_WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".ods")
-_HEADER_LINE = re.compile(
-    rb"(?:return-path|received|from|to|cc|subject|date|message-id|mime-version|delivered-to|"
-    rb"reply-to|sender|content-type|dkim-signature|authentication-results|arc-[a-z-]+|"
-    rb"x-[a-z0-9-]+|thread-topic|thread-index|user-agent|in-reply-to|references|importance)"
-    rb"[ \t]*:",
-    re.IGNORECASE,
-)
 _JUNK_NAMES = {"thumbs.db", "desktop.ini", "__macosx"}
 _SOFFICE_PLACES = (
     "/Applications/LibreOffice.app/Contents/MacOS/soffice",
@@ -201,11 +193,11 @@ class _Walker:
             return
         try:
             with path.open("rb") as fh:
-                head = fh.read(_HEAD)
+                head = fh.read(sniff.HEAD_BYTES)
         except OSError as exc:
             yield _unreadable(origin, exc)
             return
-        kind = _head_kind(head, path.name)
+        kind = sniff.head_kind(head, path.name)
         cap = {"zip": MAX_INPUT_BYTES, "mbox": MAX_INPUT_BYTES, "eml": MAX_MESSAGE_BYTES}.get(kind, MAX_FILE_BYTES)
         if kind == "other":
             yield _not_a_workbook(origin)
@@ -239,7 +231,7 @@ class _Walker:
 
     def data(self, data: bytes, name: str, origin: str, ctx: _Context) -> Iterator[Item | Refusal]:
         """Bytes found in a container (or a whole file): recognise them and go on."""
-        kind = _head_kind(data[:_HEAD], name)
+        kind = sniff.head_kind(data[: sniff.HEAD_BYTES], name)
         if kind == "zip":
             yield from self.zip(data, name, origin, ctx, len(data))
         elif kind == "ole":
@@ -271,7 +263,7 @@ class _Walker:
             try:
                 what = "classeur" if name.lower().endswith(_ZIPPED_WORKBOOK_SUFFIXES) else "fichier zip"
                 check_zip_members(zf, Path(name), what)
-                kind = _zip_kind(zf)
+                kind = sniff.zip_kind(zf)
             except WorkbookError as exc:
                 yield Refusal(origin, exc.message, exc.hint or _ASK_FILE_AGAIN)
                 return
@@ -413,20 +405,6 @@ class _Walker:
 _READ_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, OSError, RuntimeError, ValueError)
 
 
-def _head_kind(head: bytes, name: str) -> str:
-    """What the first bytes say: "zip", "ole", "mbox", "eml" or "other"; the name only breaks ties."""
-    if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
-        return "zip"
-    if head.startswith(OLE_MAGIC):
-        return "ole"
-    if head.startswith(b"From "):
-        return "mbox"
-    if _HEADER_LINE.match(head):
-        return "eml"
-    suffix = PurePosixPath(name.lower()).suffix
-    return {".eml": "eml", ".mbox": "mbox"}.get(suffix, "other")
-
-
 def _worth_a_look(data: bytes, filename: str) -> bool:
     """Whether an attachment may be a grid: a workbook, an archive, an .eml, or named like one of them.
 
@@ -434,63 +412,21 @@ def _worth_a_look(data: bytes, filename: str) -> bool:
     """
     if filename.lower().endswith(WORKBOOK_SUFFIXES + (".eml",)):
         return True
-    kind = _head_kind(data[:_HEAD], filename)
+    kind = sniff.head_kind(data[: sniff.HEAD_BYTES], filename)
     if kind == "ole":
-        return _ole_kind(data) != "other"
+        return sniff.ole_kind(data) != "other"
     if kind == "zip":
         try:
             with zipfile.ZipFile(io.BytesIO(data)) as zf:
-                return _zip_kind(zf) != "document"
+                return sniff.zip_kind(zf) != "document"
         except _READ_ERRORS:
             return True  # damaged: said so when it is opened
     return False
 
 
-def _zip_kind(zf: zipfile.ZipFile) -> str:
-    """What a zip holds: "xlsx", "ods", "ods-encrypted", "xlsb", "document" or "archive"."""
-    names = set(zf.namelist())
-    if "xl/workbook.xml" in names:
-        return "xlsx"
-    if "xl/workbook.bin" in names:
-        return "xlsb"
-    if "mimetype" in names:
-        if not _small_member(zf, "mimetype", 200).strip().startswith(ODS_MIMETYPE):
-            return "document"
-        encrypted = b"encryption-data" in _small_member(zf, "META-INF/manifest.xml", 2**20)
-        return "ods-encrypted" if encrypted else "ods"
-    if "[Content_Types].xml" in names:
-        return "document"
-    return "archive"
-
-
-def _small_member(zf: zipfile.ZipFile, name: str, cap: int) -> bytes:
-    """A small member's bytes, or b"" when it is missing or bigger than ``cap`` (safe on unchecked zips)."""
-    try:
-        info = zf.getinfo(name)
-    except KeyError:
-        return b""
-    if info.file_size > cap:
-        return b""
-    with zf.open(info) as fh:
-        return fh.read(cap)
-
-
-def _ole_kind(data: bytes) -> str:
-    """What an OLE compound file holds: "encrypted" (an .xlsx with an opening password), "xls" or "other".
-
-    Stream names are stored in UTF-16LE in the file's directory; looking for them
-    in the bytes is enough to tell these apart without parsing the directory.
-    """
-    if "EncryptedPackage".encode("utf-16-le") in data:
-        return "encrypted"
-    if any(stream.encode("utf-16-le") in data for stream in ("Workbook", "Book")):
-        return "xls"
-    return "other"
-
-
 def _ole(data: bytes, name: str, origin: str, ctx: _Context) -> Item | Refusal:
     """An OLE compound file: an .xls item, or a refusal."""
-    kind = _ole_kind(data)
+    kind = sniff.ole_kind(data)
     if kind == "encrypted":
         return Refusal(origin, "classeur protégé par un mot de passe à l'ouverture.", _PASSWORD_HINT)
     if kind == "xls":

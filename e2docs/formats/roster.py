@@ -33,6 +33,7 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from e2docs.formats import sniff
 from e2docs.model.candidate import Candidate
 from e2docs.model.errors import Place, RosterError, os_error_fr
 
@@ -65,8 +66,6 @@ _DELIMITERS = (";", "\t", ",")
 _HEADER_SEARCH_ROWS = 20  # the header is looked for among the first non-empty rows
 _MAX_XLSX_UNZIPPED = 100 * 1024 * 1024  # a class list is tiny; refuse ZIP bombs
 
-_ZIP_MAGIC = b"PK\x03\x04"
-_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # .xls, or an encrypted .xlsx
 _UAI_LINE = re.compile(r"^(?P<school>.*\S)\s*\((?P<uai>\d{7}[A-Z])\)$")
 _SESSION = re.compile(r"^\d{4}$")
 _NUMBER = re.compile(r"^[0-9A-Za-z]+$")
@@ -133,9 +132,9 @@ def read_roster(path: str | Path, specialty: str = DEFAULT_SPECIALTY) -> Roster:
     """
     path = Path(path)
     data = _read_bytes(path)
-    if data.startswith(_ZIP_MAGIC):
+    if sniff.is_zip(data):
         table = _read_xlsx(path, data)
-    elif data.startswith(_OLE_MAGIC):
+    elif sniff.is_ole(data):  # .xls, or an encrypted .xlsx
         raise RosterError(
             "ce fichier est un ancien classeur Excel (.xls) ou un classeur protégé par mot de passe : "
             "il ne peut pas être lu.",

@@ -11,13 +11,13 @@ from __future__ import annotations
 import zipfile
 from pathlib import Path
 
+from e2docs.formats import sniff
 from e2docs.model.errors import WorkbookError, os_error_fr
 
 MAX_FILE_BYTES = 25 * 1024 * 1024
 MAX_UNCOMPRESSED_BYTES = 200 * 1024 * 1024
 MAX_RATIO = 200
 MAX_MEMBERS = 2000
-OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 SAVE_AS_XLSX = "Ouvrez-le dans Excel ou LibreOffice et enregistrez-le au format .xlsx (Classeur Excel)."
 
@@ -64,13 +64,13 @@ def check_workbook_file(path: Path) -> None:
         raise WorkbookError(
             f"fichier trop volumineux ({size // 2**20} Mo ; {MAX_FILE_BYTES // 2**20} Mo au plus).", path
         )
-    if head == OLE_MAGIC:
+    if sniff.is_ole(head):
         raise WorkbookError(
             "classeur protégé par un mot de passe à l'ouverture, ou ancien format .xls.",
             path,
             hint="Retirez le mot de passe d'ouverture, puis " + SAVE_AS_XLSX[0].lower() + SAVE_AS_XLSX[1:],
         )
-    if not head.startswith(b"PK"):
+    if not sniff.is_zip(head):
         raise WorkbookError("ce fichier n'est pas un classeur .xlsx.", path, hint=SAVE_AS_XLSX)
     try:
         with zipfile.ZipFile(path) as zf:

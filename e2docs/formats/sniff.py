@@ -1,0 +1,104 @@
+"""What a file is, from its first bytes and, for containers, their directory.
+
+The one place that knows the signatures: a zip (``.xlsx``, ``.ods``, ``.docx``,
+``.zip``), an OLE compound file (``.xls``, an ``.xlsx`` with an opening password,
+Word or Outlook files), a mailbox or an e-mail. File names only break ties: a
+teacher's attachment is often misnamed.
+"""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from pathlib import PurePosixPath
+from typing import Literal
+
+ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06")  # a local file header, or the end record of an empty zip
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+ODS_MIMETYPE = b"application/vnd.oasis.opendocument.spreadsheet"
+HEAD_BYTES = 4096
+"""How many leading bytes :func:`head_kind` needs."""
+
+_HEADER_LINE = re.compile(
+    rb"(?:return-path|received|from|to|cc|subject|date|message-id|mime-version|delivered-to|"
+    rb"reply-to|sender|content-type|dkim-signature|authentication-results|arc-[a-z-]+|"
+    rb"x-[a-z0-9-]+|thread-topic|thread-index|user-agent|in-reply-to|references|importance)"
+    rb"[ \t]*:",
+    re.IGNORECASE,
+)
+
+HeadKind = Literal["zip", "ole", "mbox", "eml", "other"]
+ZipKind = Literal["xlsx", "ods", "ods-encrypted", "xlsb", "document", "archive"]
+OleKind = Literal["encrypted", "xls", "other"]
+
+
+def is_zip(head: bytes) -> bool:
+    """Whether ``head`` (the first bytes of a file) starts a zip archive."""
+    return head.startswith(ZIP_MAGICS)
+
+
+def is_ole(head: bytes) -> bool:
+    """Whether ``head`` starts an OLE compound file (``.xls``, password-protected ``.xlsx``, ``.doc``, ``.msg``)."""
+    return head.startswith(OLE_MAGIC)
+
+
+def head_kind(head: bytes, name: str) -> HeadKind:
+    """What the first bytes (up to :data:`HEAD_BYTES`) say; the file ``name`` only breaks ties."""
+    if is_zip(head):
+        return "zip"
+    if is_ole(head):
+        return "ole"
+    if head.startswith(b"From "):
+        return "mbox"
+    if _HEADER_LINE.match(head):
+        return "eml"
+    suffix = PurePosixPath(name.lower()).suffix
+    if suffix == ".eml":
+        return "eml"
+    if suffix == ".mbox":
+        return "mbox"
+    return "other"
+
+
+def zip_kind(zf: zipfile.ZipFile) -> ZipKind:
+    """What an open zip holds: a workbook (``xlsx``, ``xlsb``, ``ods``, ``ods-encrypted``), another
+    office ``document`` (Word, OpenDocument text…) or a plain ``archive``. Reads at most 1 MB."""
+    names = set(zf.namelist())
+    if "xl/workbook.xml" in names:
+        return "xlsx"
+    if "xl/workbook.bin" in names:
+        return "xlsb"
+    if "mimetype" in names:
+        if not small_member(zf, "mimetype", 200).strip().startswith(ODS_MIMETYPE):
+            return "document"
+        encrypted = b"encryption-data" in small_member(zf, "META-INF/manifest.xml", 2**20)
+        return "ods-encrypted" if encrypted else "ods"
+    if "[Content_Types].xml" in names:
+        return "document"
+    return "archive"
+
+
+def small_member(zf: zipfile.ZipFile, name: str, cap: int) -> bytes:
+    """A small member's bytes, or ``b""`` when it is missing or bigger than ``cap`` bytes
+    (safe on archives whose sizes were not checked yet)."""
+    try:
+        info = zf.getinfo(name)
+    except KeyError:
+        return b""
+    if info.file_size > cap:
+        return b""
+    with zf.open(info) as fh:
+        return fh.read(cap)
+
+
+def ole_kind(data: bytes) -> OleKind:
+    """What an OLE compound file holds: ``encrypted`` (an .xlsx with an opening password), ``xls`` or ``other``.
+
+    Stream names are stored in UTF-16LE in the file's directory; looking for them
+    in the bytes is enough to tell these apart without parsing the directory.
+    """
+    if "EncryptedPackage".encode("utf-16-le") in data:
+        return "encrypted"
+    if any(stream.encode("utf-16-le") in data for stream in ("Workbook", "Book")):
+        return "xls"
+    return "other"
