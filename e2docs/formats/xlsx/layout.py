@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Any
 
 from xlsxwriter.utility import xl_rowcol_to_cell as _rc
 
@@ -49,6 +50,11 @@ class Cell:
     competence: str | None = None
     field: str | None = None
 
+    @property
+    def key(self) -> str:
+        """The defined name of an input or output cell (every one has a name); ``""`` for a label."""
+        return self.name or ""
+
 
 @dataclass
 class SheetLayout:
@@ -61,7 +67,8 @@ class SheetLayout:
     title_rows: tuple[int, int] | None = None
     landscape: bool = False
 
-    def add(self, row: int, col: int, role: str, kind: str, *, last: tuple[int, int] | None = None, **kw) -> Cell:
+    def add(self, row: int, col: int, role: str, kind: str, *, last: tuple[int, int] | None = None, **kw: Any) -> Cell:
+        """Place a cell at 0-based ``row``/``col`` (merged down to ``last``, inclusive); ``kw``: :class:`Cell` fields."""
         ref = _rc(row, col)
         merge = f"{ref}:{_rc(*last)}" if last and last != (row, col) else None
         cell = Cell(self.title, ref, role, kind, merge=merge, **kw)
@@ -209,10 +216,11 @@ def build_grid_sheet(grid: Grid, cand: Candidate, ctx: Context, title: str = GRI
     s.label(13, 1, "Nom et prénom", "table_head")
     s.label(13, 2, "Fonction", "table_head", (13, 3))
     s.label(13, 4, "Signature", "table_head", (13, L))
-    for row, who, key, label in (
+    members: tuple[tuple[int, str, names.Member, str], ...] = (
         (14, "Professeur", "prof", "professeur"),
         (15, "Professionnel", "pro", "professionnel"),
-    ):
+    )
+    for row, who, key, label in members:
         s.label(row, 0, who, "field_label")
         s.add(
             row, 1, "input", "text", name=names.commission_name(key), style="input", label=f"Nom et prénom du {label}"

@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, TypeGuard
 
 from e2docs.formats.gridfile import load_grid
 from e2docs.formats.xlsx import integrity, names
@@ -25,6 +26,9 @@ from e2docs.model.candidate import Candidate, Context
 from e2docs.model.errors import WorkbookError
 from e2docs.model.grid import Grid
 
+Meta = dict[str, Any]
+"""A candidate's signed metadata: key → text (``local_names``: bool). Keys: ``writer.META_KEYS``."""
+
 
 @dataclass(frozen=True)
 class Issue:
@@ -35,7 +39,7 @@ class Issue:
     sheet: str | None = None
     cell: str | None = None
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, str | None]:
         return {"kind": self.kind, "sheet": self.sheet, "cell": self.cell, "message": self.message}
 
     def __str__(self) -> str:
@@ -52,7 +56,7 @@ class Reading:
     """One candidate read from a workbook."""
 
     path: Path
-    meta: dict
+    meta: Meta
     grid: Grid
     layout: CandidateLayout
     values: dict[str, object]
@@ -76,7 +80,7 @@ class Reading:
 # ------------------------------------------------------------ metadata
 
 
-def _read_metas(pkg: Package, path: Path) -> list[dict]:
+def _read_metas(pkg: Package, path: Path) -> list[Meta]:
     if META_SHEET not in pkg.sheets:
         raise WorkbookError(
             "ce classeur n'a pas été généré par e2docs (feuille de métadonnées absente).",
@@ -84,11 +88,11 @@ def _read_metas(pkg: Package, path: Path) -> list[dict]:
             hint="Utilisez le classeur envoyé par l'établissement.",
         )
     rows = pkg.sheets[META_SHEET].rows()
-    metas: list[dict] = []
+    metas: list[Meta] = []
     if not rows:
         raise WorkbookError("métadonnées e2docs vides.", path, hint="Utilisez le classeur envoyé par l'établissement.")
     for j in range(1, len(rows[0])):
-        meta = {}
+        meta: Meta = {}
         for row in rows[1:]:
             if row and row[0]:
                 value = row[j] if j < len(row) else None
@@ -108,7 +112,7 @@ def _parse_date(text: str) -> dt.date | None:
         return None
 
 
-def layout_from_meta(meta: dict, grid: Grid) -> CandidateLayout:
+def layout_from_meta(meta: Meta, grid: Grid) -> CandidateLayout:
     """Rebuild the layout the generator used, from the signed metadata."""
     cand = Candidate(
         meta.get("candidate_number", ""),
@@ -156,7 +160,7 @@ def _label_text(value: object) -> str:
 # ------------------------------------------------------------ input validation
 
 
-def _is_number(v: object) -> bool:
+def _is_number(v: object) -> TypeGuard[int | float]:
     return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 
@@ -249,15 +253,16 @@ def _compare_locked(pkg: Package, layout: CandidateLayout) -> list[Issue]:
 
 def _compare_structure(pkg: Package, layout: CandidateLayout) -> list[Issue]:
     """Protection still on, input cells where they were, defined names unmoved."""
-    issues = []
-    for sheet in layout.sheets:
-        if sheet.title in pkg.sheets and not pkg.sheets[sheet.title].protected:
-            issues.append(Issue("modified", "protection de la feuille retirée.", sheet.title, None))
+    issues: list[Issue] = []
+    for sheet_layout in layout.sheets:
+        title = sheet_layout.title
+        if title in pkg.sheets and not pkg.sheets[title].protected:
+            issues.append(Issue("modified", "protection de la feuille retirée.", title, None))
     for c in layout.cells:
         if not c.name:
             continue
-        names = pkg.local_names.get(c.sheet, {}) if layout.local_names else pkg.names
-        dest = names.get(c.name)
+        defined = pkg.local_names.get(c.sheet, {}) if layout.local_names else pkg.names
+        dest = defined.get(c.name)
         if dest is None:
             issues.append(
                 Issue(
@@ -268,20 +273,20 @@ def _compare_structure(pkg: Package, layout: CandidateLayout) -> list[Issue]:
                 )
             )
             continue
-        sheet, ref = dest
-        if sheet != c.sheet or ref.replace("$", "") != c.ref:
+        dest_sheet, ref = dest
+        if dest_sheet != c.sheet or ref.replace("$", "") != c.ref:
             issues.append(
                 Issue(
                     "modified",
-                    f"le nom « {c.name} » pointe sur {sheet}!{ref.replace('$', '')} au lieu "
+                    f"le nom « {c.name} » pointe sur {dest_sheet}!{ref.replace('$', '')} au lieu "
                     f"de {c.ref} (lignes ou colonnes insérées ?).",
                     c.sheet,
                     c.ref,
                 )
             )
     for c in layout.cells:
-        sheet = pkg.sheets.get(c.sheet)
-        if c.role == "input" and sheet is not None and sheet.protected and c.ref not in sheet.unlocked:
+        found = pkg.sheets.get(c.sheet)
+        if c.role == "input" and found is not None and found.protected and c.ref not in found.unlocked:
             issues.append(
                 Issue("modified", "cellule de saisie verrouillée : la mise en forme a été modifiée.", c.sheet, c.ref)
             )
@@ -343,14 +348,14 @@ def read_workbook(
             for c in reading.layout.outputs:
                 sheet = pkg.sheets.get(c.sheet)
                 value = sheet.cached.get(c.ref) if sheet else None
-                if value is None and reading.outputs[c.name] != "":
+                if value is None and reading.outputs[c.key] != "":
                     continue  # no cached value stored: nothing to compare
-                if not _same(reading.outputs[c.name], value):
+                if not _same(reading.outputs[c.key], value):
                     reading.warnings.append(
                         Issue(
                             "cache",
                             f"valeur affichée dans le fichier ({value!r}) différente du calcul d'e2docs "
-                            f"({reading.outputs[c.name]!r}) : la valeur recalculée est retenue.",
+                            f"({reading.outputs[c.key]!r}) : la valeur recalculée est retenue.",
                             c.sheet,
                             c.ref,
                         )
@@ -358,7 +363,7 @@ def read_workbook(
     return readings
 
 
-def _read_candidate(pkg: Package, path: Path, meta: dict, grid: Grid, secret: bytes) -> Reading:
+def _read_candidate(pkg: Package, path: Path, meta: Meta, grid: Grid, secret: bytes) -> Reading:
     layout = layout_from_meta(meta, grid)
     signature_ok = integrity.verify(secret, meta)
     modified: list[Issue] = []
@@ -387,11 +392,11 @@ def _read_candidate(pkg: Package, path: Path, meta: dict, grid: Grid, secret: by
     for c in layout.inputs:
         # Where the input is now: rows inserted by a user move the defined names with the
         # cells, so the name (when it still points into the same sheet) is the better guide.
-        dest = (pkg.local_names.get(c.sheet, {}) if layout.local_names else pkg.names).get(c.name)
+        dest = (pkg.local_names.get(c.sheet, {}) if layout.local_names else pkg.names).get(c.key)
         ref = dest[1].replace("$", "") if dest and dest[0] == c.sheet else c.ref
         raw = pkg.value(c.sheet, ref)
         clean, problem = check_input(c, raw, grid)
-        values[c.name] = clean if problem is None else raw
+        values[c.key] = clean if problem is None else raw
         if problem:
             errors.append(Issue("input", f"{c.label} : {problem}", c.sheet, c.ref))
     errors += _cross_checks(layout, values, errors)
@@ -402,13 +407,13 @@ def _read_candidate(pkg: Package, path: Path, meta: dict, grid: Grid, secret: by
     return Reading(path, meta, grid, layout, values, outputs, res, errors, modified, [], signature_ok)
 
 
-def _cross_checks(layout: CandidateLayout, values: dict, errors: list[Issue]) -> list[Issue]:
+def _cross_checks(layout: CandidateLayout, values: dict[str, object], errors: list[Issue]) -> list[Issue]:
     """Rules across cells: one level per criterion, end date after start date."""
     out = []
     named = layout.named
     for cr in layout.grid.criteria:
         cells = [named[names.level(cr.id, lvl.value)] for lvl in layout.grid.scale]
-        ticked = [c for c in cells if scoring.is_tick(values.get(c.name))]
+        ticked = [c for c in cells if scoring.is_tick(values.get(c.key))]
         if len(ticked) > 1:
             levels = ", ".join(str(c.level) for c in ticked)
             out.append(

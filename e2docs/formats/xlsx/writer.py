@@ -10,12 +10,14 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import xlsxwriter
+from xlsxwriter.format import Format
 from xlsxwriter.utility import xl_cell_to_rowcol
+from xlsxwriter.worksheet import Worksheet
 
 from e2docs import __version__
 from e2docs.formats.atomic import atomic_write
@@ -74,7 +76,7 @@ def password_hash(password: str) -> str:
     return f"{value:04X}"
 
 
-VALIDATIONS = {
+VALIDATIONS: dict[str, dict[str, object]] = {
     "level": {
         "validate": "list",
         "source": ["X"],
@@ -148,7 +150,7 @@ VALIDATIONS = {
 }
 
 
-def _validation(cell: Cell, layout: CandidateLayout) -> dict:
+def _validation(cell: Cell, layout: CandidateLayout) -> dict[str, object]:
     if cell.kind == "mark":
         top = layout.grid.max_mark
         step = layout.grid.rounding_step
@@ -164,7 +166,7 @@ def _validation(cell: Cell, layout: CandidateLayout) -> dict:
             "error_title": "Note refusée",
             "error_message": f"La note doit être comprise entre 0 et {float(top):g}, par {step_words}.",
         }
-    rule = dict(VALIDATIONS[cell.kind])
+    rule: dict[str, object] = dict(VALIDATIONS[cell.kind])
     if cell.field == "fin":
         start = layout.named[names.prospecting("debut")].ref
         row, col = xl_cell_to_rowcol(start)
@@ -182,17 +184,21 @@ class _Renderer:
 
     def __init__(self, wb: _Workbook):
         self.wb = wb
-        self.formats: dict[str, object] = {}
+        self.formats: dict[str, Format] = {}
         self.cond = {k: wb.add_format(v) for k, v in CONDITIONAL.items()}
 
-    def fmt(self, style: str):
+    def fmt(self, style: str) -> Format:
+        """The XlsxWriter format of a style of :mod:`styles` (created on first use)."""
         if style not in self.formats:
             props = dict(BASE)
             props.update(STYLES[style])
             self.formats[style] = self.wb.add_format(props)
         return self.formats[style]
 
-    def sheet(self, layout: CandidateLayout, sheet: SheetLayout, cached: dict, password: str):
+    def sheet(
+        self, layout: CandidateLayout, sheet: SheetLayout, cached: Mapping[str, object], password: str
+    ) -> Worksheet:
+        """Write one sheet of a layout; ``cached``: output name → value stored as the formula's result."""
         ws = self.wb.add_worksheet(sheet.title)
         for col, width in sheet.widths.items():
             ws.set_column(col, col, width)
@@ -213,12 +219,12 @@ class _Renderer:
         ws.protect(password, {"select_locked_cells": True, "select_unlocked_cells": True})
         return ws
 
-    def cell(self, ws, layout: CandidateLayout, cell: Cell, cached: dict) -> None:
+    def cell(self, ws: Worksheet, layout: CandidateLayout, cell: Cell, cached: Mapping[str, object]) -> None:
         fmt = self.fmt(cell.style)
         if cell.merge:
             ws.merge_range(cell.merge, "", fmt)
         if cell.role == "output":
-            ws.write_formula(cell.ref, cell.formula, fmt, cached.get(cell.name, ""))
+            ws.write_formula(cell.ref, cell.formula, fmt, cached.get(cell.name or "", ""))
         elif cell.role == "input":
             ws.write_blank(cell.ref, None, fmt)
             ws.data_validation(cell.ref, _validation(cell, layout))
@@ -232,7 +238,7 @@ class _Renderer:
         if cell.kind == "level" and cell.level == 1:
             self.level_warnings(ws, layout, cell)
 
-    def level_warnings(self, ws, layout: CandidateLayout, first: Cell) -> None:
+    def level_warnings(self, ws: Worksheet, layout: CandidateLayout, first: Cell) -> None:
         """Colour a criterion's level cells: orange with no X, red with two X's or anything else."""
         n = len(layout.grid.scale)
         row, col = xl_cell_to_rowcol(first.ref)
@@ -444,7 +450,7 @@ def write_class_workbook(
     return Written(Path(path), tuple(metas))
 
 
-def _write_recap(ws, r: _Renderer, layouts: Sequence[CandidateLayout], ctx: Context, password: str) -> None:
+def _write_recap(ws: Worksheet, r: _Renderer, layouts: Sequence[CandidateLayout], ctx: Context, password: str) -> None:
     """The class summary: each mark linked by formula to the candidate's sheet."""
     ws.merge_range(0, 0, 0, 6, f"Récapitulatif — {layouts[0].grid.epreuve}", r.fmt("title"))
     ws.merge_range(1, 0, 1, 6, f"Session {ctx.session} — {ctx.school}", r.fmt("subtitle"))
