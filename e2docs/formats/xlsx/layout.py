@@ -68,7 +68,7 @@ class SheetLayout:
     landscape: bool = False
 
     def add(self, row: int, col: int, role: str, kind: str, *, last: tuple[int, int] | None = None, **kw: Any) -> Cell:
-        """Place a cell at 0-based ``row``/``col`` (merged down to ``last``, inclusive); ``kw``: :class:`Cell` fields."""
+        """Place a cell at 0-based ``row``/``col``, merged down to ``last`` (inclusive); ``kw``: Cell fields."""
         ref = _rc(row, col)
         merge = f"{ref}:{_rc(*last)}" if last and last != (row, col) else None
         cell = Cell(self.title, ref, role, kind, merge=merge, **kw)
