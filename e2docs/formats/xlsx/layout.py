@@ -58,7 +58,14 @@ class Cell:
 
 @dataclass
 class SheetLayout:
-    """A sheet: its cells, column widths, row heights and print titles."""
+    """A sheet: its cells, column widths, row heights and print titles.
+
+    ``widths`` maps a 0-based column to its width in characters of the default
+    font (XlsxWriter's ``set_column`` unit); ``heights`` maps a 0-based row to its
+    height in points (``set_row``); rows and columns not listed keep the default.
+    ``title_rows`` is the inclusive range of 0-based rows repeated on each printed
+    page, ``None`` for none.
+    """
 
     title: str
     cells: list[Cell] = field(default_factory=list)
@@ -76,6 +83,7 @@ class SheetLayout:
         return cell
 
     def label(self, row: int, col: int, text: str, style: str = "label", last: tuple[int, int] | None = None) -> Cell:
+        """Place static text (a style of :mod:`styles`), merged down to ``last`` when given."""
         return self.add(row, col, "label", "text", value=text, style=style, last=last)
 
 
@@ -90,18 +98,22 @@ class CandidateLayout:
 
     @property
     def cells(self) -> list[Cell]:
+        """Every placed cell, sheet by sheet, in placing order."""
         return [c for s in self.sheets for c in s.cells]
 
     @property
     def named(self) -> dict[str, Cell]:
+        """Defined name → its cell (inputs, outputs and identity cells)."""
         return {c.name: c for c in self.cells if c.name}
 
     @property
     def inputs(self) -> list[Cell]:
+        """The unlocked cells a teacher types into."""
         return [c for c in self.cells if c.role == "input"]
 
     @property
     def outputs(self) -> list[Cell]:
+        """The formula cells (points, marks, status line, prospecting indicators)."""
         return [c for c in self.cells if c.role == "output"]
 
 
@@ -155,6 +167,11 @@ def _criterion_spans(grid: Grid, meta: int, n_rows: int) -> list[tuple[Criterion
 
 
 def build_grid_sheet(grid: Grid, cand: Candidate, ctx: Context, title: str = GRID_SHEET) -> SheetLayout:
+    """The competence grid sheet: header, identity, commission, the grid, marks, observations, status line.
+
+    Row heights grow with the text they hold (estimated from the column widths) so
+    that nothing is cut on a protected sheet.
+    """
     s = SheetLayout(title, widths=dict(GRID_WIDTHS))
     L = LAST_COL
     s.label(0, 0, grid.diploma, "title", (0, L))
@@ -423,6 +440,7 @@ PROSPECT_WIDTHS = {0: 34, 1: 16, 2: 16, 3: 16, 4: 18}
 
 
 def build_prospect_sheet(cand: Candidate, title: str = PROSPECT_SHEET) -> SheetLayout:
+    """The prospecting-operation sheet: the fields of :mod:`e2docs.model.prospecting` and its indicators."""
     s = SheetLayout(title, widths=dict(PROSPECT_WIDTHS))
     L = 4
     F = prospecting.FIELD_BY_KEY

@@ -13,6 +13,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import xlsxwriter
 from xlsxwriter.format import Format
@@ -49,7 +50,7 @@ class Written:
     """A workbook written: its path and, per candidate, the signed metadata."""
 
     path: Path
-    metas: tuple[dict, ...]
+    metas: tuple[dict[str, Any], ...]
 
 
 class _Workbook(xlsxwriter.Workbook):
@@ -260,6 +261,7 @@ class _Renderer:
         )
 
     def names(self, layout: CandidateLayout) -> None:
+        """Define every named cell of a layout (sheet-local names in a class workbook)."""
         for cell in layout.cells:
             if not cell.name:
                 continue
@@ -269,8 +271,8 @@ class _Renderer:
             self.wb.define_name(name, target)
 
 
-def candidate_meta(layout: CandidateLayout, ctx: Context, options: Options) -> dict:
-    """The signed metadata of one candidate's sheets."""
+def candidate_meta(layout: CandidateLayout, ctx: Context, options: Options) -> dict[str, Any]:
+    """The signed metadata of one candidate's sheets: :data:`META_KEYS` → text (``local_names``: bool)."""
     grid, cand = layout.grid, layout.candidate
     meta = {
         "format": FORMAT_ID,
@@ -327,7 +329,7 @@ META_KEYS = (
 )
 
 
-def _write_meta_sheet(wb: _Workbook, metas: Sequence[dict], password: str) -> None:
+def _write_meta_sheet(wb: _Workbook, metas: Sequence[dict[str, Any]], password: str) -> None:
     """A hidden sheet with one column per candidate: the reader's source of identity."""
     ws = wb.add_worksheet(META_SHEET)
     ws.write_string(0, 0, "clé")
@@ -360,7 +362,7 @@ def _new_workbook(buffer: io.BytesIO, options: Options, title: str, ctx: Context
     return wb
 
 
-def _custom_properties(wb: _Workbook, metas: Sequence[dict]) -> None:
+def _custom_properties(wb: _Workbook, metas: Sequence[dict[str, Any]]) -> None:
     first = metas[0]
     for key in ("format", "grid_id", "grid_version", "grid_hash", "campaign_id", "generated_at", "e2docs_version"):
         wb.set_custom_property(f"e2docs_{key}", str(first[key]) or "-")
@@ -371,8 +373,8 @@ def _custom_properties(wb: _Workbook, metas: Sequence[dict]) -> None:
         wb.set_custom_property("e2docs_candidats", len(metas))
 
 
-def render_candidate(grid: Grid, cand: Candidate, ctx: Context, options: Options) -> tuple[bytes, dict]:
-    """The bytes of one candidate's workbook and its signed metadata."""
+def render_candidate(grid: Grid, cand: Candidate, ctx: Context, options: Options) -> tuple[bytes, dict[str, Any]]:
+    """The bytes of one candidate's workbook (.xlsx) and its signed metadata (see :func:`candidate_meta`)."""
     options = _stamped(options)
     layout = build_layout(grid, cand, ctx)
     buffer = io.BytesIO()
@@ -392,7 +394,8 @@ def render_candidate(grid: Grid, cand: Candidate, ctx: Context, options: Options
 def write_workbook(
     path: str | Path, grid: Grid, cand: Candidate, ctx: Context, options: Options = Options()
 ) -> Written:
-    """Write one candidate's protected workbook to ``path`` (atomically)."""
+    """Write one candidate's protected workbook to ``path`` (atomically: the old file or the new one,
+    never a part). Raises ``OSError`` when the folder cannot be written."""
     data, meta = render_candidate(grid, cand, ctx, options)
     atomic_write(Path(path), data)
     return Written(Path(path), (meta,))
