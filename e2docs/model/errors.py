@@ -18,7 +18,7 @@ class Place:
 
     ``line`` counts from 1 as editors show it; ``column`` is a header text or a
     1-based number; ``key`` is a dotted key of a grid file ("criterion[3].points").
-    ``None`` (or "") leaves a part out; ``str()`` joins the others in French.
+    ``None`` (or "" for a text) leaves a part out; ``str()`` joins the others in French.
     """
 
     sheet: str | None = None

@@ -17,8 +17,9 @@ from typing import Any, BinaryIO, Protocol
 
 from docxtpl import DocxTemplate
 from jinja2 import StrictUndefined, Template, TemplateError, TemplateSyntaxError, UndefinedError, nodes
+from jinja2.exceptions import SecurityError
 from jinja2.runtime import Context
-from jinja2.sandbox import SandboxedEnvironment, SecurityError
+from jinja2.sandbox import SandboxedEnvironment
 from lxml import etree
 
 from e2docs.formats.atomic import atomic_write
