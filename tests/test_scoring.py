@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from e2docs.formats.gridfile import load_grid
 from e2docs.model import scoring
+from e2docs.model.french import dot_decimal
 from e2docs.model.scoring import (
     COMPLETE_TEXT,
     ceil_to_step,
@@ -21,7 +22,6 @@ from e2docs.model.scoring import (
     format_mark,
     is_blank,
     is_tick,
-    number_text,
     points_formula,
     proposed_formula,
     single_level,
@@ -374,7 +374,7 @@ def test_every_formula_constant_is_the_exact_share():
     for crit in GRID.criteria:
         for lvl in GRID.scale:
             exact = crit.points * lvl.fraction
-            text = number_text(exact)
+            text = dot_decimal(exact)
             assert "e" not in text.lower() and "," not in text
             assert Fraction(text) == exact
 

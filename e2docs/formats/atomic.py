@@ -12,7 +12,9 @@ def atomic_write(path: str | Path, data: bytes, prefix: str = ".e2docs-") -> Pat
 
     A reader sees the old file or the new one, never a part; if anything fails, the
     temporary file is removed and ``path`` is untouched. The file gets the usual
-    permissions (umask), not mkstemp's private 0600.
+    permissions (umask), not mkstemp's private 0600. Missing parent folders are
+    created. ``prefix`` starts the temporary file's name (hidden by default).
+    Returns ``path``; raises ``OSError`` when the folder or the file cannot be written.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

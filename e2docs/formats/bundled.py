@@ -13,7 +13,8 @@ from pathlib import Path
 
 
 def bundled(folder: str, *parts: str) -> Path:
-    """Path of a shipped file: ``bundled("templates", "xlsx", "e2-mcv-b.toml")``."""
+    """Path of a shipped file: ``bundled("templates", "xlsx", "e2-mcv-b.toml")``. ``folder`` is
+    ``"templates"`` or ``"samples"``; the path is not checked to exist."""
     try:
         root = Path(str(resources.files(f"e2docs.{folder}")))
     except ModuleNotFoundError:

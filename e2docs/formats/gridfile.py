@@ -10,9 +10,10 @@ import re
 import tomllib
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 from e2docs.formats.bundled import bundled
+from e2docs.model import french
 from e2docs.model.errors import GridError, Place
 from e2docs.model.grid import Competence, Criterion, Grid, Level, Meta
 
@@ -20,12 +21,17 @@ DEFAULT_GRID_NAME = "e2-mcv-b.toml"
 
 
 def default_grid_path() -> Path:
-    """The grid file shipped with e2docs."""
+    """The grid file shipped with e2docs (E2, MCV option B)."""
     return bundled("templates", "xlsx", DEFAULT_GRID_NAME)
 
 
 def load_grid(path: str | Path | None = None) -> Grid:
-    """Read and check a grid file; ``None`` loads the bundled E2 option B grid."""
+    """Read and check a grid file; ``None`` loads the bundled E2 option B grid.
+
+    Raises :class:`GridError` (French message, the file, the key or line at fault)
+    when the file cannot be read, is not UTF-8 TOML or describes an inconsistent grid
+    (numbering, unknown competences, points not adding up to ``max_mark``…).
+    """
     path = Path(path) if path is not None else default_grid_path()
     try:
         raw = path.read_bytes()
@@ -60,11 +66,12 @@ def load_grid(path: str | Path | None = None) -> Grid:
 class _GridReader:
     """Turns parsed TOML into a :class:`Grid`, naming the key at fault on any error."""
 
-    def __init__(self, path: Path, data: dict[str, Any]):
+    def __init__(self, path: Path, data: dict[str, Any]) -> None:
         self.path = path
         self.data = data
 
     def fail(self, key: str, message: str, hint: str | None = None) -> GridError:
+        """The error to raise for ``key`` (dotted, "criterion[2].points"); ``None`` hint → the default one."""
         return GridError(
             message,
             self.path,
@@ -72,7 +79,16 @@ class _GridReader:
             hint or "Corrigez le fichier de grille (voir le fichier fourni avec e2docs).",
         )
 
-    def get(self, table: dict[str, Any], key: str, where: str, kind: type) -> Any:
+    @overload
+    def get(self, table: dict[str, Any], key: str, where: str, kind: type[str]) -> str: ...
+    @overload
+    def get(self, table: dict[str, Any], key: str, where: str, kind: type[int]) -> int: ...
+    @overload
+    def get(self, table: dict[str, Any], key: str, where: str, kind: type[list[Any]]) -> list[Any]: ...
+
+    def get(self, table: dict[str, Any], key: str, where: str, kind: type[object]) -> object:
+        """``table[key]`` checked to be a non-empty text (returned stripped), an int (not a bool)
+        or a list, as ``kind`` says; ``where`` prefixes the key in the error."""
         name = f"{where}.{key}" if where else key
         if key not in table:
             raise self.fail(name, "clé obligatoire absente.")
@@ -86,7 +102,7 @@ class _GridReader:
         return value.strip() if kind is str else value
 
     def decimal(self, table: dict[str, Any], key: str, where: str) -> Fraction:
-        """A decimal written as text ("2.5") or a number, read exactly."""
+        """A decimal ≥ 0 written as text ("2.5", "2,5") or a number, read exactly."""
         name = f"{where}.{key}"
         value = table.get(key)
         if isinstance(value, bool) or not isinstance(value, (str, int, float)):
@@ -119,8 +135,8 @@ class _GridReader:
         if total != max_mark:
             raise self.fail(
                 "criterion.points",
-                f"la somme des points des critères ({_fmt(total)}) diffère de la note maximale "
-                f"grid.max_mark ({_fmt(max_mark)}).",
+                f"la somme des points des critères ({french.mark(total)}) diffère de la note maximale "
+                f"grid.max_mark ({french.mark(max_mark)}).",
             )
         return Grid(
             scale=scale,
@@ -212,10 +228,3 @@ class _GridReader:
                 )
             )
         return tuple(criteria)
-
-
-def _fmt(number: Fraction) -> str:
-    """A French decimal for messages: 2.5 → "2,5"."""
-    from e2docs.model.scoring import format_mark
-
-    return format_mark(number)

@@ -8,7 +8,14 @@ import unicodedata
 from e2docs.model.candidate import Candidate
 
 _FORBIDDEN = re.compile(r'[<>:"/\\|?*\x00-\x1f\x7f]')
-_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)), *(f"LPT{i}" for i in range(1, 10))}
+_RESERVED: set[str] = {
+    "CON",
+    "PRN",
+    "AUX",
+    "NUL",
+    *(f"COM{i}" for i in range(1, 10)),
+    *(f"LPT{i}" for i in range(1, 10)),
+}
 
 
 def safe_part(text: str, limit: int = 60) -> str:
@@ -25,7 +32,12 @@ def safe_part(text: str, limit: int = 60) -> str:
 
 
 def candidate_stem(cand: Candidate, specialty: str) -> str:
-    """``NOM_Prénom_31214_<numéro>``: the naming schools already use for exchanged files."""
+    """``NOM_Prénom_31214_<numéro>``: the naming schools already use for exchanged files.
+
+    A stem, without extension; ``specialty`` is the specialty code (cut to 10
+    characters), the candidate number is cut to 20. An empty name part becomes
+    "SANS-NOM"/"SANS-PRENOM"; an empty specialty or number is left out.
+    """
     parts = [
         safe_part(cand.last_name) or "SANS-NOM",
         safe_part(cand.first_name) or "SANS-PRENOM",

@@ -18,7 +18,7 @@ others are reported in :attr:`Roster.ignored`.
 The last name is always the official one ("Nom de famille" in Cyclades), never
 "Nom d'usage": exam documents must carry the name the exam system knows.
 
-Every problem a user can fix raises :class:`~e2docs.errors.RosterError` with a
+Every problem a user can fix raises :class:`~e2docs.model.errors.RosterError` with a
 French message, the file, the line and the column, and a hint.
 """
 
@@ -30,6 +30,7 @@ import io
 import re
 import unicodedata
 import zipfile
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -40,7 +41,7 @@ from e2docs.model.errors import Place, RosterError, os_error_fr
 DEFAULT_SPECIALTY = "31214"
 
 # Accepted header spellings per field, as normalised by _header_key().
-_HEADER_KEYS = {
+_HEADER_KEYS: dict[str, tuple[str, ...]] = {
     "number": ("ncandidat", "ndecandidat", "nocandidat", "numerocandidat", "numerodecandidat", "numero"),
     "last_name": ("nom", "nomdefamille"),
     "first_name": ("prenom", "prenoms"),
@@ -52,7 +53,7 @@ _HEADER_KEYS = {
 }
 _REQUIRED = ("last_name", "first_name", "number")
 # How a field is named in messages (French).
-_FIELD_NAMES = {
+_FIELD_NAMES: dict[str, str] = {
     "number": "numéro de candidat",
     "last_name": "nom",
     "first_name": "prénom",
@@ -95,8 +96,10 @@ class IgnoredRow:
 class Roster:
     """The candidates read from one list, plus what the list says about itself.
 
-    ``format`` is ``"cyclades"``, ``"csv"`` or ``"xlsx"``. ``session``, ``school``
-    and ``uai`` come from a Cyclades preamble and are ``None`` for other lists.
+    ``format`` is ``"cyclades"``, ``"csv"`` or ``"xlsx"``. ``session`` (the year,
+    "2027"), ``school`` and ``uai`` come from a Cyclades preamble; ``None`` for other
+    lists or when the preamble lacks them. ``ignored`` holds the rows of other
+    specialties, in file order.
     """
 
     path: Path
@@ -112,15 +115,17 @@ class Roster:
 class _Table:
     """Rows of a list as read, before any meaning is given to them.
 
-    ``rows`` pairs each row with its line (CSV) or row number (XLSX), as the user
-    sees it; ``preamble`` holds the rows above the header.
+    ``rows`` pairs each row's cells with its line (CSV) or row number (XLSX), as the
+    user sees it; ``preamble`` holds the rows above the header. Cells are texts
+    (CSV) or openpyxl values (XLSX: text, number, datetime or ``None``). ``sheet`` is
+    the sheet's title, ``None`` for a CSV.
     """
 
     format: str
     header_line: int
     header: list[str]
-    rows: list[tuple[int, list]]
-    preamble: list[list] = field(default_factory=list)
+    rows: Sequence[tuple[int, Sequence[object]]]
+    preamble: Sequence[Sequence[object]] = field(default_factory=list)
     sheet: str | None = None
 
 
@@ -202,7 +207,7 @@ def _decode(path: Path, data: bytes) -> str:
 
 def _read_csv(path: Path, text: str) -> _Table:
     """Split a CSV text into rows and find its header line and delimiter."""
-    found = None  # (matched columns, delimiter, index of the header row)
+    found: tuple[int, str, int] | None = None  # (matched columns, delimiter, index of the header row)
     for delimiter in _DELIMITERS:
         records = _csv_records(path, text, delimiter)
         index = _find_header(cells for _, cells in records)
@@ -235,7 +240,7 @@ def _read_csv(path: Path, text: str) -> _Table:
 def _csv_records(path: Path, text: str, delimiter: str) -> list[tuple[int, list[str]]]:
     """Parse CSV text, pairing each record with the line where it starts."""
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    records = []
+    records: list[tuple[int, list[str]]] = []
     line = 1
     try:
         for cells in reader:
@@ -334,7 +339,7 @@ def _header_key(text: object) -> str:
     return "".join(char for char in decomposed.lower() if char.isascii() and char.isalnum())
 
 
-def _match_columns(header: list) -> dict[str, int]:
+def _match_columns(header: Iterable[object]) -> dict[str, int]:
     """Map each known field to the index of the first header cell naming it."""
     columns: dict[str, int] = {}
     for index, cell in enumerate(header):
@@ -345,7 +350,7 @@ def _match_columns(header: list) -> dict[str, int]:
     return columns
 
 
-def _find_header(rows) -> int | None:
+def _find_header(rows: Iterable[Sequence[object]]) -> int | None:
     """Index of the first row naming at least two known columns, among the first non-empty rows."""
     seen = 0
     for index, cells in enumerate(rows):
@@ -376,13 +381,14 @@ def _clean(value: object, cyclades: bool = False) -> str:
     return "" if text == "-" else text
 
 
-def _is_blank(cells) -> bool:
+def _is_blank(cells: Iterable[object]) -> bool:
     """True when a row has no value at all."""
     return all(_clean(cell) == "" for cell in cells)
 
 
 def _parse_date(value: object, path: Path, place: Place) -> dt.date | None:
-    """Read a birth date given as a spreadsheet date, JJ/MM/AAAA or AAAA-MM-JJ."""
+    """Read a birth date given as a spreadsheet date, JJ/MM/AAAA or AAAA-MM-JJ; ``None`` when
+    the cell is empty. Raises :class:`RosterError` at ``place`` for anything else."""
     if isinstance(value, dt.datetime):
         return value.date()
     if isinstance(value, dt.date):
@@ -462,7 +468,9 @@ def _check_required_columns(path: Path, table: _Table, columns: dict[str, int]) 
         )
 
 
-def _read_row(path: Path, table: _Table, columns: dict[str, int], line: int, cells: list) -> tuple[Candidate, str]:
+def _read_row(
+    path: Path, table: _Table, columns: dict[str, int], line: int, cells: Sequence[object]
+) -> tuple[Candidate, str]:
     """Check one row and return its candidate and the specialty label (for messages)."""
     cyclades = table.format == "cyclades"
 
@@ -539,9 +547,11 @@ def _raise_empty(
     )
 
 
-def _cyclades_metadata(preamble: list[list]) -> tuple[str | None, str | None, str | None]:
+def _cyclades_metadata(preamble: Iterable[Sequence[object]]) -> tuple[str | None, str | None, str | None]:
     """Session year, school name and UAI from the lines above a Cyclades header."""
-    session = school = uai = None
+    session: str | None = None
+    school: str | None = None
+    uai: str | None = None
     for cells in preamble:
         first = _clean(cells[0]) if cells else ""
         if session is None and _SESSION.match(first):

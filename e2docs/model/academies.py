@@ -6,7 +6,8 @@ A UAI ("0921234A") starts with the school's département on three characters
 
 from __future__ import annotations
 
-_BY_ACADEMIE = {
+# académie → the département prefixes of its UAI codes, space-separated
+_BY_ACADEMIE: dict[str, str] = {
     "Aix-Marseille": "004 005 013 084",
     "Amiens": "002 060 080",
     "Besançon": "025 039 070 090",
@@ -39,11 +40,12 @@ _BY_ACADEMIE = {
     "Mayotte": "976",
 }
 
-_BY_PREFIX = {prefix: name for name, prefixes in _BY_ACADEMIE.items() for prefix in prefixes.split()}
+_BY_PREFIX: dict[str, str] = {prefix: name for name, prefixes in _BY_ACADEMIE.items() for prefix in prefixes.split()}
 
 
 def academie_of(uai: str | None) -> str:
-    """The académie name for a UAI code, or "" when the code is absent or unknown."""
+    """The académie name for a UAI code ("0921234A" → "Versailles"), or "" when the code is
+    absent or its prefix unknown. The code is not otherwise checked."""
     if not uai:
         return ""
     return _BY_PREFIX.get(uai.strip()[:3], "")

@@ -14,7 +14,12 @@ from pathlib import Path
 
 @dataclass(frozen=True)
 class Place:
-    """Where in a file a problem lies: a sheet and cell, or a line and column."""
+    """Where in a file a problem lies: a sheet and cell, a line and column, or a key.
+
+    ``line`` counts from 1 as editors show it; ``column`` is a header text or a
+    1-based number; ``key`` is a dotted key of a grid file ("criterion[3].points").
+    ``None`` (or "" for a text) leaves a part out; ``str()`` joins the others in French.
+    """
 
     sheet: str | None = None
     cell: str | None = None
@@ -42,13 +47,15 @@ class E2docsError(Exception):
 
     ``exit_code`` follows the CLI contract: 2 for bad usage or unusable input
     (nothing written), 1 when some input was rejected but the rest processed.
+    ``message`` is a French sentence, ``path`` the file concerned, ``hint`` what
+    the user can do; ``None`` leaves them out of the text ``str()`` gives.
     """
 
     exit_code = 2
 
     def __init__(
         self, message: str, path: str | Path | None = None, place: Place | None = None, hint: str | None = None
-    ):
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.path = Path(path) if path is not None else None
@@ -79,7 +86,7 @@ class WorkbookError(E2docsError):
     """A workbook cannot be read (not a workbook, encrypted, too large, hostile…)."""
 
 
-_OS_ERRORS = {
+_OS_ERRORS: dict[int, str] = {
     errno.ENOENT: "fichier ou dossier introuvable",
     errno.EACCES: "accès refusé (droits du fichier ou du dossier)",
     errno.EPERM: "opération non permise (droits du fichier ou du dossier)",
@@ -94,4 +101,6 @@ _OS_ERRORS = {
 
 def os_error_fr(exc: OSError) -> str:
     """A system error in French words (strerror is English on most machines)."""
-    return _OS_ERRORS.get(exc.errno, f"erreur système n° {exc.errno}" if exc.errno else "erreur système")
+    if not exc.errno:  # None (an OSError raised without one) or 0
+        return "erreur système"
+    return _OS_ERRORS.get(exc.errno, f"erreur système n° {exc.errno}")

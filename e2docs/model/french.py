@@ -1,8 +1,16 @@
-"""French formatting of numbers, money, rates and dates for documents.
+"""French formatting of numbers, marks, money, rates and dates: the one place e2docs spells them.
 
 Numbers are rounded half up (as people and spreadsheets do, not banker's
 rounding), use a comma as decimal mark and a no-break space (U+00A0) to group
 thousands and before "%" and "€", so a value never wraps inside a table cell.
+Marks keep up to six decimals and are never grouped; :func:`dot_decimal` is the
+same spelling with a dot, for spreadsheet formulas.
+
+A "number" here is an ``int``, ``float``, :class:`~fractions.Fraction` or
+:class:`~decimal.Decimal`, but not a ``bool`` nor a float NaN or infinity; a float
+counts as the decimal it prints as (``0.1`` is one tenth). Anything else is shown
+as its text (:func:`text`), ``None`` as ``""``. Only a Decimal NaN or infinity
+raises (``ValueError``).
 """
 
 from __future__ import annotations
@@ -19,8 +27,9 @@ _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 def text(value: object) -> str:
-    """User text as it may go into a document: never None, line ends as "\\n",
-    characters Word cannot store removed, surrounding blanks trimmed."""
+    """User text as it may go into a document: ``None`` → ``""``, a date → :func:`date`,
+    a whole float → no ".0", line ends as "\\n", characters Word cannot store
+    removed, surrounding blanks trimmed."""
     if value is None:
         return ""
     if isinstance(value, (dt.datetime, dt.date)):
@@ -32,6 +41,7 @@ def text(value: object) -> str:
 
 
 def _as_fraction(value: object) -> Fraction | None:
+    """The exact value of a number; ``None`` for anything else (see the module docstring)."""
     if isinstance(value, bool) or not isinstance(value, (int, float, Fraction, Decimal)):
         return None
     if isinstance(value, float):  # the decimal the user typed, not the binary approximation
@@ -40,7 +50,8 @@ def _as_fraction(value: object) -> Fraction | None:
 
 
 def number(value: object, decimals: int = 0, sign: bool = False) -> str:
-    """12345.678 → "12 345,68" (``decimals=2``); not a number → its text as typed."""
+    """12345.678 → "12 345,68" with ``decimals=2`` (places after the comma, rounded half up);
+    ``sign=True`` puts "+" before a positive result. Not a number → its :func:`text`."""
     f = _as_fraction(value)
     if f is None:
         return text(value)
@@ -51,7 +62,7 @@ def number(value: object, decimals: int = 0, sign: bool = False) -> str:
     )
     negative = q < 0
     whole, _, frac = f"{abs(q):f}".partition(".")
-    groups = []
+    groups: list[str] = []
     while len(whole) > 3:
         groups.insert(0, whole[-3:])
         whole = whole[:-3]
@@ -63,43 +74,53 @@ def number(value: object, decimals: int = 0, sign: bool = False) -> str:
 
 
 def round_half_up(f: Fraction) -> int:
-    """The nearest integer, halves away from zero."""
+    """The nearest integer, halves away from zero: 2.5 → 3, -2.5 → -3."""
     n = abs(f)
     r = int(n + Fraction(1, 2))
     return -r if f < 0 else r
 
 
 def mark(value: object) -> str:
-    """A mark as teachers write it: 12.5 → "12,5", 14 → "14", 1.875 → "1,875"; None → ""."""
+    """A mark or a number of points as teachers write it: 12.5 → "12,5", 14 → "14",
+    1.875 → "1,875", 1/3 → "0,333333" (at most six decimals, no grouping); ``None`` → "",
+    not a number → its :func:`text`. The workbooks' labels ("2,5 pts") use it."""
     f = _as_fraction(value)
     if f is None:
         return text(value)
-    if f.denominator == 1:
-        return str(f.numerator)
-    return f"{float(f):.6f}".rstrip("0").rstrip(".").replace(".", ",")
+    return dot_decimal(f).replace(".", ",")
+
+
+def dot_decimal(value: Fraction) -> str:
+    """The spelling of :func:`mark` with a dot, as spreadsheet formulas and files want it:
+    1.875 → "1.875", 14 → "14", 1/3 → "0.333333" (no exponent, no grouping)."""
+    if value.denominator == 1:
+        return str(value.numerator)
+    return f"{float(value):.6f}".rstrip("0").rstrip(".")
 
 
 def percent(value: object) -> str:
-    """0.45 → "45,0 %"; None → ""."""
+    """A rate given as a share: 0.45 → "45,0 %" (one decimal); not a number (``None`` too) → ""."""
     f = _as_fraction(value)
     return "" if f is None else number(f * 100, 1) + NBSP + "%"
 
 
 def amount(value: object, sign: bool = False) -> str:
-    """1250 → "1 250,00 €"; not a number → its text as typed."""
+    """An amount in euros: 1250 → "1 250,00 €" (two decimals); ``sign=True`` puts "+" before
+    a positive amount. Not a number → its :func:`text` (``None`` → "")."""
     f = _as_fraction(value)
     return text(value) if f is None else number(f, 2, sign) + NBSP + "€"
 
 
 def date(value: object) -> str:
-    """A date as "12/03/2027"; anything else → its text."""
+    """A date (or the date of a datetime) as "12/03/2027"; anything else → its :func:`text`."""
     if isinstance(value, (dt.datetime, dt.date)):
         return f"{value.day:02d}/{value.month:02d}/{value.year:04d}"
     return text(value)
 
 
 def academie_label(name: str) -> str:
-    """ "Versailles" → "Académie de Versailles", "Amiens" → "Académie d'Amiens"."""
+    """ "Versailles" → "Académie de Versailles", "Amiens" → "Académie d'Amiens"; a name that
+    already starts with "Académie" is kept, "" stays ""."""
     name = text(name)
     if not name:
         return ""

@@ -10,12 +10,15 @@ import hashlib
 import json
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any
 
 
 @dataclass(frozen=True)
 class Level:
-    """One step of the scale ("1 Novice" … "4 Expert") and the share of points it earns."""
+    """One step of the scale ("1 Novice" … "4 Expert") and the share of points it earns.
+
+    ``value`` is the step's number (1-based); ``fraction`` the share of a criterion's
+    points earned at this step, from 0 to 1.
+    """
 
     value: int
     label: str
@@ -43,7 +46,11 @@ class Meta:
 @dataclass(frozen=True)
 class Criterion:
     """An evaluation criterion: ``C<méta>.<rank>``, its indicator, its points and the
-    competences it evaluates (the "repérage")."""
+    competences it evaluates (the "repérage").
+
+    ``points`` is the most it earns, in points of the mark (out of ``Grid.max_mark``);
+    ``competences`` holds the ids of :class:`Competence` ("1.2").
+    """
 
     id: str
     meta: int
@@ -55,7 +62,12 @@ class Criterion:
 
 @dataclass(frozen=True)
 class Grid:
-    """A whole grid definition, with a content hash that identifies its exact wording and points."""
+    """A whole grid definition, with a content hash that identifies its exact wording and points.
+
+    ``max_mark`` is the mark's maximum (20) and ``rounding_step`` the step the proposed
+    mark is rounded up to (0.5), both in points; ``source`` is the file it was read
+    from ("" when built in code).
+    """
 
     id: str
     version: str
@@ -82,7 +94,7 @@ class Grid:
         return tuple(c for c in self.criteria if c.meta == meta)
 
     def level(self, value: int) -> Level:
-        """The scale step numbered ``value``."""
+        """The scale step numbered ``value``; ``KeyError`` when the scale has none."""
         for lvl in self.scale:
             if lvl.value == value:
                 return lvl
@@ -90,10 +102,13 @@ class Grid:
 
     @property
     def total_points(self) -> Fraction:
+        """The sum of the criteria's points (equal to ``max_mark`` in a loaded grid)."""
         return sum((c.points for c in self.criteria), Fraction(0))
 
-    def canonical(self) -> dict[str, Any]:
-        """The grid as plain data (what the content hash is computed over)."""
+    def canonical(self) -> dict[str, object]:
+        """The grid as JSON-ready data (what the content hash is computed over): the texts
+        by field name, numbers as exact fraction texts ("5/2"), scale, metas and criteria
+        as nested lists."""
         return {
             "id": self.id,
             "version": self.version,

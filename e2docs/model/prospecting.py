@@ -1,6 +1,6 @@
 """The "Opération de prospection" sheet: its fields and the indicators computed from them.
 
-Like :mod:`e2docs.scoring`, each indicator exists once, as a Python function and as
+Like :mod:`e2docs.model.scoring`, each indicator exists once, as a Python function and as
 the spreadsheet formula built from the same definition, so reports and the
 workbook agree.
 """
@@ -12,15 +12,20 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import Literal
+
+FieldKind = Literal["text", "longtext", "date", "integer", "amount", "tick"]
 
 
 @dataclass(frozen=True)
 class Field:
-    """One input of the sheet. ``kind``: text, longtext, date, integer, amount or tick."""
+    """One input of the sheet: ``key`` names it in the workbook and the templates, ``label``
+    and ``section`` are the French texts of the sheet. ``kind``: a line of text, a
+    paragraph, a date, a whole number, an amount in euros, or a tick box (an "X")."""
 
     key: str
     label: str
-    kind: str
+    kind: FieldKind
     section: str
 
 
@@ -68,7 +73,7 @@ FIELDS: tuple[Field, ...] = (
     Field("suivi_contacts", "Suivi des contacts", "longtext", ANALYSIS),
 )
 
-FIELD_BY_KEY = {f.key: f for f in FIELDS}
+FIELD_BY_KEY: dict[str, Field] = {f.key: f for f in FIELDS}
 
 # Objective/result pairs of the dashboard: (label, objective key, result key).
 DASHBOARD: tuple[tuple[str, str, str], ...] = (
@@ -94,7 +99,8 @@ def _date(value: object) -> dt.date | None:
 
 
 def duration_days(start: object, end: object) -> int | None:
-    """Days of the operation, both ends included; None unless end ≥ start."""
+    """Days of the operation, both ends included (dates or datetimes); ``None`` unless both
+    are dates and end ≥ start."""
     a, b = _date(start), _date(end)
     if a is None or b is None or b < a:
         return None
@@ -102,20 +108,29 @@ def duration_days(start: object, end: object) -> int | None:
 
 
 def gap(objective: object, result: object) -> Fraction | None:
-    """Result minus objective (negative when the objective was missed)."""
+    """Result minus objective (negative when the objective was missed); ``None`` unless both
+    are numbers."""
     o, r = _num(objective), _num(result)
     return None if o is None or r is None else r - o
 
 
 def ratio(numerator: object, denominator: object) -> Fraction | None:
-    """numerator / denominator, None when either is missing or the denominator is 0."""
+    """numerator / denominator, as a share (0.45 for 45 %); ``None`` when either is not a
+    number or the denominator is 0."""
     n, d = _num(numerator), _num(denominator)
     return None if n is None or d is None or d == 0 else n / d
 
 
-def indicators(values: Mapping[str, object]) -> dict[str, object]:
-    """Every computed indicator from the raw inputs (keys as in :data:`FIELDS`)."""
-    out: dict[str, object] = {"duree": duration_days(values.get("debut"), values.get("fin"))}
+def indicators(values: Mapping[str, object]) -> dict[str, int | Fraction | None]:
+    """Every computed indicator from the raw inputs (``values`` maps the keys of :data:`FIELDS`
+    to cell values).
+
+    Keys: ``duree`` (days, an int), ``ecart_<x>`` (result − objective) and ``taux_<x>``
+    (result / objective, a share) for x in contacts, rdv, ventes, ca; ``taux_conversion``
+    (sales / contacts) and ``cout_contact`` (budget / contacts, euros). ``None`` where the
+    inputs do not allow the computation.
+    """
+    out: dict[str, int | Fraction | None] = {"duree": duration_days(values.get("debut"), values.get("fin"))}
     for _label, obj, res in DASHBOARD:
         stem = res.removeprefix("res_")
         out[f"ecart_{stem}"] = gap(values.get(obj), values.get(res))
@@ -129,14 +144,17 @@ def indicators(values: Mapping[str, object]) -> dict[str, object]:
 
 
 def duration_formula(start: str, end: str) -> str:
+    """The spreadsheet twin of :func:`duration_days` (``start``, ``end``: cell refs)."""
     return f'=IF(AND(ISNUMBER({start}),ISNUMBER({end})),IF({end}>={start},{end}-{start}+1,""),"")'
 
 
 def gap_formula(objective: str, result: str) -> str:
+    """The spreadsheet twin of :func:`gap`; "" where :func:`gap` gives ``None``."""
     return f'=IF(AND(ISNUMBER({objective}),ISNUMBER({result})),{result}-{objective},"")'
 
 
 def ratio_formula(numerator: str, denominator: str) -> str:
+    """The spreadsheet twin of :func:`ratio`; "" where :func:`ratio` gives ``None``."""
     return (
         f'=IF(AND(ISNUMBER({numerator}),ISNUMBER({denominator})),IF({denominator}<>0,{numerator}/{denominator},""),"")'
     )

@@ -17,6 +17,10 @@ Spreadsheet side: sums are taken through ``ROUND(…;6)`` before ``CEILING`` so
 binary floating point cannot push 10 to 10.5; the grid loader guarantees every
 ``points × fraction`` is exact to the millionth, so this rounding never changes
 the exact result.
+
+Marks and points are exact :class:`~fractions.Fraction` values, in points of the
+grid's mark (out of ``grid.max_mark``, 20 for E2). Their French spelling is
+:mod:`e2docs.model.french`'s.
 """
 
 from __future__ import annotations
@@ -25,7 +29,9 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
+from typing import TypeGuard
 
+from e2docs.model import french
 from e2docs.model.grid import Criterion, Grid
 
 TICK = "X"
@@ -38,17 +44,19 @@ def is_tick(value: object) -> bool:
 
 
 def is_blank(value: object) -> bool:
-    """An input cell left empty."""
+    """An input cell left empty: ``None`` (as openpyxl reads it) or ""."""
     return value is None or value == ""
 
 
 def ceil_to_step(value: Fraction, step: Fraction) -> Fraction:
-    """Round up to the next multiple of ``step`` (CEILING(value; step) for value ≥ 0)."""
+    """Round up to the next multiple of ``step`` (CEILING(value; step) for value ≥ 0);
+    ``step`` must not be 0 (``ZeroDivisionError``)."""
     return Fraction(math.ceil(value / step)) * step
 
 
 def criterion_points(criterion: Criterion, grid: Grid, level: int | None) -> Fraction | None:
-    """Points a criterion earns at ``level``; ``None`` when it has no single level."""
+    """Points a criterion earns at ``level`` (1-based): ``criterion.points × fraction``;
+    ``None`` when it has no single level. ``KeyError`` for a level not on the grid's scale."""
     if level is None:
         return None
     return criterion.points * grid.level(level).fraction
@@ -61,8 +69,9 @@ def single_level(cells: Sequence[object]) -> int | None:
     return ticked[0] if len(ticked) == 1 and len(filled) == 1 else None
 
 
-def commission_mark_ok(value: object, grid: Grid) -> bool:
-    """A commission mark is a number from 0 to the maximum, by the rounding step."""
+def commission_mark_ok(value: object, grid: Grid) -> TypeGuard[int | float | Fraction]:
+    """A commission mark is a number (not a bool, NaN or infinity) from 0 to
+    ``grid.max_mark``, by ``grid.rounding_step``."""
     if isinstance(value, bool) or not isinstance(value, (int, float, Fraction)):
         return False
     if isinstance(value, float) and not math.isfinite(value):
@@ -73,7 +82,14 @@ def commission_mark_ok(value: object, grid: Grid) -> bool:
 
 @dataclass(frozen=True)
 class Outcome:
-    """What the rule gives for one filled grid."""
+    """What the rule gives for one filled grid.
+
+    ``levels`` maps each criterion id ("C1.1") to its ticked level (1-based), and
+    ``points`` to the points it earns; both give ``None`` for a criterion without a
+    single level. ``proposed_mark`` is ``None`` until every criterion has its level,
+    ``final_mark`` when there is no proposed mark or the commission's mark is
+    invalid. ``missing`` and ``status_text``: see :func:`evaluate`.
+    """
 
     levels: dict[str, int | None]
     points: dict[str, Fraction | None]
@@ -90,16 +106,24 @@ def evaluate(
     """Apply the rule to raw cell values.
 
     ``level_cells`` maps each criterion id to its level cells' values (level 1
-    first). ``missing`` lists criterion ids without a single level, then
-    ``"note_finale"`` and ``"observations"`` when absent.
+    first; a criterion left out counts as unticked). ``commission`` is the typed
+    commission mark (``None`` or "" when blank), ``observations`` the observations
+    cell. ``missing`` lists criterion ids without a single level, then
+    ``"note_finale"`` and ``"observations"`` when absent; ``status_text`` is
+    :func:`status_text`'s line.
     """
     levels = {c.id: single_level(level_cells.get(c.id, ())) for c in grid.criteria}
     points = {c.id: criterion_points(c, grid, levels[c.id]) for c in grid.criteria}
     values = [p for p in points.values() if p is not None]
     proposed = ceil_to_step(sum(values, Fraction(0)), grid.rounding_step) if len(values) == len(grid.criteria) else None
     commission_blank = is_blank(commission)
-    commission_valid = not commission_blank and commission_mark_ok(commission, grid)
-    final = proposed if commission_blank else (Fraction(commission) if commission_valid else None)
+    commission_valid = False
+    final: Fraction | None = None
+    if commission_blank:
+        final = proposed
+    elif commission_mark_ok(commission, grid):
+        commission_valid = True
+        final = Fraction(commission)
     observations_ok = isinstance(observations, (str, int, float)) and str(observations).strip(" ") != ""
     missing = [cid for cid, lvl in levels.items() if lvl is None]
     if final is None:
@@ -120,7 +144,8 @@ def evaluate(
 
 
 def status_text(n_criteria: int, commission_invalid: bool, observations_missing: bool, complete: bool) -> str:
-    """The completeness line, exactly as the workbook formula writes it."""
+    """The completeness line, exactly as the workbook formula writes it: "Grille complète",
+    else the missing parts in French ("2 critère(s) à renseigner, observations à rédiger")."""
     if complete:
         return COMPLETE_TEXT
     parts = []
@@ -133,47 +158,43 @@ def status_text(n_criteria: int, commission_invalid: bool, observations_missing:
     return ", ".join(parts)
 
 
-def format_mark(mark: Fraction | None) -> str:
-    """A mark in French notation: 12.5 → "12,5", 14 → "14", None → ""."""
-    if mark is None:
-        return ""
-    if mark.denominator == 1:
-        return str(mark.numerator)
-    text = f"{float(mark):.6f}".rstrip("0").rstrip(".")
-    return text.replace(".", ",")
-
-
-def number_text(value: Fraction) -> str:
-    """A fraction as a spreadsheet literal (dot decimal, no exponent)."""
-    if value.denominator == 1:
-        return str(value.numerator)
-    return f"{float(value):.6f}".rstrip("0").rstrip(".")
+# Kept for the modules that spell marks through scoring (xlsx layout and reader, app inspection).
+format_mark = french.mark
 
 
 # --- spreadsheet formulas (English function names, comma separators: OOXML syntax) ---
+# Constants are spelt by french.dot_decimal ("1.875"), the dot twin of the labels' "1,875".
 
 
 def points_formula(grid: Grid, criterion: Criterion, level_refs: Sequence[str], level_range: str) -> str:
-    """Points of one criterion: its share when exactly one level holds X and the rest is empty."""
+    """Points of one criterion: its share when exactly one level holds X and the rest is empty.
+
+    ``level_refs`` are the criterion's level cells, level 1 first ("D20"…), and
+    ``level_range`` the same cells as one range ("D20:G20"). The formula gives "" otherwise.
+    """
     shares = "+".join(
-        f'{number_text(criterion.points * grid.level(i).fraction)}*COUNTIF({ref},"{TICK}")'
+        f'{french.dot_decimal(criterion.points * grid.level(i).fraction)}*COUNTIF({ref},"{TICK}")'
         for i, ref in enumerate(level_refs, 1)
     )
     return f'=IF(AND(COUNTIF({level_range},"{TICK}")=1,COUNTA({level_range})=1),{shares},"")'
 
 
 def proposed_formula(grid: Grid, points_refs: Sequence[str]) -> str:
-    """The proposed mark: every criterion scored, sum rounded up to the step."""
+    """The proposed mark: every criterion scored (``points_refs``: the cells of
+    :func:`points_formula`), sum rounded up to the step; else ""."""
     refs = ",".join(points_refs)
-    return f'=IF(COUNT({refs})={len(points_refs)},CEILING(ROUND(SUM({refs}),6),{number_text(grid.rounding_step)}),"")'
+    step = french.dot_decimal(grid.rounding_step)
+    return f'=IF(COUNT({refs})={len(points_refs)},CEILING(ROUND(SUM({refs}),6),{step}),"")'
 
 
 def _commission_valid(grid: Grid, ref: str) -> str:
-    return f"AND({ref}>=0,{ref}<={number_text(grid.max_mark)},MOD({ref},{number_text(grid.rounding_step)})=0)"
+    top, step = french.dot_decimal(grid.max_mark), french.dot_decimal(grid.rounding_step)
+    return f"AND({ref}>=0,{ref}<={top},MOD({ref},{step})=0)"
 
 
 def final_formula(grid: Grid, commission_ref: str, proposed_ref: str) -> str:
-    """The final mark: the commission's valid mark, else the proposed one."""
+    """The final mark: the commission's mark when valid, the proposed one when the
+    commission cell is blank, "" when the commission's mark is invalid."""
     return (
         f"=IF(ISBLANK({commission_ref}),{proposed_ref},"
         f'IF(ISNUMBER({commission_ref}),IF({_commission_valid(grid, commission_ref)},{commission_ref},""),""))'

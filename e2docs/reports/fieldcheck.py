@@ -14,7 +14,8 @@ from e2docs.reports.context import CANDIDATE_FIELDS, CLASS_FIELDS
 from e2docs.reports.problem import ERROR, Problem, line_text
 from e2docs.reports.schema import LIST, OBJECT, Spec, child
 
-_GLOBALS = {
+# Names Jinja itself provides: never reported as unknown fields.
+_GLOBALS: set[str] = {
     "loop",
     "range",
     "dict",
@@ -38,7 +39,8 @@ _GLOBALS = {
 
 @dataclass(frozen=True)
 class _Shape:
-    """What an expression stands for: a field with its dotted path."""
+    """What an expression stands for: a field with its dotted path ("metas[].criteres"), its kind
+    (:data:`~e2docs.reports.schema.LIST`, ``OBJECT``…) and, for those two, its sub-fields."""
 
     path: str
     kind: str
@@ -49,10 +51,19 @@ def _shape(path: str, spec: Spec) -> _Shape:
     return _Shape(path, spec.kind, spec.fields)
 
 
-class FieldChecker:
-    """Walks a parsed template and reports fields that the data does not have."""
+# A template variable in scope → what it stands for (None: a loop variable or something untracked).
+_Scope = dict[str, _Shape | None]
 
-    def __init__(self, top: Sequence[Spec], src: str, part: str):
+
+class FieldChecker:
+    """Walks a parsed template and reports fields that the data does not have.
+
+    ``top`` are the fields of the document family, ``src`` the template text that was
+    parsed (to quote the paragraph of a problem) and ``part`` the name of the Word
+    part it came from, for the messages.
+    """
+
+    def __init__(self, top: Sequence[Spec], src: str, part: str) -> None:
         self.top = {s.key: s for s in top}
         self.src, self.part = src, part
         self.problems: list[Problem] = []
@@ -60,6 +71,7 @@ class FieldChecker:
         self.assigned: set[str] = set()
 
     def run(self, ast: nodes.Template) -> list[Problem]:
+        """The unknown fields of ``ast``, one problem per field path, in template order."""
         for n in ast.find_all((nodes.Assign, nodes.AssignBlock, nodes.For, nodes.Macro, nodes.With, nodes.CallBlock)):
             for target in n.find_all(nodes.Name):
                 if target.ctx in ("store", "param"):
@@ -68,6 +80,7 @@ class FieldChecker:
         return self.problems
 
     def report(self, path: str, siblings: Iterable[str], lineno: int) -> None:
+        """Record unknown field ``path`` (once), suggesting the closest of ``siblings``."""
         if path in self.seen:
             return
         self.seen.add(path)
@@ -78,10 +91,11 @@ class FieldChecker:
         hint = f" Vouliez-vous dire « {stem}{close[0]} » ?" if close else " Liste des champs : e2docs fields."
         self.problems.append(Problem(ERROR, f"champ inconnu « {path} ».{hint}", line_text(self.src, lineno), self.part))
 
-    def visit(self, node: nodes.Node, scope: dict) -> None:
+    def visit(self, node: nodes.Node, scope: _Scope) -> None:
+        """Check every field used under ``node``; a ``for`` loop scopes its variable."""
         if isinstance(node, nodes.For):
             shape = self.resolve(node.iter, scope)
-            inner = dict(scope, loop=None)
+            inner: _Scope = dict(scope, loop=None)
             item = None
             if shape is not None and shape.kind == LIST:
                 item = _Shape(shape.path + "[]", OBJECT, shape.fields)
@@ -99,7 +113,8 @@ class FieldChecker:
             for n in node.iter_child_nodes():
                 self.visit(n, scope)
 
-    def resolve(self, expr: nodes.Node, scope: dict) -> _Shape | None:
+    def resolve(self, expr: nodes.Node, scope: _Scope) -> _Shape | None:
+        """What ``expr`` stands for, reporting unknown fields on the way; ``None`` when untracked."""
         if isinstance(expr, nodes.Name):
             if expr.name in scope:
                 return scope[expr.name]
@@ -124,6 +139,7 @@ class FieldChecker:
         return None
 
     def member(self, base: _Shape | None, attr: str, lineno: int) -> _Shape | None:
+        """Sub-field ``attr`` of ``base``, reported when an object lacks it; ``None`` when untracked."""
         if base is None or base.kind != OBJECT:
             return None  # a text's methods, a list's, or something untracked
         spec = child(base.fields, attr)
@@ -133,7 +149,10 @@ class FieldChecker:
         return _shape(f"{base.path}.{attr}", spec)
 
 
-def guess_document(path: Path, asts: list) -> str:
+def guess_document(path: Path, asts: Iterable[nodes.Template]) -> str:
+    """``"candidat"`` or ``"classe"``: the document family whose fields leave fewer of the names
+    used by the parsed parts of template ``path`` unknown; the file name decides a tie
+    ("classe" or "recap" in it → ``"classe"``)."""
     used: set[str] = set()
     for ast in asts:
         used |= {n.name for n in ast.find_all(nodes.Name) if n.ctx == "load"}

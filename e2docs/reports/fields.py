@@ -7,13 +7,14 @@ from e2docs.reports.schema import FieldDoc
 
 
 def fields_doc(document: str | None = None) -> list[FieldDoc]:
-    """Every field (or those of ``document``: ``candidat`` or ``classe``), in declaration order."""
+    """Every field (``None``) or those of ``document`` (``"candidat"`` or ``"classe"``), in
+    declaration order."""
     return [f for f in FIELDS_DOC if document is None or f.document == document]
 
 
 def fields_text(markdown: bool = False) -> str:
     """The field list as plain text, or as Markdown tables (one per document family)."""
-    out = []
+    out: list[str] = []
     for doc, title in DOCUMENTS.items():
         items = fields_doc(doc)
         if markdown:

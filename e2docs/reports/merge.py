@@ -16,10 +16,13 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from docx import Document
+from docx.document import Document as DocxDocument
 from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.opc.packuri import PackURI
+from docx.opc.part import Part
 from docx.oxml.ns import qn
 from docx.parts.hdrftr import FooterPart, HeaderPart
+from lxml import etree
 
 from e2docs.reports.errors import ReportError
 from e2docs.reports.render import save_atomically
@@ -28,13 +31,15 @@ _R_ATTRS = (qn("r:id"), qn("r:embed"), qn("r:link"), qn("r:pict"))
 
 
 def merge_documents(paths: Sequence[str | Path], out: str | Path) -> Path:
-    """Concatenate ``paths`` (in order) into ``out``, one section per document."""
-    paths = [Path(p) for p in paths]
-    if not paths:
+    """Concatenate the .docx files ``paths`` (in order) into ``out``, one section per document;
+    returns ``out``. Raises :class:`ReportError` when ``paths`` is empty, a document cannot
+    be read or holds content that cannot be carried over (charts, embedded objects)."""
+    files = [Path(p) for p in paths]
+    if not files:
         raise ReportError("aucun document à assembler.", out)
-    base = _open(paths[0])
+    base = _open(files[0])
     _restart_numbering(base.element.body)
-    for path in paths[1:]:
+    for path in files[1:]:
         _append(base, _open(path))
     _drop_page_totals(base)
     _renumber_drawings(base)
@@ -43,14 +48,16 @@ def merge_documents(paths: Sequence[str | Path], out: str | Path) -> Path:
     return out
 
 
-def _open(path: Path):
+def _open(path: Path) -> DocxDocument:
+    """The document at ``path``; :class:`ReportError` when python-docx cannot read it."""
     try:
         return Document(str(path))
     except Exception as exc:  # python-docx raises many types on damaged files
         raise ReportError(f"document illisible ({type(exc).__name__} : {exc}).", path) from None
 
 
-def _final_sectpr(body):
+def _final_sectpr(body: etree._Element) -> etree._Element:
+    """The body's own ``w:sectPr`` (its last section's properties), added when absent."""
     sectpr = body.find(qn("w:sectPr"))
     if sectpr is None:
         sectpr = body.makeelement(qn("w:sectPr"), {})
@@ -58,7 +65,7 @@ def _final_sectpr(body):
     return sectpr
 
 
-def _restart_numbering(body) -> None:
+def _restart_numbering(body: etree._Element) -> None:
     """Page numbers of the body's last section start at 1."""
     sectpr = _final_sectpr(body)
     pg = sectpr.find(qn("w:pgNumType"))
@@ -73,7 +80,9 @@ def _restart_numbering(body) -> None:
     pg.set(qn("w:start"), "1")
 
 
-def _append(base, doc) -> None:
+def _append(base: DocxDocument, doc: DocxDocument) -> None:
+    """Add ``doc``'s body to ``base`` after a "next page" section break, its parts relinked
+    and its page numbers starting at 1."""
     body = base.element.body
     src_body = doc.element.body
     # Close the current last section: its properties move into a paragraph (section break).
@@ -101,8 +110,12 @@ def _append(base, doc) -> None:
     _restart_numbering(body)
 
 
-def _relink(el, src_part, dst_part, mapping: dict[str, str]) -> None:
-    """Point every relationship id of ``el`` (from ``src_part``) at an equivalent in ``dst_part``."""
+def _relink(el: etree._Element, src_part: Part, dst_part: Part, mapping: dict[str, str]) -> None:
+    """Point every relationship id of ``el`` (from ``src_part``) at an equivalent in ``dst_part``.
+
+    ``mapping`` maps ids of ``src_part`` to ids of ``dst_part``; it is filled as
+    relationships are copied, so each is copied once.
+    """
     for node in el.iter():
         for attr in _R_ATTRS:
             rid = node.get(attr)
@@ -113,7 +126,9 @@ def _relink(el, src_part, dst_part, mapping: dict[str, str]) -> None:
             node.set(attr, mapping[rid])
 
 
-def _copy_rel(src_part, dst_part, rid: str) -> str:
+def _copy_rel(src_part: Part, dst_part: Part, rid: str) -> str:
+    """Copy relationship ``rid`` of ``src_part`` (link, image, header or footer) to ``dst_part``
+    and return its new id there; :class:`ReportError` for any other target."""
     rel = src_part.rels[rid]
     if rel.is_external:
         return dst_part.relate_to(rel.target_ref, rel.reltype, is_external=True)
@@ -141,7 +156,7 @@ def _copy_rel(src_part, dst_part, rid: str) -> str:
     )
 
 
-def _drop_page_totals(doc) -> None:
+def _drop_page_totals(doc: DocxDocument) -> None:
     """ "Page X / Y" in a header or footer becomes "Page X": once documents are put together,
     the total would count every page of the file (LibreOffice cannot count a section's pages)."""
     parts = [
@@ -160,7 +175,7 @@ def _drop_page_totals(doc) -> None:
             fld.getparent().remove(fld)
 
 
-def _renumber_drawings(doc) -> None:
+def _renumber_drawings(doc: DocxDocument) -> None:
     """Drawings need distinct ids once documents are put together."""
     for n, el in enumerate(doc.element.body.iter(qn("wp:docPr")), 1):
         el.set("id", str(n))

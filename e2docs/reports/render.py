@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, MutableMapping
 from pathlib import Path
+from typing import Any, BinaryIO, Protocol
 
 from docxtpl import DocxTemplate
-from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, UndefinedError
-from jinja2.sandbox import SandboxedEnvironment, SecurityError
+from jinja2 import StrictUndefined, Template, TemplateError, TemplateSyntaxError, UndefinedError, nodes
+from jinja2.exceptions import SecurityError
+from jinja2.runtime import Context
+from jinja2.sandbox import SandboxedEnvironment
 from lxml import etree
 
 from e2docs.formats.atomic import atomic_write
@@ -34,7 +37,8 @@ class _StrictTemplate(DocxTemplate):
     """docxtpl parses the filled body with ``recover=True``, silently dropping text when a tag
     straddled a hyperlink or a tracked change; refuse such a result instead."""
 
-    def fix_tables(self, xml):
+    def fix_tables(self, xml: str | bytes) -> etree._Element:
+        """docxtpl's step that parses the filled-in body; ``_BrokenXml`` when it is not well-formed."""
         try:
             etree.fromstring(xml.encode("utf-8") if isinstance(xml, str) else xml)
         except etree.XMLSyntaxError as exc:
@@ -53,9 +57,14 @@ class Sandbox(SandboxedEnvironment):
 
     def __init__(self) -> None:
         super().__init__(autoescape=True, undefined=_Undefined, keep_trailing_newline=True)
-        self._compiled: dict[str, object] = {}
+        self._compiled: dict[str, Template] = {}  # template text → compiled, at most 65 kept
 
-    def from_string(self, source, globals=None, template_class=None):
+    def from_string(
+        self,
+        source: str | nodes.Template,
+        globals: MutableMapping[str, Any] | None = None,
+        template_class: type[Template] | None = None,
+    ) -> Template:
         """Compile each distinct template text once: a batch renders the same parts again and again."""
         if globals or template_class or not isinstance(source, str):
             return super().from_string(source, globals, template_class)
@@ -65,7 +74,9 @@ class Sandbox(SandboxedEnvironment):
             self._compiled[source] = super().from_string(source)
         return self._compiled[source]
 
-    def call_binop(self, context, operator, left, right):
+    def call_binop(self, context: Context, operator: str, left: object, right: object) -> object:
+        """``*`` and ``**`` as usual, but :class:`SecurityError` for a power above 100 or a
+        text or list repeated beyond :data:`MAX_REPEAT` items."""
         if operator == "**" and isinstance(right, (int, float)) and abs(right) > 100:
             raise SecurityError(_TOO_BIG + "puissance trop grande")
         if operator == "*":
@@ -141,8 +152,14 @@ def syntax_message(exc: TemplateSyntaxError) -> str:
     return f"erreur de syntaxe dans une balise ({msg})."
 
 
-def render_to(template: Path, context: Mapping, out: Path) -> Path:
-    """Fill ``template`` with ``context`` and write ``out`` atomically (temporary file, then rename)."""
+def render_to(template: str | Path, context: Mapping[str, object], out: str | Path) -> Path:
+    """Fill ``template`` with ``context`` and write ``out`` atomically (temporary file, then rename).
+
+    ``context`` maps the template's top-level field names to their values. Returns
+    ``out``; raises :class:`ReportError` (French message, the template) when the template
+    is missing or unreadable, uses an unknown field, breaks the sandbox or gives an
+    invalid document.
+    """
     template, out = Path(template), Path(out)
     if not template.is_file():
         raise ReportError("modèle Word introuvable.", template, hint="Vérifiez le dossier de modèles (--templates).")
@@ -166,7 +183,7 @@ def render_to(template: Path, context: Mapping, out: Path) -> Path:
 
 
 def load_template(template: Path) -> DocxTemplate:
-    """Open a .docx template, or say in French why it cannot be used."""
+    """Open a .docx template, or raise :class:`ReportError` saying in French why it cannot be used."""
     try:
         doc = _StrictTemplate(template)
         doc.init_docx()
@@ -179,8 +196,15 @@ def load_template(template: Path) -> DocxTemplate:
         ) from None
 
 
-def save_atomically(doc, out: Path) -> None:
-    """Save a python-docx/docxtpl document to ``out`` through :func:`e2docs.fileio.atomic_write`."""
+class Saveable(Protocol):
+    """A python-docx ``Document`` or a docxtpl ``DocxTemplate``: anything that saves itself as .docx bytes."""
+
+    def save(self, stream: BinaryIO, /) -> None: ...
+
+
+def save_atomically(doc: Saveable, out: Path) -> None:
+    """Save a python-docx/docxtpl document to ``out`` through
+    :func:`e2docs.formats.atomic.atomic_write` (``OSError`` when it cannot be written)."""
     buffer = io.BytesIO()
     doc.save(buffer)
     atomic_write(out, buffer.getvalue(), prefix=f".{out.stem}.")

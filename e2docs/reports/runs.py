@@ -10,7 +10,7 @@ table cells). Only the last two kinds are errors.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterator, Sequence
 
 from lxml import etree
 
@@ -39,7 +39,7 @@ _IGNORED_RPR = {
 }
 
 
-def _own(el, tag: str) -> Iterable:
+def _own(el: etree._Element, tag: str) -> Iterator[etree._Element]:
     """Descendants ``tag`` of a paragraph that are not inside a nested paragraph (text box)."""
     for node in el.iter(tag):
         parent = node.getparent()
@@ -49,7 +49,8 @@ def _own(el, tag: str) -> Iterable:
             yield node
 
 
-def _rpr_key(run) -> str:
+def _rpr_key(run: etree._Element) -> str:
+    """A run's formatting as comparable text (revision ids, language and proofing marks left out)."""
     rpr = run.find(W + "rPr")
     if rpr is None:
         return ""
@@ -57,15 +58,17 @@ def _rpr_key(run) -> str:
     return "".join(sorted(re.sub(r'\s+w:rsid\w*="[^"]*"', "", k) for k in keep))
 
 
-def run_problems(root, part: str) -> list[Problem]:
-    out = []
+def run_problems(root: etree._Element, part: str) -> list[Problem]:
+    """Problems of the tags of a Word XML part (``root``: its root element), in paragraph order;
+    ``part`` names the part in the messages ("corps du document", "en-tête", "pied de page")."""
+    out: list[Problem] = []
     paragraphs = list(root.iter(W + "p"))
     for index, p in enumerate(paragraphs):
         ts = [t for t in _own(p, W + "t")]
         text = "".join(t.text or "" for t in ts)
         if "{" not in text:
             continue
-        owner = []
+        owner: list[int] = []  # index in ts of the w:t holding each character of text
         for i, t in enumerate(ts):
             owner += [i] * len(t.text or "")
         shown = short(text)
@@ -83,7 +86,9 @@ def run_problems(root, part: str) -> list[Problem]:
     return out
 
 
-def _unclosed(start: str, close: str, paragraphs: list, index: int, shown: str, part: str) -> Problem:
+def _unclosed(
+    start: str, close: str, paragraphs: Sequence[etree._Element], index: int, shown: str, part: str
+) -> Problem:
     """A tag not closed in its paragraph: docxtpl glues following paragraphs of the same
     container (losing the break), but across table cells it destroys the table."""
     head = short(start, 40)
@@ -115,8 +120,9 @@ def _unclosed(start: str, close: str, paragraphs: list, index: int, shown: str, 
     )
 
 
-def _split_tag(tag: str, ts: list, shown: str, part: str) -> list[Problem]:
-    runs = [t.getparent() for t in ts]
+def _split_tag(tag: str, ts: Sequence[etree._Element], shown: str, part: str) -> list[Problem]:
+    """What docxtpl will do to a tag whose text ``ts`` (its ``w:t``, in order) spans several runs."""
+    runs = [r for t in ts if (r := t.getparent()) is not None]  # a w:t always has its run
     if len({r.getparent() for r in runs}) > 1:
         return [
             Problem(
@@ -129,7 +135,8 @@ def _split_tag(tag: str, ts: list, shown: str, part: str) -> list[Problem]:
             )
         ]
     first, last = runs[0], runs[-1]
-    between, node = [], first
+    between: list[etree._Element] = []
+    node: etree._Element | None = first
     while node is not None and node is not last:
         node = node.getnext()
         if node is not None and node is not last:
@@ -164,9 +171,9 @@ def _split_tag(tag: str, ts: list, shown: str, part: str) -> list[Problem]:
     return []
 
 
-def _replaced_text(p, text: str, shown: str, part: str) -> list[Problem]:
+def _replaced_text(p: etree._Element, text: str, shown: str, part: str) -> list[Problem]:
     """``{%p``/``{%tr`` replace their whole paragraph/row: other text there is lost."""
-    out = []
+    out: list[Problem] = []
     for kind, container in (("p", p), ("tr", _ancestor(p, W + "tr"))):
         m = re.search(r"\{%-?\s*" + kind + r"\s[^%]*%\}", text)
         if not m or container is None:
@@ -187,8 +194,9 @@ def _replaced_text(p, text: str, shown: str, part: str) -> list[Problem]:
     return out
 
 
-def _ancestor(el, tag: str):
-    el = el.getparent()
-    while el is not None and el.tag != tag:
-        el = el.getparent()
-    return el
+def _ancestor(el: etree._Element, tag: str) -> etree._Element | None:
+    """The nearest ancestor of ``el`` with ``tag``; ``None`` when there is none."""
+    node = el.getparent()
+    while node is not None and node.tag != tag:
+        node = node.getparent()
+    return node

@@ -23,6 +23,9 @@ class Spec:
     ``get`` receives the source object (for an item of a list: the item's source)
     and returns the value; for an ``objet`` it returns the source of the sub-fields,
     for a ``liste`` an iterable of item sources. ``fields`` describe the sub-fields.
+    ``kind`` is one of the French kind names above (``TEXT``…), shown to users.
+    Sources are whatever the document's context builder passes (readings, grid
+    parts…), hence ``Any``.
     """
 
     key: str
@@ -48,7 +51,9 @@ def L(key: str, doc: str, get: Callable[[Any], Any], fields: Sequence[Spec]) -> 
 
 
 def build(specs: Iterable[Spec], source: Any) -> dict[str, Any]:
-    """The template data described by ``specs``, computed from ``source``."""
+    """The template data described by ``specs``, computed from ``source``: field key → value,
+    an ``objet`` as a nested dict, a ``liste`` as a list of dicts, the lists of texts or
+    values as lists."""
     out: dict[str, Any] = {}
     for spec in specs:
         value = spec.get(source)
@@ -64,7 +69,10 @@ def build(specs: Iterable[Spec], source: Any) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class FieldDoc:
-    """One line of the field list: ``candidat.nom``, ``metas[].criteres[].points``…"""
+    """One line of the field list: ``candidat.nom``, ``metas[].criteres[].points``…
+
+    ``document`` is the family (``"candidat"`` or ``"classe"``), ``kind`` the French kind name.
+    """
 
     document: str
     path: str
@@ -74,7 +82,7 @@ class FieldDoc:
 
 def flatten(specs: Iterable[Spec], document: str, prefix: str = "") -> list[FieldDoc]:
     """Every field, depth first, with its dotted path (``[]`` marks a list item)."""
-    out = []
+    out: list[FieldDoc] = []
     for spec in specs:
         path = f"{prefix}{spec.key}"
         out.append(FieldDoc(document, path, spec.kind, spec.doc))

@@ -23,13 +23,14 @@ from e2docs.formats.xlsx.layout import CandidateLayout
 PUBLIC_SECRET = b"e2docs-sans-campagne"
 
 
-def _canon(value: object) -> object:
+def _canon(value: object) -> str | int | float | None:
+    """A cell value as JSON can hold it (anything else as its text)."""
     return value if isinstance(value, (str, int, float)) or value is None else str(value)
 
 
 def fingerprint(layout: CandidateLayout) -> str:
-    """SHA-256 over the locked content the layout prescribes."""
-    items = []
+    """SHA-256 (hex) over the locked content the layout prescribes."""
+    items: list[list[object]] = []
     for c in layout.cells:
         if c.role == "input":
             items.append([c.sheet, c.ref, "input", c.name, c.merge, c.kind])
@@ -40,13 +41,16 @@ def fingerprint(layout: CandidateLayout) -> str:
 
 
 def sign(secret: bytes, meta: Mapping[str, object]) -> str:
-    """HMAC-SHA256 (hex) over the metadata, keys sorted, signature field left out."""
+    """HMAC-SHA256 (hex) over the metadata, keys sorted, signature field left out.
+
+    ``meta`` maps the metadata keys to JSON values; ``TypeError`` for anything else.
+    """
     payload = {k: v for k, v in meta.items() if k != "signature"}
     data = json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     return hmac.new(secret, data.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
 def verify(secret: bytes, meta: Mapping[str, object]) -> bool:
-    """True when the stored signature matches the metadata under ``secret``."""
+    """True when ``meta["signature"]`` matches the rest of ``meta`` under ``secret``."""
     given = str(meta.get("signature", ""))
     return hmac.compare_digest(given, sign(secret, meta))

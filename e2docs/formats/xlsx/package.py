@@ -14,16 +14,26 @@ import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 import openpyxl
 from defusedxml import ElementTree
+from openpyxl.workbook.workbook import Workbook
 
 MAIN_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 
 
 @dataclass
 class Sheet:
-    """One worksheet: cell contents (formulas as ``=…`` text), cached results, locked cells."""
+    """One worksheet: cell contents (formulas as ``=…`` text), cached results, locked cells.
+
+    ``values`` and ``cached`` map a cell reference ("B7") to what openpyxl reads there
+    (text, number, bool, datetime), empty cells left out: ``values`` as typed (a
+    formula as its "=…" text), ``cached`` the results the last spreadsheet application
+    stored for formulas. ``unlocked`` holds the references of cells with protection
+    off; ``state`` is ``"visible"``, ``"hidden"`` or ``"veryHidden"``; ``protected``
+    says whether sheet protection is on.
+    """
 
     title: str
     state: str
@@ -33,10 +43,14 @@ class Sheet:
     protected: bool = False
 
     def rows(self) -> list[list[object]]:
-        """The sheet as a list of rows (for the small metadata sheet)."""
-        cells = {}
+        """The sheet's values as rows from row 1 and column A, each as long as its last
+        non-empty cell, ``None`` for empty cells (for the small metadata sheet)."""
+        cells: dict[int, dict[int, object]] = {}  # row → column → value, both 1-based
         for ref, value in self.values.items():
-            col, row = re.match(r"([A-Z]+)(\d+)", ref).groups()
+            m = re.match(r"([A-Z]+)(\d+)", ref)
+            if m is None:  # not a cell reference (openpyxl gives none such)
+                continue
+            col, row = m.groups()
             cells.setdefault(int(row), {})[openpyxl.utils.column_index_from_string(col)] = value
         return [
             [cells.get(r, {}).get(c) for c in range(1, max(cells.get(r, {0: 0})) + 1)]
@@ -46,30 +60,41 @@ class Sheet:
 
 @dataclass
 class Package:
-    """The sheets of a workbook, by title, and its defined names."""
+    """The sheets of a workbook, by title, and its defined names.
+
+    ``names`` maps a workbook-wide defined name to its destination, (sheet title,
+    reference as written, "$B$7"); ``local_names`` maps a sheet title to the names
+    defined for that sheet only, the same way. Names that do not point at one cell
+    (ranges, formulas) are left out.
+    """
 
     sheets: dict[str, Sheet]
-    names: dict[str, tuple[str, str]]  # global name → (sheet, $A$1 ref)
-    local_names: dict[str, dict[str, tuple[str, str]]]  # sheet → name → (sheet, ref)
+    names: dict[str, tuple[str, str]]
+    local_names: dict[str, dict[str, tuple[str, str]]]
 
     @property
     def sheetnames(self) -> list[str]:
+        """The sheet titles, in workbook order."""
         return list(self.sheets)
 
     def value(self, sheet: str, ref: str) -> object:
+        """The content of cell ``ref`` ("B7") of ``sheet``; ``None`` when empty or no such sheet."""
         s = self.sheets.get(sheet)
         return None if s is None else s.values.get(ref)
 
 
 def _destination(text: str) -> tuple[str, str] | None:
+    """``'Fiche 1'!$B$7`` → ("Fiche 1", "$B$7"); ``None`` unless it names one cell."""
     m = re.fullmatch(r"'?(.*?)'?!(\$?[A-Z]+\$?\d+)", (text or "").strip())
     return (m[1].replace("''", "'"), m[2]) if m else None
 
 
-def _stream(wb, sheets: dict[str, Sheet], target: str) -> None:
+def _stream(wb: Workbook, sheets: dict[str, Sheet], target: Literal["values", "cached"]) -> None:
+    """Store every non-empty cell of a read-only workbook into ``sheets`` (by title, added as
+    met) under ``target``; the values pass also records unlocked cells."""
     for ws in wb.worksheets:
         sheet = sheets.setdefault(ws.title, Sheet(ws.title, ws.sheet_state))
-        store = getattr(sheet, target)
+        store = sheet.values if target == "values" else sheet.cached
         for row in ws.iter_rows():
             for cell in row:
                 ref = getattr(cell, "coordinate", None)
@@ -83,7 +108,8 @@ def _stream(wb, sheets: dict[str, Sheet], target: str) -> None:
 
 def read_package(path: Path, cached: bool = True) -> Package:
     """Read ``path`` (already checked by :mod:`.safety`) into a :class:`Package`; ``cached=False``
-    skips the formulas' stored results (a second pass over the file)."""
+    skips the formulas' stored results (a second pass over the file). openpyxl's and the
+    zip module's errors (``KeyError``, ``zipfile.BadZipFile``, XML errors…) pass through."""
     sheets: dict[str, Sheet] = {}
     paths: dict[str, str] = {}
     wb = openpyxl.load_workbook(path, read_only=True, data_only=False, keep_links=False)
@@ -106,13 +132,14 @@ def read_package(path: Path, cached: bool = True) -> Package:
         book = ElementTree.fromstring(zf.read("xl/workbook.xml"))
         for dn in book.iter(f"{MAIN_NS}definedName"):
             dest = _destination(dn.text or "")
-            if dest is None:
+            name = dn.get("name")
+            if dest is None or name is None:
                 continue
             scope = dn.get("localSheetId")
             if scope is None:
-                names[dn.get("name")] = dest
+                names[name] = dest
             elif scope.isdigit() and int(scope) < len(titles):
-                local.setdefault(titles[int(scope)], {})[dn.get("name")] = dest
+                local.setdefault(titles[int(scope)], {})[name] = dest
         for title, member in paths.items():
             head = _sheet_protection(zf, member)
             sheets[title].protected = bool(head) and re.search(r'\bsheet="(1|true)"', head) is not None

@@ -23,7 +23,10 @@ SAVE_AS_XLSX = "Ouvrez-le dans Excel ou LibreOffice et enregistrez-le au format 
 
 
 def check_zip_members(zf: zipfile.ZipFile, path: Path, what: str = "classeur") -> None:
-    """Refuse archives whose members would escape a folder or expand beyond the caps."""
+    """Refuse archives whose members would escape a folder or expand beyond the caps
+    (:data:`MAX_MEMBERS` members, :data:`MAX_UNCOMPRESSED_BYTES` in all, a ratio of
+    :data:`MAX_RATIO` for members over 1 MB), or that are encrypted: raises
+    :class:`WorkbookError` about ``path``, the archive being named ``what`` in French."""
     infos = zf.infolist()
     if len(infos) > MAX_MEMBERS:
         raise WorkbookError(f"{what} refusé : trop de fichiers dans l'archive ({len(infos)}).", path)
@@ -49,7 +52,9 @@ def check_zip_members(zf: zipfile.ZipFile, path: Path, what: str = "classeur") -
 
 
 def check_workbook_file(path: Path) -> None:
-    """Raise :class:`WorkbookError` unless ``path`` looks like a sane .xlsx to open."""
+    """Raise :class:`WorkbookError` unless ``path`` looks like a sane .xlsx to open: readable,
+    at most :data:`MAX_FILE_BYTES`, a zip archive passing :func:`check_zip_members` with a
+    workbook part and no macros (not .xls, .ods or a password-protected file)."""
     try:
         size = path.stat().st_size
         with path.open("rb") as fh:

@@ -2,16 +2,26 @@
 
 Colours follow the académie workbooks teachers know: pale green input cells,
 lilac headers, a yellow proposed mark.
+
+A format is a dict of XlsxWriter format properties, as ``Workbook.add_format``
+takes them: font sizes in points, colours as "#RRGGBB", ``num_format`` in Excel's
+English syntax, ``locked: False`` for input cells.
 """
 
 from __future__ import annotations
 
-BASE = {"font_name": "Arial", "font_size": 9, "valign": "vcenter", "text_wrap": True, "border": 1}
+from typing import TypeAlias
+
+Format: TypeAlias = dict[str, str | int | bool]
+
+# Every cell starts from BASE; a style's properties override it.
+BASE: Format = {"font_name": "Arial", "font_size": 9, "valign": "vcenter", "text_wrap": True, "border": 1}
 INPUT_BG = "#EEF5E3"
 HEAD_BG = "#D9D2E9"
 SECTION_BG = "#E4DFEC"
 
-STYLES: dict[str, dict] = {
+# style key (as the layout names it) → properties added to BASE
+STYLES: dict[str, Format] = {
     "title": {"bold": True, "font_size": 13, "align": "center", "border": 0},
     "subtitle": {"bold": True, "font_size": 10, "align": "center", "border": 0},
     "subtitle_italic": {"italic": True, "font_size": 10, "align": "center", "border": 0},
@@ -64,7 +74,9 @@ STYLES: dict[str, dict] = {
     "rich_plain": {"font_size": 8},
 }
 
-CONDITIONAL = {
+# conditional format of a criterion's level cells → its properties (not added to BASE):
+# "missing" when no level is ticked, "conflict" for two ticks or anything else than an X
+CONDITIONAL: dict[str, Format] = {
     "missing": {"bg_color": "#FCE4D6"},
     "conflict": {"bg_color": "#FF7C80", "font_color": "#9C0006"},
 }
