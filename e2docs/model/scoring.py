@@ -234,4 +234,4 @@ def step_name(step: Fraction) -> str:
     demi-point"), ``1`` → ``"point"``, ``1/4`` → ``"quart de point"``; any other
     step → ``"pas de 0,3 point"``. Source: the grid's ``rounding_step``.
     """
-    return _STEP_NAMES.get(step) or f"pas de {format_mark(step)} point"
+    return _STEP_NAMES.get(step) or f"pas de {french.mark(step)} point"

@@ -17,7 +17,7 @@ from typing import Any
 from xlsxwriter.utility import xl_rowcol_to_cell as _rc
 
 from e2docs.formats.xlsx import names
-from e2docs.model import prospecting, scoring
+from e2docs.model import french, prospecting, scoring
 from e2docs.model.candidate import Candidate, Context
 from e2docs.model.grid import Criterion, Grid
 
@@ -295,7 +295,7 @@ def build_grid_sheet(grid: Grid, cand: Candidate, ctx: Context, title: str = GRI
         spans = _criterion_spans(grid, meta.number, n)
         for cr, a, b in spans:
             r0, r1 = first + a, first + b
-            text = f"{cr.id} — {cr.title} ({scoring.format_mark(cr.points)} pts)\n{cr.indicator}"
+            text = f"{cr.id} — {cr.title} ({french.mark(cr.points)} pts)\n{cr.indicator}"
             s.add(r0, 3, "label", "text", value=text, style="criterion", last=(r1, 3), criterion=cr.id)
             refs = []
             for lvl in grid.scale:
@@ -355,7 +355,7 @@ def build_grid_sheet(grid: Grid, cand: Candidate, ctx: Context, title: str = GRI
         row,
         0,
         f"Note proposée pour le candidat — note arrondie au {scoring.step_name(grid.rounding_step)} supérieur (sur "
-        f"{scoring.format_mark(grid.max_mark)})",
+        f"{french.mark(grid.max_mark)})",
         "mark_label",
         (row, L - 1),
     )
@@ -375,7 +375,7 @@ def build_grid_sheet(grid: Grid, cand: Candidate, ctx: Context, title: str = GRI
         row,
         0,
         "Note attribuée par la commission (facultatif : de 0 à "
-        f"{scoring.format_mark(grid.max_mark)}, par {scoring.step_name(grid.rounding_step)} ; vide = note proposée)",
+        f"{french.mark(grid.max_mark)}, par {scoring.step_name(grid.rounding_step)} ; vide = note proposée)",
         "mark_label",
         (row, L - 1),
     )
@@ -390,7 +390,7 @@ def build_grid_sheet(grid: Grid, cand: Candidate, ctx: Context, title: str = GRI
     )
     s.heights[row] = 20
     row += 1
-    s.label(row, 0, f"Note finale (sur {scoring.format_mark(grid.max_mark)})", "mark_label_bold", (row, L - 1))
+    s.label(row, 0, f"Note finale (sur {french.mark(grid.max_mark)})", "mark_label_bold", (row, L - 1))
     final = s.add(
         row,
         L,

@@ -21,7 +21,7 @@ from e2docs.formats.xlsx.layout import META_SHEET, CandidateLayout, Cell, build_
 from e2docs.formats.xlsx.package import Package, read_package
 from e2docs.formats.xlsx.results import compute_outputs, outcome
 from e2docs.formats.xlsx.safety import check_workbook_file
-from e2docs.model import scoring
+from e2docs.model import french, scoring
 from e2docs.model.candidate import Candidate, Context
 from e2docs.model.errors import WorkbookError
 from e2docs.model.grid import Grid
@@ -203,7 +203,7 @@ def check_input(cell: Cell, value: object, grid: Grid) -> tuple[object, str | No
         if scoring.commission_mark_ok(value, grid):
             return value, None
         return value, (
-            f"« {_shown(value)} » : note de 0 à {scoring.format_mark(grid.max_mark)} "
+            f"« {_shown(value)} » : note de 0 à {french.mark(grid.max_mark)} "
             f"par {scoring.step_name(grid.rounding_step)} attendue."
         )
     if kind in ("text", "longtext"):

@@ -26,7 +26,7 @@ from e2docs.formats.xlsx import integrity, names
 from e2docs.formats.xlsx.layout import LAYOUT_VERSION, META_SHEET, CandidateLayout, Cell, SheetLayout, build_layout
 from e2docs.formats.xlsx.results import compute_outputs
 from e2docs.formats.xlsx.styles import BASE, CONDITIONAL, STYLES
-from e2docs.model import scoring
+from e2docs.model import french, scoring
 from e2docs.model.candidate import Candidate, Context
 from e2docs.model.grid import Grid
 
@@ -156,7 +156,7 @@ def _validation(cell: Cell, layout: CandidateLayout) -> dict[str, object]:
         top = layout.grid.max_mark
         step = layout.grid.rounding_step
         step_words = scoring.step_name(step)
-        example = scoring.format_mark(scoring.ceil_to_step(top * 5 / 8, step))  # 12,5 out of 20
+        example = french.mark(scoring.ceil_to_step(top * 5 / 8, step))  # 12,5 out of 20
         r = cell.ref
         return {
             "validate": "custom",
