@@ -45,7 +45,7 @@ import zipfile
 import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
-from email.message import Message
+from email.message import EmailMessage
 from email.parser import BytesParser
 from email.policy import default as email_policy
 from pathlib import Path, PurePosixPath
@@ -346,7 +346,7 @@ class _Walker:
         finally:
             box.close()
 
-    def message(self, msg: Message, origin: str, ctx: _Context) -> Iterator[Item | Refusal]:
+    def message(self, msg: EmailMessage, origin: str, ctx: _Context) -> Iterator[Item | Refusal]:
         """The workbooks attached to an e-mail, or a refusal naming its sender and subject."""
         origin = f"{origin} {_describe(msg)}".rstrip()
         if ctx.sender is None and ctx.received_at is None:  # the message the secretariat received
@@ -367,21 +367,23 @@ class _Walker:
                 "Demandez à l'expéditeur de renvoyer la grille remplie en pièce jointe (.xlsx).",
             )
 
-    def parts(self, part: Message, origin: str, ctx: _Context, forwards: int) -> Iterator[Item | Refusal]:
+    def parts(self, part: EmailMessage, origin: str, ctx: _Context, forwards: int) -> Iterator[Item | Refusal]:
         """Walk the parts of a message, forwarded messages included, and go on with the attachments."""
         if part.get_content_type() in ("message/rfc822", "message/global"):
             inner = part.get_payload()
             if not isinstance(inner, list) or not inner or forwards >= MAX_FORWARDS:
                 return
-            where = f"{origin}{SEP}message transféré {_describe(inner[0])}".rstrip()
-            yield from self.parts(inner[0], where, ctx, forwards + 1)
+            if isinstance(inner[0], EmailMessage):  # always, with the modern policy
+                where = f"{origin}{SEP}message transféré {_describe(inner[0])}".rstrip()
+                yield from self.parts(inner[0], where, ctx, forwards + 1)
         elif part.is_multipart():
             for sub in part.get_payload():
-                yield from self.parts(sub, origin, ctx, forwards)
+                if isinstance(sub, EmailMessage):
+                    yield from self.parts(sub, origin, ctx, forwards)
         else:
             yield from self.attachment(part, origin, ctx)
 
-    def attachment(self, part: Message, origin: str, ctx: _Context) -> Iterator[Item | Refusal]:
+    def attachment(self, part: EmailMessage, origin: str, ctx: _Context) -> Iterator[Item | Refusal]:
         """One leaf part: a workbook, an archive or an attached .eml goes on; bodies and the rest are ignored."""
         filename = _filename(part)
         if part.get_content_maintype() == "text" and not filename and not part.is_attachment():
@@ -442,12 +444,12 @@ def _item(data: bytes, name: str, origin: str, kind: str, ctx: _Context) -> Item
 # -- e-mail helpers ----------------------------------------------------------------------------
 
 
-def _parse(raw: bytes) -> Message:
+def _parse(raw: bytes) -> EmailMessage:
     """An e-mail parsed with the modern policy, which decodes RFC 2231 and encoded-word names."""
     return BytesParser(policy=email_policy).parsebytes(raw)
 
 
-def _header(msg: Message, name: str) -> str:
+def _header(msg: EmailMessage, name: str) -> str:
     """A decoded header, or "" when missing or too broken to read."""
     try:
         value = msg.get(name)
@@ -456,7 +458,7 @@ def _header(msg: Message, name: str) -> str:
         return ""
 
 
-def _address(msg: Message) -> str:
+def _address(msg: EmailMessage) -> str:
     """The sender's bare address (prof@example.fr), else the raw From header."""
     try:
         addresses = msg["From"].addresses
@@ -467,7 +469,7 @@ def _address(msg: Message) -> str:
     return _header(msg, "From")
 
 
-def _date(msg: Message) -> dt.datetime | None:
+def _date(msg: EmailMessage) -> dt.datetime | None:
     """The Date header as a datetime, or None."""
     try:
         return msg["Date"].datetime
@@ -475,7 +477,7 @@ def _date(msg: Message) -> dt.datetime | None:
         return None
 
 
-def _describe(msg: Message) -> str:
+def _describe(msg: EmailMessage) -> str:
     """ "(de prof@example.fr, 12/03/2027)", with what the message tells; "" when it tells nothing."""
     bits = []
     if sender := _address(msg):
@@ -485,7 +487,7 @@ def _describe(msg: Message) -> str:
     return f"({', '.join(bits)})" if bits else ""
 
 
-def _filename(part: Message) -> str:
+def _filename(part: EmailMessage) -> str:
     """The attachment's decoded file name, or ""."""
     try:
         return part.get_filename() or ""
