@@ -6,6 +6,7 @@ The data is deliberately awkward: accents, apostrophes, "&" and "<", a long text
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 
 from e2docs.formats.gridfile import load_grid
 from e2docs.model.candidate import Candidate, Context
@@ -75,7 +76,7 @@ COMMISSION = Commission(
 
 def sample_evaluation(
     candidate: Candidate | None = None,
-    levels: dict[str, int | None] | None = None,
+    levels: Mapping[str, int | None] | None = None,
     observations: str | None = OBSERVATIONS,
     grid: Grid | None = None,
 ) -> Evaluation:
