@@ -15,7 +15,7 @@ from docxtpl import DocxTemplate
 from e2docs.reports import TEMPLATE_NAMES, ReportError, candidate_context, check_template, template_path
 from e2docs.reports.check import ERROR, WARNING
 from e2docs.reports.render import make_env, render_to
-from e2docs.reports.samples import sample_reading
+from e2docs.reports.samples import sample_evaluation
 
 
 def _doc(tmp_path: Path, *paragraphs, name: str = "modele.docx") -> Path:
@@ -82,7 +82,7 @@ def test_tag_across_a_hyperlink_is_an_error(tmp_path):
     tpl.render({"candidat": {"nom": "X"}}, make_env(), autoescape=True)
     assert "Paragraphe suivant" not in [p.text for p in tpl.docx.paragraphs]
     with pytest.raises(ReportError, match="le document produit serait invalide"):
-        render_to(tmp_path / "lien.docx", candidate_context(sample_reading()), tmp_path / "o.docx")
+        render_to(tmp_path / "lien.docx", candidate_context(sample_evaluation()), tmp_path / "o.docx")
 
 
 def test_tag_over_two_paragraphs_is_a_warning(tmp_path):

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from docx import Document
 
+from e2docs.formats.xlsx.evaluation import evaluation_of
 from e2docs.formats.xlsx.reader import read_workbook
 from e2docs.model.candidate import Candidate
 from e2docs.reports import (
@@ -29,7 +30,7 @@ from e2docs.reports import (
 )
 from e2docs.reports import pdf as pdf_module
 from e2docs.reports.render import render_to
-from e2docs.reports.samples import sample_class_info, sample_class_rows, sample_reading
+from e2docs.reports.samples import sample_class_info, sample_class_rows, sample_evaluation
 
 from .helpers import ALL_LEVEL_3, fill, level_values, make_workbook
 from .lo.lo import pdf_pages, require_tools
@@ -70,10 +71,14 @@ def _filled(tmp_path, **extra) -> Path:
     return fill(make_workbook(tmp_path), values)
 
 
+def _read(path: Path):
+    (r,) = read_workbook(path)
+    return evaluation_of(r)
+
+
 @pytest.fixture
-def reading(tmp_path):
-    (r,) = read_workbook(_filled(tmp_path))
-    return r
+def evaluation(tmp_path):
+    return _read(_filled(tmp_path))
 
 
 def _all_text(doc) -> str:
@@ -93,8 +98,8 @@ def _table_with(doc, text: str):
 # ------------------------------------------------------------------ context
 
 
-def test_candidate_context_is_formatted_the_french_way(reading):
-    c = candidate_context(reading)
+def test_candidate_context_is_formatted_the_french_way(evaluation):
+    c = candidate_context(evaluation)
     assert c["candidat"] == {
         "numero": "2709411047",
         "nom": "D'ALMEIDA",
@@ -140,12 +145,12 @@ def _paths(data, prefix="") -> set[str]:
     return out
 
 
-def test_fields_doc_describes_exactly_the_data(reading):
+def test_fields_doc_describes_exactly_the_data(evaluation):
     documented = {f.document: set() for f in FIELDS_DOC}
     for f in FIELDS_DOC:
         documented[f.document].add(f.path)
         assert f.description and f.kind
-    assert _paths(candidate_context(reading)) == documented["candidat"]
+    assert _paths(candidate_context(evaluation)) == documented["candidat"]
     assert _paths(class_context(sample_class_rows(), sample_class_info())) == documented["classe"]
     text = fields_text()
     assert "candidat.nom" in text and "metas[].criteres[].points" in text and "lignes[].statut" in text
@@ -153,7 +158,7 @@ def test_fields_doc_describes_exactly_the_data(reading):
 
 
 def test_incomplete_and_empty_grid_gives_blanks_not_none(tmp_path):
-    (r,) = read_workbook(make_workbook(tmp_path))
+    r = _read(make_workbook(tmp_path))
     c = candidate_context(r)
     assert c["provisoire"] and not c["complet"]
     assert c["note_proposee"] == c["note_finale"] == c["total_points"] == c["observations"] == ""
@@ -163,14 +168,14 @@ def test_incomplete_and_empty_grid_gives_blanks_not_none(tmp_path):
 
 def test_invalid_inputs_are_shown_as_typed(tmp_path):
     path = _filled(tmp_path, prosp_obj_contacts="beaucoup", note_commission=25)
-    (r,) = read_workbook(path)
+    r = _read(path)
     c = candidate_context(r)
     assert c["prospection"]["obj_contacts"] == "beaucoup"
     assert c["note_commission"] == "25" and c["note_finale"] == ""
 
 
 def test_user_text_is_cleaned_and_never_interpreted(tmp_path):
-    r = sample_reading(observations="Ligne\x0bsuivante\x07 {{ candidat.nom }} {% if x %}\r\nfin ")
+    r = sample_evaluation(observations="Ligne\x0bsuivante\x07 {{ candidat.nom }} {% if x %}\r\nfin ")
     assert candidate_context(r)["observations"] == "Ligne\nsuivante {{ candidat.nom }} {% if x %}\nfin"
     (sheet, _) = render_candidate_documents(r, tmp_path, "x")
     obs = _table_with(Document(sheet), "Ligne")
@@ -179,9 +184,9 @@ def test_user_text_is_cleaned_and_never_interpreted(tmp_path):
 
 def test_class_context_statistics_and_distribution():
     marks = {"01": {c: 4 for c in ALL_LEVEL_3}, "02": {c: 1 for c in ALL_LEVEL_3}, "03": ALL_LEVEL_3}
-    readings = [sample_reading(Candidate(n, f"NOM{n}", "Prénom", "T1"), lv) for n, lv in marks.items()]
+    evaluations = [sample_evaluation(Candidate(n, f"NOM{n}", "Prénom", "T1"), lv) for n, lv in marks.items()]
     rows = class_rows(
-        readings,
+        evaluations,
         missing=[Candidate("04", "ABSENT", "Léo", "T1")],
         rejected=[(Candidate("05", "REJET", "Ana", "T1"), "signature invalide")],
     )
@@ -204,9 +209,9 @@ def test_class_context_statistics_and_distribution():
 
 
 def test_incomplete_grid_marks_count_but_rejected_do_not():
-    inc = sample_reading(Candidate("1", "A", "B", "T"), {"C1.1": 2}, observations=None)
-    rej = sample_reading(Candidate("2", "C", "D", "T"))
-    rows = [ClassRow.from_reading(inc), ClassRow(rej.candidate, "rejected", rej)]
+    inc = sample_evaluation(Candidate("1", "A", "B", "T"), {"C1.1": 2}, observations=None)
+    rej = sample_evaluation(Candidate("2", "C", "D", "T"))
+    rows = [ClassRow.from_evaluation(inc), ClassRow(rej.candidate, "rejected", rej)]
     c = class_context(rows)
     assert c["lignes"][0]["statut"] == "incomplète" and c["lignes"][1]["note_finale"] == ""
     assert c["stats"]["effectif_notes"] == 0 and c["stats"]["moyenne"] == ""
@@ -216,8 +221,8 @@ def test_incomplete_grid_marks_count_but_rejected_do_not():
 # ------------------------------------------------------------------ rendering
 
 
-def test_evaluation_sheet_holds_values_where_expected(reading, tmp_path):
-    sheet, summary = render_candidate_documents(reading, tmp_path / "out", "DALMEIDA_Ines")
+def test_evaluation_sheet_holds_values_where_expected(evaluation, tmp_path):
+    sheet, summary = render_candidate_documents(evaluation, tmp_path / "out", "DALMEIDA_Ines")
     assert sheet.name == "DALMEIDA_Ines_fiche-evaluation.docx"
     assert summary.name == "DALMEIDA_Ines_synthese-prospection.docx"
     doc = Document(sheet)
@@ -241,7 +246,7 @@ def test_evaluation_sheet_holds_values_where_expected(reading, tmp_path):
 
 
 def test_incomplete_sheet_is_marked_provisional(tmp_path):
-    (r,) = read_workbook(make_workbook(tmp_path))
+    r = _read(make_workbook(tmp_path))
     sheet, summary = render_candidate_documents(r, tmp_path, "vide")
     text = _all_text(Document(sheet))
     assert "PROVISOIRE — grille incomplète : 9 critère(s) à renseigner, observations à rédiger" in text
@@ -249,8 +254,8 @@ def test_incomplete_sheet_is_marked_provisional(tmp_path):
     assert "None" not in _all_text(Document(summary))
 
 
-def test_prospecting_summary(reading, tmp_path):
-    _, summary = render_candidate_documents(reading, tmp_path, "x")
+def test_prospecting_summary(evaluation, tmp_path):
+    _, summary = render_candidate_documents(evaluation, tmp_path, "x")
     doc = Document(summary)
     ctx = _table_with(doc, "Organisation")
     assert ctx.cell(0, 1).text == ORGANISATION
@@ -318,7 +323,7 @@ def _template(tmp_path: Path, *paragraphs: str, name: str = "fiche-evaluation.do
 def test_template_cannot_reach_python(tmp_path, code):
     tpl = _template(tmp_path, code)
     with pytest.raises(ReportError) as err:
-        render_to(tpl, candidate_context(sample_reading()), tmp_path / "o.docx")
+        render_to(tpl, candidate_context(sample_evaluation()), tmp_path / "o.docx")
     assert "interdit" in str(err.value) or "trop" in str(err.value)
     assert str(tpl) in str(err.value)
     assert not (tmp_path / "o.docx").exists()
@@ -327,7 +332,7 @@ def test_template_cannot_reach_python(tmp_path, code):
 def test_unknown_field_is_an_error_not_a_blank(tmp_path):
     tpl = _template(tmp_path, "Nom : {{ candidat.nmo }}")
     with pytest.raises(ReportError, match="champ inconnu « nmo »"):
-        render_to(tpl, candidate_context(sample_reading()), tmp_path / "o.docx")
+        render_to(tpl, candidate_context(sample_evaluation()), tmp_path / "o.docx")
 
 
 def test_failed_render_leaves_existing_document_untouched(tmp_path):
@@ -345,7 +350,7 @@ def test_templates_dir_overrides_one_template(tmp_path):
     _template(own, "Fiche maison : {{ candidat.nom }}")
     assert template_path("fiche-evaluation.docx", own) == own / "fiche-evaluation.docx"
     assert template_path("synthese-prospection.docx", own).parent.name == "docx"
-    sheet, summary = render_candidate_documents(sample_reading(), tmp_path / "out", "x", own)
+    sheet, summary = render_candidate_documents(sample_evaluation(), tmp_path / "out", "x", own)
     assert Document(sheet).paragraphs[0].text == "Fiche maison : D'ALMEIDA"
     assert "SYNTHÈSE" in _all_text(Document(summary))
 
@@ -363,7 +368,7 @@ def test_unreadable_template_is_reported(tmp_path):
 def _sheets(tmp_path: Path, n: int = 3) -> list[Path]:
     paths = []
     for i in range(n):
-        r = sample_reading(Candidate(f"0{i}", f"NOM{i}", "Prénom", "T1"))
+        r = sample_evaluation(Candidate(f"0{i}", f"NOM{i}", "Prénom", "T1"))
         paths += render_candidate_documents(r, tmp_path / "sheets", f"c{i}")[:1]
     return paths
 
@@ -394,8 +399,8 @@ def test_libreoffice_converts_every_document_and_sheet_fits_twopdf_pages(tmp_pat
     long_names = Candidate(
         "2709411047", "DE LA FONTAINE-D'ALMEIDA & FILS", "Marie-Éléonore Inès", "TMCV2", dt.date(2009, 3, 14)
     )
-    docs = render_candidate_documents(sample_reading(long_names, observations=LONG_OBS), tmp_path, "long")
-    incomplete = sample_reading(long_names, {"C1.1": 2}, observations=LONG_OBS)
+    docs = render_candidate_documents(sample_evaluation(long_names, observations=LONG_OBS), tmp_path, "long")
+    incomplete = sample_evaluation(long_names, {"C1.1": 2}, observations=LONG_OBS)
     docs += render_candidate_documents(incomplete, tmp_path, "provisoire")[:1]
     docs.append(render_class_record(sample_class_rows(), sample_class_info(), tmp_path / "recap.docx"))
     docs.append(merge_documents(_sheets(tmp_path, 2), tmp_path / "toutes.docx"))
@@ -438,7 +443,7 @@ def test_templates_saved_by_libreoffice_writer_still_work(tmp_path):
     )
     for name in TEMPLATE_NAMES:
         assert check_template(tmp_path / "lo" / name) == [], name
-    sheet, _ = render_candidate_documents(sample_reading(), tmp_path / "out", "x", tmp_path / "lo")
+    sheet, _ = render_candidate_documents(sample_evaluation(), tmp_path / "out", "x", tmp_path / "lo")
     grid = _table_with(Document(sheet), "Critères d'évaluation et indicateurs")
     row = next(r for r in grid.rows if r.cells[2].text.startswith("C2.1 — "))
     assert row.cells[6].text == "✗"

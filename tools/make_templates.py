@@ -668,13 +668,13 @@ def previews(docs: Path, templates: Path = OUT) -> list[Path]:
     import tempfile
 
     from e2docs.reports import convert_to_pdf, render_candidate_documents, render_class_record
-    from e2docs.reports.samples import sample_class_info, sample_class_rows, sample_reading
+    from e2docs.reports.samples import sample_class_info, sample_class_rows, sample_evaluation
 
     docs.mkdir(parents=True, exist_ok=True)
     written = []
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        files = render_candidate_documents(sample_reading(), tmp, "exemple", templates)
+        files = render_candidate_documents(sample_evaluation(), tmp, "exemple", templates)
         files.append(
             render_class_record(
                 sample_class_rows(), sample_class_info(), tmp / "exemple_recapitulatif-classe.docx", templates

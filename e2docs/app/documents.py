@@ -18,11 +18,10 @@ from e2docs.app.campaign import Campaign
 from e2docs.app.status import CandidateStatus, candidate_statuses
 from e2docs.formats.intake import Item, to_xlsx
 from e2docs.formats.naming import candidate_stem, safe_part
+from e2docs.formats.xlsx.evaluation import evaluation_of
 from e2docs.formats.xlsx.reader import Reading, read_workbook
-from e2docs.model.candidate import Candidate
 from e2docs.model.errors import E2docsError
 from e2docs.model.grid import Grid
-from e2docs.model.scoring import Outcome
 from e2docs.reports import (
     EVALUATION,
     PROSPECTING,
@@ -56,21 +55,6 @@ class ReportResult:
         if self.removed:
             out.append(f"{len(self.removed)} ancien(s) document(s) périmé(s) retiré(s) de {self.outdir}")
         return out
-
-
-@dataclass(frozen=True)
-class _Scored:
-    """What the class record uses of a reading. A whole :class:`Reading` (layout, cell values:
-    ~140 kB) kept for every candidate until the end would put 2,000 candidates over 400 MB."""
-
-    candidate: Candidate
-    grid: Grid
-    meta: dict
-    outcome: Outcome
-
-    @classmethod
-    def of(cls, reading: Reading) -> _Scored:
-        return cls(reading.candidate, reading.grid, reading.meta, reading.outcome)
 
 
 def read_return(campaign: Campaign, status: CandidateStatus, workdir: Path, grid: Grid | None = None) -> Reading:
@@ -113,15 +97,19 @@ def make_reports(
         for status in todo:
             cand = status.candidate
             if status.state in ("complete", "incomplete"):
-                reading = read_return(campaign, status, Path(work), grid)
-                rows.append(ClassRow(cand, status.state, _Scored.of(reading)))  # type: ignore[arg-type]
+                # The class record keeps the evaluation (a few kB), not the reading: a whole Reading
+                # (layout, cell values: ~140 kB) for 2,000 candidates would take over 400 MB.
+                evaluation = evaluation_of(read_return(campaign, status, Path(work), grid))
+                rows.append(ClassRow(cand, status.state, evaluation))
                 if only_complete and status.state != "complete":
                     result.skipped.append(f"{cand.full_name} (incomplet)")
                     without.append(candidate_stem(cand, grid.specialty))
                     continue
                 if status.state == "incomplete":
                     result.provisional.append(cand.full_name)
-                docs = render_candidate_documents(reading, outdir, candidate_stem(cand, grid.specialty), templates_dir)
+                docs = render_candidate_documents(
+                    evaluation, outdir, candidate_stem(cand, grid.specialty), templates_dir
+                )
                 result.written += docs
                 sheets.append(docs[0])
             else:

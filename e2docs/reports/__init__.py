@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from e2docs.formats.bundled import bundled
-from e2docs.formats.xlsx.reader import Reading
+from e2docs.model.evaluation import Evaluation
 from e2docs.reports.check import Problem, check_template
 from e2docs.reports.context import FIELDS_DOC, ClassInfo, ClassRow, candidate_context, class_context, class_rows
 from e2docs.reports.errors import ReportError
@@ -58,10 +58,11 @@ def template_path(name: str, templates_dir: str | Path | None = None) -> Path:
 
 
 def render_candidate_documents(
-    reading: Reading, outdir: str | Path, stem: str, templates_dir: str | Path | None = None
+    evaluation: Evaluation, outdir: str | Path, stem: str, templates_dir: str | Path | None = None
 ) -> list[Path]:
-    """Write ``<stem>_fiche-evaluation.docx`` and ``<stem>_synthese-prospection.docx`` into ``outdir``."""
-    context = candidate_context(reading)
+    """Write ``<stem>_fiche-evaluation.docx`` and ``<stem>_synthese-prospection.docx`` into ``outdir``;
+    return their paths, in that order. Raises :class:`ReportError` when a template cannot be rendered."""
+    context = candidate_context(evaluation)
     outdir = Path(outdir)
     return [
         render_to(template_path(name, templates_dir), context, outdir / f"{stem}_{name}")

@@ -151,7 +151,7 @@ def _test_render(path: Path, document: str) -> list[Problem]:
     context = (
         class_context(samples.sample_class_rows(), samples.sample_class_info())
         if document == "classe"
-        else candidate_context(samples.sample_reading())
+        else candidate_context(samples.sample_evaluation())
     )
     tpl = load_template(path)
     env = make_env()

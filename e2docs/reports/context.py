@@ -2,10 +2,10 @@
 
 Two documents families, two declarations:
 
-* :data:`CANDIDATE_FIELDS` — one candidate's reading, for the evaluation sheet
-  and the prospecting summary (:func:`candidate_context`);
+* :data:`CANDIDATE_FIELDS` — one candidate's :class:`~e2docs.model.evaluation.Evaluation`,
+  for the evaluation sheet and the prospecting summary (:func:`candidate_context`);
 * :data:`CLASS_FIELDS` — a whole class, for the class record (:func:`class_context`),
-  built from :class:`ClassRow` items so that candidates without a reading (not
+  built from :class:`ClassRow` items so that candidates without an evaluation (not
   returned, rejected) appear too.
 
 Each field is declared once (see :mod:`e2docs.reports.schema`): the same
@@ -15,17 +15,18 @@ declaration computes the value and documents it (:data:`FIELDS_DOC`).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from statistics import median
+from typing import Any
 
 from e2docs.formats.gridfile import load_grid
-from e2docs.formats.xlsx.reader import Reading
 from e2docs.model import french as f
 from e2docs.model import prospecting, scoring
-from e2docs.model.candidate import Candidate
-from e2docs.model.grid import Criterion, Grid
+from e2docs.model.candidate import Candidate, Context
+from e2docs.model.evaluation import Evaluation
+from e2docs.model.grid import Competence, Criterion, Grid, Meta
 from e2docs.reports.schema import BOOL, NUMBER, TEXTS, VALUES, FieldDoc, L, O, Spec, T, build, flatten
 
 TICKED, UNTICKED, LEVEL_MARK = "☒", "☐", "✗"
@@ -34,25 +35,13 @@ TICKED, UNTICKED, LEVEL_MARK = "☒", "☐", "✗"
 # ------------------------------------------------------------------ candidate
 
 
-@dataclass(frozen=True)
-class _Sheet:
-    """One reading, with short accessors for the field declarations."""
-
-    r: Reading
-
-    def v(self, name: str) -> object:
-        return self.r.values.get(name)
-
-    def p(self, key: str) -> object:
-        return self.r.values.get(f"prosp_{key}")
-
-    def out(self, key: str) -> object:
-        value = self.r.outputs.get(f"prosp_{key}")
-        return None if value == "" else value
-
-    @property
-    def grid(self) -> Grid:
-        return self.r.grid
+def _indicator(e: Evaluation, key: str) -> object:
+    """A prospecting indicator as the workbook's cell shows it (``None`` when empty): an ``int`` when
+    whole, else a ``float``, so that rounding for display gives the figure the sheet shows."""
+    value = e.indicators.get(key)
+    if isinstance(value, Fraction):
+        return int(value) if value.denominator == 1 else float(value)
+    return value
 
 
 def _missing_label(item: str) -> str:
@@ -63,13 +52,16 @@ def _missing_label(item: str) -> str:
     return f"niveau du critère {item}"
 
 
-def _competence(s: _Sheet, comp) -> dict:
-    return {"s": s, "c": comp, "seen": scoring.is_tick(s.v(f"reperage_{comp.id.replace('.', '_')}"))}
+def _competence(s: Evaluation, comp: Competence) -> dict:
+    return {"s": s, "c": comp, "seen": comp.id in s.observed}
 
 
-def _criterion(s: _Sheet, cr: Criterion) -> dict:
-    level = s.r.outcome.levels.get(cr.id)
-    return {"s": s, "c": cr, "level": level, "points": s.r.outcome.points.get(cr.id)}
+def _criterion(s: Evaluation, cr: Criterion) -> dict:
+    return {"s": s, "c": cr, "level": s.levels.get(cr.id), "points": s.outcome.points.get(cr.id)}
+
+
+def _metas(s: Evaluation) -> list[tuple[Evaluation, Meta]]:
+    return [(s, m) for m in s.grid.metas]
 
 
 _COMPETENCE = (
@@ -135,47 +127,47 @@ _PROSPECT_INPUTS = tuple(
     T(
         fd.key,
         fd.label + (" (case cochée)" if fd.kind == "tick" else ""),
-        (lambda s, fd=fd: _prospect_value(fd.kind, s.p(fd.key))),
+        (lambda s, fd=fd: _prospect_value(fd.kind, s.prospecting.get(fd.key))),
         _KIND_DOC.get(fd.kind, "texte"),
     )
     for fd in prospecting.FIELDS
 )
 
 
-def _techniques(s: _Sheet) -> list[str]:
+def _techniques(s: Evaluation) -> list[str]:
     out = []
     for fd in prospecting.FIELDS:
-        if fd.kind == "tick" and scoring.is_tick(s.p(fd.key)):
-            precision = f.text(s.p("tech_autre_precision")) if fd.key == "tech_autre" else ""
+        if fd.kind == "tick" and scoring.is_tick(s.prospecting.get(fd.key)):
+            precision = f.text(s.prospecting.get("tech_autre_precision")) if fd.key == "tech_autre" else ""
             out.append(f"{fd.label} : {precision}" if precision else fd.label)
     return out
 
 
-def _dashboard(s: _Sheet) -> list[dict]:
+def _dashboard(s: Evaluation) -> list[dict]:
     rows = []
     for label, obj, res in prospecting.DASHBOARD:
         stem = res.removeprefix("res_")
         fmt = f.amount if obj == "obj_ca" else f.number
-        gap = s.out(f"ecart_{stem}")
+        gap = _indicator(s, f"ecart_{stem}")
         rows.append(
             {
                 "libelle": label,
-                "objectif": fmt(s.p(obj)),
-                "resultat": fmt(s.p(res)),
+                "objectif": fmt(s.prospecting.get(obj)),
+                "resultat": fmt(s.prospecting.get(res)),
                 "ecart": "" if gap is None else fmt(gap, sign=True),
-                "taux": f.percent(s.out(f"taux_{stem}")),
+                "taux": f.percent(_indicator(s, f"taux_{stem}")),
             }
         )
     return rows
 
 
-def _duration(s: _Sheet) -> str:
-    days = s.out("duree")
+def _duration(s: Evaluation) -> str:
+    days = _indicator(s, "duree")
     return "" if days is None else f"{f.number(days)} jour{'s' if days > 1 else ''}"
 
 
-def _period(s: _Sheet) -> str:
-    a, b = f.date(s.p("debut")), f.date(s.p("fin"))
+def _period(s: Evaluation) -> str:
+    a, b = f.date(s.prospecting.get("debut")), f.date(s.prospecting.get("fin"))
     if a and b:
         return f"du {a} au {b}"
     return f"à partir du {a}" if a else (f"jusqu'au {b}" if b else "")
@@ -187,12 +179,12 @@ _PROSPECT = _PROSPECT_INPUTS + (
     T(
         "taux_conversion",
         "Taux de conversion : ventes / contacts réalisés (« 12,5 % »)",
-        lambda s: f.percent(s.out("taux_conversion")),
+        lambda s: f.percent(_indicator(s, "taux_conversion")),
     ),
     T(
         "cout_contact",
         "Coût par contact : budget / contacts réalisés (« 15,63 € »)",
-        lambda s: f.amount(s.out("cout_contact")),
+        lambda s: f.amount(_indicator(s, "cout_contact")),
     ),
     T("techniques", "Techniques cochées, en clair (« Autre : … » avec la précision)", _techniques, TEXTS),
     L(
@@ -210,7 +202,7 @@ _PROSPECT = _PROSPECT_INPUTS + (
 )
 
 
-def _header(get_grid, get_meta) -> tuple[Spec, ...]:
+def _header(get_grid: Callable[[Any], Grid], get_context: Callable[[Any], Context]) -> tuple[Spec, ...]:
     """Diploma and school fields, shared by both document families."""
     return (
         T("diplome", "Intitulé du diplôme", lambda s: get_grid(s).diploma),
@@ -219,19 +211,19 @@ def _header(get_grid, get_meta) -> tuple[Spec, ...]:
         T("bloc", "Bloc de compétences (« Bloc 4B »)", lambda s: get_grid(s).bloc),
         T("intitule", "Titre de la grille", lambda s: get_grid(s).title),
         T("note_max", "Note maximale (« 20 »)", lambda s: f.mark(get_grid(s).max_mark)),
-        T("session", "Session d'examen", lambda s: f.text(get_meta(s).get("session"))),
-        T("academie", "Académie (« Versailles »)", lambda s: f.text(get_meta(s).get("academie"))),
+        T("session", "Session d'examen", lambda s: f.text(get_context(s).session)),
+        T("academie", "Académie (« Versailles »)", lambda s: f.text(get_context(s).academie)),
         T(
             "academie_libelle",
             "Académie avec son article (« Académie d'Amiens »)",
-            lambda s: f.academie_label(get_meta(s).get("academie") or ""),
+            lambda s: f.academie_label(get_context(s).academie or ""),
         ),
-        T("etablissement", "Établissement", lambda s: f.text(get_meta(s).get("school"))),
+        T("etablissement", "Établissement", lambda s: f.text(get_context(s).school)),
         T("date_edition", "Date d'édition du document (« 12/03/2027 »)", lambda s: f.date(dt.date.today())),
     )
 
 
-def _candidate_fields(get) -> tuple[Spec, ...]:
+def _candidate_fields(get: Callable[[Any], Candidate]) -> tuple[Spec, ...]:
     return (
         T("numero", "Numéro de candidat", lambda s: f.text(get(s).number)),
         T("nom", "Nom de famille", lambda s: f.text(get(s).last_name)),
@@ -245,21 +237,21 @@ def _candidate_fields(get) -> tuple[Spec, ...]:
     )
 
 
-CANDIDATE_FIELDS: tuple[Spec, ...] = _header(lambda s: s.grid, lambda s: s.r.meta) + (
-    O("candidat", "Identité du candidat", lambda s: s, _candidate_fields(lambda s: s.r.candidate)),
+CANDIDATE_FIELDS: tuple[Spec, ...] = _header(lambda s: s.grid, lambda s: s.context) + (
+    O("candidat", "Identité du candidat", lambda s: s, _candidate_fields(lambda s: s.candidate)),
     O(
         "commission",
         "Commission d'évaluation",
         lambda s: s,
         (
-            T("prof_nom", "Nom et prénom du professeur", lambda s: f.text(s.v("commission_prof_nom"))),
-            T("prof_fonction", "Fonction du professeur", lambda s: f.text(s.v("commission_prof_fonction"))),
-            T("pro_nom", "Nom et prénom du professionnel", lambda s: f.text(s.v("commission_pro_nom"))),
-            T("pro_fonction", "Fonction du professionnel", lambda s: f.text(s.v("commission_pro_fonction"))),
-            T("date", "Date de l'évaluation (« 12/03/2027 »)", lambda s: f.date(s.v("commission_date"))),
+            T("prof_nom", "Nom et prénom du professeur", lambda s: f.text(s.commission.prof_name)),
+            T("prof_fonction", "Fonction du professeur", lambda s: f.text(s.commission.prof_function)),
+            T("pro_nom", "Nom et prénom du professionnel", lambda s: f.text(s.commission.pro_name)),
+            T("pro_fonction", "Fonction du professionnel", lambda s: f.text(s.commission.pro_function)),
+            T("date", "Date de l'évaluation (« 12/03/2027 »)", lambda s: f.date(s.commission.date)),
         ),
     ),
-    L("metas", "Méta-compétences, dans l'ordre de la grille", lambda s: [(s, m) for m in s.grid.metas], _META),
+    L("metas", "Méta-compétences, dans l'ordre de la grille", _metas, _META),
     L(
         "niveaux",
         "Échelle des niveaux",
@@ -272,55 +264,54 @@ CANDIDATE_FIELDS: tuple[Spec, ...] = _header(lambda s: s.grid, lambda s: s.r.met
     T(
         "total_points",
         "Somme des points avant arrondi (« 14,75 », vide si un critère manque)",
-        lambda s: (
-            f.mark(sum(s.r.outcome.points.values(), Fraction(0))) if s.r.outcome.proposed_mark is not None else ""
-        ),
+        lambda s: f.mark(sum(s.outcome.points.values(), Fraction(0))) if s.outcome.proposed_mark is not None else "",
     ),
     T(
         "note_proposee",
         "Note proposée, arrondie au demi-point supérieur (« 12,5 »)",
-        lambda s: f.mark(s.r.outcome.proposed_mark),
+        lambda s: f.mark(s.outcome.proposed_mark),
     ),
     T(
         "note_commission",
         "Note attribuée par la commission, telle que saisie (vide si aucune)",
-        lambda s: f.mark(s.v("note_commission")),
+        lambda s: f.mark(s.commission_mark),
     ),
     T(
         "note_finale",
         "Note finale : celle de la commission, sinon la note proposée",
-        lambda s: f.mark(s.r.outcome.final_mark),
+        lambda s: f.mark(s.outcome.final_mark),
     ),
     T(
         "observations",
         "Observations, commentaires (retours à la ligne conservés)",
-        lambda s: f.text(s.v("observations")),
+        lambda s: f.text(s.observations),
     ),
-    T("complet", "Vrai quand la grille est complète", lambda s: s.r.outcome.complete, BOOL),
+    T("complet", "Vrai quand la grille est complète", lambda s: s.outcome.complete, BOOL),
     T(
         "provisoire",
         "Vrai quand la grille est incomplète (document provisoire)",
-        lambda s: not s.r.outcome.complete,
+        lambda s: not s.outcome.complete,
         BOOL,
     ),
     T(
         "etat",
         "État de la grille (« Grille complète », « 2 critère(s) à renseigner »…)",
-        lambda s: s.r.outcome.status_text,
+        lambda s: s.outcome.status_text,
     ),
     T(
         "manquants",
         "Ce qui manque, en clair (« niveau du critère C2.1 », « observations »)",
-        lambda s: [_missing_label(m) for m in s.r.outcome.missing],
+        lambda s: [_missing_label(m) for m in s.outcome.missing],
         TEXTS,
     ),
     O("prospection", "Opération de prospection (feuille du classeur)", lambda s: s, _PROSPECT),
 )
 
 
-def candidate_context(reading: Reading) -> dict:
-    """Template data for one candidate (evaluation sheet, prospecting summary)."""
-    return build(CANDIDATE_FIELDS, _Sheet(reading))
+def candidate_context(evaluation: Evaluation) -> dict:
+    """Template data for one candidate (evaluation sheet, prospecting summary): field name → French
+    text, boolean, number or nested lists/dicts, as declared in :data:`CANDIDATE_FIELDS`."""
+    return build(CANDIDATE_FIELDS, evaluation)
 
 
 # ------------------------------------------------------------------ class
@@ -336,29 +327,30 @@ class ClassRow:
     """One candidate of the class record.
 
     ``status`` is one of ``complete``, ``incomplete``, ``missing`` (not returned)
-    or ``rejected``, as in ``e2docs status``; ``reading`` is None when there is
-    none (not returned, or rejected before it could be read); ``detail`` may say
-    why a file was rejected.
+    or ``rejected``, as in ``e2docs status``; ``evaluation`` is None when there
+    is none (not returned, or rejected before it could be read); ``detail`` may
+    say why a file was rejected.
     """
 
     candidate: Candidate
     status: str
-    reading: Reading | None = None
+    evaluation: Evaluation | None = None
     detail: str = ""
 
     @classmethod
-    def from_reading(cls, reading: Reading) -> ClassRow:
+    def from_evaluation(cls, evaluation: Evaluation) -> ClassRow:
         """A returned grid: complete or incomplete according to the scoring rule."""
-        return cls(reading.candidate, "complete" if reading.outcome.complete else "incomplete", reading)
+        return cls(evaluation.candidate, "complete" if evaluation.outcome.complete else "incomplete", evaluation)
 
     @property
     def scored(self) -> bool:
         """Its marks and levels count in the statistics (returned and not rejected)."""
-        return self.reading is not None and self.status in ("complete", "incomplete")
+        return self.evaluation is not None and self.status in ("complete", "incomplete")
 
     @property
     def final_mark(self) -> Fraction | None:
-        return self.reading.outcome.final_mark if self.scored else None
+        """The final mark on the grid's scale (20), None when not scored or without one."""
+        return self.evaluation.outcome.final_mark if self.evaluation is not None and self.scored else None
 
 
 @dataclass(frozen=True)
@@ -372,22 +364,20 @@ class ClassInfo:
     grid: Grid | None = None
 
     @classmethod
-    def from_reading(cls, reading: Reading, division: str = "") -> ClassInfo:
-        m = reading.meta
-        return cls(
-            m.get("session", ""),
-            m.get("school", ""),
-            m.get("academie", ""),
-            division or reading.candidate.division,
-            reading.grid,
-        )
+    def from_evaluation(cls, evaluation: Evaluation, division: str = "") -> ClassInfo:
+        """The school data and grid of one candidate's evaluation; ``division`` defaults to the candidate's."""
+        ctx = evaluation.context
+        return cls(ctx.session, ctx.school, ctx.academie, division or evaluation.candidate.division, evaluation.grid)
 
 
 def class_rows(
-    readings: Iterable[Reading], missing: Iterable[Candidate] = (), rejected: Iterable[tuple[Candidate, str]] = ()
+    evaluations: Iterable[Evaluation],
+    missing: Iterable[Candidate] = (),
+    rejected: Iterable[tuple[Candidate, str]] = (),
 ) -> list[ClassRow]:
-    """Rows for a class without a campaign ledger: the readings, then the missing and rejected."""
-    rows = [ClassRow.from_reading(r) for r in readings]
+    """Rows for a class without a campaign ledger: the evaluations, then the missing and rejected
+    (candidate, reason) pairs."""
+    rows = [ClassRow.from_evaluation(e) for e in evaluations]
     rows += [ClassRow(c, "missing") for c in missing]
     rows += [ClassRow(c, "rejected", detail=why) for c, why in rejected]
     return rows
@@ -398,7 +388,7 @@ class _Class:
     rows: tuple[ClassRow, ...]
     info: ClassInfo
     grid: Grid
-    meta: dict = field(default_factory=dict)
+    context: Context = field(default_factory=Context)
 
     @property
     def marks(self) -> list[Fraction]:
@@ -448,16 +438,16 @@ def _bands(c: _Class) -> list[dict]:
 
 
 def _levels(c: _Class) -> list[dict]:
-    scored = [r.reading for r in c.rows if r.scored]
+    scored = [r.evaluation for r in c.rows if r.evaluation is not None and r.scored]
     out = []
     for cr in c.grid.criteria:
-        counts = [sum(1 for rd in scored if rd.outcome.levels.get(cr.id) == lvl.value) for lvl in c.grid.scale]
+        counts = [sum(1 for e in scored if e.levels.get(cr.id) == lvl.value) for lvl in c.grid.scale]
         out.append({"c": cr, "counts": counts, "total": sum(counts), "bar": _stacked(counts)})
     return out
 
 
 def _row(r: ClassRow) -> dict:
-    return {"r": r, "o": r.reading.outcome if r.reading is not None else None}
+    return {"r": r, "o": r.evaluation.outcome if r.evaluation is not None else None}
 
 
 _ROW = _candidate_fields(lambda x: x["r"].candidate) + (
@@ -485,7 +475,7 @@ _ROW = _candidate_fields(lambda x: x["r"].candidate) + (
 )
 
 
-CLASS_FIELDS: tuple[Spec, ...] = _header(lambda c: c.grid, lambda c: c.meta) + (
+CLASS_FIELDS: tuple[Spec, ...] = _header(lambda c: c.grid, lambda c: c.context) + (
     T(
         "classe",
         "Division(s) concernée(s)",
@@ -572,14 +562,14 @@ CLASS_FIELDS: tuple[Spec, ...] = _header(lambda c: c.grid, lambda c: c.meta) + (
 def class_context(rows: Sequence[ClassRow], info: ClassInfo | None = None) -> dict:
     """Template data for the class record.
 
-    ``info`` defaults to what the first reading says; the grid to the bundled one.
+    ``info`` defaults to what the first evaluation says; the grid to the bundled one.
     """
-    first = next((r.reading for r in rows if r.reading is not None), None)
+    first = next((r.evaluation for r in rows if r.evaluation is not None), None)
     if info is None:
-        info = ClassInfo.from_reading(first) if first is not None else ClassInfo()
+        info = ClassInfo.from_evaluation(first) if first is not None else ClassInfo()
     grid = info.grid or (first.grid if first is not None else load_grid())
-    meta = {"session": info.session, "school": info.school, "academie": info.academie}
-    return build(CLASS_FIELDS, _Class(tuple(rows), info, grid, meta))
+    context = Context(info.session, info.school, info.academie)
+    return build(CLASS_FIELDS, _Class(tuple(rows), info, grid, context))
 
 
 # ------------------------------------------------------------------ documentation

@@ -6,13 +6,11 @@ The data is deliberately awkward: accents, apostrophes, "&" and "<", a long text
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
+from collections.abc import Mapping
 
 from e2docs.formats.gridfile import load_grid
-from e2docs.formats.xlsx.layout import build_layout
-from e2docs.formats.xlsx.reader import Reading
-from e2docs.formats.xlsx.results import compute_outputs, outcome
 from e2docs.model.candidate import Candidate, Context
+from e2docs.model.evaluation import Commission, Evaluation
 from e2docs.model.grid import Grid
 from e2docs.reports.context import ClassInfo, ClassRow
 
@@ -65,59 +63,50 @@ def sample_candidate(
     return Candidate(number, last, first, division, dt.date(2009, 3, 14))
 
 
-def sample_reading(
+OBSERVED = frozenset({"1.1", "1.2", "2.1", "2.2", "2.4", "3.4", "3.5", "3.6", "4.1", "4.5", "4.6", "4.8"})
+
+COMMISSION = Commission(
+    prof_name="Mme Lefèvre-D'Arc Élodie",
+    prof_function="Professeure d'économie-gestion",
+    pro_name="M. Núñez Óscar",
+    pro_function="Directeur commercial, Dupont & Fils",
+    date=dt.date(2027, 3, 12),
+)
+
+
+def sample_evaluation(
     candidate: Candidate | None = None,
-    levels: dict[str, int | None] | None = None,
+    levels: Mapping[str, int | None] | None = None,
     observations: str | None = OBSERVATIONS,
     grid: Grid | None = None,
-    extra: dict[str, object] | None = None,
-) -> Reading:
-    """A reading as if a filled workbook had come back (no file is written)."""
-    grid = grid or load_grid()
-    cand = candidate or sample_candidate()
-    layout = build_layout(grid, cand, CONTEXT)
-    values: dict[str, object] = {c.name: None for c in layout.inputs}
-    levels = LEVELS if levels is None else levels
-    for cid, lvl in levels.items():
-        if lvl:
-            values[f"niveau_{cid.replace('.', '_')}_{lvl}"] = "X"
-    for comp in ("1.1", "1.2", "2.1", "2.2", "2.4", "3.4", "3.5", "3.6", "4.1", "4.5", "4.6", "4.8"):
-        values[f"reperage_{comp.replace('.', '_')}"] = "X"
-    values.update(
-        {
-            "commission_prof_nom": "Mme Lefèvre-D'Arc Élodie",
-            "commission_prof_fonction": "Professeure d'économie-gestion",
-            "commission_pro_nom": "M. Núñez Óscar",
-            "commission_pro_fonction": "Directeur commercial, Dupont & Fils",
-            "commission_date": dt.date(2027, 3, 12),
-            "observations": observations,
-        }
-    )
-    values.update({f"prosp_{k}": v for k, v in PROSPECTING.items()})
-    values.update(extra or {})
-    meta = {
-        "session": CONTEXT.session,
-        "school": CONTEXT.school,
-        "academie": CONTEXT.academie,
-        "candidate_number": cand.number,
-        "last_name": cand.last_name,
-        "first_name": cand.first_name,
-        "division": cand.division,
-    }
-    return Reading(
-        Path("exemple.xlsx"), meta, grid, layout, values, compute_outputs(layout, values), outcome(layout, values)
+) -> Evaluation:
+    """A candidate's return as if a filled workbook had come back (no workbook involved).
+
+    ``levels``: criterion id → level (default :data:`LEVELS`); ``observations``: None for none.
+    """
+    return Evaluation(
+        candidate=candidate or sample_candidate(),
+        context=CONTEXT,
+        grid=grid or load_grid(),
+        levels=LEVELS if levels is None else levels,
+        commission=COMMISSION,
+        observed=OBSERVED,
+        observations=observations or "",
+        prospecting=dict(PROSPECTING),
     )
 
 
 def sample_class_rows() -> list[ClassRow]:
     """A small class: complete, incomplete, not returned and rejected grids."""
-    rows = [ClassRow.from_reading(sample_reading())]
+    rows = [ClassRow.from_evaluation(sample_evaluation())]
     names = [("03", "MARTIN", "Léa", 4), ("04", "N'DIAYE", "Moussa", 2), ("05", "O'BRIEN", "Chloé", 3)]
     for number, last, first, lvl in names:
         levels = {cid: lvl for cid in LEVELS}
-        rows.append(ClassRow.from_reading(sample_reading(sample_candidate(number, last, first), levels)))
+        rows.append(ClassRow.from_evaluation(sample_evaluation(sample_candidate(number, last, first), levels)))
     rows.append(
-        ClassRow.from_reading(sample_reading(sample_candidate("06", "ÉLIE", "Zoé"), {"C1.1": 2}, observations=None))
+        ClassRow.from_evaluation(
+            sample_evaluation(sample_candidate("06", "ÉLIE", "Zoé"), {"C1.1": 2}, observations=None)
+        )
     )
     rows.append(ClassRow(sample_candidate("07", "BERNARD", "Hugo"), "missing"))
     rows.append(
