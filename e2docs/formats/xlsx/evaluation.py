@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from e2docs.formats.xlsx.layout import name_id
+from e2docs.formats.xlsx import names
 from e2docs.formats.xlsx.reader import Reading
 from e2docs.formats.xlsx.results import prospect_values
 from e2docs.model import french, scoring
@@ -42,19 +42,19 @@ def evaluation_of(reading: Reading) -> Evaluation:
         grid=grid,
         levels=dict(reading.outcome.levels),
         commission=Commission(
-            prof_name=_text(v.get("commission_prof_nom")),
-            prof_function=_text(v.get("commission_prof_fonction")),
-            pro_name=_text(v.get("commission_pro_nom")),
-            pro_function=_text(v.get("commission_pro_fonction")),
-            date=_date(v.get("commission_date")),
+            prof_name=_text(v.get(names.commission_name("prof"))),
+            prof_function=_text(v.get(names.commission_function("prof"))),
+            pro_name=_text(v.get(names.commission_name("pro"))),
+            pro_function=_text(v.get(names.commission_function("pro"))),
+            date=_date(v.get(names.COMMISSION_DATE)),
         ),
-        commission_mark=v.get("note_commission"),
+        commission_mark=v.get(names.COMMISSION_MARK),
         observed=frozenset(
             comp.id
             for meta_competence in grid.metas
             for comp in meta_competence.competences
-            if scoring.is_tick(v.get(f"reperage_{name_id(comp.id)}"))
+            if scoring.is_tick(v.get(names.competence(comp.id)))
         ),
-        observations=_text(v.get("observations")),
+        observations=_text(v.get(names.OBSERVATIONS)),
         prospecting=prospect_values(v),
     )
