@@ -26,6 +26,7 @@ from e2docs.model import french as f
 from e2docs.model import prospecting, scoring
 from e2docs.model.candidate import Candidate
 from e2docs.model.grid import Criterion, Grid
+from e2docs.model.states import CandidateState
 from e2docs.reports.schema import BOOL, NUMBER, TEXTS, VALUES, FieldDoc, L, O, Spec, T, build, flatten
 
 TICKED, UNTICKED, LEVEL_MARK = "☒", "☐", "✗"
@@ -325,7 +326,6 @@ def candidate_context(reading: Reading) -> dict:
 
 # ------------------------------------------------------------------ class
 
-STATUS_LABELS = {"complete": "complète", "incomplete": "incomplète", "missing": "non rendue", "rejected": "rejetée"}
 BAND_WIDTH = 2
 BAR_WIDTH = 30
 LEVEL_SHADES = ("░", "▒", "▓", "█")
@@ -474,7 +474,7 @@ _ROW = _candidate_fields(lambda x: x["r"].candidate) + (
     T(
         "statut",
         "« complète », « incomplète », « non rendue » ou « rejetée »",
-        lambda x: STATUS_LABELS.get(x["r"].status, x["r"].status),
+        lambda x: CandidateState(x["r"].status).grid_label,
     ),
     T(
         "etat",
