@@ -38,24 +38,16 @@ from e2docs.reports import (
 
 @dataclass
 class ReportResult:
+    """What ``make_reports`` did: documents written into ``outdir`` (Word, then PDF), the names of the
+    candidates whose documents say PROVISOIRE, those who got no individual document, and the stale
+    documents removed."""
+
     outdir: Path
     written: list[Path] = field(default_factory=list)
     provisional: list[str] = field(default_factory=list)
-    skipped: list[str] = field(default_factory=list)
+    skipped: list[CandidateStatus] = field(default_factory=list)  # candidates without individual documents
     pdfs: list[Path] = field(default_factory=list)
     removed: list[Path] = field(default_factory=list)
-
-    def lines(self) -> list[str]:
-        out = [f"{len(self.written)} document(s) Word écrit(s) dans {self.outdir}"]
-        if self.pdfs:
-            out.append(f"{len(self.pdfs)} PDF écrit(s)")
-        if self.provisional:
-            out.append(f"Documents marqués PROVISOIRE (grille incomplète) : {', '.join(self.provisional)}")
-        if self.skipped:
-            out.append(f"Sans document individuel : {', '.join(self.skipped)}")
-        if self.removed:
-            out.append(f"{len(self.removed)} ancien(s) document(s) périmé(s) retiré(s) de {self.outdir}")
-        return out
 
 
 @dataclass(frozen=True)
@@ -116,7 +108,7 @@ def make_reports(
                 reading = read_return(campaign, status, Path(work), grid)
                 rows.append(ClassRow(cand, status.state, _Scored.of(reading)))  # type: ignore[arg-type]
                 if only_complete and status.state != "complete":
-                    result.skipped.append(f"{cand.full_name} (incomplet)")
+                    result.skipped.append(status)
                     without.append(candidate_stem(cand, grid.specialty))
                     continue
                 if status.state == "incomplete":
@@ -127,7 +119,7 @@ def make_reports(
             else:
                 reason = status.current.reasons[0] if status.current and status.current.reasons else ""
                 rows.append(ClassRow(cand, status.state, None, reason))
-                result.skipped.append(f"{cand.full_name} ({'non rendu' if status.state == 'missing' else 'rejeté'})")
+                result.skipped.append(status)
                 without.append(candidate_stem(cand, grid.specialty))
     s = campaign.settings
     divisions = sorted({c.candidate.division for c in rows if c.candidate.division})
