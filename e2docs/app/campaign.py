@@ -54,9 +54,18 @@ class Campaign:
         return self.settings["id"]
 
     @property
+    def session(self) -> str:
+        """The exam session (« 2027 »), "" when unknown."""
+        return self.settings.get("session", "")
+
+    @property
+    def school(self) -> str:
+        """The school's name, "" when unknown."""
+        return self.settings.get("etablissement", "")
+
+    @property
     def context(self) -> Context:
-        s = self.settings
-        return Context(s.get("session", ""), s.get("etablissement", ""), s.get("academie", ""))
+        return Context(self.session, self.school, self.settings.get("academie", ""))
 
     @property
     def password(self) -> str:
@@ -153,8 +162,15 @@ def create_campaign(
     return Campaign(root, settings), roster
 
 
-def find_campaign(start: Path | None = None) -> Campaign | None:
-    """The campaign containing ``start`` (or the current folder), looking upwards like git."""
+def locate_campaign(directory: Path | None = None, start: Path | None = None) -> Campaign | None:
+    """The campaign to work in: the one in ``directory`` when given (``-C``), else the one containing
+    ``start`` (default: the current folder), looking upwards like git.
+
+    Returns None when no folder from ``start`` up is a campaign. Raises :class:`E2docsError` when
+    ``directory`` is not a campaign, or when the campaign found cannot be opened.
+    """
+    if directory is not None:
+        return open_campaign(directory)
     here = Path(start or Path.cwd()).resolve()
     for folder in (here, *here.parents):
         if (folder / SETTINGS).is_file():
@@ -163,7 +179,7 @@ def find_campaign(start: Path | None = None) -> Campaign | None:
 
 
 def open_campaign(root: Path) -> Campaign:
-    """Open an existing campaign folder."""
+    """Open an existing campaign folder; :class:`E2docsError` when it is not one (or is damaged)."""
     root = Path(root)
     path = root / SETTINGS
     if not path.is_file():

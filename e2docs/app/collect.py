@@ -22,6 +22,7 @@ from e2docs.formats.atomic import atomic_write
 from e2docs.formats.intake import Item, Refusal, gather, to_xlsx
 from e2docs.formats.xlsx.reader import Reading, read_workbook
 from e2docs.model.errors import E2docsError
+from e2docs.model.states import ReturnState
 
 
 @dataclass
@@ -29,7 +30,7 @@ class FileOutcome:
     """What became of one file (or one candidate of a class workbook)."""
 
     origin: str
-    state: str  # complete | incomplete | rejected | conflict | already | refused
+    state: ReturnState
     candidate: str = ""
     reasons: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
@@ -37,15 +38,18 @@ class FileOutcome:
 
 @dataclass
 class CollectReport:
+    """Every file (or candidate of a class workbook) of a ``collect`` run, in the order met."""
+
     outcomes: list[FileOutcome] = field(default_factory=list)
 
-    def count(self, state: str) -> int:
+    def count(self, state: ReturnState) -> int:
+        """How many outcomes are in ``state``."""
         return sum(1 for o in self.outcomes if o.state == state)
 
     @property
     def exit_code(self) -> int:
         """0 when everything was accepted (or already there), 1 when something was rejected."""
-        return 1 if any(o.state in ("rejected", "conflict", "refused") for o in self.outcomes) else 0
+        return 1 if any(o.state.failed for o in self.outcomes) else 0
 
 
 TEMP_PREFIX = ".arrivee-"
@@ -87,29 +91,34 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def judge(campaign: Campaign, reading: Reading, roster: set[str], accept_modified: bool) -> tuple[str, list[str]]:
-    """The state of one candidate's return and the reasons (French) when it is not accepted."""
+def judge(
+    campaign: Campaign, reading: Reading, roster: set[str], accept_modified: bool
+) -> tuple[ReturnState, list[str]]:
+    """The state of one candidate's return (complete, incomplete or rejected) and the reasons (French)
+    when it is rejected."""
     meta = reading.meta
     cand = reading.candidate
     if not meta.get("campaign_id"):
-        return "rejected", [
+        return ReturnState.REJECTED, [
             "classeur généré hors de toute campagne (e2docs generate -o) : il n'est pas signé "
             "pour cette campagne. Envoyez le classeur du dossier envoi/ de la campagne."
         ]
     if meta.get("campaign_id") != campaign.id:
         other = meta.get("campaign_id")
-        return "rejected", [f"classeur d'une autre campagne (campagne {other[:8]}, attendue {campaign.id[:8]})."]
+        return ReturnState.REJECTED, [
+            f"classeur d'une autre campagne (campagne {other[:8]}, attendue {campaign.id[:8]})."
+        ]
     if not reading.signature_ok:
-        return "rejected", ["signature invalide : les métadonnées du classeur ont été modifiées."]
+        return ReturnState.REJECTED, ["signature invalide : les métadonnées du classeur ont été modifiées."]
     if cand.number not in roster:
-        return "rejected", [f"candidat inconnu dans cette campagne : N° {cand.number} ({cand.full_name})."]
+        return ReturnState.REJECTED, [f"candidat inconnu dans cette campagne : N° {cand.number} ({cand.full_name})."]
     reasons = []
     if reading.modified and not accept_modified:
         reasons += [f"modifié hors des cellules de saisie — {issue}" for issue in reading.modified]
     reasons += [f"saisie invalide — {issue}" for issue in reading.errors]
     if reasons:
-        return "rejected", reasons
-    return ("complete" if reading.outcome.complete else "incomplete"), []
+        return ReturnState.REJECTED, reasons
+    return (ReturnState.COMPLETE if reading.outcome.complete else ReturnState.INCOMPLETE), []
 
 
 def collect(
@@ -133,13 +142,15 @@ def collect(
             if isinstance(entry, Refusal):
                 report.outcomes.append(
                     FileOutcome(
-                        entry.origin, "refused", reasons=[entry.reason + (f" {entry.hint}" if entry.hint else "")]
+                        entry.origin,
+                        ReturnState.REFUSED,
+                        reasons=[entry.reason + (f" {entry.hint}" if entry.hint else "")],
                     )
                 )
                 continue
             sha = hashlib.sha256(entry.data).hexdigest()
             if ledger.known_file(sha, accept_modified=accept_modified):
-                report.outcomes.append(FileOutcome(entry.origin, "already", reasons=["déjà importé"]))
+                report.outcomes.append(FileOutcome(entry.origin, ReturnState.ALREADY, reasons=["déjà importé"]))
                 continue
             sha, stored = archive(campaign, entry)
             base = dict(
@@ -161,7 +172,7 @@ def collect(
                     **base,
                     when=now(),
                     candidate=None,
-                    state="rejected",
+                    state=ReturnState.REJECTED,
                     proposed=None,
                     final=None,
                     missing=[],
@@ -171,7 +182,7 @@ def collect(
                     accepted_modified=False,
                     levels={},
                 )
-                report.outcomes.append(FileOutcome(entry.origin, "rejected", reasons=[reason]))
+                report.outcomes.append(FileOutcome(entry.origin, ReturnState.REJECTED, reasons=[reason]))
                 continue
             with ledger.transaction():  # every candidate of a class workbook, or none
                 for reading in readings:
@@ -181,7 +192,7 @@ def collect(
                     trusted = reading.signature_ok and reading.meta.get("campaign_id") == campaign.id
                     res = reading.outcome
                     warnings = [str(w) for w in reading.warnings]
-                    if reading.modified and accept_modified and state != "rejected":
+                    if reading.modified and accept_modified and state != ReturnState.REJECTED:
                         warnings += [f"accepté malgré une modification — {i}" for i in reading.modified]
                     rid = ledger.record_return(
                         **base,
@@ -201,7 +212,7 @@ def collect(
                         entry.origin, state, f"{reading.candidate.full_name} ({number})", reasons, warnings
                     )
                     report.outcomes.append(outcome)
-                    if state in ("complete", "incomplete"):
+                    if state.accepted:
                         accepted[number].append((rid, sha, outcome))
         for items in accepted.values():
             if len({sha for _, sha, _ in items}) > 1:
@@ -212,7 +223,7 @@ def collect(
                 )
                 ledger.mark_conflict([rid for rid, _, _ in items], reason)
                 for _, _, o in items:
-                    o.state = "conflict"
+                    o.state = ReturnState.CONFLICT
                     o.reasons.append(reason)
         ledger.finish_batch(batch, now())
     return report
@@ -220,47 +231,3 @@ def collect(
 
 def _num(value) -> float | None:
     return None if value is None else float(value)
-
-
-STATE_LABELS = {
-    "complete": "accepté (complet)",
-    "incomplete": "accepté (incomplet)",
-    "rejected": "rejeté",
-    "conflict": "conflit",
-    "already": "déjà importé",
-    "refused": "refusé",
-}
-
-
-def summary_lines(report: CollectReport) -> list[str]:
-    """The French summary table that ends a collect run."""
-    lines = []
-
-    def shown(origin: str) -> str:  # the end of a long path is what tells files apart
-        return origin if len(origin) <= 60 else "…" + origin[-59:]
-
-    width = max([len(shown(o.origin)) for o in report.outcomes] + [7])
-    for o in report.outcomes:
-        who = f" — {o.candidate}" if o.candidate else ""
-        lines.append(f"{shown(o.origin):<{width}}  {STATE_LABELS[o.state]}{who}")
-        for reason in o.reasons:
-            if o.state != "already":
-                lines.append(f"    · {reason}")
-        for w in o.warnings:
-            lines.append(f"    ! {w}")
-    lines.append("")
-    lines.append(
-        "Bilan : "
-        + ", ".join(
-            f"{report.count(s)} {label}"
-            for s, label in (
-                ("complete", "complet(s)"),
-                ("incomplete", "incomplet(s)"),
-                ("rejected", "rejeté(s)"),
-                ("conflict", "en conflit"),
-                ("already", "déjà importé(s)"),
-                ("refused", "refusé(s)"),
-            )
-        )
-    )
-    return lines

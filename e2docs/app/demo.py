@@ -8,10 +8,20 @@ status, export, and the Word documents when the reports are available.
 from __future__ import annotations
 
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from e2docs.formats.bundled import bundled
 from e2docs.model.errors import E2docsError
+
+if TYPE_CHECKING:
+    from e2docs.app.campaign import Campaign
+    from e2docs.app.collect import CollectReport
+    from e2docs.app.documents import ReportResult
+    from e2docs.app.generate import GenerationReport
+    from e2docs.app.status import CandidateStatus
+    from e2docs.formats.roster import Roster
 
 # The demo campaign always has this id and secret, so the bundled sample returns
 # (samples/retours/, made by tools/make_samples.py) belong to it. Never use them
@@ -25,13 +35,34 @@ def sample_path(*parts: str) -> Path:
     return bundled("samples", *parts)
 
 
-def run_demo(directory: Path) -> list[str]:
-    """Run the pipeline in ``directory/campagne-demo`` (replaced if it exists); say where to look."""
+@dataclass
+class DemoRun:
+    """What the demo did, step by step: the campaign and the roster it was made from, the workbooks
+    generated, the sample returns collected (``returns``: their paths) and what became of them, the
+    candidates' statuses afterwards, the summary written, and the Word documents (None when the
+    reports are not available)."""
+
+    campaign: Campaign
+    roster: Roster
+    generation: GenerationReport
+    returns: list[Path]
+    collected: CollectReport
+    statuses: list[CandidateStatus]
+    summary: Path
+    reports: ReportResult | None
+
+
+def run_demo(directory: Path) -> DemoRun:
+    """Run the pipeline in ``directory/campagne-demo`` (replaced if it exists).
+
+    Raises :class:`E2docsError` when ``directory/campagne-demo`` exists and is not a
+    campaign (nothing is touched then).
+    """
     from e2docs.app.campaign import create_campaign
-    from e2docs.app.collect import collect, summary_lines
+    from e2docs.app.collect import collect
     from e2docs.app.export import export
     from e2docs.app.generate import generate_in_campaign
-    from e2docs.app.status import candidate_statuses, status_lines
+    from e2docs.app.status import campaign_statuses
 
     directory = Path(directory)
     root = directory / "campagne-demo"
@@ -44,44 +75,18 @@ def run_demo(directory: Path) -> list[str]:
             )
         shutil.rmtree(root)
     campaign, roster = create_campaign(root, sample_path("classe-demo.csv"), campaign_id=DEMO_ID, secret=DEMO_SECRET)
-    lines = [
-        "Démonstration e2docs — classe fictive (samples/classe-demo.csv)",
-        "",
-        f"1. Campagne créée : {root} ({len(roster.candidates)} candidats, "
-        f"{len(roster.ignored)} ligne(s) d'une autre spécialité ignorée(s))",
-    ]
-    report = generate_in_campaign(campaign)
-    lines.append(f"2. {len(report.written)} classeurs générés dans {root / 'envoi'}")
+    generation = generate_in_campaign(campaign)
     returns = sorted(sample_path("retours").glob("*.xlsx"))
     collected = collect(campaign, returns)
-    lines.append(f"3. Relève de {len(returns)} retours remplis dans LibreOffice (samples/retours/) :")
-    lines += ["   " + line for line in summary_lines(collected) if line]
-    with campaign.ledger() as ledger:
-        statuses = candidate_statuses(ledger)
-    lines.append("4. État de la campagne (e2docs status) :")
-    lines += ["   " + line for line in status_lines(statuses)]
+    statuses = campaign_statuses(campaign)
     summary = export(statuses, campaign.grid(), root / "synthese.xlsx", "Épreuve E2 — démonstration")
-    lines.append(f"5. Synthèse établissement : {summary}")
-    lines += _reports(campaign)
-    first = report.written[0].path
-    lines += [
-        "",
-        "À regarder :",
-        f"  - un classeur à remplir : {first}",
-        "    (ouvrez-le dans Excel ou LibreOffice Calc : tapez X dans les colonnes de niveau ;",
-        "     seules les cellules vertes sont modifiables, la note se calcule seule)",
-        f"  - la synthèse : {summary}",
-        f"  - les documents Word : {root / 'rapports'}",
-        f'  - puis, par exemple : e2docs -C "{root}" status --history',
-    ]
-    return lines
+    return DemoRun(campaign, roster, generation, returns, collected, statuses, summary, _reports(campaign))
 
 
-def _reports(campaign) -> list[str]:
-    """Step 6: the Word documents (fiches, synthèses, récapitulatif)."""
+def _reports(campaign: Campaign) -> ReportResult | None:
+    """Step 6: the Word documents (fiches, synthèses, récapitulatif); None when reports are not built."""
     try:
         from e2docs.app.documents import make_reports
     except ImportError:  # reports not built yet
-        return []
-    result = make_reports(campaign)
-    return [f"6. Documents Word : {len(result.written)} fichier(s) dans {result.outdir}"]
+        return None
+    return make_reports(campaign)

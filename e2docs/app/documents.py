@@ -22,6 +22,7 @@ from e2docs.formats.xlsx.evaluation import evaluation_of
 from e2docs.formats.xlsx.reader import Reading, read_workbook
 from e2docs.model.errors import E2docsError
 from e2docs.model.grid import Grid
+from e2docs.model.states import CandidateState
 from e2docs.reports import (
     EVALUATION,
     PROSPECTING,
@@ -37,24 +38,16 @@ from e2docs.reports import (
 
 @dataclass
 class ReportResult:
+    """What ``make_reports`` did: documents written into ``outdir`` (Word, then PDF), the names of the
+    candidates whose documents say PROVISOIRE, those who got no individual document, and the stale
+    documents removed."""
+
     outdir: Path
     written: list[Path] = field(default_factory=list)
     provisional: list[str] = field(default_factory=list)
-    skipped: list[str] = field(default_factory=list)
+    skipped: list[CandidateStatus] = field(default_factory=list)  # candidates without individual documents
     pdfs: list[Path] = field(default_factory=list)
     removed: list[Path] = field(default_factory=list)
-
-    def lines(self) -> list[str]:
-        out = [f"{len(self.written)} document(s) Word écrit(s) dans {self.outdir}"]
-        if self.pdfs:
-            out.append(f"{len(self.pdfs)} PDF écrit(s)")
-        if self.provisional:
-            out.append(f"Documents marqués PROVISOIRE (grille incomplète) : {', '.join(self.provisional)}")
-        if self.skipped:
-            out.append(f"Sans document individuel : {', '.join(self.skipped)}")
-        if self.removed:
-            out.append(f"{len(self.removed)} ancien(s) document(s) périmé(s) retiré(s) de {self.outdir}")
-        return out
 
 
 def read_return(campaign: Campaign, status: CandidateStatus, workdir: Path, grid: Grid | None = None) -> Reading:
@@ -96,16 +89,16 @@ def make_reports(
         todo = progress(statuses) if progress else statuses
         for status in todo:
             cand = status.candidate
-            if status.state in ("complete", "incomplete"):
+            if status.state in (CandidateState.COMPLETE, CandidateState.INCOMPLETE):
                 # The class record keeps the evaluation (a few kB), not the reading: a whole Reading
                 # (layout, cell values: ~140 kB) for 2,000 candidates would take over 400 MB.
                 evaluation = evaluation_of(read_return(campaign, status, Path(work), grid))
                 rows.append(ClassRow(cand, status.state, evaluation))
-                if only_complete and status.state != "complete":
-                    result.skipped.append(f"{cand.full_name} (incomplet)")
+                if only_complete and status.state != CandidateState.COMPLETE:
+                    result.skipped.append(status)
                     without.append(candidate_stem(cand, grid.specialty))
                     continue
-                if status.state == "incomplete":
+                if status.state == CandidateState.INCOMPLETE:
                     result.provisional.append(cand.full_name)
                 docs = render_candidate_documents(
                     evaluation, outdir, candidate_stem(cand, grid.specialty), templates_dir
@@ -115,7 +108,7 @@ def make_reports(
             else:
                 reason = status.current.reasons[0] if status.current and status.current.reasons else ""
                 rows.append(ClassRow(cand, status.state, None, reason))
-                result.skipped.append(f"{cand.full_name} ({'non rendu' if status.state == 'missing' else 'rejeté'})")
+                result.skipped.append(status)
                 without.append(candidate_stem(cand, grid.specialty))
     s = campaign.settings
     divisions = sorted({c.candidate.division for c in rows if c.candidate.division})

@@ -8,13 +8,18 @@ import math
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import xlsxwriter
 
-from e2docs.app.status import STATE_FR, CandidateStatus
+from e2docs.app.status import CandidateStatus
 from e2docs.formats.atomic import atomic_write
 from e2docs.model.errors import E2docsError
 from e2docs.model.grid import Grid
+from e2docs.model.states import CandidateState
+
+if TYPE_CHECKING:
+    from e2docs.app.campaign import Campaign
 
 BANDS = [(i, i + 2) for i in range(0, 20, 2)]
 
@@ -27,14 +32,14 @@ class SummaryRow:
     division: str
     proposed: float | None
     final: float | None
-    state: str
+    state: str  # French label of the candidate's state
     levels: dict[str, int | None]
 
 
 def summary_rows(statuses: list[CandidateStatus]) -> list[SummaryRow]:
     rows = []
     for s in statuses:
-        r = s.current if s.state in ("complete", "incomplete") else None
+        r = s.current if s.state in (CandidateState.COMPLETE, CandidateState.INCOMPLETE) else None
         c = s.candidate
         rows.append(
             SummaryRow(
@@ -44,7 +49,7 @@ def summary_rows(statuses: list[CandidateStatus]) -> list[SummaryRow]:
                 c.division,
                 r.proposed_mark if r else None,
                 r.final_mark if r else None,
-                STATE_FR[s.state],
+                s.state.label,
                 dict(r.levels) if r else {},
             )
         )
@@ -91,6 +96,11 @@ def headers(grid: Grid) -> list[str]:
     return ["N° candidat", "Nom", "Prénom", "Division", "Note proposée", "Note finale", "État"] + [
         f"Niveau {c.id}" for c in grid.criteria
     ]
+
+
+def export_title(campaign: Campaign) -> str:
+    """The title written above the summary: « Épreuve E2 — session 2027 — <school> »."""
+    return f"Épreuve E2 — session {campaign.session} — {campaign.school}"
 
 
 def export(statuses: list[CandidateStatus], grid: Grid, out: Path, title: str) -> Path:

@@ -19,29 +19,11 @@ from e2docs.model.grid import Grid
 
 @dataclass
 class GenerationReport:
-    """What a generation did, for the CLI and for the campaign ledger."""
+    """What a generation did: the roster read (with its ignored rows), the output folder, the workbooks written."""
 
     roster: Roster
     outdir: Path
     written: list[Written] = field(default_factory=list)
-
-    def lines(self) -> list[str]:
-        """A French summary: files written, rows ignored."""
-        out = [
-            f"{sum(len(w.metas) for w in self.written)} candidat(s), "
-            f"{len(self.written)} classeur(s) écrit(s) dans {self.outdir}"
-        ]
-        for w in self.written[:5]:
-            out.append(f"  {w.path.name}")
-        if len(self.written) > 5:
-            out.append(f"  … et {len(self.written) - 5} autre(s)")
-        if self.roster.ignored:
-            out.append(f"{len(self.roster.ignored)} ligne(s) ignorée(s) dans la liste :")
-            for row in self.roster.ignored[:10]:
-                out.append(f"  ligne {row.line} : {row.candidate.full_name} — {row.reason}")
-            if len(self.roster.ignored) > 10:
-                out.append(f"  … et {len(self.roster.ignored) - 10} autre(s)")
-        return out
 
 
 def context_for(roster: Roster, session: str | None, school: str | None, academie: str | None) -> Context:

@@ -1,4 +1,4 @@
-"""``e2docs inspect``: what a workbook holds, as the JSON contract of DESIGN.md or as French text."""
+"""``e2docs inspect``: what a workbook holds, as the JSON contract of DESIGN.md (the CLI turns it into French text)."""
 
 from __future__ import annotations
 
@@ -7,11 +7,11 @@ from collections.abc import Iterable, Sequence
 from fractions import Fraction
 from pathlib import Path
 
+from e2docs.app.campaign import Campaign, locate_campaign
 from e2docs.formats.gridfile import load_grid
 from e2docs.formats.xlsx import integrity
 from e2docs.formats.xlsx.reader import Reading, known_grids, read_workbook
 from e2docs.model.errors import E2docsError
-from e2docs.model.scoring import format_mark
 
 
 def json_value(value: object) -> object:
@@ -105,28 +105,28 @@ def failure_json(path: Path, error: E2docsError) -> dict:
     }
 
 
-def _campaign_of(path: Path, given):
-    """The campaign whose secret verifies ``path``: the one given (-C), else the one holding the file."""
-    from e2docs.app.campaign import find_campaign
-
-    if given is not None:
-        return given
+def _enclosing_campaign(path: Path) -> Campaign | None:
+    """The campaign folder holding ``path``, if any (a damaged one counts as none)."""
     try:
-        return find_campaign(Path(path).resolve().parent)
+        return locate_campaign(start=Path(path).resolve().parent)
     except E2docsError:
         return None
 
 
-def inspect_files(paths: Iterable[Path], grid_paths: Sequence[Path] = (), campaign=None) -> dict:
+def inspect_files(paths: Iterable[Path], grid_paths: Sequence[Path] = (), directory: Path | None = None) -> dict:
     """Read each file; a class workbook gives one entry per candidate.
 
-    A workbook of a campaign is verified with that campaign's secret (``campaign``,
-    or the campaign folder the file lies in); its grid is recognised too.
+    A workbook of a campaign is verified with that campaign's secret (the campaign
+    in ``directory`` when given, else the campaign folder the file lies in); its
+    grid is recognised too. Returns ``{"files": [entry, …]}`` per the ``inspect
+    --json`` contract. Raises :class:`E2docsError` when ``directory`` is not a
+    campaign or a grid file is unusable; an unreadable workbook is an entry.
     """
+    given = locate_campaign(directory) if directory is not None else None
     extra = [load_grid(p) for p in grid_paths]
     files = []
     for path in paths:
-        owner = _campaign_of(path, campaign)
+        owner = given or _enclosing_campaign(path)
         grids = known_grids(extra + ([owner.grid()] if owner else []))
         secret = owner.secret if owner else integrity.PUBLIC_SECRET
         try:
@@ -134,38 +134,3 @@ def inspect_files(paths: Iterable[Path], grid_paths: Sequence[Path] = (), campai
         except E2docsError as exc:
             files.append(failure_json(Path(path), exc))
     return {"files": files}
-
-
-def render_text(result: dict) -> str:
-    """The same information for a person, in French."""
-    lines: list[str] = []
-    for f in result["files"]:
-        lines.append(f"{f['path']}")
-        if f["candidate"] is None:
-            lines.append(f"  ✗ {f['errors'][0]['message']}")
-            lines.append("")
-            continue
-        c, r = f["candidate"], f["results"]
-        lines.append(f"  Candidat : {c['last_name']} {c['first_name']} — N° {c['number']} — {c['division']}")
-        lines.append(f"  Grille : {f['grid']['id']} version {f['grid']['version']}")
-        levels = " · ".join(f"{cid} {lvl if lvl else '—'}" for cid, lvl in r["levels"].items())
-        lines.append(f"  Niveaux : {levels}")
-        proposed = format_mark(Fraction(r["proposed_mark"])) if r["proposed_mark"] is not None else "—"
-        final = format_mark(Fraction(r["final_mark"])) if r["final_mark"] is not None else "—"
-        lines.append(f"  Note proposée : {proposed} ; note finale : {final}")
-        lines.append(f"  État : {r['status']}")
-        for e in f["errors"]:
-            where = ", ".join(
-                p
-                for p in (
-                    f"feuille « {e['sheet']} »" if e.get("sheet") else "",
-                    f"cellule {e['cell']}" if e.get("cell") else "",
-                )
-                if p
-            )
-            lines.append(f"  ✗ {where + ' : ' if where else ''}{e['message']}")
-        for w in f["warnings"]:
-            lines.append(f"  ! feuille « {w['sheet']} », cellule {w['cell']} : {w['message']}")
-        lines.append("  ✓ Classeur valide." if f["ok"] else "  ✗ Classeur à corriger.")
-        lines.append("")
-    return "\n".join(lines).rstrip()

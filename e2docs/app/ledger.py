@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from e2docs.model.candidate import Candidate
+from e2docs.model.states import ReturnState
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS candidates (
@@ -45,6 +46,9 @@ CREATE TABLE IF NOT EXISTS returns (
 CREATE INDEX IF NOT EXISTS returns_candidate ON returns(candidate, id);
 """
 
+RECORDED = (ReturnState.COMPLETE, ReturnState.INCOMPLETE, ReturnState.REJECTED, ReturnState.CONFLICT)
+"""The states a return may have in the ledger (the CHECK of ``returns.state``)."""
+
 
 @dataclass(frozen=True)
 class ReturnRow:
@@ -55,7 +59,7 @@ class ReturnRow:
     candidate: str | None
     batch: int
     imported_at: str
-    state: str
+    state: ReturnState  # one of RECORDED
     proposed_mark: float | None
     final_mark: float | None
     missing: list[str]
@@ -164,18 +168,18 @@ class Ledger:
         """
         row = self.db.execute(
             "SELECT 1 FROM files f WHERE sha256=? AND NOT EXISTS (SELECT 1 FROM returns r "
-            "WHERE r.sha256=f.sha256 AND r.state='conflict' AND r.id = (SELECT MAX(id) FROM "
+            "WHERE r.sha256=f.sha256 AND r.state=? AND r.id = (SELECT MAX(id) FROM "
             "returns WHERE sha256=f.sha256))",
-            (sha256,),
+            (sha256, ReturnState.CONFLICT),
         ).fetchone()
         if row is None:
             return False
         if accept_modified:
             retry = self.db.execute(
-                "SELECT 1 FROM returns o WHERE o.sha256=? AND o.state='rejected' AND o.modified=1 "
+                "SELECT 1 FROM returns o WHERE o.sha256=? AND o.state=? AND o.modified=1 "
                 "AND o.accepted_modified=0 AND o.id = (SELECT MAX(id) FROM returns r "
                 "WHERE r.sha256=o.sha256 AND r.candidate IS o.candidate)",
-                (sha256,),
+                (sha256, ReturnState.REJECTED),
             ).fetchone()
             return retry is None
         return True
@@ -193,7 +197,7 @@ class Ledger:
         batch: int,
         when: str,
         candidate: str | None,
-        state: str,
+        state: ReturnState,
         proposed: float | None,
         final: float | None,
         missing: list[str],
@@ -203,7 +207,7 @@ class Ledger:
         accepted_modified: bool,
         levels: dict,
     ) -> int:
-        """Record a file and its return in one transaction."""
+        """Record a file and its return in one transaction; ``state`` is one of :data:`RECORDED`."""
         with self.transaction():
             self.db.execute(
                 "INSERT OR IGNORE INTO files VALUES (?,?,?,?,?,?,?,?,?)",
@@ -235,8 +239,8 @@ class Ledger:
                 row = self.db.execute("SELECT reasons FROM returns WHERE id=?", (rid,)).fetchone()
                 reasons = json.loads(row["reasons"]) + [reason]
                 self.db.execute(
-                    "UPDATE returns SET state='conflict', reasons=? WHERE id=?",
-                    (json.dumps(reasons, ensure_ascii=False), rid),
+                    "UPDATE returns SET state=?, reasons=? WHERE id=?",
+                    (ReturnState.CONFLICT, json.dumps(reasons, ensure_ascii=False), rid),
                 )
 
     def returns(self, candidate: str | None = None) -> list[ReturnRow]:
@@ -260,7 +264,7 @@ def _return_row(r: sqlite3.Row) -> ReturnRow:
         r["candidate"],
         r["batch"],
         r["imported_at"],
-        r["state"],
+        ReturnState(r["state"]),
         r["proposed_mark"],
         r["final_mark"],
         json.loads(r["missing"]),

@@ -11,11 +11,15 @@ import json
 import sys
 import traceback
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from e2docs.cli import clickfr
 from e2docs.model.errors import E2docsError
+
+if TYPE_CHECKING:
+    from e2docs.app.campaign import Campaign
 
 clickfr.install()
 
@@ -73,18 +77,23 @@ def main(ctx: click.Context, debug: bool, directory: Path | None) -> None:
     ctx.obj["directory"] = directory
 
 
-def _campaign(ctx: click.Context, required: bool = True):
-    """The campaign given by -C, or the one containing the current folder."""
-    from e2docs.app.campaign import find_campaign, open_campaign
+def _campaign(ctx: click.Context) -> Campaign:
+    """The campaign given by -C, or the one containing the current folder; a usage error without one."""
+    from e2docs.app.campaign import locate_campaign
 
-    directory = ctx.obj.get("directory")
-    campaign = open_campaign(directory) if directory else find_campaign()
-    if campaign is None and required:
+    campaign = locate_campaign(ctx.obj.get("directory"))
+    if campaign is None:
         raise click.UsageError(
             "aucune campagne ici : placez-vous dans le dossier d'une campagne, "
             "ou indiquez-le avec « e2docs -C DOSSIER … » (création : « e2docs new »)."
         )
     return campaign
+
+
+def _echo(lines: list[str]) -> None:
+    """Print each line."""
+    for line in lines:
+        click.echo(line)
 
 
 # ------------------------------------------------------------------ new
@@ -136,17 +145,12 @@ def new(
 ) -> None:
     """Crée une campagne dans DIRECTORY : réglages, liste importée, clé de signature, registre."""
     from e2docs.app.campaign import create_campaign
+    from e2docs.cli.console import new_lines
 
     campaign, imported = create_campaign(
         directory, roster, grid_path=grid_path, session=session, school=school, academie=academie, password=password
     )
-    click.echo(
-        f"Campagne créée dans {campaign.root} : {len(imported.candidates)} candidat(s), "
-        f"session {campaign.settings['session'] or '—'}, {campaign.settings['etablissement'] or '—'}."
-    )
-    if imported.ignored:
-        click.echo(f"{len(imported.ignored)} ligne(s) de la liste ignorée(s) (autre spécialité).")
-    click.echo(f'Ensuite : e2docs -C "{campaign.root}" generate')
+    _echo(new_lines(campaign, imported))
 
 
 # ------------------------------------------------------------------ generate
@@ -214,8 +218,9 @@ def generate(
             password=password,
             force=force,
         )
-    for line in report.lines():
-        click.echo(line)
+    from e2docs.cli.console import generation_lines
+
+    _echo(generation_lines(report))
 
 
 # ------------------------------------------------------------------ inspect
@@ -238,15 +243,14 @@ def inspect(ctx: click.Context, files: tuple[Path, ...], as_json: bool, grid_pat
     Un classeur de campagne est vérifié avec la clé de sa campagne (celle de -C, ou celle du dossier
     où il se trouve).
     """
-    from e2docs.app.campaign import open_campaign
-    from e2docs.app.inspection import inspect_files, render_text
+    from e2docs.app.inspection import inspect_files
+    from e2docs.cli.console import inspect_text
 
-    directory = ctx.obj.get("directory")
-    result = inspect_files(files, grid_paths, open_campaign(directory) if directory else None)
+    result = inspect_files(files, grid_paths, ctx.obj.get("directory"))
     if as_json:
         click.echo(json.dumps(result, ensure_ascii=False, indent=2))
     else:
-        click.echo(render_text(result))
+        click.echo(inspect_text(result))
     sys.exit(0 if all(f["ok"] for f in result["files"]) else 1)
 
 
@@ -264,7 +268,7 @@ def inspect(ctx: click.Context, files: tuple[Path, ...], as_json: bool, grid_pat
 def collect(ctx: click.Context, paths: tuple[Path, ...], accept_modified: bool) -> None:
     """Relève les classeurs rendus : fichiers .xlsx/.ods/.xls, dossiers, archives .zip, e-mails .eml, .mbox."""
     from e2docs.app.collect import collect as run_collect
-    from e2docs.app.collect import summary_lines
+    from e2docs.cli.console import collect_lines
 
     campaign = _campaign(ctx)
 
@@ -275,8 +279,7 @@ def collect(ctx: click.Context, paths: tuple[Path, ...], accept_modified: bool) 
     report = run_collect(
         campaign, paths, accept_modified=accept_modified, progress=progress if sys.stderr.isatty() else None
     )
-    for line in summary_lines(report):
-        click.echo(line)
+    _echo(collect_lines(report))
     sys.exit(report.exit_code)
 
 
@@ -289,16 +292,14 @@ def collect(ctx: click.Context, paths: tuple[Path, ...], accept_modified: bool) 
 @click.pass_context
 def status(ctx: click.Context, as_json: bool, history: bool) -> None:
     """Qui a rendu quoi : non rendu, incomplet (ce qui manque), complet, rejeté."""
-    from e2docs.app.status import candidate_statuses, status_json, status_lines
+    from e2docs.app.status import campaign_statuses, status_json
+    from e2docs.cli.console import status_lines
 
-    campaign = _campaign(ctx)
-    with campaign.ledger() as ledger:
-        statuses = candidate_statuses(ledger)
+    statuses = campaign_statuses(_campaign(ctx))
     if as_json:
         click.echo(json.dumps(status_json(statuses), ensure_ascii=False, indent=2))
     else:
-        for line in status_lines(statuses, history):
-            click.echo(line)
+        _echo(status_lines(statuses, history))
 
 
 # ------------------------------------------------------------------ export
@@ -317,14 +318,11 @@ def status(ctx: click.Context, as_json: bool, history: bool) -> None:
 def export(ctx: click.Context, out: Path) -> None:
     """Synthèse pour l'établissement : une ligne par candidat, moyenne, min, max, effectif."""
     from e2docs.app.export import export as run_export
-    from e2docs.app.status import candidate_statuses
+    from e2docs.app.export import export_title
+    from e2docs.app.status import campaign_statuses
 
     campaign = _campaign(ctx)
-    with campaign.ledger() as ledger:
-        statuses = candidate_statuses(ledger)
-    s = campaign.settings
-    title = f"Épreuve E2 — session {s.get('session', '')} — {s.get('etablissement', '')}"
-    path = run_export(statuses, campaign.grid(), out, title)
+    path = run_export(campaign_statuses(campaign), campaign.grid(), out, export_title(campaign))
     click.echo(f"Synthèse écrite : {path}")
 
 
@@ -349,6 +347,7 @@ def export(ctx: click.Context, out: Path) -> None:
 def report(ctx: click.Context, pdf: bool, merge: bool, templates_dir: Path | None, only: str | None) -> None:
     """Documents Word de la campagne dans DOSSIER/rapports/ : fiches, synthèses, récapitulatif."""
     from e2docs.app.documents import make_reports
+    from e2docs.cli.console import report_lines
 
     campaign = _campaign(ctx)
 
@@ -364,8 +363,7 @@ def report(ctx: click.Context, pdf: bool, merge: bool, templates_dir: Path | Non
         only_complete=only == "complete",
         progress=progress if sys.stderr.isatty() else None,
     )
-    for line in result.lines():
-        click.echo(line)
+    _echo(report_lines(result))
 
 
 # ------------------------------------------------------------------ fields, check-template
@@ -405,9 +403,9 @@ def check_template(template: Path) -> None:
 def demo(directory: Path) -> None:
     """Montre e2docs sur les exemples fournis : génère les classeurs d'une classe fictive dans DIRECTORY."""
     from e2docs.app.demo import run_demo
+    from e2docs.cli.console import demo_lines
 
-    for line in run_demo(directory):
-        click.echo(line)
+    _echo(demo_lines(run_demo(directory)))
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -27,6 +27,7 @@ from e2docs.model import prospecting, scoring
 from e2docs.model.candidate import Candidate, Context
 from e2docs.model.evaluation import Evaluation
 from e2docs.model.grid import Competence, Criterion, Grid, Meta
+from e2docs.model.states import CandidateState
 from e2docs.reports.schema import BOOL, NUMBER, TEXTS, VALUES, FieldDoc, L, O, Spec, T, build, flatten
 
 TICKED, UNTICKED, LEVEL_MARK = "☒", "☐", "✗"
@@ -316,7 +317,6 @@ def candidate_context(evaluation: Evaluation) -> dict:
 
 # ------------------------------------------------------------------ class
 
-STATUS_LABELS = {"complete": "complète", "incomplete": "incomplète", "missing": "non rendue", "rejected": "rejetée"}
 BAND_WIDTH = 2
 BAR_WIDTH = 30
 LEVEL_SHADES = ("░", "▒", "▓", "█")
@@ -333,19 +333,23 @@ class ClassRow:
     """
 
     candidate: Candidate
-    status: str
+    status: CandidateState
     evaluation: Evaluation | None = None
     detail: str = ""
 
     @classmethod
     def from_evaluation(cls, evaluation: Evaluation) -> ClassRow:
         """A returned grid: complete or incomplete according to the scoring rule."""
-        return cls(evaluation.candidate, "complete" if evaluation.outcome.complete else "incomplete", evaluation)
+        return cls(
+            evaluation.candidate,
+            CandidateState.COMPLETE if evaluation.outcome.complete else CandidateState.INCOMPLETE,
+            evaluation,
+        )
 
     @property
     def scored(self) -> bool:
         """Its marks and levels count in the statistics (returned and not rejected)."""
-        return self.evaluation is not None and self.status in ("complete", "incomplete")
+        return self.evaluation is not None and self.status in (CandidateState.COMPLETE, CandidateState.INCOMPLETE)
 
     @property
     def final_mark(self) -> Fraction | None:
@@ -378,8 +382,8 @@ def class_rows(
     """Rows for a class without a campaign ledger: the evaluations, then the missing and rejected
     (candidate, reason) pairs."""
     rows = [ClassRow.from_evaluation(e) for e in evaluations]
-    rows += [ClassRow(c, "missing") for c in missing]
-    rows += [ClassRow(c, "rejected", detail=why) for c, why in rejected]
+    rows += [ClassRow(c, CandidateState.MISSING) for c in missing]
+    rows += [ClassRow(c, CandidateState.REJECTED, detail=why) for c, why in rejected]
     return rows
 
 
@@ -394,7 +398,7 @@ class _Class:
     def marks(self) -> list[Fraction]:
         return [r.final_mark for r in self.rows if r.final_mark is not None]
 
-    def count(self, status: str) -> int:
+    def count(self, status: CandidateState) -> int:
         return sum(1 for r in self.rows if r.status == status)
 
 
@@ -464,14 +468,14 @@ _ROW = _candidate_fields(lambda x: x["r"].candidate) + (
     T(
         "statut",
         "« complète », « incomplète », « non rendue » ou « rejetée »",
-        lambda x: STATUS_LABELS.get(x["r"].status, x["r"].status),
+        lambda x: CandidateState(x["r"].status).grid_label,
     ),
     T(
         "etat",
         "Détail : état de la grille, ou motif du rejet",
         lambda x: f.text(x["r"].detail) or (x["o"].status_text if x["o"] else ""),
     ),
-    T("complet", "Vrai quand la grille est complète", lambda x: x["r"].status == "complete", BOOL),
+    T("complet", "Vrai quand la grille est complète", lambda x: x["r"].status == CandidateState.COMPLETE, BOOL),
 )
 
 
@@ -491,10 +495,10 @@ CLASS_FIELDS: tuple[Spec, ...] = _header(lambda c: c.grid, lambda c: c.context) 
         (
             T("effectif", "Nombre de candidats", lambda c: len(c.rows), NUMBER),
             T("effectif_notes", "Nombre de candidats ayant une note finale", lambda c: len(c.marks), NUMBER),
-            T("completes", "Grilles complètes", lambda c: c.count("complete"), NUMBER),
-            T("incompletes", "Grilles incomplètes", lambda c: c.count("incomplete"), NUMBER),
-            T("non_rendues", "Grilles non rendues", lambda c: c.count("missing"), NUMBER),
-            T("rejetees", "Grilles rejetées", lambda c: c.count("rejected"), NUMBER),
+            T("completes", "Grilles complètes", lambda c: c.count(CandidateState.COMPLETE), NUMBER),
+            T("incompletes", "Grilles incomplètes", lambda c: c.count(CandidateState.INCOMPLETE), NUMBER),
+            T("non_rendues", "Grilles non rendues", lambda c: c.count(CandidateState.MISSING), NUMBER),
+            T("rejetees", "Grilles rejetées", lambda c: c.count(CandidateState.REJECTED), NUMBER),
             T(
                 "moyenne",
                 "Moyenne, deux décimales (« 12,35 »)",
@@ -553,7 +557,7 @@ CLASS_FIELDS: tuple[Spec, ...] = _header(lambda c: c.grid, lambda c: c.context) 
     L(
         "manquants",
         "Candidats dont la grille n'est pas rendue ou a été rejetée",
-        lambda c: [_row(r) for r in c.rows if r.status in ("missing", "rejected")],
+        lambda c: [_row(r) for r in c.rows if r.status in (CandidateState.MISSING, CandidateState.REJECTED)],
         _ROW,
     ),
 )

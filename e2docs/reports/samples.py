@@ -12,6 +12,7 @@ from e2docs.formats.gridfile import load_grid
 from e2docs.model.candidate import Candidate, Context
 from e2docs.model.evaluation import Commission, Evaluation
 from e2docs.model.grid import Grid
+from e2docs.model.states import CandidateState
 from e2docs.reports.context import ClassInfo, ClassRow
 
 CONTEXT = Context("2027", "Lycée professionnel Jean Moulin – Villefictive", "Versailles")
@@ -108,9 +109,11 @@ def sample_class_rows() -> list[ClassRow]:
             sample_evaluation(sample_candidate("06", "ÉLIE", "Zoé"), {"C1.1": 2}, observations=None)
         )
     )
-    rows.append(ClassRow(sample_candidate("07", "BERNARD", "Hugo"), "missing"))
+    rows.append(ClassRow(sample_candidate("07", "BERNARD", "Hugo"), CandidateState.MISSING))
     rows.append(
-        ClassRow(sample_candidate("08", "DURAND & FILS", "Max <test>"), "rejected", detail="signature invalide")
+        ClassRow(
+            sample_candidate("08", "DURAND & FILS", "Max <test>"), CandidateState.REJECTED, detail="signature invalide"
+        )
     )
     return rows
 

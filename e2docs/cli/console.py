@@ -1,0 +1,229 @@
+"""What the commands print: the French lines and tables built from what the library returns.
+
+Each function takes the data object of one command and returns its lines; the
+commands echo them. Nothing here reads or writes files.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import TYPE_CHECKING
+
+from e2docs.model.scoring import format_mark
+from e2docs.model.states import CandidateState, ReturnState
+
+if TYPE_CHECKING:
+    from e2docs.app.campaign import Campaign
+    from e2docs.app.collect import CollectReport
+    from e2docs.app.demo import DemoRun
+    from e2docs.app.documents import ReportResult
+    from e2docs.app.generate import GenerationReport
+    from e2docs.app.status import CandidateStatus
+    from e2docs.formats.roster import Roster
+
+
+# ------------------------------------------------------------------ new, generate
+
+
+def new_lines(campaign: Campaign, roster: Roster) -> list[str]:
+    """``new``: the campaign created, the rows ignored, what to do next."""
+    lines = [
+        f"Campagne créée dans {campaign.root} : {len(roster.candidates)} candidat(s), "
+        f"session {campaign.session or '—'}, {campaign.school or '—'}."
+    ]
+    if roster.ignored:
+        lines.append(f"{len(roster.ignored)} ligne(s) de la liste ignorée(s) (autre spécialité).")
+    lines.append(f'Ensuite : e2docs -C "{campaign.root}" generate')
+    return lines
+
+
+def generation_lines(report: GenerationReport) -> list[str]:
+    """``generate``: files written (the first five named), rows of the roster ignored (the first ten)."""
+    out = [
+        f"{sum(len(w.metas) for w in report.written)} candidat(s), "
+        f"{len(report.written)} classeur(s) écrit(s) dans {report.outdir}"
+    ]
+    for w in report.written[:5]:
+        out.append(f"  {w.path.name}")
+    if len(report.written) > 5:
+        out.append(f"  … et {len(report.written) - 5} autre(s)")
+    ignored = report.roster.ignored
+    if ignored:
+        out.append(f"{len(ignored)} ligne(s) ignorée(s) dans la liste :")
+        for row in ignored[:10]:
+            out.append(f"  ligne {row.line} : {row.candidate.full_name} — {row.reason}")
+        if len(ignored) > 10:
+            out.append(f"  … et {len(ignored) - 10} autre(s)")
+    return out
+
+
+# ------------------------------------------------------------------ inspect
+
+
+def inspect_text(result: dict) -> str:
+    """``inspect``: the ``inspect --json`` data (``{"files": [entry, …]}``) for a person, one paragraph
+    per entry."""
+    lines: list[str] = []
+    for f in result["files"]:
+        lines.append(f"{f['path']}")
+        if f["candidate"] is None:
+            lines.append(f"  ✗ {f['errors'][0]['message']}")
+            lines.append("")
+            continue
+        c, r = f["candidate"], f["results"]
+        lines.append(f"  Candidat : {c['last_name']} {c['first_name']} — N° {c['number']} — {c['division']}")
+        lines.append(f"  Grille : {f['grid']['id']} version {f['grid']['version']}")
+        levels = " · ".join(f"{cid} {lvl if lvl else '—'}" for cid, lvl in r["levels"].items())
+        lines.append(f"  Niveaux : {levels}")
+        proposed = format_mark(Fraction(r["proposed_mark"])) if r["proposed_mark"] is not None else "—"
+        final = format_mark(Fraction(r["final_mark"])) if r["final_mark"] is not None else "—"
+        lines.append(f"  Note proposée : {proposed} ; note finale : {final}")
+        lines.append(f"  État : {r['status']}")
+        for e in f["errors"]:
+            where = ", ".join(
+                p
+                for p in (
+                    f"feuille « {e['sheet']} »" if e.get("sheet") else "",
+                    f"cellule {e['cell']}" if e.get("cell") else "",
+                )
+                if p
+            )
+            lines.append(f"  ✗ {where + ' : ' if where else ''}{e['message']}")
+        for w in f["warnings"]:
+            lines.append(f"  ! feuille « {w['sheet']} », cellule {w['cell']} : {w['message']}")
+        lines.append("  ✓ Classeur valide." if f["ok"] else "  ✗ Classeur à corriger.")
+        lines.append("")
+    return "\n".join(lines).rstrip()
+
+
+# ------------------------------------------------------------------ collect
+
+
+def collect_lines(report: CollectReport) -> list[str]:
+    """``collect``: one line per file (or candidate) with its reasons and warnings, then the tally."""
+    lines = []
+
+    def shown(origin: str) -> str:  # the end of a long path is what tells files apart
+        return origin if len(origin) <= 60 else "…" + origin[-59:]
+
+    width = max([len(shown(o.origin)) for o in report.outcomes] + [7])
+    for o in report.outcomes:
+        who = f" — {o.candidate}" if o.candidate else ""
+        lines.append(f"{shown(o.origin):<{width}}  {o.state.outcome_label}{who}")
+        for reason in o.reasons:
+            if o.state != ReturnState.ALREADY:
+                lines.append(f"    · {reason}")
+        for w in o.warnings:
+            lines.append(f"    ! {w}")
+    lines.append("")
+    lines.append("Bilan : " + ", ".join(f"{report.count(s)} {s.tally_label}" for s in ReturnState))
+    return lines
+
+
+# ------------------------------------------------------------------ status
+
+
+def _mark(value: float | None) -> str:
+    """A mark with a decimal comma, « — » when there is none."""
+    if value is None:
+        return "—"
+    return f"{value:g}".replace(".", ",")
+
+
+def _missing_fr(missing: list[str]) -> str:
+    """What an incomplete grid lacks (``missing``: criterion ids, ``note_finale``, ``observations``)."""
+    crits = [m for m in missing if m.startswith("C")]
+    parts = []
+    if crits:
+        parts.append(f"critère(s) {', '.join(crits)}")
+    if "note_finale" in missing:
+        parts.append("note finale")
+    if "observations" in missing:
+        parts.append("observations")
+    return "manque : " + " ; ".join(parts) if parts else ""
+
+
+def status_lines(statuses: list[CandidateStatus], history: bool = False) -> list[str]:
+    """``status``: one line per candidate, details for what needs attention (every return with
+    ``history``), then the totals."""
+    lines = [f"{'N° candidat':<12} {'Nom':<28} {'Division':<9} {'État':<10} {'Proposée':>8} {'Finale':>7}  Retour"]
+    for s in statuses:
+        c, r = s.candidate, s.current
+        marks = r if r is not None and s.state != CandidateState.REJECTED else None
+        proposed = _mark(marks.proposed_mark) if marks else "—"
+        final = _mark(marks.final_mark) if marks else "—"
+        when = r.imported_at[:10] if r else ""
+        lines.append(
+            f"{c.number:<12} {c.full_name[:28]:<28} {c.division[:9]:<9} {s.state.label:<10} "
+            f"{proposed:>8} {final:>7}  {when}"
+        )
+        if s.state == CandidateState.INCOMPLETE and r:
+            lines.append(f"{'':13}{_missing_fr(r.missing)}")
+        if s.state == CandidateState.REJECTED and r:
+            for reason in r.reasons[:3]:
+                lines.append(f"{'':13}· {reason}")
+        if s.last_problem and s.state != CandidateState.REJECTED:
+            lines.append(
+                f"{'':13}! retour plus récent rejeté ({s.last_problem.original_name}) : "
+                f"{s.last_problem.reasons[0] if s.last_problem.reasons else ''}"
+            )
+        if history and len(s.history) > 1:
+            for h in s.history:
+                lines.append(f"{'':13}- {h.imported_at[:16]} {h.original_name} ({h.state.label})")
+    totals = {state: sum(1 for s in statuses if s.state == state) for state in CandidateState}
+    shown = (CandidateState.COMPLETE, CandidateState.INCOMPLETE, CandidateState.REJECTED, CandidateState.MISSING)
+    lines.append("")
+    lines.append(f"Total : {len(statuses)} candidat(s) — " + ", ".join(f"{totals[k]} {k.label}" for k in shown))
+    return lines
+
+
+# ------------------------------------------------------------------ report
+
+
+def report_lines(result: ReportResult) -> list[str]:
+    """``report``: documents written, PROVISOIRE ones, candidates without documents, stale ones removed."""
+    out = [f"{len(result.written)} document(s) Word écrit(s) dans {result.outdir}"]
+    if result.pdfs:
+        out.append(f"{len(result.pdfs)} PDF écrit(s)")
+    if result.provisional:
+        out.append(f"Documents marqués PROVISOIRE (grille incomplète) : {', '.join(result.provisional)}")
+    if result.skipped:
+        skipped = ", ".join(f"{s.candidate.full_name} ({s.state.label})" for s in result.skipped)
+        out.append(f"Sans document individuel : {skipped}")
+    if result.removed:
+        out.append(f"{len(result.removed)} ancien(s) document(s) périmé(s) retiré(s) de {result.outdir}")
+    return out
+
+
+# ------------------------------------------------------------------ demo
+
+
+def demo_lines(run: DemoRun) -> list[str]:
+    """``demo``: each step of the pipeline with its own output, then where to look."""
+    root = run.campaign.root
+    lines = [
+        "Démonstration e2docs — classe fictive (samples/classe-demo.csv)",
+        "",
+        f"1. Campagne créée : {root} ({len(run.roster.candidates)} candidats, "
+        f"{len(run.roster.ignored)} ligne(s) d'une autre spécialité ignorée(s))",
+        f"2. {len(run.generation.written)} classeurs générés dans {root / 'envoi'}",
+        f"3. Relève de {len(run.returns)} retours remplis dans LibreOffice (samples/retours/) :",
+    ]
+    lines += ["   " + line for line in collect_lines(run.collected) if line]
+    lines.append("4. État de la campagne (e2docs status) :")
+    lines += ["   " + line for line in status_lines(run.statuses)]
+    lines.append(f"5. Synthèse établissement : {run.summary}")
+    if run.reports is not None:
+        lines.append(f"6. Documents Word : {len(run.reports.written)} fichier(s) dans {run.reports.outdir}")
+    first = run.generation.written[0].path
+    lines += [
+        "",
+        "À regarder :",
+        f"  - un classeur à remplir : {first}",
+        "    (ouvrez-le dans Excel ou LibreOffice Calc : tapez X dans les colonnes de niveau ;",
+        "     seules les cellules vertes sont modifiables, la note se calcule seule)",
+        f"  - la synthèse : {run.summary}",
+        f"  - les documents Word : {root / 'rapports'}",
+        f'  - puis, par exemple : e2docs -C "{root}" status --history',
+    ]
+    return lines
