@@ -38,6 +38,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 from e2docs.model.errors import E2docsError
 
@@ -54,6 +55,7 @@ __all__ = [
     "convert",
     "environment",
     "find_soffice",
+    "kill",
     "new_profile",
     "profile_uri",
     "remove_profile",
@@ -267,11 +269,15 @@ class Completed:
 
 
 def start(
-    argv: Sequence[str], *, stdout: int | None = subprocess.PIPE, stderr: int | None = subprocess.PIPE
+    argv: Sequence[str],
+    *,
+    stdout: int | IO[bytes] | None = subprocess.PIPE,
+    stderr: int | IO[bytes] | None = subprocess.PIPE,
 ) -> subprocess.Popen[bytes]:
     """Start ``argv`` (see :func:`command`) in a process group of its own, so :func:`stop` can end its whole tree.
 
-    ``stdout``/``stderr`` are as for :class:`subprocess.Popen` (pipes by default).
+    ``stdout``/``stderr`` are as for :class:`subprocess.Popen`: pipes by default, or
+    files, or ``subprocess.DEVNULL``.
     Raises :class:`LibreOfficeNotStarted` when the command cannot be started.
     """
     kwargs: dict[str, object] = {}
@@ -319,6 +325,18 @@ def stop(proc: subprocess.Popen[bytes], grace: float = 0.0) -> None:
         proc.wait(STOP_WAIT)
     except subprocess.TimeoutExpired:
         proc.kill()
+
+
+def kill(proc: subprocess.Popen[bytes]) -> None:
+    """End ``proc`` and every process it started at once: SIGKILL to its group (POSIX), ``taskkill /T /F`` (Windows).
+
+    For emergencies (a watchdog, a signal handler); :func:`stop` is the orderly way.
+    """
+    if _WINDOWS:
+        _taskkill(proc)
+        return
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGKILL)
 
 
 def _group_alive(proc: subprocess.Popen[bytes]) -> bool:
@@ -374,16 +392,18 @@ def run(
         raise LibreOfficeMissing()
     folder = Path(profile) if profile is not None else new_profile()
     try:
-        proc = start(command(exe, folder, *args))
-        try:
-            out, err = proc.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            stop(proc)
-            _drain(proc)
-            raise LibreOfficeTimeout(timeout) from None
-        finally:
-            stop(proc)  # nothing may outlive the run (and keep the profile busy)
-        return Completed(proc.returncode, out or b"", err or b"")
+        # files, not pipes: a stray descendant holding a pipe open cannot keep us waiting
+        with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+            proc = start(command(exe, folder, *args), stdout=out, stderr=err)
+            try:
+                proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                raise LibreOfficeTimeout(timeout) from None
+            finally:
+                stop(proc)  # nothing may outlive the run (and keep the profile busy)
+            out.seek(0)
+            err.seek(0)
+            return Completed(proc.returncode, out.read(), err.read())
     finally:
         if profile is None:
             remove_profile(folder)
@@ -407,14 +427,3 @@ def convert(
     """
     args = ["--convert-to", to, "--outdir", str(Path(outdir).resolve()), *(str(Path(s).resolve()) for s in sources)]
     return run(args, timeout, soffice=soffice, profile=profile)
-
-
-def _drain(proc: subprocess.Popen[bytes]) -> None:
-    """Collect a stopped process; its pipes are closed if a stray descendant still holds them."""
-    try:
-        proc.communicate(timeout=STOP_WAIT)
-    except (subprocess.TimeoutExpired, ValueError, OSError):
-        for pipe in (proc.stdout, proc.stderr):
-            if pipe is not None:
-                with contextlib.suppress(OSError):
-                    pipe.close()

@@ -18,6 +18,8 @@ from e2docs.model.scoring import evaluate
 
 from ..helpers import GRID, layout_of, make_workbook
 
+pytestmark = pytest.mark.libreoffice
+
 OUTPUTS = ["note_proposee", "note_finale", "etat_grille"] + [f"points_{c.id.replace('.', '_')}" for c in GRID.criteria]
 
 
