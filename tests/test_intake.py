@@ -7,8 +7,6 @@ import datetime as dt
 import io
 import mailbox
 import os
-import shutil
-import subprocess
 import time
 import tracemalloc
 import zipfile
@@ -22,7 +20,7 @@ import xlsxwriter
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from e2docs.formats import intake, sniff
+from e2docs.formats import intake, libreoffice, sniff
 from e2docs.formats.intake import Item, Refusal, gather, libreoffice_available, to_xlsx
 from e2docs.model.errors import WorkbookError
 
@@ -105,39 +103,17 @@ def cell_a1(data: bytes) -> str:
     return openpyxl.load_workbook(io.BytesIO(data)).active["A1"].value
 
 
-def need_soffice() -> str:
-    """The soffice command; skip without it, but fail on CI where it must be installed."""
-    require_tools("soffice")
-    return shutil.which("soffice")
-
-
 @pytest.fixture(scope="module")
 def converted(tmp_path_factory) -> dict[str, Path]:
     """The same small workbook saved by LibreOffice itself as .ods and .xls."""
-    soffice = need_soffice()
+    require_tools("soffice")
     base = tmp_path_factory.mktemp("lo")
     source = write(base / "grille_lo.xlsx", xlsx_bytes("CONVERTI"))
-    profile = (base / "profile").as_uri()
     out = {}
     for ext, target in (("ods", "ods"), ("xls", "xls:MS Excel 97")):
-        subprocess.run(
-            [
-                soffice,
-                f"-env:UserInstallation={profile}",
-                "--headless",
-                "--norestore",
-                "--convert-to",
-                target,
-                "--outdir",
-                str(base),
-                str(source),
-            ],
-            check=True,
-            capture_output=True,
-            timeout=180,
-        )
+        done = libreoffice.convert([source], target, base, 180)
         out[ext] = base / f"grille_lo.{ext}"
-        assert out[ext].is_file()
+        assert done.returncode == 0 and out[ext].is_file(), done
     return out
 
 
@@ -478,7 +454,7 @@ def test_to_xlsx_writes_xlsx_items_as_they_are(tmp_path):
 
 
 def test_to_xlsx_without_libreoffice_says_to_save_as_xlsx(tmp_path, monkeypatch):
-    monkeypatch.setattr(intake, "_soffice", lambda: None)
+    monkeypatch.setattr(libreoffice, "find_soffice", lambda: None)
     assert not libreoffice_available()
     item = Item(b"irrelevant", "grille.ods", "retours.zip › grille.ods", "ods")
     with pytest.raises(WorkbookError) as info:
@@ -496,14 +472,14 @@ def fake_soffice(tmp_path: Path, script: str) -> str:
 
 def test_to_xlsx_reports_a_failed_conversion(tmp_path, monkeypatch):
     soffice = fake_soffice(tmp_path, "echo 'Error: source file could not be loaded' >&2; exit 1")
-    monkeypatch.setattr(intake, "_soffice", lambda: soffice)
+    monkeypatch.setenv("E2DOCS_SOFFICE", soffice)
     with pytest.raises(WorkbookError, match="conversion en .xlsx impossible.*could not be loaded"):
         to_xlsx(Item(b"x", "g.xls", "g.xls", "xls"), tmp_path / "work")
 
 
 def test_to_xlsx_reports_a_conversion_that_produced_nothing(tmp_path, monkeypatch):
     soffice = fake_soffice(tmp_path, "exit 0")
-    monkeypatch.setattr(intake, "_soffice", lambda: soffice)
+    monkeypatch.setenv("E2DOCS_SOFFICE", soffice)
     with pytest.raises(WorkbookError, match="n'a rien produit"):
         to_xlsx(Item(b"x", "g.ods", "g.ods", "ods"), tmp_path / "work")
 
@@ -511,7 +487,7 @@ def test_to_xlsx_reports_a_conversion_that_produced_nothing(tmp_path, monkeypatc
 def test_to_xlsx_kills_a_conversion_that_hangs(tmp_path, monkeypatch):
     pid_file = tmp_path / "child.pid"
     soffice = fake_soffice(tmp_path, f"sleep 60 & echo $! > {pid_file}; wait")
-    monkeypatch.setattr(intake, "_soffice", lambda: soffice)
+    monkeypatch.setenv("E2DOCS_SOFFICE", soffice)
     monkeypatch.setattr(intake, "CONVERT_TIMEOUT", 1)
     with pytest.raises(WorkbookError, match="trop longue"):
         to_xlsx(Item(b"x", "g.ods", "g.ods", "ods"), tmp_path / "work")
@@ -530,6 +506,7 @@ def alive(pid: int) -> bool:
     return True
 
 
+@pytest.mark.libreoffice
 def test_real_ods_is_recognised_and_converted(tmp_path, converted):
     [item] = results(converted["ods"])
     assert item.kind == "ods" and item.name == "grille_lo.ods"
@@ -539,6 +516,7 @@ def test_real_ods_is_recognised_and_converted(tmp_path, converted):
     assert libreoffice_available()
 
 
+@pytest.mark.libreoffice
 def test_real_xls_in_a_zip_is_recognised_and_converted(tmp_path, converted):
     archive = write(tmp_path / "anciens.zip", zip_bytes({"grille_lo.xls": converted["xls"].read_bytes()}))
     [item] = results(archive)

@@ -20,8 +20,8 @@ from docx.enum.section import WD_SECTION
 from docx.oxml.ns import qn
 
 from e2docs.cli import main
+from e2docs.formats import libreoffice
 from e2docs.reports import EVALUATION, template_path
-from e2docs.reports import pdf as pdf_module
 
 # (file stem, family name as printed, number) of the candidates with a complete return, in roster order
 COMPLETE = [
@@ -275,7 +275,7 @@ def test_documents_get_the_usual_file_permissions(campaign):
 
 
 def test_pdf_without_libreoffice_is_a_french_error_but_word_files_are_written(campaign, monkeypatch):
-    monkeypatch.setattr(pdf_module.shutil, "which", lambda name, *a, **k: None)
+    monkeypatch.setattr(libreoffice, "find_soffice", lambda: None)
     result = report(campaign, "--pdf")
     assert result.exit_code == 2
     assert "LibreOffice est introuvable" in result.output

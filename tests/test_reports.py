@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from docx import Document
 
+from e2docs.formats import libreoffice
 from e2docs.formats.xlsx.evaluation import evaluation_of
 from e2docs.formats.xlsx.reader import read_workbook
 from e2docs.model.candidate import Candidate
@@ -28,7 +29,6 @@ from e2docs.reports import (
     render_class_record,
     template_path,
 )
-from e2docs.reports import pdf as pdf_module
 from e2docs.reports.render import render_to
 from e2docs.reports.samples import sample_class_info, sample_class_rows, sample_evaluation
 
@@ -394,6 +394,7 @@ def test_merge_documents_one_section_per_sheet(tmp_path):
 # ------------------------------------------------------------------ LibreOffice
 
 
+@pytest.mark.libreoffice
 def test_libreoffice_converts_every_document_and_sheet_fits_twopdf_pages(tmp_path):
     require_tools("soffice", "pdfinfo")
     long_names = Candidate(
@@ -416,6 +417,7 @@ def test_libreoffice_converts_every_document_and_sheet_fits_twopdf_pages(tmp_pat
     assert "PROVISOIRE" in text and "Dupont & Fils <SARL>" in text
 
 
+@pytest.mark.libreoffice
 def test_templates_saved_by_libreoffice_writer_still_work(tmp_path):
     """A secretary opens a template in Writer and saves it as .docx: it must stay usable."""
     require_tools("soffice", "pdfinfo")
@@ -426,21 +428,8 @@ def test_templates_saved_by_libreoffice_writer_still_work(tmp_path):
         copies.append(tmp_path / "orig" / name)
         copies[-1].parent.mkdir(exist_ok=True)
         shutil.copy(template_path(name), copies[-1])
-    subprocess.run(
-        [
-            shutil.which("soffice"),
-            f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}",
-            "--headless",
-            "--convert-to",
-            "docx:MS Word 2007 XML",
-            "--outdir",
-            str(tmp_path / "lo"),
-            *map(str, copies),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=180,
-    )
+    done = libreoffice.convert(copies, "docx:MS Word 2007 XML", tmp_path / "lo", 180)
+    assert done.returncode == 0, done
     for name in TEMPLATE_NAMES:
         assert check_template(tmp_path / "lo" / name) == [], name
     sheet, _ = render_candidate_documents(sample_evaluation(), tmp_path / "out", "x", tmp_path / "lo")
@@ -450,7 +439,7 @@ def test_templates_saved_by_libreoffice_writer_still_work(tmp_path):
 
 
 def test_missing_libreoffice_gives_french_error(tmp_path, monkeypatch):
-    monkeypatch.setattr(pdf_module.shutil, "which", lambda name: None)
+    monkeypatch.setattr(libreoffice, "find_soffice", lambda: None)
     doc = tmp_path / "a.docx"
     Document().save(doc)
     with pytest.raises(ReportError, match="LibreOffice est introuvable") as err:

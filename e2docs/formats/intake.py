@@ -37,9 +37,6 @@ import io
 import mailbox
 import os
 import re
-import shutil
-import signal
-import subprocess
 import tempfile
 import zipfile
 import zlib
@@ -50,7 +47,8 @@ from email.parser import BytesParser
 from email.policy import default as email_policy
 from pathlib import Path, PurePosixPath
 
-from e2docs.formats import sniff
+from e2docs.formats import libreoffice, sniff
+from e2docs.formats.libreoffice import available as libreoffice_available
 from e2docs.formats.xlsx.safety import MAX_FILE_BYTES, SAVE_AS_XLSX, check_zip_members
 from e2docs.model.errors import WorkbookError
 
@@ -66,10 +64,6 @@ SEP = " › "
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods", ".zip")
 _ZIPPED_WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".ods")
 _JUNK_NAMES = {"thumbs.db", "desktop.ini", "__macosx"}
-_SOFFICE_PLACES = (
-    "/Applications/LibreOffice.app/Contents/MacOS/soffice",
-    r"C:\Program Files\LibreOffice\program\soffice.exe",
-)
 
 # What users are told (French).
 _NOT_WORKBOOK_HINT = (
@@ -572,27 +566,13 @@ _ZIP_REFUSALS = {
 # -- conversion --------------------------------------------------------------------------------
 
 
-def _soffice() -> str | None:
-    """LibreOffice's command, or None; the E2DOCS_SOFFICE variable overrides the lookup."""
-    override = os.environ.get("E2DOCS_SOFFICE")
-    if override:
-        return shutil.which(override)
-    for command in ("soffice", "libreoffice"):
-        if found := shutil.which(command):
-            return found
-    return next((place for place in _SOFFICE_PLACES if Path(place).is_file()), None)
-
-
-def libreoffice_available() -> bool:
-    """Whether .ods and .xls items can be converted."""
-    return _soffice() is not None
-
-
 def to_xlsx(item: Item, workdir: Path) -> Path:
     """Write ``item`` as an .xlsx file in a new folder of ``workdir`` and return its path.
 
-    .ods and .xls items are converted by LibreOffice, headless, with its own
-    profile in ``workdir`` (so a LibreOffice the user has open is not disturbed).
+    .ods and .xls items are converted by LibreOffice, headless, with a profile of
+    its own (so a LibreOffice the user has open is not disturbed), at most
+    ``CONVERT_TIMEOUT`` seconds (see :mod:`e2docs.formats.libreoffice`).
+    Raises :class:`WorkbookError` when LibreOffice is missing, fails or overruns.
     """
     workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
@@ -601,71 +581,40 @@ def to_xlsx(item: Item, workdir: Path) -> Path:
     if item.kind == "xlsx":
         target.write_bytes(item.data)
         return target
-    soffice = _soffice()
+    soffice = libreoffice.find_soffice()
     if soffice is None:
         raise WorkbookError(
-            _NO_LIBREOFFICE, item.origin, hint="Ou installez LibreOffice pour que la conversion soit automatique."
+            _NO_LIBREOFFICE,
+            item.origin,
+            hint="Ou installez LibreOffice pour que la conversion soit automatique." + libreoffice.override_note(),
         )
     source = folder / "source" / f"source.{item.kind}"
     source.parent.mkdir()
     source.write_bytes(item.data)
-    _run_conversion(soffice, source, folder, workdir / "libreoffice-profile", item.origin)
+    try:
+        done = libreoffice.convert([source], "xlsx:Calc MS Excel 2007 XML", folder, CONVERT_TIMEOUT, soffice=soffice)
+    except libreoffice.LibreOfficeNotStarted as exc:
+        raise WorkbookError(exc.message, item.origin, hint=SAVE_AS_XLSX) from None
+    except libreoffice.LibreOfficeTimeout:
+        raise WorkbookError(
+            f"conversion en .xlsx trop longue (plus de {CONVERT_TIMEOUT} s) : abandonnée.",
+            item.origin,
+            hint=SAVE_AS_XLSX,
+        ) from None
+    if done.returncode != 0:
+        detail = done.last_error_line()
+        tail = f" : {detail[:200]}" if detail else ""
+        raise WorkbookError(
+            f"conversion en .xlsx impossible (LibreOffice, code {done.returncode}{tail}).",
+            item.origin,
+            hint=SAVE_AS_XLSX,
+        )
     converted = folder / "source.xlsx"
     if not converted.is_file() or converted.stat().st_size == 0:
         raise WorkbookError(
             "conversion en .xlsx impossible : LibreOffice n'a rien produit.", item.origin, hint=SAVE_AS_XLSX
         )
     return converted.replace(target)
-
-
-def _run_conversion(soffice: str, source: Path, outdir: Path, profile: Path, origin: str) -> None:
-    """Run LibreOffice's converter; its whole process group is killed if it overruns the timeout."""
-    command = [
-        soffice,
-        "-env:UserInstallation=" + profile.resolve().as_uri(),
-        "--headless",
-        "--invisible",
-        "--nologo",
-        "--nodefault",
-        "--norestore",
-        "--nolockcheck",
-        "--convert-to",
-        "xlsx:Calc MS Excel 2007 XML",
-        "--outdir",
-        str(outdir),
-        str(source),
-    ]
-    try:
-        proc = subprocess.Popen(
-            command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True
-        )
-    except OSError as exc:
-        raise WorkbookError(f"LibreOffice ne démarre pas ({exc.strerror or exc}).", origin, hint=SAVE_AS_XLSX) from None
-    try:
-        _, err = proc.communicate(timeout=CONVERT_TIMEOUT)
-    except subprocess.TimeoutExpired:
-        _kill(proc)
-        proc.communicate()
-        raise WorkbookError(
-            f"conversion en .xlsx trop longue (plus de {CONVERT_TIMEOUT} s) : abandonnée.", origin, hint=SAVE_AS_XLSX
-        ) from None
-    if proc.returncode != 0:
-        detail = err.decode("utf-8", "replace").strip().splitlines()
-        tail = f" : {detail[-1][:200]}" if detail else ""
-        raise WorkbookError(
-            f"conversion en .xlsx impossible (LibreOffice, code {proc.returncode}{tail}).", origin, hint=SAVE_AS_XLSX
-        )
-
-
-def _kill(proc: subprocess.Popen) -> None:
-    """Kill a process started in its own session, with its children (soffice → oosplash → soffice.bin)."""
-    try:
-        if hasattr(os, "killpg"):
-            os.killpg(proc.pid, signal.SIGKILL)
-        else:
-            proc.kill()
-    except ProcessLookupError:
-        pass
 
 
 def _safe_stem(name: str) -> str:

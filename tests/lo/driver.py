@@ -5,693 +5,56 @@ Why a separate script?
     The ``uno`` module (python3-uno) is built against Debian's system Python and
     only imports in ``/usr/bin/python3``.  The project's interpreter (pyenv) cannot
     import it, so the tests (see ``tests/lo/lo.py``) start this script as a
-    subprocess with ``/usr/bin/python3`` and talk to it through JSON:
+    subprocess with ``/usr/bin/python3`` and talk to it through JSON (protocol.py):
 
         /usr/bin/python3 driver.py --port P --profile DIR [--timeout S] [--locale fr-FR] < steps.json
 
-    stdin : a JSON list of steps (dicts with an ``"op"`` key)
-    stdout: one JSON object ``{"ok": bool, "results": [...], "error"?, "step"?,
-            "traceback"?, "timings": {...}}`` -- ``results[i]`` is the result of
-            step i; on failure ``step`` is the index of the failing step and
-            ``results`` holds the results of the steps that succeeded.
+    The driver side uses the standard library, ``uno`` and
+    ``e2docs.formats.libreoffice`` (standard library only; the project's root is
+    put on ``sys.path`` for it), and must stay compatible with Debian's Python 3.11.
 
-    This file deliberately only uses the standard library + uno, and must stay
-    compatible with Debian's Python 3.11.
+The modules, by job
+    protocol.py    JSON steps on stdin, one JSON result on stdout (both sides)
+    profiles.py    settings seeded in the profile; template profile copied per run (both sides)
+    process.py     start/stop soffice (through e2docs.formats.libreoffice), ports, leftovers (both sides)
+    operations.py  the step ops through UNO (driver side)
+    driver.py      this entry point: wires them, with a watchdog
 
 How it works
-    1. Start ``soffice --headless --invisible --nologo --norestore --nodefault
+    1. Seed the settings into DIR (profiles.py), start ``soffice --headless ...
        -env:UserInstallation=file://DIR --accept=socket,host=127.0.0.1,port=P;urp;``
-       in its own process group (``start_new_session``).
-       Before that, settings are written into DIR/user/registrymodifications.xcu
-       (and checked again through the configuration API once connected):
-       ``org.openoffice.Office.Calc/Formula/Load/OOXMLRecalcMode`` and
-       ``.../ODFRecalcMode`` = 1 ("never recalculate"; 0 = always, 2 = prompt;
-       1 is also LibreOffice's default) so that a loaded workbook shows the
-       *cached* formula results stored in the file -- XlsxWriter's
-       ``fullCalcOnLoad="1"`` is ignored by LibreOffice; Calc AutoInput off;
-       document lock files off;
-       with --locale, ``org.openoffice.Setup/L10N/ooSetupSystemLocale`` (the
-       locale that parses typed input: "14/03/2027", "12,5" in fr-FR).
-       Once connected, ``Setup/Product/ooSetupLastVersion`` is also recorded
+       in its own process group (process.py).
+    2. Connect through the UNO URP bridge, retrying until ~60 s have elapsed; check
+       the settings again through the configuration API (operations.py).  Once
+       connected, ``Setup/Product/ooSetupLastVersion`` is also recorded
        (LibreOffice saves it at exit): without it every start of the profile
-       takes ~1 s instead of ~0.2 s.
-    2. Connect through the UNO URP bridge, retrying until ~60 s have elapsed.
-       If soffice exits first (code 0: another soffice already owns DIR and got
-       the request), the run fails rather than driving a foreign instance.
+       takes ~1 s instead of ~0.2 s.  If soffice exits first (code 0: another
+       soffice already owns DIR and got the request), the run fails rather than
+       driving a foreign instance.
     3. Execute the steps.  An exception in a step stops the run and is reported
        in the JSON (``ok: false``) instead of crashing without output.
     4. ALWAYS (try/finally): close the documents, ``desktop.terminate()``, wait a
-       few seconds, then SIGTERM/SIGKILL the soffice process group.  (soffice
-       needs ~1.5 s to exit after a document was loaded.)
+       few seconds, then stop soffice's whole process tree.  (soffice needs
+       ~1.5 s to exit after a document was loaded.)
     A watchdog thread enforces ``--timeout``: when it fires it kills soffice
     (which makes any pending UNO call fail) and prints an error result; SIGTERM
     on the driver also kills soffice.
-
-Typing (what a user would do) -- findings with LibreOffice 7.4 headless
-    * via="dispatch" (default, works on hidden documents): ``.uno:GoToCell``
-      (ToPoint=F12) then ``.uno:EnterString`` (StringName=text).  This is the
-      same code path as a user's Enter (ScViewFunc::EnterData), so sheet
-      protection is enforced by LibreOffice, BUT it bypasses data validation:
-      an invalid value is stored silently.  The result therefore carries
-      ``"valid"`` (True/False, None when the cell has no validation), computed
-      with the Detective ("Mark Invalid Data", XSheetAuditing.showInvalid).
-    * via="keyboard": real key events (letters then RETURN) sent to the Calc
-      grid window through LibreOffice's UITest service.  This goes through the
-      input handler, so data validation IS applied: with --headless every
-      dialog is auto-cancelled, so an invalid entry is *rejected* (for STOP,
-      and also for WARNING/INFORMATION alerts where a user could accept it).
-      Key events are ignored by hidden windows, so the document must be opened
-      with ``"hidden": false`` (nothing is displayed anyway in headless mode).
-    * Locked cell on a protected sheet: LibreOffice refuses the input and opens
-      an *asynchronous* "Protected cells can not be modified." message box.  It
-      never blocks (headless), but it cannot be dismissed reliably through
-      UITest, and a second one crashes soffice 7.4 (seen with visible
-      documents, and after dismissing the first one).  So by default the driver
-      performs LibreOffice's own check first (sheet.isProtected() and
-      CellProtection.IsLocked -- what ScEditableTester tests) and does not send
-      the input: the result has ``"refused": "protected"``.  ``"force": true``
-      sends it anyway (investigation only; ``"dialog"`` reports the message --
-      the box stays open, so later results report it again).
-    * Calc AutoInput (autocomplete from the column) is switched off in the
-      profile, otherwise keyboard typing "X" could become "Xylophone".
-    * Typing into a cell triggers the automatic recalculation of dependent
-      formulas (AutoCalculate is on); use ``{"op": "autocalc", "enabled": false}``
-      to keep cached values while typing.
-
-Steps
-    "sheet" is a name, an index, or omitted (active sheet).
-    {"op": "open", "path": ..., "hidden": true, "read_only": false}
-                                                      load .xlsx/.ods/.docx/...; becomes the current doc
-                                                      -> {"kind": "calc"|"writer"|"other", "load_s"}
-    {"op": "read", "sheet": ..., "cells": ["A1", ...]} -> {"cells": {"A1": {type, value, string, formula,
-                                                         formula_result_type, error, locked}}}
-                                                         (pure UNO reads, never recalculates)
-    {"op": "type", "sheet": ..., "cell": "F12", "text": "X", "via": "dispatch"|"keyboard", "force": false}
-                                                      types like a user -> {"cell", "matches", "changed",
-                                                      "refused", "valid", "dialog", "before", "after"}
-                                                      (see "Typing" above)
-    {"op": "type_many", "sheet": ..., "entries": [["F12", "X"], ...], "via": ...}
-                                                      -> {"entries": [<type result>, ...]}
-    {"op": "clear", "sheet": ..., "cell": ...}        .uno:GoToCell + .uno:ClearContents -> {"cleared", "refused", ...}
-    {"op": "invalid_cells", "sheet": ...}             cells violating their data validation (Detective
-                                                      "Mark Invalid Data") -> {"invalid": ["D4", ...]}
-    {"op": "autocalc", "enabled": bool}               doc.enableAutomaticCalculation()
-    {"op": "recalc"}                                  doc.calculateAll()
-    {"op": "save", "path": ..., "filter": "Calc MS Excel 2007 XML" | "calc8" | "MS Word 2007 XML" | ...}
-                                                      (filter guessed from the extension when omitted)
-    {"op": "pdf", "path": ...}                        calc_pdf_Export / writer_pdf_Export
-    {"op": "page_count"}                              Writer: layout page count; Calc: printed page count
-    {"op": "sheet_protected", "sheet": ...}           -> {"protected": bool}
-    {"op": "sheets"}                                  -> {"sheets": [names]}
-    {"op": "close"}                                   close the current document
 """
 
 import argparse
-import contextlib
-import json
 import os
 import signal
-import subprocess
 import sys
 import threading
 import time
 import traceback
 
-import uno  # Debian python3-uno: only importable in /usr/bin/python3
-from com.sun.star.beans import PropertyValue
-from com.sun.star.connection import NoConnectException
-
-SOFFICE = os.environ.get("E2DOCS_SOFFICE", "/usr/bin/soffice")
-CONNECT_TIMEOUT = 60.0
-TERMINATE_GRACE = 5.0
-
-RECALC_NEVER = 1  # org.openoffice.Office.Calc/Formula/Load/*RecalcMode: 0 always, 1 never, 2 ask
-
-CALC_FILTERS = {
-    ".xlsx": "Calc MS Excel 2007 XML",
-    ".xlsm": "Calc MS Excel 2007 VBA XML",
-    ".xls": "MS Excel 97",
-    ".ods": "calc8",
-    ".csv": "Text - txt - csv (StarCalc)",
-    ".pdf": "calc_pdf_Export",
-}
-WRITER_FILTERS = {
-    ".docx": "MS Word 2007 XML",
-    ".doc": "MS Word 97",
-    ".odt": "writer8",
-    ".rtf": "Rich Text Format",
-    ".txt": "Text",
-    ".pdf": "writer_pdf_Export",
-}
-RESULT_TYPES = {1: "VALUE", 2: "STRING", 4: "ERROR"}
-
-
-def profile_settings(locale=None):
-    """(node path, property, xs type, value) written into the profile before start."""
-    settings = [
-        # never recalculate on load: show the cached results stored in the file
-        ("/org.openoffice.Office.Calc/Formula/Load", "OOXMLRecalcMode", "int", RECALC_NEVER),
-        ("/org.openoffice.Office.Calc/Formula/Load", "ODFRecalcMode", "int", RECALC_NEVER),
-        # no autocomplete from the column while typing
-        ("/org.openoffice.Office.Calc/Input", "AutoInput", "boolean", False),
-        # no .~lock.<name># files next to the documents (left behind if soffice dies)
-        ("/org.openoffice.Office.Common/Misc", "UseLocking", "boolean", False),
-    ]
-    if locale:
-        # locale used to parse typed input ("14/03/2027", "12,5") and format numbers;
-        # the UI (and its messages) stays in English
-        settings += [
-            ("/org.openoffice.Setup/L10N", "ooSetupSystemLocale", "string", locale),
-            ("/org.openoffice.Office.Linguistic/General", "UILocale", "string", "en-US"),
-        ]
-    return settings
-
-
-def xml_escape(text):
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
-
-
-def seed_profile(profile, settings):
-    """Merge ``settings`` into <profile>/user/registrymodifications.xcu (read at start-up).
-
-    Plain text editing on purpose: the file holds one <item> per line and uses
-    QNames in attribute values (oor:type="xs:int") that an XML round trip loses.
-    """
-    path = os.path.join(profile, "user", "registrymodifications.xcu")
-    if os.path.exists(path):
-        with open(path, encoding="utf-8") as f:
-            text = f.read()
-    else:
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        text = (
-            '<?xml version="1.0" encoding="UTF-8"?>\n'
-            '<oor:items xmlns:oor="http://openoffice.org/2001/registry" '
-            'xmlns:xs="http://www.w3.org/2001/XMLSchema" '
-            'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">\n'
-            "</oor:items>\n"
-        )
-    lines = text.splitlines(True)
-    items = []
-    for node, name, _xstype, value in settings:
-        head = f'<item oor:path="{xml_escape(node)}"><prop oor:name="{xml_escape(name)}" '
-        lines = [line for line in lines if not line.startswith(head)]
-        value = str(value).lower() if isinstance(value, bool) else str(value)
-        items.append(f'{head}oor:op="fuse"><value>{xml_escape(value)}</value></prop></item>\n')
-    end = max(i for i, line in enumerate(lines) if "</oor:items>" in line)
-    lines[end:end] = items
-    with open(path, "w", encoding="utf-8") as f:
-        f.write("".join(lines))
-
-
-def props(**kwargs):
-    out = []
-    for k, v in kwargs.items():
-        p = PropertyValue()
-        p.Name = k
-        p.Value = v
-        out.append(p)
-    return tuple(out)
-
-
-def to_url(path):
-    return uno.systemPathToFileUrl(os.path.abspath(path))
-
-
-def uno_message(exc):
-    return getattr(exc, "Message", None) or str(exc)
-
-
-class StepError(Exception):
-    """A step that cannot be executed (bad argument, missing sheet, ...)."""
-
-
-class Office:
-    """One soffice process, its UNO connection and the open documents."""
-
-    def __init__(self, port, profile, locale=None):
-        self.port = port
-        self.locale = locale
-        self.profile = os.path.abspath(profile)
-        self.proc = None
-        self.ctx = None
-        self.smgr = None
-        self.desktop = None
-        self.dispatcher = None
-        self._uitest = None
-        self.docs = []  # [(doc, hidden)]
-        self.doc = None
-        self.timings = {}
-
-    # -- process management -------------------------------------------------
-    def start(self):
-        os.makedirs(self.profile, exist_ok=True)
-        seed_profile(self.profile, profile_settings(self.locale))
-        cmd = [
-            SOFFICE,
-            "--headless",
-            "--invisible",
-            "--nologo",
-            "--norestore",
-            "--nodefault",
-            "--nolockcheck",
-            "-env:UserInstallation=" + to_url(self.profile),
-            f"--accept=socket,host=127.0.0.1,port={self.port};urp;StarOffice.ComponentContext",
-        ]
-        env = dict(os.environ)
-        env.setdefault("SAL_USE_VCLPLUGIN", "svp")  # no X display needed
-        self.proc = subprocess.Popen(
-            cmd,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,  # own process group -> killpg() in stop()
-            env=env,
-        )
-
-    def connect(self):
-        t0 = time.monotonic()
-        local = uno.getComponentContext()
-        resolver = local.ServiceManager.createInstanceWithContext("com.sun.star.bridge.UnoUrlResolver", local)
-        url = f"uno:socket,host=127.0.0.1,port={self.port};urp;StarOffice.ComponentContext"
-        last = None
-        while True:
-            rc = self.proc.poll()
-            if rc is not None:
-                # rc 0 this early: another soffice already uses this profile and the
-                # request was handed over to it -- we must not drive a foreign instance.
-                raise RuntimeError(
-                    f"soffice exited before accepting connections (code {rc}); "
-                    f"is the profile {self.profile} used by another soffice?"
-                )
-            try:
-                self.ctx = resolver.resolve(url)
-                break
-            except NoConnectException as e:
-                last = e
-            if time.monotonic() - t0 > CONNECT_TIMEOUT:
-                raise RuntimeError(
-                    f"could not connect to soffice on port {self.port} within {CONNECT_TIMEOUT}s: {uno_message(last)}"
-                )
-            time.sleep(0.1)
-        self.smgr = self.ctx.ServiceManager
-        self.desktop = self.smgr.createInstanceWithContext("com.sun.star.frame.Desktop", self.ctx)
-        self.dispatcher = self.smgr.createInstanceWithContext("com.sun.star.frame.DispatchHelper", self.ctx)
-        self.timings["connect_s"] = round(time.monotonic() - t0, 3)
-
-    def configure(self):
-        """Check/re-apply the seeded settings through the configuration API."""
-        cp = self.smgr.createInstanceWithContext("com.sun.star.configuration.ConfigurationProvider", self.ctx)
-        for node, name, _xstype, value in profile_settings(self.locale):
-            access = cp.createInstanceWithArguments(
-                "com.sun.star.configuration.ConfigurationUpdateAccess", props(nodepath=node)
-            )
-            if access.getPropertyValue(name) != value:
-                access.setPropertyValue(name, value)
-                access.commitChanges()
-        # Without Setup/Product/ooSetupLastVersion every start takes the slow
-        # "first start of this version" path (~1 s instead of ~0.2 s): record it,
-        # LibreOffice writes it to the profile when it terminates.
-        product = cp.createInstanceWithArguments(
-            "com.sun.star.configuration.ConfigurationUpdateAccess",
-            props(nodepath="/org.openoffice.Setup/Product"),
-        )
-        version = product.getPropertyValue("ooSetupVersion")
-        if version and product.getPropertyValue("ooSetupLastVersion") != version:
-            product.setPropertyValue("ooSetupLastVersion", version)
-            product.commitChanges()
-
-    def stop(self):
-        """Close documents, terminate the desktop, then make sure soffice is gone."""
-        for doc, _hidden in self.docs:
-            with contextlib.suppress(Exception):
-                doc.close(True)
-        self.docs = []
-        self.doc = None
-        if self.desktop is not None:
-            with contextlib.suppress(Exception):  # the bridge is disposed when soffice exits: expected
-                self.desktop.terminate()
-        self.desktop = None
-        if self.proc is None:
-            return
-        deadline = time.monotonic() + TERMINATE_GRACE
-        while time.monotonic() < deadline and group_alive(self.proc.pid):
-            time.sleep(0.05)
-        # soffice (shell script) -> oosplash -> soffice.bin: kill the whole group
-        for sig, wait in ((signal.SIGTERM, 3.0), (signal.SIGKILL, 3.0)):
-            if not group_alive(self.proc.pid):
-                break
-            try:
-                os.killpg(self.proc.pid, sig)
-            except (ProcessLookupError, PermissionError):
-                break
-            deadline = time.monotonic() + wait
-            while time.monotonic() < deadline and group_alive(self.proc.pid):
-                time.sleep(0.05)
-        try:
-            self.proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-
-    def kill_now(self):
-        if self.proc is not None:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(self.proc.pid, signal.SIGKILL)
-
-    # -- helpers ---------------------------------------------------------------
-    def current(self):
-        if self.doc is None:
-            raise StepError("no current document (use an 'open' step first)")
-        return self.doc
-
-    def hidden(self):
-        doc = self.current()
-        return next(h for d, h in self.docs if d is doc)
-
-    def is_calc(self, doc=None):
-        return (doc or self.current()).supportsService("com.sun.star.sheet.SpreadsheetDocument")
-
-    def is_writer(self, doc=None):
-        return (doc or self.current()).supportsService("com.sun.star.text.TextDocument")
-
-    def sheet(self, name):
-        doc = self.current()
-        if not self.is_calc(doc):
-            raise StepError("current document is not a spreadsheet")
-        sheets = doc.Sheets
-        if name is None:
-            return doc.getCurrentController().getActiveSheet()
-        if isinstance(name, int):
-            return sheets.getByIndex(name)
-        if not sheets.hasByName(name):
-            raise StepError(f"no sheet {name!r} (sheets: {list(sheets.ElementNames)})")
-        return sheets.getByName(name)
-
-    @property
-    def uitest(self):
-        if self._uitest is None:
-            self._uitest = self.smgr.createInstanceWithContext("org.libreoffice.uitest.UITest", self.ctx)
-        return self._uitest
-
-    def dispatch(self, command, **args):
-        frame = self.current().getCurrentController().getFrame()
-        return self.dispatcher.executeDispatch(frame, command, "", 0, props(**args))
-
-    @staticmethod
-    def address(cell):
-        a = cell.getCellAddress()
-        return (a.Sheet, a.Column, a.Row)
-
-    def goto(self, sheet, addr):
-        """Activate the sheet and move the cell cursor like Ctrl+Shift+F5 / Name Box."""
-        ctrl = self.current().getCurrentController()
-        ctrl.setActiveSheet(sheet)
-        self.dispatch(".uno:GoToCell", ToPoint=addr)
-        want = self.address(sheet.getCellRangeByName(addr))
-        sel = ctrl.getSelection()
-        try:
-            got = self.address(sel)
-        except AttributeError:  # a range is selected
-            r = sel.getRangeAddress()
-            got = (r.Sheet, r.StartColumn, r.StartRow)
-        if got != want:
-            raise StepError(f"GoToCell {addr} failed (cursor at {got})")
-
-    def dialog(self):
-        """Message of the dialog LibreOffice currently shows (None if none)."""
-        try:
-            top = self.uitest.getTopFocusWindow()
-            if top.getType() != "DialogUIObject":
-                return None
-            tree = json.loads(top.getHierarchy())
-        except Exception:
-            return None
-        texts = []
-
-        def walk(node):
-            if node.get("ImplementationName", "").endswith("MultiLineEdit") and node.get("Text"):
-                texts.append(node["Text"])
-            for child in node.get("children", ()):
-                walk(child)
-
-        walk(tree)
-        return {"title": tree.get("Text"), "text": "\n".join(texts)}
-
-    @staticmethod
-    def cell_info(cell):
-        t = cell.getType().value  # EMPTY / VALUE / TEXT / FORMULA
-        info = {
-            "type": t,
-            "value": None,
-            "string": cell.getString(),
-            "formula": cell.getFormula(),
-            "formula_result_type": None,
-            "error": cell.getError(),
-        }
-        if t == "VALUE":
-            info["value"] = cell.getValue()
-        elif t == "FORMULA":
-            rt = cell.getPropertyValue("FormulaResultType2")
-            info["formula_result_type"] = RESULT_TYPES.get(rt, rt)
-            if rt == 1:
-                info["value"] = cell.getValue()
-        try:
-            info["locked"] = bool(cell.getPropertyValue("CellProtection").IsLocked)
-        except Exception:
-            info["locked"] = None
-        return info
-
-    @staticmethod
-    def protected_cell(sheet, cell):
-        """LibreOffice's own rule (ScEditableTester): protected sheet + locked cell."""
-        return bool(sheet.isProtected()) and bool(cell.getPropertyValue("CellProtection").IsLocked)
-
-    def validity(self, sheet, cell):
-        """True/False per the cell's data validation, None if it has none."""
-        if cell.getPropertyValue("Validation").Type.value == "ANY":
-            return None
-        return self.address(cell) not in self._invalid(sheet)
-
-    def _invalid(self, sheet):
-        sheet.clearArrows()
-        dp = sheet.getDrawPage()
-        n0 = dp.getCount()
-        out = []
-        if sheet.showInvalid():
-            for i in range(n0, dp.getCount()):
-                anchor = getattr(dp.getByIndex(i), "Anchor", None)
-                if anchor is not None and hasattr(anchor, "getCellAddress"):
-                    out.append(self.address(anchor))
-        sheet.clearArrows()
-        return out
-
-    def grid_window(self):
-        """The Calc grid window of the current document, for key events."""
-        if self.hidden():
-            raise StepError(
-                'via="keyboard" needs a visible document: open it with "hidden": false '
-                "(hidden windows ignore key events; nothing is displayed in headless mode)"
-            )
-        if sum(1 for _d, h in self.docs if not h) > 1:
-            # UITest only gives access to the most recent top window
-            raise StepError('via="keyboard" needs a single visible document; close the others')
-        top = self.uitest.getTopFocusWindow()
-        if top.getType() == "DialogUIObject":
-            raise StepError(f"a dialog is open: {self.dialog()}")
-        return top.getChild("grid_window")
-
-    def check_grid(self, grid, sheet, addr):
-        """Make sure the key events go to the right cell of the right document."""
-        state = {p.Name: p.Value for p in grid.getState()}
-        s, col, row = self.address(sheet.getCellRangeByName(addr))
-        got = (state.get("SelectedTable"), state.get("CurrentColumn"), state.get("CurrentRow"))
-        if got != (str(s), str(col), str(row)):
-            raise StepError(f"grid window cursor at {got}, expected {(s, col, row)}")
-
-    # -- steps -------------------------------------------------------------------
-    def op_open(self, path, hidden=True, read_only=False):
-        if not os.path.exists(path):
-            raise StepError(f"file not found: {path}")
-        args = dict(
-            Hidden=bool(hidden),
-            ReadOnly=bool(read_only),
-            MacroExecutionMode=0,  # NEVER_EXECUTE
-            UpdateDocMode=0,  # NO_UPDATE (links)
-        )
-        t0 = time.monotonic()
-        doc = self.desktop.loadComponentFromURL(to_url(path), "_blank", 0, props(**args))
-        if doc is None:
-            raise StepError(f"LibreOffice could not load {path}")
-        if not any(d is doc for d, _h in self.docs):  # an already open URL is reused
-            self.docs.append((doc, bool(hidden)))
-        self.doc = doc
-        kind = "calc" if self.is_calc(doc) else "writer" if self.is_writer(doc) else "other"
-        return {"kind": kind, "load_s": round(time.monotonic() - t0, 3)}
-
-    def op_sheets(self):
-        return {"sheets": list(self.current().Sheets.ElementNames)}
-
-    def op_read(self, cells, sheet=None):
-        sh = self.sheet(sheet)
-        return {"cells": {a: self.cell_info(sh.getCellRangeByName(a)) for a in cells}}
-
-    def _type(self, sh, addr, text, via="dispatch", force=False):
-        text = str(text)
-        cell = sh.getCellRangeByName(addr)
-        before = self.cell_info(cell)
-        refused = None
-        dialog = None
-        if self.protected_cell(sh, cell) and not force:
-            refused = "protected"
-        elif via == "dispatch":
-            self.goto(sh, addr)
-            self.dispatch(".uno:EnterString", StringName=text)
-        elif via == "keyboard":
-            grid = self.grid_window()
-            self.goto(sh, addr)
-            self.check_grid(grid, sh, addr)
-            if text:
-                grid.executeAction("TYPE", props(TEXT=text))
-                grid.executeAction("TYPE", props(KEYCODE="RETURN"))
-            else:
-                grid.executeAction("TYPE", props(KEYCODE="DELETE"))
-        else:
-            raise StepError(f"via must be 'dispatch' or 'keyboard', not {via!r}")
-        if refused is None:
-            dialog = self.dialog()
-        after = self.cell_info(cell)
-        changed = (after["type"], after["formula"], after["string"]) != (
-            before["type"],
-            before["formula"],
-            before["string"],
-        )
-        if refused is None and not changed and after["string"] != text:
-            refused = "protected" if self.protected_cell(sh, cell) else "rejected"
-        return {
-            "cell": addr,
-            "matches": after["string"] == text,
-            "changed": changed,
-            "refused": refused,
-            "valid": self.validity(sh, cell),
-            "dialog": dialog,
-            "before": before,
-            "after": after,
-        }
-
-    def op_type(self, cell, text, sheet=None, via="dispatch", force=False):
-        return self._type(self.sheet(sheet), cell, text, via, force)
-
-    def op_type_many(self, entries, sheet=None, via="dispatch", force=False):
-        sh = self.sheet(sheet)
-        return {"entries": [self._type(sh, a, t, via, force) for a, t in entries]}
-
-    def op_clear(self, cell, sheet=None, force=False):
-        sh = self.sheet(sheet)
-        c = sh.getCellRangeByName(cell)
-        before = self.cell_info(c)
-        refused = None
-        if self.protected_cell(sh, c) and not force:
-            refused = "protected"
-        else:
-            self.goto(sh, cell)
-            self.dispatch(".uno:ClearContents")
-        after = self.cell_info(c)
-        return {
-            "cell": cell,
-            "cleared": after["type"] == "EMPTY",
-            "refused": refused,
-            "before": before,
-            "after": after,
-        }
-
-    def op_invalid_cells(self, sheet=None):
-        sh = self.sheet(sheet)
-        names = []
-        for _s, col, row in self._invalid(sh):
-            names.append(sh.getCellByPosition(col, row).AbsoluteName.split(".")[-1].replace("$", ""))
-        return {"invalid": names}
-
-    def op_autocalc(self, enabled=True):
-        self.current().enableAutomaticCalculation(bool(enabled))
-        return {}
-
-    def op_recalc(self):
-        doc = self.current()
-        if self.is_calc(doc):
-            doc.calculateAll()
-        else:
-            doc.refresh()
-        return {}
-
-    def filter_for(self, path, pdf=False):
-        ext = ".pdf" if pdf else os.path.splitext(path)[1].lower()
-        table = CALC_FILTERS if self.is_calc() else WRITER_FILTERS
-        if ext not in table:
-            raise StepError(f"no default filter for {ext!r}; pass 'filter'")
-        return table[ext]
-
-    def op_save(self, path, filter=None):
-        doc = self.current()
-        flt = filter or self.filter_for(path)
-        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-        doc.storeToURL(to_url(path), props(FilterName=flt, Overwrite=True))
-        return {"path": os.path.abspath(path), "filter": flt, "size": os.path.getsize(path)}
-
-    def op_pdf(self, path):
-        return self.op_save(path, self.filter_for(path, pdf=True))
-
-    def op_page_count(self):
-        doc = self.current()
-        if self.is_writer(doc):
-            vc = doc.getCurrentController().getViewCursor()
-            vc.jumpToLastPage()  # forces the layout
-            return {"pages": vc.getPage()}
-        # spreadsheets: number of pages a print/PDF export would produce
-        return {"pages": doc.getRendererCount(doc, props(IsPrinter=True))}
-
-    def op_sheet_protected(self, sheet=None):
-        return {"protected": bool(self.sheet(sheet).isProtected())}
-
-    def op_close(self):
-        doc = self.current()
-        doc.close(True)
-        self.docs = [(d, h) for d, h in self.docs if d is not doc]
-        self.doc = self.docs[-1][0] if self.docs else None
-        return {}
-
-    def run_step(self, step):
-        if not isinstance(step, dict):
-            raise StepError(f"a step must be an object, got {step!r}")
-        step = dict(step)
-        op = step.pop("op", None)
-        fn = getattr(self, f"op_{op}", None) if isinstance(op, str) else None
-        if fn is None:
-            raise StepError(f"unknown op {op!r}")
-        try:
-            return fn(**step)
-        except TypeError as e:
-            if "argument" in str(e) and fn.__name__ in str(e):
-                raise StepError(f"bad arguments for {op!r}: {e}") from None
-            raise
-
-
-def group_alive(pgid):
-    """Is any process of the group still alive (zombies of our children reaped)?"""
-    try:
-        while os.waitpid(-pgid, os.WNOHANG)[0] > 0:
-            pass
-    except ChildProcessError:
-        pass
-    try:
-        os.killpg(pgid, 0)
-    except (ProcessLookupError, PermissionError):
-        return False
-    return True
-
-
-def emit(obj):
-    sys.stdout.write(json.dumps(obj, default=str))
-    sys.stdout.write("\n")
-    sys.stdout.flush()
+sys.path.insert(1, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))  # e2docs
+
+import protocol  # noqa: E402  (after the sys.path line above)
+from operations import Office, uno_message  # noqa: E402
+from process import Soffice  # noqa: E402
+from profiles import profile_settings, seed_profile  # noqa: E402
 
 
 def main(argv=None):
@@ -706,15 +69,14 @@ def main(argv=None):
 
     t_start = time.monotonic()
     try:
-        steps = json.loads(sys.stdin.read() or "[]")
+        steps = protocol.decode_steps(sys.stdin.read())
     except ValueError as e:
-        steps = e
-    if not isinstance(steps, list):
-        emit({"ok": False, "error": f"stdin must be a JSON list of steps ({steps})", "results": []})
-        return 2
+        protocol.emit({"ok": False, "error": f"stdin must be a JSON list of steps ({e})", "results": []})
+        return protocol.EXIT_BAD_INPUT
 
-    office = Office(args.port, args.profile, args.locale)
-    out = {"ok": True, "results": []}
+    soffice = Soffice(args.port, args.profile)
+    office = Office(soffice, args.locale)
+    out = protocol.new_result()
     lock = threading.Lock()
     done = threading.Event()
 
@@ -725,22 +87,24 @@ def main(argv=None):
             if done.is_set():
                 return
             done.set()
-            office.kill_now()
-            out.update(ok=False, error=f"driver timeout after {args.timeout}s")
+            soffice.kill_now()
+            protocol.fail(out, f"driver timeout after {args.timeout}s")
             out.setdefault("step", len(out["results"]))
             out["timings"] = office.timings
-            emit(out)
-            os._exit(3)
+            protocol.emit(out)
+            os._exit(protocol.EXIT_TIMEOUT)
 
     threading.Thread(target=watchdog, daemon=True).start()
 
     def on_sigterm(signum, frame):  # e.g. the caller's own timeout: never leave soffice behind
-        office.kill_now()
+        soffice.kill_now()
         os._exit(128 + signum)
 
     signal.signal(signal.SIGTERM, on_sigterm)
     try:
-        office.start()
+        os.makedirs(args.profile, exist_ok=True)
+        seed_profile(args.profile, profile_settings(args.locale))
+        soffice.start()
         office.connect()
         office.configure()
         office.timings["startup_s"] = round(time.monotonic() - t_start, 3)
@@ -749,20 +113,16 @@ def main(argv=None):
             try:
                 out["results"].append(office.run_step(step))
             except Exception as e:
-                out.update(
-                    ok=False,
-                    step=i,
-                    error=f"{type(e).__name__}: {uno_message(e)}",
-                    traceback=traceback.format_exc(),
-                )
+                protocol.fail(out, f"{type(e).__name__}: {uno_message(e)}", step=i, traceback=traceback.format_exc())
                 break
         office.timings["steps_s"] = round(time.monotonic() - t_steps, 3)
     except Exception as e:
-        out.update(ok=False, error=f"{type(e).__name__}: {uno_message(e)}", traceback=traceback.format_exc())
+        protocol.fail(out, f"{type(e).__name__}: {uno_message(e)}", traceback=traceback.format_exc())
     finally:
         t_stop = time.monotonic()
         try:
-            office.stop()
+            office.close()
+            soffice.stop()
         finally:
             office.timings["stop_s"] = round(time.monotonic() - t_stop, 3)
             office.timings["total_s"] = round(time.monotonic() - t_start, 3)
@@ -770,8 +130,8 @@ def main(argv=None):
                 if not done.is_set():
                     done.set()
                     out["timings"] = office.timings
-                    emit(out)
-    return 0 if out["ok"] else 1
+                    protocol.emit(out)
+    return protocol.EXIT_OK if out["ok"] else protocol.EXIT_FAILED
 
 
 if __name__ == "__main__":

@@ -13,6 +13,8 @@ import xlsxwriter
 
 from .lo import LibreOfficeError, pids_using
 
+pytestmark = pytest.mark.libreoffice
+
 SHEET = "Grille E2"
 
 

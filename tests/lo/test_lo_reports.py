@@ -20,6 +20,8 @@ from e2docs.cli import main
 
 from .lo import pdf_pages, require_lo, require_tools
 
+pytestmark = pytest.mark.libreoffice
+
 LE_GOFF = "LE-GOFF_Maël_31214_2709411105"
 HOARAU = "HOARAU_Noémie_31214_2709411092"
 

@@ -24,6 +24,8 @@ from e2docs.model.scoring import evaluate
 from ..helpers import GRID
 from ..test_collect import Setup, new_campaign, number
 
+pytestmark = pytest.mark.libreoffice
+
 A, B = number(0), number(1)
 PLANS = {
     A: {

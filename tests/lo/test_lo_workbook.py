@@ -19,6 +19,8 @@ from e2docs.model.scoring import evaluate
 
 from ..helpers import GRID, layout_of, make_workbook
 
+pytestmark = pytest.mark.libreoffice
+
 OUTPUTS = [names.PROPOSED_MARK, names.FINAL_MARK, names.STATUS] + [names.points(c.id) for c in GRID.criteria]
 
 
