@@ -13,6 +13,11 @@ from e2docs.formats.xlsx.layout import build_layout
 from e2docs.formats.xlsx.writer import Options, write_workbook
 from e2docs.model.candidate import Candidate, Context
 
+PROJECT = Path(__file__).resolve().parents[1]
+"""The source checkout (README, samples, tools)."""
+DATA = PROJECT / "tests" / "data"
+"""Test inputs: rosters, cases from the field."""
+
 GRID = load_grid()
 CTX = Context("2027", "LP Jean Moulin – Villefictive", "Versailles")
 CANDIDATE = Candidate("2709411047", "D'ALMEIDA", "Inès", "TMCV2", dt.date(2009, 3, 14))

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 from e2docs.formats.xlsx.layout import build_layout
 from e2docs.reports import fields_text
+from tests.helpers import CANDIDATE, CTX, GRID, PROJECT
 
-from .helpers import CANDIDATE, CTX, GRID
-
-README = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+README = (PROJECT / "README.md").read_text(encoding="utf-8")
 
 
 def test_readme_lists_the_template_fields():

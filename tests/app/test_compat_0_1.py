@@ -8,15 +8,15 @@ its workbooks by LibreOffice Calc (fr-FR): 7 complete, HOARAU incomplete.
 from __future__ import annotations
 
 import shutil
-from pathlib import Path
 
 import pytest
 
 from e2docs.app.campaign import open_campaign
 from e2docs.app.collect import collect
 from e2docs.formats.xlsx.reader import read_workbook
+from tests.helpers import DATA
 
-CASES = Path(__file__).resolve().parents[1] / "data" / "cases"
+CASES = DATA / "cases"
 
 
 @pytest.fixture

@@ -20,9 +20,8 @@ import pytest
 from e2docs.formats.intake import libreoffice_available
 from e2docs.formats.xlsx import names
 from e2docs.model.scoring import evaluate
-
-from ..helpers import GRID
-from ..test_collect import Setup, new_campaign, number
+from tests.app.test_collect import Setup, new_campaign, number
+from tests.helpers import GRID
 
 pytestmark = pytest.mark.libreoffice
 

@@ -17,8 +17,7 @@ from e2docs.formats.xlsx.writer import Options, password_hash, write_class_workb
 from e2docs.model.candidate import Candidate
 from e2docs.model.errors import WorkbookError
 from e2docs.model.scoring import evaluate
-
-from .helpers import ALL_LEVEL_3, CANDIDATE, CTX, GRID, fill, layout_of, level_values, make_workbook
+from tests.helpers import ALL_LEVEL_3, CANDIDATE, CTX, GRID, fill, layout_of, level_values, make_workbook
 
 
 def test_fresh_workbook_reads_back_clean(tmp_path):

@@ -14,8 +14,7 @@ from e2docs.model import prospecting
 from e2docs.model.candidate import Candidate, Context
 from e2docs.model.evaluation import Commission, Evaluation
 from e2docs.reports import candidate_context, render_candidate_documents
-
-from .helpers import ALL_LEVEL_3, CANDIDATE, CTX, GRID, fill, level_values, make_workbook
+from tests.helpers import ALL_LEVEL_3, CANDIDATE, CTX, GRID, fill, level_values, make_workbook
 
 
 def _by_hand(**kw: object) -> Evaluation:

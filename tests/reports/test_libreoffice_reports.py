@@ -17,8 +17,7 @@ from click.testing import CliRunner
 from docx import Document
 
 from e2docs.cli import main
-
-from .lo import pdf_pages, require_lo, require_tools
+from tests.lo.lo import pdf_pages, require_lo, require_tools
 
 pytestmark = pytest.mark.libreoffice
 

@@ -2,7 +2,7 @@
 
 The demo builds a campaign from the bundled samples (12 candidates: 7 complete
 returns, HOARAU Noémie incomplete, NGUYEN Hélène rejected, 3 not returned).
-No LibreOffice needed here (tests/lo/test_lo_reports.py converts to PDF for real).
+No LibreOffice needed here (tests/reports/test_libreoffice_reports.py converts to PDF for real).
 """
 
 from __future__ import annotations

@@ -16,8 +16,7 @@ import pytest
 from e2docs.formats.xlsx import names
 from e2docs.formats.xlsx.reader import read_workbook
 from e2docs.model.scoring import evaluate
-
-from ..helpers import GRID, layout_of, make_workbook
+from tests.helpers import GRID, layout_of, make_workbook
 
 pytestmark = pytest.mark.libreoffice
 
@@ -175,7 +174,7 @@ def test_values_typed_in_prospecting_sheet_are_read_back(lo, tmp_path):
 def test_number_formats_survive_a_french_save_opened_in_english(lo, tmp_path):
     """A grid filled on a French computer and opened on an English one must not show 18 000 € as
     18.00 € (LibreOffice once turned a bare space in a format into a thousands divider on save)."""
-    from .lo import LibreOffice
+    from tests.lo.lo import LibreOffice
 
     path = make_workbook(tmp_path)
     n = layout_of().named

@@ -23,8 +23,7 @@ from hypothesis import strategies as st
 from e2docs.formats import intake, libreoffice, sniff
 from e2docs.formats.intake import Item, Refusal, gather, libreoffice_available, to_xlsx
 from e2docs.model.errors import WorkbookError
-
-from .lo.lo import require_tools
+from tests.lo.lo import require_tools
 
 XLSX_TYPE = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"

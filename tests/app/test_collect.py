@@ -47,10 +47,8 @@ from e2docs.formats.xlsx.reader import read_workbook
 from e2docs.formats.xlsx.writer import Options, write_workbook
 from e2docs.model.candidate import Candidate
 from e2docs.model.scoring import evaluate
+from tests.helpers import ALL_LEVEL_3, PROJECT, level_values
 
-from .helpers import ALL_LEVEL_3, level_values
-
-PROJECT = Path(__file__).resolve().parents[1]
 GRID = load_grid()
 OBSERVATIONS = "Opération menée avec méthode & rigueur."
 COMPLETE = level_values(ALL_LEVEL_3) | {"observations": OBSERVATIONS}  # proposed and final mark: 15

@@ -31,9 +31,8 @@ from e2docs.reports import (
 )
 from e2docs.reports.render import render_to
 from e2docs.reports.samples import sample_class_info, sample_class_rows, sample_evaluation
-
-from .helpers import ALL_LEVEL_3, fill, level_values, make_workbook
-from .lo.lo import pdf_pages, require_tools
+from tests.helpers import ALL_LEVEL_3, fill, level_values, make_workbook
+from tests.lo.lo import pdf_pages, require_tools
 
 OBS = (
     "Très bonne analyse du tableau de bord pour « Dupont & Fils <SARL> » ; l'élève a su "

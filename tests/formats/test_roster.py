@@ -10,11 +10,12 @@ import pytest
 
 from e2docs.formats.roster import IgnoredRow, Roster, read_roster
 from e2docs.model.errors import RosterError
+from tests.helpers import DATA, PROJECT
 
-DATA = Path(__file__).parent / "data" / "rosters"
-SAMPLE_1 = DATA / "cyclades-liste-simple-1.csv"
-SAMPLE_2 = DATA / "cyclades-liste-simple-2.csv"
-DEMO = Path(__file__).parent.parent / "samples" / "classe-demo.csv"
+ROSTERS = DATA / "rosters"
+SAMPLE_1 = ROSTERS / "cyclades-liste-simple-1.csv"
+SAMPLE_2 = ROSTERS / "cyclades-liste-simple-2.csv"
+DEMO = PROJECT / "samples" / "classe-demo.csv"
 
 HEADER = "Nom;Prénom;N° candidat;Classe;Date de naissance"
 

@@ -12,7 +12,7 @@ import zipfile
 import openpyxl
 import pytest
 
-from .test_collect import COMPLETE, INCOMPLETE, Setup, new_campaign, number
+from tests.app.test_collect import COMPLETE, INCOMPLETE, Setup, new_campaign, number
 
 A, B, C, D, E, F, G = (number(i) for i in range(7))
 STATE_OF = {A: "complete", B: "complete", C: "complete", D: "complete", E: "incomplete", F: "rejected", G: "missing"}

@@ -5,16 +5,14 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import openpyxl
 from click.testing import CliRunner
 
 from e2docs.cli import main
+from tests.helpers import ALL_LEVEL_3, DATA, fill, level_values, make_workbook
 
-from .helpers import ALL_LEVEL_3, fill, level_values, make_workbook
-
-CYCLADES = Path(__file__).parent / "data" / "rosters" / "cyclades-liste-simple-1.csv"
+CYCLADES = DATA / "rosters" / "cyclades-liste-simple-1.csv"
 
 
 def run(*args: str):
