@@ -16,7 +16,7 @@ import hmac
 import json
 from collections.abc import Mapping
 
-from e2docs.formats.xlsx.layout import CandidateLayout
+from e2docs.formats.xlsx.layout import CandidateLayout, CellRole
 
 # Without a campaign, workbooks are signed with this public key: the signature then
 # detects changes made by mistake, not a forger. Campaigns have their own secret.
@@ -32,8 +32,8 @@ def fingerprint(layout: CandidateLayout) -> str:
     """SHA-256 (hex) over the locked content the layout prescribes."""
     items: list[list[object]] = []
     for c in layout.cells:
-        if c.role == "input":
-            items.append([c.sheet, c.ref, "input", c.name, c.merge, c.kind])
+        if c.role is CellRole.INPUT:
+            items.append([c.sheet, c.ref, CellRole.INPUT, c.name, c.merge, c.kind])
         else:
             items.append([c.sheet, c.ref, c.role, c.name, c.merge, _canon(c.value), c.formula])
     data = json.dumps(items, ensure_ascii=False, separators=(",", ":"))

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 from xlsxwriter.utility import xl_rowcol_to_cell as _rc
@@ -27,6 +28,32 @@ META_SHEET = "e2docs"
 LAYOUT_VERSION = "1"
 
 
+class CellRole(StrEnum):
+    """What a placed cell is for (values written into the layout fingerprint: never rename)."""
+
+    LABEL = "label"  # static text
+    IDENTITY = "identity"  # candidate and school data, locked
+    INPUT = "input"  # unlocked, typed by the teacher
+    OUTPUT = "output"  # a formula
+
+
+class CellKind(StrEnum):
+    """What a cell holds; for inputs, what it accepts (``inspect --json`` ``kind``: never rename)."""
+
+    TEXT = "text"
+    LONGTEXT = "longtext"  # several lines
+    DATE = "date"
+    LEVEL = "level"  # an X in a criterion's level column
+    COMPETENCE = "competence"  # an X in the "Repérage" column
+    TICK = "tick"  # an X for a prospecting technique
+    INTEGER = "integer"  # a count ≥ 0
+    AMOUNT = "amount"  # euros ≥ 0
+    MARK = "mark"  # out of the grid's maximum
+    POINTS = "points"  # a criterion's points (output)
+    STATUS = "status"  # the grid's status line (output)
+    NUMBER = "number"  # a prospecting indicator (output)
+
+
 @dataclass(frozen=True)
 class Cell:
     """One placed cell (top-left of its merge).
@@ -37,8 +64,8 @@ class Cell:
 
     sheet: str
     ref: str
-    role: str
-    kind: str
+    role: CellRole
+    kind: CellKind
     value: object = None
     formula: str | None = None
     name: str | None = None
@@ -74,7 +101,9 @@ class SheetLayout:
     title_rows: tuple[int, int] | None = None
     landscape: bool = False
 
-    def add(self, row: int, col: int, role: str, kind: str, *, last: tuple[int, int] | None = None, **kw: Any) -> Cell:
+    def add(
+        self, row: int, col: int, role: CellRole, kind: CellKind, *, last: tuple[int, int] | None = None, **kw: Any
+    ) -> Cell:
         """Place a cell at 0-based ``row``/``col``, merged down to ``last`` (inclusive); ``kw``: Cell fields."""
         ref = _rc(row, col)
         merge = f"{ref}:{_rc(*last)}" if last and last != (row, col) else None
@@ -84,7 +113,7 @@ class SheetLayout:
 
     def label(self, row: int, col: int, text: str, style: str = "label", last: tuple[int, int] | None = None) -> Cell:
         """Place static text (a style of :mod:`styles`), merged down to ``last`` when given."""
-        return self.add(row, col, "label", "text", value=text, style=style, last=last)
+        return self.add(row, col, CellRole.LABEL, CellKind.TEXT, value=text, style=style, last=last)
 
 
 @dataclass
@@ -109,12 +138,12 @@ class CandidateLayout:
     @property
     def inputs(self) -> list[Cell]:
         """The unlocked cells a teacher types into."""
-        return [c for c in self.cells if c.role == "input"]
+        return [c for c in self.cells if c.role is CellRole.INPUT]
 
     @property
     def outputs(self) -> list[Cell]:
         """The formula cells (points, marks, status line, prospecting indicators)."""
-        return [c for c in self.cells if c.role == "output"]
+        return [c for c in self.cells if c.role is CellRole.OUTPUT]
 
 
 # --- text measuring, to give wrapped rows a height that shows all their text ---
@@ -179,13 +208,15 @@ def build_grid_sheet(grid: Grid, cand: Candidate, ctx: Context, title: str = GRI
     s.label(2, 0, f"{grid.epreuve} — {grid.bloc}" if grid.bloc else grid.epreuve, "subtitle", (2, L))
     s.label(3, 0, grid.title, "subtitle_italic", (3, L))
     s.label(4, 0, "Session", "field_label")
-    s.add(4, 1, "identity", "text", value=ctx.session, name=names.SESSION, style="identity", label="Session")
+    s.add(
+        4, 1, CellRole.IDENTITY, CellKind.TEXT, value=ctx.session, name=names.SESSION, style="identity", label="Session"
+    )
     s.label(4, 2, "Académie", "field_label", (4, 3))
     s.add(
         4,
         4,
-        "identity",
-        "text",
+        CellRole.IDENTITY,
+        CellKind.TEXT,
         value=ctx.academie,
         name=names.ACADEMIE,
         style="identity",
@@ -196,8 +227,8 @@ def build_grid_sheet(grid: Grid, cand: Candidate, ctx: Context, title: str = GRI
     s.add(
         5,
         1,
-        "identity",
-        "text",
+        CellRole.IDENTITY,
+        CellKind.TEXT,
         value=ctx.school,
         name=names.SCHOOL,
         style="identity",
@@ -218,10 +249,12 @@ def build_grid_sheet(grid: Grid, cand: Candidate, ctx: Context, title: str = GRI
     ]
     for row, l1, v1, n1, l2, v2, n2 in ident:
         s.label(row, 0, l1, "field_label")
-        s.add(row, 1, "identity", "text", value=v1, name=n1, style="identity", label=l1)
+        s.add(row, 1, CellRole.IDENTITY, CellKind.TEXT, value=v1, name=n1, style="identity", label=l1)
         s.label(row, 2, l2, "field_label", (row, 3))
         if n2:
-            s.add(row, 4, "identity", "text", value=v2, name=n2, style="identity", last=(row, L), label=l2)
+            s.add(
+                row, 4, CellRole.IDENTITY, CellKind.TEXT, value=v2, name=n2, style="identity", last=(row, L), label=l2
+            )
         else:
             s.label(row, 4, v2, "identity_small", (row, L))
     s.heights[10] = 24
@@ -240,13 +273,19 @@ def build_grid_sheet(grid: Grid, cand: Candidate, ctx: Context, title: str = GRI
     for row, who, key, label in members:
         s.label(row, 0, who, "field_label")
         s.add(
-            row, 1, "input", "text", name=names.commission_name(key), style="input", label=f"Nom et prénom du {label}"
+            row,
+            1,
+            CellRole.INPUT,
+            CellKind.TEXT,
+            name=names.commission_name(key),
+            style="input",
+            label=f"Nom et prénom du {label}",
         )
         s.add(
             row,
             2,
-            "input",
-            "text",
+            CellRole.INPUT,
+            CellKind.TEXT,
             name=names.commission_function(key),
             style="input",
             last=(row, 3),
@@ -255,7 +294,15 @@ def build_grid_sheet(grid: Grid, cand: Candidate, ctx: Context, title: str = GRI
         s.label(row, 4, "", "signature", (row, L))
         s.heights[row] = 30
     s.label(16, 0, "Date de l'évaluation", "field_label")
-    s.add(16, 1, "input", "date", name=names.COMMISSION_DATE, style="input_date", label="Date de l'évaluation")
+    s.add(
+        16,
+        1,
+        CellRole.INPUT,
+        CellKind.DATE,
+        name=names.COMMISSION_DATE,
+        style="input_date",
+        label="Date de l'évaluation",
+    )
     s.heights[17] = 6
 
     # Competence table
@@ -282,8 +329,8 @@ def build_grid_sheet(grid: Grid, cand: Candidate, ctx: Context, title: str = GRI
             s.add(
                 r,
                 2,
-                "input",
-                "competence",
+                CellRole.INPUT,
+                CellKind.COMPETENCE,
                 name=names.competence(comp.id),
                 style="input_tick",
                 competence=comp.id,
@@ -296,14 +343,14 @@ def build_grid_sheet(grid: Grid, cand: Candidate, ctx: Context, title: str = GRI
         for cr, a, b in spans:
             r0, r1 = first + a, first + b
             text = f"{cr.id} — {cr.title} ({french.mark(cr.points)} pts)\n{cr.indicator}"
-            s.add(r0, 3, "label", "text", value=text, style="criterion", last=(r1, 3), criterion=cr.id)
+            s.add(r0, 3, CellRole.LABEL, CellKind.TEXT, value=text, style="criterion", last=(r1, 3), criterion=cr.id)
             refs = []
             for lvl in grid.scale:
                 c = s.add(
                     r0,
                     3 + lvl.value,
-                    "input",
-                    "level",
+                    CellRole.INPUT,
+                    CellKind.LEVEL,
                     name=names.level(cr.id, lvl.value),
                     style="input_level",
                     last=(r1, 3 + lvl.value),
@@ -316,8 +363,8 @@ def build_grid_sheet(grid: Grid, cand: Candidate, ctx: Context, title: str = GRI
             pts = s.add(
                 r0,
                 L,
-                "output",
-                "points",
+                CellRole.OUTPUT,
+                CellKind.POINTS,
                 name=names.points(cr.id),
                 style="points",
                 last=(r1, L),
@@ -362,8 +409,8 @@ def build_grid_sheet(grid: Grid, cand: Candidate, ctx: Context, title: str = GRI
     proposed = s.add(
         row,
         L,
-        "output",
-        "mark",
+        CellRole.OUTPUT,
+        CellKind.MARK,
         name=names.PROPOSED_MARK,
         style="mark",
         formula=scoring.proposed_formula(grid, points_refs),
@@ -382,8 +429,8 @@ def build_grid_sheet(grid: Grid, cand: Candidate, ctx: Context, title: str = GRI
     commission = s.add(
         row,
         L,
-        "input",
-        "mark",
+        CellRole.INPUT,
+        CellKind.MARK,
         name=names.COMMISSION_MARK,
         style="input_mark",
         label="Note attribuée par la commission",
@@ -394,8 +441,8 @@ def build_grid_sheet(grid: Grid, cand: Candidate, ctx: Context, title: str = GRI
     final = s.add(
         row,
         L,
-        "output",
-        "mark",
+        CellRole.OUTPUT,
+        CellKind.MARK,
         name=names.FINAL_MARK,
         style="mark_final",
         formula=scoring.final_formula(grid, commission.ref, proposed.ref),
@@ -408,8 +455,8 @@ def build_grid_sheet(grid: Grid, cand: Candidate, ctx: Context, title: str = GRI
     obs = s.add(
         row,
         0,
-        "input",
-        "longtext",
+        CellRole.INPUT,
+        CellKind.LONGTEXT,
         name=names.OBSERVATIONS,
         style="input_long",
         last=(row + 4, L),
@@ -422,8 +469,8 @@ def build_grid_sheet(grid: Grid, cand: Candidate, ctx: Context, title: str = GRI
     s.add(
         row,
         1,
-        "output",
-        "status",
+        CellRole.OUTPUT,
+        CellKind.STATUS,
         name=names.STATUS,
         style="status",
         last=(row, L),
@@ -469,8 +516,8 @@ def build_prospect_sheet(cand: Candidate, title: str = PROSPECT_SHEET) -> SheetL
         c = s.add(
             row,
             col,
-            "input",
-            f.kind,
+            CellRole.INPUT,
+            CellKind(f.kind),
             name=names.prospecting(key),
             style=style,
             last=(row, last_col),
@@ -486,8 +533,8 @@ def build_prospect_sheet(cand: Candidate, title: str = PROSPECT_SHEET) -> SheetL
         return s.add(
             row,
             col,
-            "output",
-            "number",
+            CellRole.OUTPUT,
+            CellKind.NUMBER,
             name=names.prospecting(key),
             style=style,
             formula=formula,

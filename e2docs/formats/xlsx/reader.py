@@ -12,12 +12,13 @@ import datetime as dt
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 from typing import Any, TypeGuard
 
 from e2docs.formats.gridfile import load_grid
 from e2docs.formats.xlsx import integrity, names
-from e2docs.formats.xlsx.layout import META_SHEET, CandidateLayout, Cell, build_layout
+from e2docs.formats.xlsx.layout import META_SHEET, CandidateLayout, Cell, CellKind, CellRole, build_layout
 from e2docs.formats.xlsx.package import Package, read_package
 from e2docs.formats.xlsx.results import compute_outputs, outcome
 from e2docs.formats.xlsx.safety import check_workbook_file
@@ -30,11 +31,20 @@ Meta = dict[str, Any]
 """A candidate's signed metadata: key → text (``local_names``: bool). Keys: ``writer.META_KEYS``."""
 
 
+class IssueKind(StrEnum):
+    """What kind of problem an :class:`Issue` is (``inspect --json`` ``errors[].kind``: never rename)."""
+
+    INPUT = "input"  # an invalid input: the return is rejected
+    MODIFIED = "modified"  # a change outside the input cells (tampering, or a broken file)
+    IDENTITY = "identity"  # the signed metadata does not verify
+    CACHE = "cache"  # a displayed value differs from e2docs' computation (a warning)
+
+
 @dataclass(frozen=True)
 class Issue:
     """A problem found in a workbook: an invalid input, a modified cell, a file-level fault."""
 
-    kind: str  # "input" | "modified" | "identity" | "cache"
+    kind: IssueKind
     message: str
     sheet: str | None = None
     cell: str | None = None
@@ -176,37 +186,37 @@ def check_input(cell: Cell, value: object, grid: Grid) -> tuple[object, str | No
     """The cleaned value of an input cell and, when invalid, what is expected (French)."""
     if value is None or value == "":
         return None, None
-    if isinstance(value, str) and value.startswith("=") and cell.kind not in ("text", "longtext"):
+    if isinstance(value, str) and value.startswith("=") and cell.kind not in (CellKind.TEXT, CellKind.LONGTEXT):
         return None, "formule non autorisée : saisissez une valeur."
     kind = cell.kind
-    if kind in ("level", "competence", "tick"):
+    if kind in (CellKind.LEVEL, CellKind.COMPETENCE, CellKind.TICK):
         return (
             (scoring.TICK, None)
             if scoring.is_tick(value)
             else (value, f"« {_shown(value)} » : seule possibilité X (ou cellule vide).")
         )
-    if kind == "integer":
+    if kind is CellKind.INTEGER:
         if _is_number(value) and float(value).is_integer() and value >= 0:
             return int(value), None
         return value, f"« {_shown(value)} » : nombre entier positif ou nul attendu."
-    if kind == "amount":
+    if kind is CellKind.AMOUNT:
         if _is_number(value) and value >= 0:
             return value, None
         return value, f"« {_shown(value)} » : montant positif ou nul attendu (nombre, sans texte)."
-    if kind == "date":
+    if kind is CellKind.DATE:
         if isinstance(value, dt.datetime):
             return value.date(), None
         if isinstance(value, dt.date):
             return value, None
         return value, f"« {_shown(value)} » : date attendue (jj/mm/aaaa)."
-    if kind == "mark":
+    if kind is CellKind.MARK:
         if scoring.commission_mark_ok(value, grid):
             return value, None
         return value, (
             f"« {_shown(value)} » : note de 0 à {french.mark(grid.max_mark)} "
             f"par {scoring.step_name(grid.rounding_step)} attendue."
         )
-    if kind in ("text", "longtext"):
+    if kind in (CellKind.TEXT, CellKind.LONGTEXT):
         return (_shown(value) if not isinstance(value, str) else value), None
     return value, None
 
@@ -219,19 +229,19 @@ def _compare_locked(pkg: Package, layout: CandidateLayout) -> list[Issue]:
     issues = []
     missing_sheets = set()
     for c in layout.cells:
-        if c.role == "input":
+        if c.role is CellRole.INPUT:
             continue
         if c.sheet not in pkg.sheets:
             if c.sheet not in missing_sheets:
                 missing_sheets.add(c.sheet)
-                issues.append(Issue("modified", "feuille supprimée ou renommée.", c.sheet, None))
+                issues.append(Issue(IssueKind.MODIFIED, "feuille supprimée ou renommée.", c.sheet, None))
             continue
         found = pkg.value(c.sheet, c.ref)
-        if c.role == "output":
+        if c.role is CellRole.OUTPUT:
             if normalize_formula(found) != normalize_formula(c.formula):
                 issues.append(
                     Issue(
-                        "modified",
+                        IssueKind.MODIFIED,
                         f"formule modifiée (attendu : {c.formula} ; trouvé : "
                         f"{found if found is not None else 'cellule vide'}).",
                         c.sheet,
@@ -239,10 +249,10 @@ def _compare_locked(pkg: Package, layout: CandidateLayout) -> list[Issue]:
                     )
                 )
         elif _label_text(found) != _label_text(c.value):
-            what = "identité du candidat modifiée" if c.role == "identity" else "texte modifié"
+            what = "identité du candidat modifiée" if c.role is CellRole.IDENTITY else "texte modifié"
             issues.append(
                 Issue(
-                    "modified",
+                    IssueKind.MODIFIED,
                     f"{what} (attendu : « {_label_text(c.value)} » ; trouvé : « {_label_text(found)} »).",
                     c.sheet,
                     c.ref,
@@ -257,7 +267,7 @@ def _compare_structure(pkg: Package, layout: CandidateLayout) -> list[Issue]:
     for sheet_layout in layout.sheets:
         title = sheet_layout.title
         if title in pkg.sheets and not pkg.sheets[title].protected:
-            issues.append(Issue("modified", "protection de la feuille retirée.", title, None))
+            issues.append(Issue(IssueKind.MODIFIED, "protection de la feuille retirée.", title, None))
     for c in layout.cells:
         if not c.name:
             continue
@@ -266,7 +276,7 @@ def _compare_structure(pkg: Package, layout: CandidateLayout) -> list[Issue]:
         if dest is None:
             issues.append(
                 Issue(
-                    "modified",
+                    IssueKind.MODIFIED,
                     f"nom défini « {c.name} » supprimé ou invalide (lignes ou colonnes supprimées ?).",
                     c.sheet,
                     c.ref,
@@ -277,7 +287,7 @@ def _compare_structure(pkg: Package, layout: CandidateLayout) -> list[Issue]:
         if dest_sheet != c.sheet or ref.replace("$", "") != c.ref:
             issues.append(
                 Issue(
-                    "modified",
+                    IssueKind.MODIFIED,
                     f"le nom « {c.name} » pointe sur {dest_sheet}!{ref.replace('$', '')} au lieu "
                     f"de {c.ref} (lignes ou colonnes insérées ?).",
                     c.sheet,
@@ -286,9 +296,14 @@ def _compare_structure(pkg: Package, layout: CandidateLayout) -> list[Issue]:
             )
     for c in layout.cells:
         found = pkg.sheets.get(c.sheet)
-        if c.role == "input" and found is not None and found.protected and c.ref not in found.unlocked:
+        if c.role is CellRole.INPUT and found is not None and found.protected and c.ref not in found.unlocked:
             issues.append(
-                Issue("modified", "cellule de saisie verrouillée : la mise en forme a été modifiée.", c.sheet, c.ref)
+                Issue(
+                    IssueKind.MODIFIED,
+                    "cellule de saisie verrouillée : la mise en forme a été modifiée.",
+                    c.sheet,
+                    c.ref,
+                )
             )
     return issues
 
@@ -353,7 +368,7 @@ def read_workbook(
                 if not _same(reading.outputs[c.key], value):
                     reading.warnings.append(
                         Issue(
-                            "cache",
+                            IssueKind.CACHE,
                             f"valeur affichée dans le fichier ({value!r}) différente du calcul d'e2docs "
                             f"({reading.outputs[c.key]!r}) : la valeur recalculée est retenue.",
                             c.sheet,
@@ -374,11 +389,11 @@ def _read_candidate(pkg: Package, path: Path, meta: Meta, grid: Grid, secret: by
             if meta.get("campaign_id") and secret == integrity.PUBLIC_SECRET
             else "métadonnées modifiées, ou classeur d'une autre campagne"
         )
-        modified.append(Issue("identity", f"signature invalide : {why}.", META_SHEET, None))
+        modified.append(Issue(IssueKind.IDENTITY, f"signature invalide : {why}.", META_SHEET, None))
     elif integrity.fingerprint(layout) != meta.get("fingerprint"):
         modified.append(
             Issue(
-                "identity",
+                IssueKind.IDENTITY,
                 "empreinte de mise en page différente : classeur généré par une autre version d'e2docs.",
                 META_SHEET,
                 None,
@@ -398,7 +413,7 @@ def _read_candidate(pkg: Package, path: Path, meta: Meta, grid: Grid, secret: by
         clean, problem = check_input(c, raw, grid)
         values[c.key] = clean if problem is None else raw
         if problem:
-            errors.append(Issue("input", f"{c.label} : {problem}", c.sheet, c.ref))
+            errors.append(Issue(IssueKind.INPUT, f"{c.label} : {problem}", c.sheet, c.ref))
     errors += _cross_checks(layout, values, errors)
     # Results come from the raw inputs, exactly as the formulas see them: an invalid
     # input scores nothing there, and nothing here.
@@ -418,7 +433,7 @@ def _cross_checks(layout: CandidateLayout, values: dict[str, object], errors: li
             levels = ", ".join(str(c.level) for c in ticked)
             out.append(
                 Issue(
-                    "input",
+                    IssueKind.INPUT,
                     f"critère {cr.id} : plusieurs niveaux cochés ({levels}) ; une seule X par critère.",
                     cells[0].sheet,
                     ",".join(c.ref for c in ticked),
@@ -429,7 +444,7 @@ def _cross_checks(layout: CandidateLayout, values: dict[str, object], errors: li
         c = named[names.prospecting("fin")]
         out.append(
             Issue(
-                "input",
+                IssueKind.INPUT,
                 f"date de fin ({end:%d/%m/%Y}) antérieure à la date de début ({start:%d/%m/%Y}).",
                 c.sheet,
                 c.ref,

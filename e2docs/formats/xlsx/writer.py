@@ -23,7 +23,16 @@ from xlsxwriter.worksheet import Worksheet
 from e2docs import __version__
 from e2docs.formats.atomic import atomic_write
 from e2docs.formats.xlsx import integrity, names
-from e2docs.formats.xlsx.layout import LAYOUT_VERSION, META_SHEET, CandidateLayout, Cell, SheetLayout, build_layout
+from e2docs.formats.xlsx.layout import (
+    LAYOUT_VERSION,
+    META_SHEET,
+    CandidateLayout,
+    Cell,
+    CellKind,
+    CellRole,
+    SheetLayout,
+    build_layout,
+)
 from e2docs.formats.xlsx.results import compute_outputs
 from e2docs.formats.xlsx.styles import BASE, CONDITIONAL, STYLES
 from e2docs.model import french, scoring
@@ -152,7 +161,7 @@ VALIDATIONS: dict[str, dict[str, object]] = {
 
 
 def _validation(cell: Cell, layout: CandidateLayout) -> dict[str, object]:
-    if cell.kind == "mark":
+    if cell.kind is CellKind.MARK:
         top = layout.grid.max_mark
         step = layout.grid.rounding_step
         step_words = scoring.step_name(step)
@@ -224,9 +233,9 @@ class _Renderer:
         fmt = self.fmt(cell.style)
         if cell.merge:
             ws.merge_range(cell.merge, "", fmt)
-        if cell.role == "output":
+        if cell.role is CellRole.OUTPUT:
             ws.write_formula(cell.ref, cell.formula, fmt, cached.get(cell.name or "", ""))
-        elif cell.role == "input":
+        elif cell.role is CellRole.INPUT:
             ws.write_blank(cell.ref, None, fmt)
             ws.data_validation(cell.ref, _validation(cell, layout))
         elif cell.style == "criterion" and "\n" in str(cell.value):
@@ -236,7 +245,7 @@ class _Renderer:
             ws.write_blank(cell.ref, None, fmt)
         else:
             ws.write_string(cell.ref, str(cell.value), fmt)
-        if cell.kind == "level" and cell.level == 1:
+        if cell.kind is CellKind.LEVEL and cell.level == 1:
             self.level_warnings(ws, layout, cell)
 
     def level_warnings(self, ws: Worksheet, layout: CandidateLayout, first: Cell) -> None:
