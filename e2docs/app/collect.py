@@ -15,7 +15,9 @@ import tempfile
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from fractions import Fraction
 from pathlib import Path
+from typing import TypedDict
 
 from e2docs.app.campaign import Campaign, now
 from e2docs.formats.atomic import atomic_write
@@ -27,7 +29,13 @@ from e2docs.model.states import ReturnState
 
 @dataclass
 class FileOutcome:
-    """What became of one file (or one candidate of a class workbook)."""
+    """What became of one file (or one candidate of a class workbook).
+
+    ``origin``: where the file came from, in French (``"retours.zip › LEBLANC.xlsx"``);
+    ``candidate``: ``"Full Name (number)"`` as the workbook says, ``""`` when the file was
+    not read; ``reasons`` (why refused, rejected, in conflict or already imported) and
+    ``warnings``: French texts.
+    """
 
     origin: str
     state: ReturnState
@@ -54,9 +62,26 @@ class CollectReport:
 
 TEMP_PREFIX = ".arrivee-"
 
+Progress = Callable[[Iterable[Item | Refusal]], Iterable[Item | Refusal]]
+"""Wraps the stream of files found (to show a progress bar) and yields them unchanged."""
+
+
+class _FileFields(TypedDict):
+    """The file's part of :meth:`~e2docs.app.ledger.Ledger.record_return`'s arguments."""
+
+    sha256: str
+    stored_path: str
+    original_name: str
+    origin: str
+    size: int  # bytes
+    received_at: str | None
+    sender: str | None
+    batch: int
+
 
 def archive(campaign: Campaign, item: Item) -> tuple[str, Path]:
-    """Store the original bytes under ``retours/<sha256>.<ext>`` (once), return the hash and path."""
+    """Store the original bytes under ``retours/<sha256>.<ext>`` (once); return the hash (hex) and the
+    absolute path."""
     sha = hashlib.sha256(item.data).hexdigest()
     folder = campaign.folder("retours")
     target = folder / f"{sha}.{item.kind}"
@@ -95,16 +120,15 @@ def judge(
     campaign: Campaign, reading: Reading, roster: set[str], accept_modified: bool
 ) -> tuple[ReturnState, list[str]]:
     """The state of one candidate's return (complete, incomplete or rejected) and the reasons (French)
-    when it is rejected."""
-    meta = reading.meta
+    when it is rejected, ``[]`` otherwise. ``roster``: the campaign's candidate numbers."""
     cand = reading.candidate
-    if not meta.get("campaign_id"):
+    other = str(reading.meta.get("campaign_id") or "")
+    if not other:
         return ReturnState.REJECTED, [
             "classeur généré hors de toute campagne (e2docs generate -o) : il n'est pas signé "
             "pour cette campagne. Envoyez le classeur du dossier envoi/ de la campagne."
         ]
-    if meta.get("campaign_id") != campaign.id:
-        other = meta.get("campaign_id")
+    if other != campaign.id:
         return ReturnState.REJECTED, [
             f"classeur d'une autre campagne (campagne {other[:8]}, attendue {campaign.id[:8]})."
         ]
@@ -126,9 +150,14 @@ def collect(
     paths: Iterable[str | Path],
     *,
     accept_modified: bool = False,
-    progress: Callable[[Iterable], Iterable] | None = None,
+    progress: Progress | None = None,
 ) -> CollectReport:
-    """Import returned files into the campaign; see the module docstring for the guarantees."""
+    """Import returned files into the campaign; see the module docstring for the guarantees.
+
+    ``paths``: workbooks (.xlsx, .ods, .xls), folders, .zip archives, e-mails (.eml, .mbox).
+    A file that cannot be used is an outcome of the report (refused or rejected), not an
+    error. Raises :class:`E2docsError` when the campaign's grid cannot be loaded.
+    """
     report = CollectReport()
     grid = campaign.grid()
     grids = {grid.content_hash: grid}
@@ -136,7 +165,7 @@ def collect(
         roster = {c.number for c in ledger.candidates()}
         remove_leftovers(campaign)
         batch = ledger.new_batch(now())
-        accepted: dict[str, list[tuple[int, str, str]]] = defaultdict(list)
+        accepted: dict[str, list[tuple[int, str, FileOutcome]]] = defaultdict(list)
         entries = gather(paths)
         for entry in progress(entries) if progress else entries:
             if isinstance(entry, Refusal):
@@ -153,7 +182,7 @@ def collect(
                 report.outcomes.append(FileOutcome(entry.origin, ReturnState.ALREADY, reasons=["déjà importé"]))
                 continue
             sha, stored = archive(campaign, entry)
-            base = dict(
+            base = _FileFields(
                 sha256=sha,
                 stored_path=str(stored.relative_to(campaign.root)),
                 original_name=entry.name,
@@ -229,5 +258,5 @@ def collect(
     return report
 
 
-def _num(value) -> float | None:
+def _num(value: Fraction | None) -> float | None:
     return None if value is None else float(value)

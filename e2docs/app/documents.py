@@ -52,8 +52,14 @@ class ReportResult:
 
 def read_return(campaign: Campaign, status: CandidateStatus, workdir: Path, grid: Grid | None = None) -> Reading:
     """The candidate's current return, read again from the archive (``grid``: the campaign's, if already
-    loaded, so that every reading shares it)."""
+    loaded, so that every reading shares it; ``workdir``: where a .ods/.xls is converted).
+
+    Raises :class:`ValueError` for a candidate without a return (``status.current`` is ``None``),
+    :class:`E2docsError` when the archived file cannot be read or no longer holds the candidate.
+    """
     row = status.current
+    if row is None:
+        raise ValueError(f"candidate {status.candidate.number} has no return to read")
     stored = campaign.root / row.stored_path
     path = stored
     if stored.suffix.lower() != ".xlsx":
@@ -74,9 +80,16 @@ def make_reports(
     merge: bool = False,
     templates_dir: Path | None = None,
     only_complete: bool = False,
-    progress: Callable[[Iterable], Iterable] | None = None,
+    progress: Callable[[Iterable[CandidateStatus]], Iterable[CandidateStatus]] | None = None,
 ) -> ReportResult:
-    """Write every document of the campaign into ``rapports/``."""
+    """Write every document of the campaign into ``rapports/``.
+
+    ``templates_dir``: modified Word templates (``None``: e2docs's own); ``only_complete``: no
+    individual documents for incomplete grids; ``progress`` wraps the candidates (to show a
+    progress bar) and yields them unchanged. Raises :class:`ReportError` when a template is
+    unusable or the PDF conversion fails (the Word documents are then written), and
+    :class:`E2docsError` when an archived return cannot be read.
+    """
     outdir = campaign.folder("rapports")
     result = ReportResult(outdir)
     grid = campaign.grid()

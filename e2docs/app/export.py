@@ -26,6 +26,10 @@ BANDS = [(i, i + 2) for i in range(0, 20, 2)]
 
 @dataclass
 class SummaryRow:
+    """One candidate of the summary: identity, marks out of 20 (``None`` without an accepted return
+    or without a mark), the state's French label, criterion id → level (1 to 4, ``None`` when none
+    or several; empty without an accepted return)."""
+
     number: str
     last_name: str
     first_name: str
@@ -37,6 +41,7 @@ class SummaryRow:
 
 
 def summary_rows(statuses: list[CandidateStatus]) -> list[SummaryRow]:
+    """One row per candidate, in the order given; marks and levels only from accepted returns."""
     rows = []
     for s in statuses:
         r = s.current if s.state in (CandidateState.COMPLETE, CandidateState.INCOMPLETE) else None
@@ -57,7 +62,7 @@ def summary_rows(statuses: list[CandidateStatus]) -> list[SummaryRow]:
 
 
 def band_counts(marks: list[float]) -> list[int]:
-    """How many marks fall in each 2-point band (the last band includes 20)."""
+    """How many marks (out of 20) fall in each 2-point band of :data:`BANDS` (the last band includes 20)."""
     counts = [0] * len(BANDS)
     for m in marks:
         counts[min(int(m // 2), len(BANDS) - 1)] += 1
@@ -65,8 +70,8 @@ def band_counts(marks: list[float]) -> list[int]:
 
 
 def level_counts(rows: list[SummaryRow], grid: Grid) -> dict[str, list[int]]:
-    """Per criterion, how many candidates reached each level."""
-    out = {}
+    """Criterion id → how many candidates reached each level (level 1 first)."""
+    out: dict[str, list[int]] = {}
     for cr in grid.criteria:
         counts = [0] * len(grid.scale)
         for row in rows:
@@ -93,6 +98,7 @@ def _stats(marks: list[float]) -> list[tuple[str, float | int | None]]:
 
 
 def headers(grid: Grid) -> list[str]:
+    """The column titles (French), one "Niveau <id>" column per criterion."""
     return ["N° candidat", "Nom", "Prénom", "Division", "Note proposée", "Note finale", "État"] + [
         f"Niveau {c.id}" for c in grid.criteria
     ]
@@ -104,7 +110,10 @@ def export_title(campaign: Campaign) -> str:
 
 
 def export(statuses: list[CandidateStatus], grid: Grid, out: Path, title: str) -> Path:
-    """Write the summary to ``out`` (.xlsx or .csv, chosen by the extension)."""
+    """Write the summary to ``out`` (.xlsx or .csv, chosen by the extension) atomically; return ``out``.
+
+    Raises :class:`E2docsError` for any other extension.
+    """
     out = Path(out)
     rows = summary_rows(statuses)
     suffix = out.suffix.lower()
@@ -158,12 +167,12 @@ def _xlsx(rows: list[SummaryRow], grid: Grid, title: str) -> bytes:
     for i, r in enumerate(rows, first):
         for j, v in enumerate((r.number, r.last_name, r.first_name, r.division)):
             ws.write_string(i, j, v, cell)
-        for j, v in ((4, r.proposed), (5, r.final)):
-            ws.write_number(i, j, v, mark) if v is not None else ws.write_blank(i, j, None, mark)
+        for j, value in ((4, r.proposed), (5, r.final)):
+            ws.write_number(i, j, value, mark) if value is not None else ws.write_blank(i, j, None, mark)
         ws.write_string(i, 6, r.state, center)
         for k, cr in enumerate(grid.criteria, 7):
-            lvl = r.levels.get(cr.id)
-            ws.write_number(i, k, lvl, center) if lvl else ws.write_blank(i, k, None, center)
+            level = r.levels.get(cr.id)
+            ws.write_number(i, k, level, center) if level else ws.write_blank(i, k, None, center)
     last = first + len(rows) - 1
     finals = [r.final for r in rows if r.final is not None]
     stats_row = last + 2

@@ -5,16 +5,21 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from e2docs.formats.atomic import atomic_write
 from e2docs.formats.gridfile import load_grid
 from e2docs.formats.naming import candidate_stem, safe_part
 from e2docs.formats.roster import Roster, read_roster
+from e2docs.formats.xlsx import integrity
 from e2docs.formats.xlsx.writer import DEFAULT_PASSWORD, Options, Written, render_candidate, write_class_workbook
 from e2docs.model.academies import academie_of
 from e2docs.model.candidate import Candidate, Context
 from e2docs.model.errors import E2docsError, os_error_fr
 from e2docs.model.grid import Grid
+
+if TYPE_CHECKING:
+    from e2docs.app.campaign import Campaign
 
 
 @dataclass
@@ -36,10 +41,12 @@ def context_for(roster: Roster, session: str | None, school: str | None, academi
 
 
 def workbook_name(cand: Candidate, grid: Grid) -> str:
+    """The file name of a candidate's workbook (``NOM_Prénom_31214_<numéro>.xlsx``)."""
     return candidate_stem(cand, grid.specialty) + ".xlsx"
 
 
 def class_workbook_name(cands: Sequence[Candidate], grid: Grid, ctx: Context) -> str:
+    """The file name of a class workbook (``Classe_<divisions>_<spécialité>_<session>.xlsx``)."""
     divisions = sorted({c.division for c in cands if c.division})
     label = safe_part("-".join(divisions) or "classe")
     return f"Classe_{label}_{grid.specialty}_{safe_part(ctx.session or 'session')}.xlsx"
@@ -55,7 +62,11 @@ def generate_workbooks(
     per: str = "candidate",
     force: bool = False,
 ) -> list[Written]:
-    """Write the workbooks; refuse (before writing anything) to replace existing files unless ``force``."""
+    """Write the workbooks into ``outdir`` (``per``: ``"candidate"`` or ``"class"``).
+
+    Raises :class:`E2docsError`, before writing anything, when a workbook already exists and
+    ``force`` is false, or when ``outdir`` cannot be created.
+    """
     outdir = Path(outdir)
     if per == "class":
         targets = [outdir / class_workbook_name(cands, grid, ctx)]
@@ -98,12 +109,18 @@ def generate_from_roster(
     secret: bytes | None = None,
     campaign_id: str = "",
 ) -> GenerationReport:
-    """Read the roster and grid, then write the workbooks. Errors happen before any file is written."""
+    """Read the roster and grid, then write the workbooks, outside any campaign.
+
+    ``session``, ``school``, ``academie``: ``None`` to take them from the roster. ``secret``:
+    the signing key, ``None`` for the public one; ``password``: ``None`` for the default.
+    Raises :class:`E2docsError` (unreadable roster or grid, existing workbooks…) before any
+    file is written.
+    """
     grid = load_grid(grid_path)
     roster = read_roster(roster_path, specialty=grid.specialty)
     ctx = context_for(roster, session, school, academie)
     options = Options(
-        password=password or DEFAULT_PASSWORD, campaign_id=campaign_id, **({"secret": secret} if secret else {})
+        password=password or DEFAULT_PASSWORD, secret=secret or integrity.PUBLIC_SECRET, campaign_id=campaign_id
     )
     report = GenerationReport(roster, Path(outdir))
     report.written = generate_workbooks(
@@ -112,8 +129,9 @@ def generate_from_roster(
     return report
 
 
-def generate_in_campaign(campaign, *, per: str = "candidate", force: bool = False) -> GenerationReport:
-    """Write the campaign's workbooks into ``envoi/``, signed with its secret, and record them."""
+def generate_in_campaign(campaign: Campaign, *, per: str = "candidate", force: bool = False) -> GenerationReport:
+    """Write the campaign's workbooks into ``envoi/``, signed with its secret, and record them in its
+    ledger. Raises :class:`E2docsError` as :func:`generate_workbooks` does."""
     from e2docs.app.campaign import now
 
     grid = campaign.grid()

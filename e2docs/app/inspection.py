@@ -6,16 +6,117 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from fractions import Fraction
 from pathlib import Path
+from typing import NotRequired, TypedDict
 
 from e2docs.app.campaign import Campaign, locate_campaign
 from e2docs.formats.gridfile import load_grid
 from e2docs.formats.xlsx import integrity
-from e2docs.formats.xlsx.reader import Reading, known_grids, read_workbook
+from e2docs.formats.xlsx.reader import Issue, Reading, known_grids, read_workbook
 from e2docs.model.errors import E2docsError
+
+# ------------------------------------------------------------------ the inspect --json contract
+
+
+class IssueJson(TypedDict):
+    """A problem: ``kind`` (``input``, ``modified``, ``identity``, ``cache``, or ``file`` for an
+    unreadable file), where it is (``None`` when not about one sheet or cell), the French message."""
+
+    kind: str
+    sheet: str | None
+    cell: str | None
+    message: str
+
+
+class CandidateJson(TypedDict):
+    """Who the workbook is for, as it says."""
+
+    number: str
+    last_name: str
+    first_name: str
+    division: str
+
+
+class GridJson(TypedDict):
+    """The grid the workbook was generated with: id, version, content hash (hex)."""
+
+    id: str
+    version: str
+    hash: str
+
+
+class OutputJson(TypedDict):
+    """A formula cell: defined name, sheet, cell (``"F12"``), kind, value (see :func:`json_value`)."""
+
+    name: str
+    sheet: str
+    cell: str
+    kind: str
+    value: object
+
+
+class InputJson(OutputJson):
+    """An input cell; a level cell adds its ``criterion`` and ``level`` (1 to 4), a "Repérage" cell its
+    ``competence``."""
+
+    criterion: NotRequired[str | None]
+    level: NotRequired[int | None]
+    competence: NotRequired[str | None]
+
+
+class ResultsJson(TypedDict):
+    """The scoring rule applied to the inputs: marks out of 20 (``None`` when there is none), complete
+    or not, what is missing (criterion ids, then ``note_finale``, ``observations``), the French
+    status line, criterion id → level ticked (``None`` when none or several)."""
+
+    proposed_mark: float | None
+    final_mark: float | None
+    complete: bool
+    missing: list[str]
+    status: str
+    levels: dict[str, int | None]
+
+
+class ReadingEntry(TypedDict):
+    """One candidate of a workbook that could be read. ``ok``: no invalid input, nothing modified
+    outside the input cells, valid signature; ``errors`` lists invalid inputs then modifications;
+    ``campaign_id``: ``""`` outside a campaign."""
+
+    path: str
+    ok: bool
+    errors: list[IssueJson]
+    warnings: list[IssueJson]
+    modified: bool
+    candidate: CandidateJson
+    grid: GridJson
+    campaign_id: str
+    inputs: list[InputJson]
+    outputs: list[OutputJson]
+    results: ResultsJson
+
+
+class FailureEntry(TypedDict):
+    """A file that could not be read: ``ok`` is false, one ``file`` error, the rest empty or ``None``."""
+
+    path: str
+    ok: bool
+    errors: list[IssueJson]
+    warnings: list[IssueJson]
+    candidate: None
+    grid: None
+    inputs: list[InputJson]
+    outputs: list[OutputJson]
+    results: None
+
+
+class InspectResult(TypedDict):
+    """The whole ``inspect --json`` output: one entry per candidate read, or per unreadable file."""
+
+    files: list[ReadingEntry | FailureEntry]
 
 
 def json_value(value: object) -> object:
-    """A cell value as JSON: dates in ISO form, fractions as numbers."""
+    """A cell value as JSON: dates in ISO form, fractions as floats, anything else unchanged
+    (text, number, bool, ``None`` for an empty cell)."""
     if isinstance(value, (dt.date, dt.datetime)):
         return value.isoformat()
     if isinstance(value, Fraction):
@@ -27,29 +128,34 @@ def _mark(value: Fraction | None) -> float | None:
     return None if value is None else float(value)
 
 
-def reading_json(reading: Reading) -> dict:
+def _issue_json(issue: Issue) -> IssueJson:
+    return {"kind": issue.kind, "sheet": issue.sheet, "cell": issue.cell, "message": issue.message}
+
+
+def reading_json(reading: Reading) -> ReadingEntry:
     """One candidate of one file, per the ``inspect --json`` contract."""
-    inputs = []
+    inputs: list[InputJson] = []
     for c in reading.layout.inputs:
-        item = {
-            "name": c.name,
+        item: InputJson = {
+            "name": c.key,
             "sheet": c.sheet,
             "cell": c.ref,
             "kind": c.kind,
-            "value": json_value(reading.values.get(c.name)),
+            "value": json_value(reading.values.get(c.key)),
         }
         if c.kind == "level":
-            item.update(criterion=c.criterion, level=c.level)
+            item["criterion"] = c.criterion
+            item["level"] = c.level
         if c.kind == "competence":
             item["competence"] = c.competence
         inputs.append(item)
-    outputs = [
+    outputs: list[OutputJson] = [
         {
-            "name": c.name,
+            "name": c.key,
             "sheet": c.sheet,
             "cell": c.ref,
             "kind": c.kind,
-            "value": json_value(reading.outputs.get(c.name)),
+            "value": json_value(reading.outputs.get(c.key)),
         }
         for c in reading.layout.outputs
     ]
@@ -58,8 +164,8 @@ def reading_json(reading: Reading) -> dict:
     return {
         "path": str(reading.path),
         "ok": reading.ok,
-        "errors": [i.to_json() for i in reading.errors + reading.modified],
-        "warnings": [i.to_json() for i in reading.warnings],
+        "errors": [_issue_json(i) for i in reading.errors + reading.modified],
+        "warnings": [_issue_json(i) for i in reading.warnings],
         "modified": bool(reading.modified),
         "candidate": {
             "number": cand.number,
@@ -68,7 +174,7 @@ def reading_json(reading: Reading) -> dict:
             "division": cand.division,
         },
         "grid": {"id": reading.grid.id, "version": reading.grid.version, "hash": reading.grid.content_hash},
-        "campaign_id": reading.meta.get("campaign_id", ""),
+        "campaign_id": str(reading.meta.get("campaign_id", "")),
         "inputs": inputs,
         "outputs": outputs,
         "results": {
@@ -82,8 +188,8 @@ def reading_json(reading: Reading) -> dict:
     }
 
 
-def failure_json(path: Path, error: E2docsError) -> dict:
-    """A file that could not be read at all."""
+def failure_json(path: Path, error: E2docsError) -> FailureEntry:
+    """A file that could not be read at all, per the ``inspect --json`` contract."""
     place = error.place
     return {
         "path": str(path),
@@ -113,7 +219,9 @@ def _enclosing_campaign(path: Path) -> Campaign | None:
         return None
 
 
-def inspect_files(paths: Iterable[Path], grid_paths: Sequence[Path] = (), directory: Path | None = None) -> dict:
+def inspect_files(
+    paths: Iterable[Path], grid_paths: Sequence[Path] = (), directory: Path | None = None
+) -> InspectResult:
     """Read each file; a class workbook gives one entry per candidate.
 
     A workbook of a campaign is verified with that campaign's secret (the campaign
@@ -124,7 +232,7 @@ def inspect_files(paths: Iterable[Path], grid_paths: Sequence[Path] = (), direct
     """
     given = locate_campaign(directory) if directory is not None else None
     extra = [load_grid(p) for p in grid_paths]
-    files = []
+    files: list[ReadingEntry | FailureEntry] = []
     for path in paths:
         owner = given or _enclosing_campaign(path)
         grids = known_grids(extra + ([owner.grid()] if owner else []))

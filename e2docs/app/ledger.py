@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from e2docs.model.candidate import Candidate
 from e2docs.model.states import ReturnState
@@ -52,7 +53,26 @@ RECORDED = (ReturnState.COMPLETE, ReturnState.INCOMPLETE, ReturnState.REJECTED, 
 
 @dataclass(frozen=True)
 class ReturnRow:
-    """One recorded return (a file attributed, or not, to a candidate)."""
+    """One recorded return (a file attributed, or not, to a candidate).
+
+    * ``id``: the return's row id, increasing in import order; ``sha256``: the file's hash
+      (hex), its name under ``retours/``; ``batch``: the ``collect`` run that recorded it.
+    * ``candidate``: the candidate number, ``None`` when the file could not be attributed
+      (unreadable, unknown candidate, not signed by this campaign).
+    * ``imported_at``: ISO 8601 date-time with offset (:func:`e2docs.app.campaign.now`).
+    * ``proposed_mark``, ``final_mark``: marks out of 20, ``None`` when there is none
+      (incomplete grid, invalid commission mark, rejected file).
+    * ``missing``: what the grid lacks — criterion ids (``"C2.1"``), then ``"note_finale"``
+      and ``"observations"``; ``reasons`` (why rejected or in conflict) and ``warnings``:
+      French texts.
+    * ``modified``: changes were found outside the input cells; ``accepted_modified``: the
+      return was accepted anyway (``collect --accept-modified``).
+    * ``levels``: criterion id → level ticked (1 to 4), ``None`` when none or several;
+      empty when the file could not be read.
+    * ``original_name``, ``origin``, ``stored_path`` (relative to the campaign folder),
+      ``received_at`` (ISO date-time of the e-mail that brought it, ``None`` when not
+      from an e-mail): the file's details.
+    """
 
     id: int
     sha256: str
@@ -67,7 +87,7 @@ class ReturnRow:
     warnings: list[str]
     modified: bool
     accepted_modified: bool
-    levels: dict
+    levels: dict[str, int | None]
     original_name: str = ""
     origin: str = ""
     stored_path: str = ""
@@ -75,9 +95,12 @@ class ReturnRow:
 
 
 class Ledger:
-    """A connection to the campaign's SQLite ledger."""
+    """A connection to the campaign's SQLite ledger (created with its tables if absent).
 
-    def __init__(self, path: Path):
+    Raises :class:`sqlite3.Error` when the file cannot be opened as a database.
+    """
+
+    def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self.db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
         self.db.row_factory = sqlite3.Row
@@ -87,21 +110,23 @@ class Ledger:
         self.db.executescript(SCHEMA)
 
     def close(self) -> None:
+        """Close the connection."""
         self.db.close()
 
     def __enter__(self) -> Ledger:
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def transaction(self):
-        """``with ledger.transaction():`` — all or nothing."""
+    def transaction(self) -> _Transaction:
+        """``with ledger.transaction():`` — all or nothing; nested in another, it joins it."""
         return _Transaction(self.db)
 
     # --- candidates and generation
 
     def set_candidates(self, cands: Sequence[Candidate]) -> None:
+        """Add or update the roster's candidates (keyed by number), remembering their order."""
         with self.transaction():
             for i, c in enumerate(cands):
                 self.db.execute(
@@ -122,6 +147,7 @@ class Ledger:
                 )
 
     def candidates(self) -> list[Candidate]:
+        """The roster, in its order."""
         import datetime as dt
 
         rows = self.db.execute("SELECT * FROM candidates ORDER BY position").fetchall()
@@ -146,16 +172,20 @@ class Ledger:
             )
 
     def generated(self) -> dict[str, sqlite3.Row]:
+        """Candidate number → the latest ``generated`` row for it (``file_name``, ``signature``,
+        ``generated_at``)."""
         rows = self.db.execute("SELECT * FROM generated ORDER BY id").fetchall()
         return {r["candidate"]: r for r in rows}
 
     # --- returns
 
     def new_batch(self, when: str) -> int:
+        """Start a ``collect`` run at ``when`` (ISO date-time); return its id."""
         with self.transaction():
-            return self.db.execute("INSERT INTO batches (started_at) VALUES (?)", (when,)).lastrowid
+            return _inserted_id(self.db.execute("INSERT INTO batches (started_at) VALUES (?)", (when,)))
 
     def finish_batch(self, batch: int, when: str) -> None:
+        """Mark the run ``batch`` as finished at ``when`` (ISO date-time)."""
         with self.transaction():
             self.db.execute("UPDATE batches SET finished_at=? WHERE id=?", (when, batch))
 
@@ -205,15 +235,21 @@ class Ledger:
         warnings: list[str],
         modified: bool,
         accepted_modified: bool,
-        levels: dict,
+        levels: Mapping[str, int | None],
     ) -> int:
-        """Record a file and its return in one transaction; ``state`` is one of :data:`RECORDED`."""
+        """Record a file (once per ``sha256``) and its return in one transaction; return the return's id.
+
+        The arguments are the fields of :class:`ReturnRow` (``proposed``, ``final``: its marks
+        out of 20; ``when``: its ``imported_at``) plus the file's ``size`` in bytes and
+        ``sender`` (the e-mail's From header, ``None`` when not from an e-mail). ``state`` is
+        one of :data:`RECORDED`.
+        """
         with self.transaction():
             self.db.execute(
                 "INSERT OR IGNORE INTO files VALUES (?,?,?,?,?,?,?,?,?)",
                 (sha256, stored_path, original_name, origin, size, received_at, sender, when, batch),
             )
-            return self.db.execute(
+            cursor = self.db.execute(
                 "INSERT INTO returns (sha256, candidate, batch, imported_at, state, proposed_mark, final_mark, "
                 "missing, reasons, warnings, modified, accepted_modified, levels) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (
@@ -231,9 +267,11 @@ class Ledger:
                     int(accepted_modified),
                     json.dumps(levels),
                 ),
-            ).lastrowid
+            )
+            return _inserted_id(cursor)
 
     def mark_conflict(self, return_ids: Sequence[int], reason: str) -> None:
+        """Put these returns in the conflict state, adding ``reason`` (French) to their reasons."""
         with self.transaction():
             for rid in return_ids:
                 row = self.db.execute("SELECT reasons FROM returns WHERE id=?", (rid,)).fetchone()
@@ -249,12 +287,20 @@ class Ledger:
             "SELECT r.*, f.original_name, f.origin, f.stored_path, f.received_at FROM returns r "
             "JOIN files f ON f.sha256 = r.sha256"
         )
-        args: tuple = ()
+        args: tuple[str, ...] = ()
         if candidate is not None:
             sql += " WHERE r.candidate = ?"
             args = (candidate,)
         rows = self.db.execute(sql + " ORDER BY r.id", args).fetchall()
         return [_return_row(r) for r in rows]
+
+
+def _inserted_id(cursor: sqlite3.Cursor) -> int:
+    """The row id of the row an INSERT just added (sqlite3 types it optional: it is ``None`` before
+    any INSERT)."""
+    if cursor.lastrowid is None:
+        raise sqlite3.InterfaceError("no row id after an INSERT")
+    return cursor.lastrowid
 
 
 def _return_row(r: sqlite3.Row) -> ReturnRow:
@@ -281,17 +327,17 @@ def _return_row(r: sqlite3.Row) -> ReturnRow:
 
 
 class _Transaction:
-    def __init__(self, db: sqlite3.Connection):
+    def __init__(self, db: sqlite3.Connection) -> None:
         self.db = db
 
-    def __enter__(self):
+    def __enter__(self) -> sqlite3.Connection:
         # Nested inside another transaction: join it (all or nothing with the outer one).
         self.outer = not self.db.in_transaction
         if self.outer:
             self.db.execute("BEGIN IMMEDIATE")
         return self.db
 
-    def __exit__(self, exc_type, *_):
+    def __exit__(self, exc_type: type[BaseException] | None, *_: object) -> Literal[False]:
         if self.outer:
             self.db.execute("ROLLBACK" if exc_type else "COMMIT")
         return False

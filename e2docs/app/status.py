@@ -9,7 +9,7 @@ gives the state "rejected"; with no return at all, "missing".
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypedDict
 
 from e2docs.app.ledger import Ledger, ReturnRow
 from e2docs.model.candidate import Candidate
@@ -42,7 +42,8 @@ class CandidateStatus:
 
 
 def candidate_statuses(ledger: Ledger) -> list[CandidateStatus]:
-    """Every candidate of the roster, in roster order, with its state and history."""
+    """Every candidate of the roster, in roster order, with its state and history (returns not
+    attributed to a candidate are left out)."""
     by_candidate: dict[str, list[ReturnRow]] = {}
     for row in ledger.returns():
         if row.candidate:
@@ -67,13 +68,44 @@ def campaign_statuses(campaign: Campaign) -> list[CandidateStatus]:
         return candidate_statuses(ledger)
 
 
-def status_json(statuses: list[CandidateStatus]) -> dict:
-    """The ``status --json`` contract: ``candidates`` (one dict per candidate, roster order) and
-    ``totals`` (state value → number of candidates, every :class:`CandidateState`)."""
-    cands = []
+class CandidateJson(TypedDict):
+    """One candidate in ``status --json``.
+
+    ``state``: a :class:`CandidateState` value (``missing``, ``incomplete``, ``complete``,
+    ``rejected``). Marks are out of 20 and ``missing`` lists what the grid lacks (criterion
+    ids, ``note_finale``, ``observations``), from the current accepted return: ``None`` and
+    ``[]`` without one. ``returned_at``: when the current return (the latest rejected one when
+    rejected) was imported, ISO date-time, ``None`` when missing. ``reasons``: why rejected
+    (French), ``[]`` unless rejected. ``returns``: how many returns were recorded for the candidate.
+    """
+
+    number: str
+    last_name: str
+    first_name: str
+    division: str
+    state: str
+    proposed_mark: float | None
+    final_mark: float | None
+    missing: list[str]
+    returned_at: str | None
+    reasons: list[str]
+    returns: int
+
+
+class StatusJson(TypedDict):
+    """The ``status --json`` output: ``candidates`` in roster order, ``totals`` (state value → number
+    of candidates, every :class:`CandidateState`)."""
+
+    candidates: list[CandidateJson]
+    totals: dict[str, int]
+
+
+def status_json(statuses: list[CandidateStatus]) -> StatusJson:
+    """The ``status --json`` contract (see :class:`StatusJson`)."""
+    cands: list[CandidateJson] = []
     for s in statuses:
         c, r = s.candidate, s.current
-        accepted = r is not None and s.state != CandidateState.REJECTED
+        accepted = r if s.state != CandidateState.REJECTED else None
         cands.append(
             {
                 "number": c.number,
@@ -81,11 +113,11 @@ def status_json(statuses: list[CandidateStatus]) -> dict:
                 "first_name": c.first_name,
                 "division": c.division,
                 "state": str(s.state),
-                "proposed_mark": r.proposed_mark if accepted else None,
-                "final_mark": r.final_mark if accepted else None,
-                "missing": r.missing if accepted else [],
-                "returned_at": r.imported_at if r else None,
-                "reasons": r.reasons if r and s.state == CandidateState.REJECTED else [],
+                "proposed_mark": accepted.proposed_mark if accepted is not None else None,
+                "final_mark": accepted.final_mark if accepted is not None else None,
+                "missing": accepted.missing if accepted is not None else [],
+                "returned_at": r.imported_at if r is not None else None,
+                "reasons": r.reasons if r is not None and s.state == CandidateState.REJECTED else [],
                 "returns": len(s.history),
             }
         )

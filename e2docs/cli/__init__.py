@@ -10,8 +10,9 @@ from __future__ import annotations
 import json
 import sys
 import traceback
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -25,11 +26,14 @@ clickfr.install()
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
+_T = TypeVar("_T")
+_Command = TypeVar("_Command", bound=Callable[..., Any])
+
 
 class _Group(click.Group):
     """Turns user errors into French messages and exit codes; tracebacks only with --debug."""
 
-    def invoke(self, ctx: click.Context):
+    def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except E2docsError as exc:
@@ -99,7 +103,7 @@ def _echo(lines: list[str]) -> None:
 # ------------------------------------------------------------------ new
 
 
-def _school_options(command):
+def _school_options(command: _Command) -> _Command:
     """The options that describe the school and the grid, shared by ``new`` and ``generate``."""
     for option in reversed(
         (
@@ -272,7 +276,7 @@ def collect(ctx: click.Context, paths: tuple[Path, ...], accept_modified: bool) 
 
     campaign = _campaign(ctx)
 
-    def progress(entries):
+    def progress(entries: Iterable[_T]) -> Iterator[_T]:
         with click.progressbar(entries, label="Relève des retours", file=sys.stderr, show_pos=True) as bar:
             yield from bar
 
@@ -351,7 +355,7 @@ def report(ctx: click.Context, pdf: bool, merge: bool, templates_dir: Path | Non
 
     campaign = _campaign(ctx)
 
-    def progress(items):
+    def progress(items: Iterable[_T]) -> Iterator[_T]:
         with click.progressbar(items, label="Documents", file=sys.stderr) as bar:
             yield from bar
 

@@ -62,7 +62,8 @@ def install() -> None:
     """Rebind click's translation functions to the French table."""
     for name in ("core", "decorators", "exceptions", "formatting", "parser", "types", "termui", "utils"):
         module = importlib.import_module(f"click.{name}")
+        # click binds gettext privately in each module, outside its typed API: ModuleType declares neither name.
         if hasattr(module, "_"):
-            module._ = _gettext
+            module._ = _gettext  # type: ignore[attr-defined]
         if hasattr(module, "ngettext"):
-            module.ngettext = _ngettext
+            module.ngettext = _ngettext  # type: ignore[attr-defined]

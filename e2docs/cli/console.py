@@ -9,7 +9,7 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import TYPE_CHECKING
 
-from e2docs.model.scoring import format_mark
+from e2docs.model import french
 from e2docs.model.states import CandidateState, ReturnState
 
 if TYPE_CHECKING:
@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from e2docs.app.demo import DemoRun
     from e2docs.app.documents import ReportResult
     from e2docs.app.generate import GenerationReport
+    from e2docs.app.inspection import InspectResult
     from e2docs.app.status import CandidateStatus
     from e2docs.formats.roster import Roster
 
@@ -60,23 +61,23 @@ def generation_lines(report: GenerationReport) -> list[str]:
 # ------------------------------------------------------------------ inspect
 
 
-def inspect_text(result: dict) -> str:
+def inspect_text(result: InspectResult) -> str:
     """``inspect``: the ``inspect --json`` data (``{"files": [entry, …]}``) for a person, one paragraph
     per entry."""
     lines: list[str] = []
     for f in result["files"]:
         lines.append(f"{f['path']}")
-        if f["candidate"] is None:
+        c, g, r = f["candidate"], f["grid"], f["results"]
+        if c is None or g is None or r is None:  # a file that could not be read: all three are None
             lines.append(f"  ✗ {f['errors'][0]['message']}")
             lines.append("")
             continue
-        c, r = f["candidate"], f["results"]
         lines.append(f"  Candidat : {c['last_name']} {c['first_name']} — N° {c['number']} — {c['division']}")
-        lines.append(f"  Grille : {f['grid']['id']} version {f['grid']['version']}")
+        lines.append(f"  Grille : {g['id']} version {g['version']}")
         levels = " · ".join(f"{cid} {lvl if lvl else '—'}" for cid, lvl in r["levels"].items())
         lines.append(f"  Niveaux : {levels}")
-        proposed = format_mark(Fraction(r["proposed_mark"])) if r["proposed_mark"] is not None else "—"
-        final = format_mark(Fraction(r["final_mark"])) if r["final_mark"] is not None else "—"
+        proposed = french.mark(Fraction(r["proposed_mark"])) if r["proposed_mark"] is not None else "—"
+        final = french.mark(Fraction(r["final_mark"])) if r["final_mark"] is not None else "—"
         lines.append(f"  Note proposée : {proposed} ; note finale : {final}")
         lines.append(f"  État : {r['status']}")
         for e in f["errors"]:

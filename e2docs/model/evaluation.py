@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from fractions import Fraction
 from functools import cached_property
 
 from e2docs.model import prospecting, scoring
@@ -91,7 +92,7 @@ class Evaluation:
         object.__setattr__(self, "outcome", scoring.evaluate(self.grid, cells, self.commission_mark, self.observations))
 
     @cached_property
-    def indicators(self) -> dict[str, object]:
+    def indicators(self) -> dict[str, int | Fraction | None]:
         """The prospecting indicators (:func:`e2docs.model.prospecting.indicators`): ``duree`` in days
         (``int``), ``ecart_*`` gaps and ``cout_contact`` in the fields' units, ``taux_*`` as ratios
         (0.8 for 80 %), as ``Fraction``; ``None`` when they cannot be computed."""

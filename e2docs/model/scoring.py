@@ -158,10 +158,6 @@ def status_text(n_criteria: int, commission_invalid: bool, observations_missing:
     return ", ".join(parts)
 
 
-# Kept for the modules that spell marks through scoring (xlsx layout and reader, app inspection).
-format_mark = french.mark
-
-
 # --- spreadsheet formulas (English function names, comma separators: OOXML syntax) ---
 # Constants are spelt by french.dot_decimal ("1.875"), the dot twin of the labels' "1,875".
 

@@ -20,6 +20,7 @@ import re
 from pathlib import Path
 
 from docx import Document
+from docxtpl import DocxTemplate
 from jinja2 import TemplateSyntaxError
 from jinja2.exceptions import TemplateError
 from jinja2.sandbox import SecurityError
@@ -41,7 +42,8 @@ def check_template(path: str | Path, document: str | None = None) -> list[Proble
     """Every problem found in the template at ``path``; an empty list means it is usable.
 
     ``document`` is ``candidat`` (evaluation sheet, prospecting summary) or
-    ``classe`` (class record); by default it is guessed from the fields used.
+    ``classe`` (class record); by default it is guessed from the fields used. Raises
+    :class:`~e2docs.reports.errors.ReportError` when the file cannot be opened as a Word template.
     """
     path = Path(path)
     tpl = load_template(path)
@@ -73,7 +75,8 @@ def check_template(path: str | Path, document: str | None = None) -> list[Proble
 # ------------------------------------------------------------------ parts and text
 
 
-def _parts(tpl) -> list[tuple[str, etree._Element]]:
+def _parts(tpl: DocxTemplate) -> list[tuple[str, etree._Element]]:
+    """(French name of the part, its XML root) for the body, then each header and footer."""
     out = [("corps du document", tpl.docx.element.body)]
     for rel in tpl.docx.part.rels.values():
         kind = rel.reltype.rsplit("/", 1)[-1]

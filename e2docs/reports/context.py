@@ -36,7 +36,7 @@ TICKED, UNTICKED, LEVEL_MARK = "☒", "☐", "✗"
 # ------------------------------------------------------------------ candidate
 
 
-def _indicator(e: Evaluation, key: str) -> object:
+def _indicator(e: Evaluation, key: str) -> int | float | None:
     """A prospecting indicator as the workbook's cell shows it (``None`` when empty): an ``int`` when
     whole, else a ``float``, so that rounding for display gives the figure the sheet shows."""
     value = e.indicators.get(key)
@@ -123,12 +123,17 @@ def _prospect_value(kind: str, value: object) -> object:
     return f.text(value)
 
 
+def _prospect_input(fd: prospecting.Field) -> Callable[[Evaluation], object]:
+    """The getter of one prospecting input field (a function per field: no late binding)."""
+    return lambda s: _prospect_value(fd.kind, s.prospecting.get(fd.key))
+
+
 _KIND_DOC = {"tick": BOOL}
 _PROSPECT_INPUTS = tuple(
     T(
         fd.key,
         fd.label + (" (case cochée)" if fd.kind == "tick" else ""),
-        (lambda s, fd=fd: _prospect_value(fd.kind, s.prospecting.get(fd.key))),
+        _prospect_input(fd),
         _KIND_DOC.get(fd.kind, "texte"),
     )
     for fd in prospecting.FIELDS
@@ -309,7 +314,7 @@ CANDIDATE_FIELDS: tuple[Spec, ...] = _header(lambda s: s.grid, lambda s: s.conte
 )
 
 
-def candidate_context(evaluation: Evaluation) -> dict:
+def candidate_context(evaluation: Evaluation) -> dict[str, Any]:
     """Template data for one candidate (evaluation sheet, prospecting summary): field name → French
     text, boolean, number or nested lists/dicts, as declared in :data:`CANDIDATE_FIELDS`."""
     return build(CANDIDATE_FIELDS, evaluation)
@@ -359,7 +364,8 @@ class ClassRow:
 
 @dataclass(frozen=True)
 class ClassInfo:
-    """What the class record says about the class: school data, and the grid (bundled one by default)."""
+    """What the class record says about the class: school data (``""`` when unknown), and the grid
+    (``None``: the first evaluation's grid, else the bundled one)."""
 
     session: str = ""
     school: str = ""
@@ -563,8 +569,9 @@ CLASS_FIELDS: tuple[Spec, ...] = _header(lambda c: c.grid, lambda c: c.context) 
 )
 
 
-def class_context(rows: Sequence[ClassRow], info: ClassInfo | None = None) -> dict:
-    """Template data for the class record.
+def class_context(rows: Sequence[ClassRow], info: ClassInfo | None = None) -> dict[str, Any]:
+    """Template data for the class record: field name → French text, boolean, number or nested
+    lists/dicts, as declared in :data:`CLASS_FIELDS`; rows in the order given.
 
     ``info`` defaults to what the first evaluation says; the grid to the bundled one.
     """

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from e2docs.model import french, scoring
+from e2docs.model import french
 
 
 def _former_format_mark(mark: Fraction | None) -> str:
@@ -46,7 +46,6 @@ def test_mark(value: object, text: str) -> None:
 @given(st.fractions(min_value=-1000, max_value=1000, max_denominator=10**7))
 def test_mark_spells_fractions_as_scoring_format_mark_did(value: Fraction) -> None:
     assert french.mark(value) == _former_format_mark(value)
-    assert scoring.format_mark(value) == _former_format_mark(value)
 
 
 @given(st.fractions(min_value=0, max_value=100, max_denominator=10**6))
@@ -62,10 +61,6 @@ def test_dot_decimal_is_the_mark_with_a_dot(value: Fraction) -> None:
 )
 def test_dot_decimal(value: Fraction, text: str) -> None:
     assert french.dot_decimal(value) == text
-
-
-def test_scoring_format_mark_is_french_mark() -> None:
-    assert scoring.format_mark is french.mark
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from e2docs.formats.gridfile import load_grid
-from e2docs.model import scoring
+from e2docs.model import french, scoring
 from e2docs.model.french import dot_decimal
 from e2docs.model.scoring import (
     COMPLETE_TEXT,
@@ -19,7 +19,6 @@ from e2docs.model.scoring import (
     criterion_points,
     evaluate,
     final_formula,
-    format_mark,
     is_blank,
     is_tick,
     points_formula,
@@ -333,7 +332,7 @@ def test_status_text(args, text):
 
 
 @pytest.mark.parametrize(
-    "mark, text",
+    "value, text",
     [
         (Fraction("12.5"), "12,5"),
         (Fraction(14), "14"),
@@ -345,8 +344,8 @@ def test_status_text(args, text):
         (Fraction("0.625"), "0,625"),
     ],
 )
-def test_format_mark(mark, text):
-    assert format_mark(mark) == text
+def test_french_mark(value, text):
+    assert french.mark(value) == text
 
 
 # ------------------------------------------------------------------ workbook formulas (text only)
