@@ -49,9 +49,6 @@ class Issue:
     sheet: str | None = None
     cell: str | None = None
 
-    def to_json(self) -> dict[str, str | None]:
-        return {"kind": self.kind, "sheet": self.sheet, "cell": self.cell, "message": self.message}
-
     def __str__(self) -> str:
         where = ", ".join(
             p
