@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TypedDict
 
 from e2docs.app.campaign import Campaign, now
+from e2docs.formats import processes
 from e2docs.formats.atomic import atomic_write
 from e2docs.formats.intake import Item, Refusal, gather, to_xlsx
 from e2docs.formats.xlsx.reader import Reading, read_workbook
@@ -100,20 +101,10 @@ def remove_leftovers(campaign: Campaign) -> list[Path]:
     removed = []
     for path in campaign.folder("retours").glob(TEMP_PREFIX + "*"):
         pid = path.name[len(TEMP_PREFIX) :].split("-", 1)[0]
-        if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+        if pid.isdigit() and int(pid) != os.getpid() and not processes.alive(int(pid)):
             path.unlink(missing_ok=True)
             removed.append(path)
     return removed
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:  # exists, owned by someone else
-        return True
-    return True
 
 
 def judge(

@@ -40,6 +40,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+from e2docs.formats import processes
 from e2docs.model.errors import E2docsError
 
 __all__ = [
@@ -213,42 +214,12 @@ def remove_stale_profiles(folder: str | Path | None = None) -> list[Path]:
     removed = []
     for path in Path(folder or tempfile.gettempdir()).glob(PROFILE_PREFIX + "*"):
         pid, sep, rest = path.name[len(PROFILE_PREFIX) :].partition("-")
-        if not (pid.isdigit() and sep and rest) or int(pid) == os.getpid() or _alive(int(pid)):
+        if not (pid.isdigit() and sep and rest) or int(pid) == os.getpid() or processes.alive(int(pid)):
             continue
         if path.is_dir() and not path.is_symlink():
             remove_profile(path)
             removed.append(path)
     return removed
-
-
-def _alive(pid: int) -> bool:
-    """Whether process ``pid`` still runs (True when unsure)."""
-    if _WINDOWS:
-        return _alive_windows(pid)
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:  # exists, owned by someone else
-        return True
-    return True
-
-
-def _alive_windows(pid: int) -> bool:
-    """Whether process ``pid`` still runs, on Windows (where ``os.kill(pid, 0)`` would terminate it)."""
-    import ctypes
-
-    kernel32 = ctypes.windll.kernel32  # type: ignore[attr-defined,unused-ignore]
-    handle = kernel32.OpenProcess(0x1000, False, pid)  # PROCESS_QUERY_LIMITED_INFORMATION
-    if not handle:
-        return bool(kernel32.GetLastError() == 5)  # ERROR_ACCESS_DENIED: exists, someone else's
-    try:
-        code = ctypes.c_ulong()
-        if not kernel32.GetExitCodeProcess(handle, ctypes.byref(code)):
-            return True
-        return code.value == 259  # STILL_ACTIVE
-    finally:
-        kernel32.CloseHandle(handle)
 
 
 # -- running it --------------------------------------------------------------------------------
