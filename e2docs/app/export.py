@@ -14,6 +14,7 @@ import xlsxwriter
 
 from e2docs.app.status import CandidateStatus
 from e2docs.formats.atomic import atomic_write
+from e2docs.model import french
 from e2docs.model.errors import E2docsError
 from e2docs.model.grid import Grid
 from e2docs.model.states import CandidateState
@@ -127,10 +128,6 @@ def export(statuses: list[CandidateStatus], grid: Grid, out: Path, title: str) -
     return out
 
 
-def _fr(value: float | None) -> str:
-    return "" if value is None else f"{value:g}".replace(".", ",")
-
-
 def _csv(rows: list[SummaryRow], grid: Grid) -> bytes:
     """Semicolon-separated, decimal comma, UTF-8 with BOM: what French Excel opens directly."""
     buf = io.StringIO()
@@ -138,12 +135,12 @@ def _csv(rows: list[SummaryRow], grid: Grid) -> bytes:
     w.writerow(headers(grid))
     for r in rows:
         w.writerow(
-            [r.number, r.last_name, r.first_name, r.division, _fr(r.proposed), _fr(r.final), r.state]
+            [r.number, r.last_name, r.first_name, r.division, french.mark(r.proposed), french.mark(r.final), r.state]
             + [r.levels.get(c.id) or "" for c in grid.criteria]
         )
     w.writerow([])
     for label, value in _stats([r.final for r in rows if r.final is not None]):
-        shown = _fr(value) if isinstance(value, float) else ("" if value is None else value)
+        shown = french.mark(value) if isinstance(value, float) else ("" if value is None else value)
         w.writerow([label, "", "", "", "", shown])
     return buf.getvalue().encode("utf-8-sig")
 

@@ -126,9 +126,7 @@ def collect_lines(report: CollectReport) -> list[str]:
 
 def _mark(value: float | None) -> str:
     """A mark with a decimal comma, « — » when there is none."""
-    if value is None:
-        return "—"
-    return f"{value:g}".replace(".", ",")
+    return "—" if value is None else french.mark(value)
 
 
 def _missing_fr(missing: list[str]) -> str:

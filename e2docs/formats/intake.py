@@ -50,6 +50,7 @@ from pathlib import Path, PurePosixPath
 from e2docs.formats import libreoffice, sniff
 from e2docs.formats.libreoffice import available as libreoffice_available
 from e2docs.formats.xlsx.safety import MAX_FILE_BYTES, SAVE_AS_XLSX, check_zip_members
+from e2docs.model import french
 from e2docs.model.errors import WorkbookError
 
 __all__ = ["Item", "Refusal", "gather", "to_xlsx", "libreoffice_available"]
@@ -127,7 +128,7 @@ def gather(paths: Iterable[str | Path]) -> Iterator[Item | Refusal]:
         except _Exhausted:
             yield Refusal(
                 str(path),
-                f"plus de {_size(MAX_INPUT_BYTES)} à lire : la suite n'a pas été lue.",
+                f"plus de {french.data_size(MAX_INPUT_BYTES)} à lire : la suite n'a pas été lue.",
                 "Traitez les envois en plusieurs fois (un dossier ou une archive à la fois).",
             )
 
@@ -513,13 +514,6 @@ def _member_name(info: zipfile.ZipInfo) -> str:
         return info.filename
 
 
-def _size(count: int) -> str:
-    """A byte count the French way: "12,3 Mo", "480 Ko"."""
-    if count >= 2**20:
-        return f"{count / 2**20:.1f} Mo".replace(".", ",").replace(",0 Mo", " Mo")
-    return f"{max(1, round(count / 1024))} Ko"
-
-
 def _unreadable(origin: str, exc: Exception, what: str = "fichier") -> Refusal:
     reason = getattr(exc, "strerror", None) or str(exc)
     return Refusal(origin, f"{what} illisible ({reason}).", "Vérifiez les droits d'accès au fichier.")
@@ -532,7 +526,7 @@ def _not_a_workbook(origin: str) -> Refusal:
 def _too_big(origin: str, size: int, cap: int) -> Refusal:
     return Refusal(
         origin,
-        f"fichier trop volumineux ({_size(size)} ; {_size(cap)} au plus).",
+        f"fichier trop volumineux ({french.data_size(size)} ; {french.data_size(cap)} au plus).",
         "Demandez la grille seule, au format .xlsx.",
     )
 

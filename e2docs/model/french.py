@@ -118,6 +118,14 @@ def date(value: object) -> str:
     return text(value)
 
 
+def data_size(count: int) -> str:
+    """A size in bytes for a message (plain space): ``12_900_000`` → ``"12,3 Mo"``, ``480_000`` → ``"469 Ko"``
+    (1 Ko = 1024 octets; halves rounded up)."""
+    if count >= 2**20:
+        return number(Fraction(count, 2**20), 1).removesuffix(",0").replace(NBSP, " ") + " Mo"
+    return f"{max(1, round_half_up(Fraction(count, 1024)))} Ko"
+
+
 def academie_label(name: str) -> str:
     """ "Versailles" → "Académie de Versailles", "Amiens" → "Académie d'Amiens"; a name that
     already starts with "Académie" is kept, "" stays ""."""

@@ -86,3 +86,11 @@ def test_percent_amount_date() -> None:
     assert french.amount(-3, sign=True) == "-3,00\u00a0€"
     assert french.date(dt.date(2027, 3, 12)) == "12/03/2027"
     assert french.date(dt.datetime(2027, 3, 12, 8, 30)) == "12/03/2027"
+
+
+@pytest.mark.parametrize(
+    ("count", "text"),
+    [(0, "1 Ko"), (480_000, "469 Ko"), (2560, "3 Ko"), (2**20, "1 Mo"), (12_900_000, "12,3 Mo"), (25 * 2**20, "25 Mo")],
+)
+def test_data_size_for_messages(count, text):
+    assert french.data_size(count) == text

@@ -169,12 +169,12 @@ def _validation(cell: Cell, layout: CandidateLayout) -> dict[str, object]:
         r = cell.ref
         return {
             "validate": "custom",
-            "value": f"=AND(ISNUMBER({r}),{r}>=0,{r}<={float(top):g},MOD({r},{float(step):g})=0)",
+            "value": f"=AND(ISNUMBER({r}),{r}>=0,{r}<={french.dot_decimal(top)},MOD({r},{french.dot_decimal(step)})=0)",
             "input_title": "Note de la commission",
-            "input_message": f"Facultatif. Note de 0 à {float(top):g}, par {step_words} (ex. {example}). "
+            "input_message": f"Facultatif. Note de 0 à {french.mark(top)}, par {step_words} (ex. {example}). "
             "Laissez vide pour retenir la note proposée.",
             "error_title": "Note refusée",
-            "error_message": f"La note doit être comprise entre 0 et {float(top):g}, par {step_words}.",
+            "error_message": f"La note doit être comprise entre 0 et {french.mark(top)}, par {step_words}.",
         }
     rule: dict[str, object] = dict(VALIDATIONS[cell.kind])
     if cell.field == "fin":
