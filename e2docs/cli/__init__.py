@@ -7,6 +7,7 @@ inside the commands so that ``e2docs --help`` stays fast.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 import traceback
@@ -23,6 +24,19 @@ if TYPE_CHECKING:
     from e2docs.app.campaign import Campaign
 
 clickfr.install()
+
+
+def _tolerant_streams() -> None:
+    """Never fail on a character the console cannot show (cp1252 or cp850 on Windows, output redirected to a
+    file): such a character is printed as ``?`` instead of ending the command with UnicodeEncodeError."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            with contextlib.suppress(ValueError, OSError):  # a closed or unusual stream: left as it is
+                reconfigure(errors="replace")
+
+
+_tolerant_streams()
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
