@@ -35,12 +35,70 @@ WIDTH = 18.0  # cm between margins
 # ------------------------------------------------------------------ low-level helpers
 
 
+# Child order of the property elements this builder writes (ECMA-376 Part 1, wml.xsd: each is an
+# xsd:sequence, except CT_TrPrBase, a choice in any order). Word "repairs" or refuses a file whose
+# properties come in another order, so a child is inserted at its place, never appended.
+# fmt: off
+SCHEMA_ORDER: dict[str, tuple[str, ...]] = {
+    "w:pPr": (  # CT_PPr (§17.3.1.26)
+        "w:pStyle", "w:keepNext", "w:keepLines", "w:pageBreakBefore", "w:framePr", "w:widowControl",
+        "w:numPr", "w:suppressLineNumbers", "w:pBdr", "w:shd", "w:tabs", "w:suppressAutoHyphens",
+        "w:kinsoku", "w:wordWrap", "w:overflowPunct", "w:topLinePunct", "w:autoSpaceDE", "w:autoSpaceDN",
+        "w:bidi", "w:adjustRightInd", "w:snapToGrid", "w:spacing", "w:ind", "w:contextualSpacing",
+        "w:mirrorIndents", "w:suppressOverlap", "w:jc", "w:textDirection", "w:textAlignment",
+        "w:textboxTightWrap", "w:outlineLvl", "w:divId", "w:cnfStyle", "w:rPr", "w:sectPr", "w:pPrChange",
+    ),
+    "w:rPr": (  # CT_RPr (§17.3.2.28)
+        "w:rStyle", "w:rFonts", "w:b", "w:bCs", "w:i", "w:iCs", "w:caps", "w:smallCaps", "w:strike",
+        "w:dstrike", "w:outline", "w:shadow", "w:emboss", "w:imprint", "w:noProof", "w:snapToGrid",
+        "w:vanish", "w:webHidden", "w:color", "w:spacing", "w:w", "w:kern", "w:position", "w:sz", "w:szCs",
+        "w:highlight", "w:u", "w:effect", "w:bdr", "w:shd", "w:fitText", "w:vertAlign", "w:rtl", "w:cs",
+        "w:em", "w:lang", "w:eastAsianLayout", "w:specVanish", "w:oMath", "w:rPrChange",
+    ),
+    "w:tblPr": (  # CT_TblPr (§17.4.60)
+        "w:tblStyle", "w:tblpPr", "w:tblOverlap", "w:bidiVisual", "w:tblStyleRowBandSize",
+        "w:tblStyleColBandSize", "w:tblW", "w:jc", "w:tblCellSpacing", "w:tblInd", "w:tblBorders", "w:shd",
+        "w:tblLayout", "w:tblCellMar", "w:tblLook", "w:tblCaption", "w:tblDescription", "w:tblPrChange",
+    ),
+    "w:tcPr": (  # CT_TcPr (§17.4.70)
+        "w:cnfStyle", "w:tcW", "w:gridSpan", "w:hMerge", "w:vMerge", "w:tcBorders", "w:shd", "w:noWrap",
+        "w:tcMar", "w:textDirection", "w:tcFitText", "w:vAlign", "w:hideMark", "w:headers", "w:cellIns",
+        "w:cellDel", "w:cellMerge", "w:tcPrChange",
+    ),
+    "w:trPr": (  # CT_TrPr (§17.4.82): the CT_TrPrBase choice (any order), then ins, del, trPrChange
+        "w:cnfStyle", "w:divId", "w:gridBefore", "w:gridAfter", "w:wBefore", "w:wAfter", "w:cantSplit",
+        "w:trHeight", "w:tblHeader", "w:tblCellSpacing", "w:jc", "w:hidden", "w:ins", "w:del", "w:trPrChange",
+    ),
+    "w:tblCellMar": ("w:top", "w:start", "w:left", "w:bottom", "w:end", "w:right"),  # CT_TblCellMar
+    "w:pBdr": ("w:top", "w:left", "w:bottom", "w:right", "w:between", "w:bar"),  # CT_PBdr (§17.3.1.24)
+}
+# fmt: on
+_CHOICE = {"w:trPr": 12}  # the first n children of these may come in any order
+
+
+def _prefixed(el) -> str:
+    """``el``'s tag as "w:name" (the keys of :data:`SCHEMA_ORDER`)."""
+    return "w:" + el.tag.rsplit("}", 1)[1]
+
+
 def _set(el, tag: str, **attrs) -> OxmlElement:
-    """Get or create child ``tag`` of ``el`` and set its w: attributes."""
+    """Get or create child ``tag`` of ``el`` and set its w: attributes.
+
+    A new child goes before its first successor in schema order (python-docx's
+    ``insert_element_before``); ``KeyError`` for a parent or child whose order is not in
+    :data:`SCHEMA_ORDER`, rather than a guess."""
     child = el.find(qn(tag))
     if child is None:
+        order = SCHEMA_ORDER[_prefixed(el)]
+        if tag not in order:
+            raise KeyError(f"{tag} is not a child of {_prefixed(el)}")
+        later = order[max(order.index(tag) + 1, _CHOICE.get(_prefixed(el), 0)) :]
         child = OxmlElement(tag)
-        el.append(child)
+        successor = next((c for c in el if c.tag in {qn(t) for t in later}), None)
+        if successor is None:
+            el.append(child)
+        else:
+            successor.addprevious(child)
     for k, v in attrs.items():
         child.set(qn(f"w:{k}"), str(v))
     return child
@@ -53,7 +111,7 @@ def shade(cell, fill: str) -> None:
 def cell_margins(table, top=0.05, bottom=0.05, left=0.1, right=0.1) -> None:
     tblPr = table._tbl.tblPr
     mar = _set(tblPr, "w:tblCellMar")
-    for side, v in (("top", top), ("bottom", bottom), ("left", left), ("right", right)):
+    for side, v in (("top", top), ("left", left), ("bottom", bottom), ("right", right)):
         _set(mar, f"w:{side}", w=int(v * 567), type="dxa")
 
 
@@ -182,8 +240,21 @@ def control_row(table, tag: str) -> None:
 # ------------------------------------------------------------------ document frame
 
 
+def _drop_styles_with_effects(doc) -> None:
+    """Remove the Word 2010 ``stylesWithEffects`` part of python-docx's default template.
+
+    It is a stale copy of ``styles.xml`` (Word 2010 reads it instead of ``styles.xml``, later
+    versions neither read nor write it): once the styles are changed here, the two disagree
+    (docDefaults, Header and Footer styles missing) and Word 2010 would show other styles.
+    """
+    for rid, rel in list(doc.part.rels.items()):
+        if rel.reltype.endswith("/stylesWithEffects"):
+            doc.part.drop_rel(rid)
+
+
 def new_document(title: str, footer: str):
     doc = Document()
+    _drop_styles_with_effects(doc)
     sec = doc.sections[0]
     sec.orientation = WD_ORIENT.PORTRAIT
     sec.page_width, sec.page_height = Cm(21), Cm(29.7)

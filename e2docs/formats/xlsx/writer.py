@@ -62,10 +62,38 @@ class Written:
     metas: tuple[dict[str, Any], ...]
 
 
+class _Worksheet(Worksheet):
+    """XlsxWriter worksheet that stores a formula's empty text result as text.
+
+    XlsxWriter writes the cached value ``""`` as ``<c><f>…</f><v></v></c>``, a number cell
+    without a number, which some readers (SheetJS) drop with the formula. An empty text
+    result is written ``t="str"`` with an empty ``<v/>`` (ECMA-376 Part 1, §18.3.1.4 and
+    §18.18.11), as Excel does for a formula giving ``""``; numbers stay untyped numbers.
+    """
+
+    def _xml_formula_element(self, formula: str, result: object, attributes: Sequence[tuple[str, object]] = ()) -> None:
+        attributes = list(attributes)
+        if result == "" and all(key != "t" for key, _ in attributes):
+            attributes.append(("t", "str"))
+        super()._xml_formula_element(formula, result, attributes)
+
+
+def _cached(value: object) -> str | int | float:
+    """A formula's cached result as XlsxWriter must get it: text (``""`` for an empty result,
+    see :class:`_Worksheet`) or a number; ``TypeError`` for anything else (a bug upstream)."""
+    if value is None:
+        return ""
+    if isinstance(value, str) or (isinstance(value, (int, float)) and not isinstance(value, bool)):
+        return value
+    raise TypeError(f"cached formula value of type {type(value).__name__}: {value!r}")
+
+
 class _Workbook(xlsxwriter.Workbook):
     """XlsxWriter workbook that also locks the workbook structure (sheets cannot be
-    added, removed, renamed or unhidden without the password)."""
+    added, removed, renamed or unhidden without the password); its worksheets are
+    :class:`_Worksheet`."""
 
+    worksheet_class = _Worksheet
     structure_password: str = ""
 
     def _write_book_views(self) -> None:  # element order: workbookPr, workbookProtection, bookViews
@@ -234,7 +262,7 @@ class _Renderer:
         if cell.merge:
             ws.merge_range(cell.merge, "", fmt)
         if cell.role is CellRole.OUTPUT:
-            ws.write_formula(cell.ref, cell.formula, fmt, cached.get(cell.name or "", ""))
+            ws.write_formula(cell.ref, cell.formula, fmt, _cached(cached.get(cell.name or "", "")))
         elif cell.role is CellRole.INPUT:
             ws.write_blank(cell.ref, None, fmt)
             ws.data_validation(cell.ref, _validation(cell, layout))
@@ -477,7 +505,11 @@ def _write_recap(ws: Worksheet, r: _Renderer, layouts: Sequence[CandidateLayout]
         for col, key in ((4, names.PROPOSED_MARK), (5, names.FINAL_MARK), (6, names.STATUS)):
             ref = named[key].ref
             ws.write_formula(
-                i, col, f"='{layout.sheets[0].title}'!{ref}", r.fmt("recap_mark" if col < 6 else "label"), cached[key]
+                i,
+                col,
+                f"='{layout.sheets[0].title}'!{ref}",
+                r.fmt("recap_mark" if col < 6 else "label"),
+                _cached(cached[key]),
             )
     for col, width in enumerate((13, 20, 18, 10, 11, 11, 40)):
         ws.set_column(col, col, width)
