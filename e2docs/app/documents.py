@@ -2,13 +2,19 @@
 
 Each accepted return is read again from its archived original (never from the
 ledger's summary), so the documents show what the reader computes today.
-Documents are named like the workbooks (``NOM_Prénom_31214_<numéro>_…``) and
-written atomically; a candidate's old documents are replaced only once the new
-ones exist.
+Documents are named like the workbooks (``NOM_Prénom_31214_<numéro>_…``). They
+are all made first in a hidden folder inside ``rapports/``, then moved into place:
+a run that fails or is killed leaves the documents of the previous run. Only what
+e2docs wrote and nobody changed since is replaced or removed (the record of
+:mod:`e2docs.app.written`); a document edited by hand stays, and the new version
+is written beside it.
 """
 
 from __future__ import annotations
 
+import os
+import re
+import shutil
 import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -16,16 +22,16 @@ from pathlib import Path
 
 from e2docs.app.campaign import Campaign
 from e2docs.app.status import CandidateStatus, candidate_statuses
+from e2docs.app.written import Record, free_target, install, remove_own
 from e2docs.formats.intake import Item, to_xlsx
 from e2docs.formats.naming import candidate_stem, safe_part
+from e2docs.formats.processes import alive
 from e2docs.formats.xlsx.evaluation import evaluation_of
 from e2docs.formats.xlsx.reader import Reading, read_workbook
 from e2docs.model.errors import E2docsError
 from e2docs.model.grid import Grid
 from e2docs.model.states import CandidateState
 from e2docs.reports import (
-    EVALUATION,
-    PROSPECTING,
     ClassInfo,
     ClassRow,
     ReportError,
@@ -35,19 +41,25 @@ from e2docs.reports import (
     render_class_record,
 )
 
+STAGING = ".e2docs-rapport-"  # staging folders inside rapports/: « .e2docs-rapport-<pid>-<random> »
+
 
 @dataclass
 class ReportResult:
-    """What ``make_reports`` did: documents written into ``outdir`` (Word, then PDF), the names of the
-    candidates whose documents say PROVISOIRE, those who got no individual document, and the stale
-    documents removed."""
+    """What ``make_reports`` did, paths in ``outdir``: the Word documents written (``written``) and
+    their PDFs (``pdfs``), the names of the candidates whose documents say PROVISOIRE, the candidates
+    who got no individual document (``skipped``); ``beside``: (document changed since e2docs wrote it,
+    kept; its new version, written beside it); ``removed``: the documents of earlier runs not written
+    now, deleted; ``kept``: those left in place because they were changed since e2docs wrote them."""
 
     outdir: Path
     written: list[Path] = field(default_factory=list)
     provisional: list[str] = field(default_factory=list)
     skipped: list[CandidateStatus] = field(default_factory=list)  # candidates without individual documents
     pdfs: list[Path] = field(default_factory=list)
+    beside: list[tuple[Path, Path]] = field(default_factory=list)
     removed: list[Path] = field(default_factory=list)
+    kept: list[Path] = field(default_factory=list)
 
 
 def read_return(campaign: Campaign, status: CandidateStatus, workdir: Path, grid: Grid | None = None) -> Reading:
@@ -86,9 +98,17 @@ def make_reports(
 
     ``templates_dir``: modified Word templates (``None``: e2docs's own); ``only_complete``: no
     individual documents for incomplete grids; ``progress`` wraps the candidates (to show a
-    progress bar) and yields them unchanged. Raises :class:`ReportError` when a template is
-    unusable or the PDF conversion fails (the Word documents are then written), and
-    :class:`E2docsError` when an archived return cannot be read.
+    progress bar) and yields them unchanged.
+
+    The documents are made in a hidden folder inside ``rapports/``, then moved into place: a
+    document e2docs wrote and nobody changed since is replaced; any other file of the same name
+    is kept and the new version written beside it (:func:`e2docs.app.written.free_target`). The
+    documents e2docs wrote earlier and did not write now (another candidate set, no ``--merge``,
+    no ``--pdf``) are removed when unchanged, kept otherwise (``kept``).
+
+    Raises :class:`ReportError` when a template is unusable (nothing written) or the PDF conversion
+    fails (the Word documents are then in place), and :class:`E2docsError` when an archived return
+    cannot be read (nothing written).
     """
     outdir = campaign.folder("rapports")
     result = ReportResult(outdir)
@@ -96,72 +116,85 @@ def make_reports(
     with campaign.ledger() as ledger:
         statuses = candidate_statuses(ledger)
     rows: list[ClassRow] = []
-    sheets: list[Path] = []
-    without: list[str] = []  # stems of the candidates who get no individual document this time
-    with tempfile.TemporaryDirectory(prefix="e2docs-report-") as work:
-        todo = progress(statuses) if progress else statuses
-        for status in todo:
-            cand = status.candidate
-            if status.state in (CandidateState.COMPLETE, CandidateState.INCOMPLETE):
-                # The class record keeps the evaluation (a few kB), not the reading: a whole Reading
-                # (layout, cell values: ~140 kB) for 2,000 candidates would take over 400 MB.
-                evaluation = evaluation_of(read_return(campaign, status, Path(work), grid))
-                rows.append(ClassRow(cand, status.state, evaluation))
-                if only_complete and status.state != CandidateState.COMPLETE:
+    docs: list[Path] = []  # staged Word documents, in the order they are listed
+    sheets: list[Path] = []  # staged evaluation sheets, for --merge
+    _remove_leftovers(outdir)
+    stage = Path(tempfile.mkdtemp(prefix=f"{STAGING}{os.getpid()}-", dir=outdir))
+    try:
+        with tempfile.TemporaryDirectory(prefix="e2docs-report-") as work:
+            todo = progress(statuses) if progress else statuses
+            for status in todo:
+                cand = status.candidate
+                if status.state in (CandidateState.COMPLETE, CandidateState.INCOMPLETE):
+                    # The class record keeps the evaluation (a few kB), not the reading: a whole Reading
+                    # (layout, cell values: ~140 kB) for 2,000 candidates would take over 400 MB.
+                    evaluation = evaluation_of(read_return(campaign, status, Path(work), grid))
+                    rows.append(ClassRow(cand, status.state, evaluation))
+                    if only_complete and status.state != CandidateState.COMPLETE:
+                        result.skipped.append(status)
+                        continue
+                    if status.state == CandidateState.INCOMPLETE:
+                        result.provisional.append(cand.full_name)
+                    rendered = render_candidate_documents(
+                        evaluation, stage, candidate_stem(cand, grid.specialty), templates_dir
+                    )
+                    docs += rendered
+                    sheets.append(rendered[0])
+                else:
+                    reason = status.current.reasons[0] if status.current and status.current.reasons else ""
+                    rows.append(ClassRow(cand, status.state, None, reason))
                     result.skipped.append(status)
-                    without.append(candidate_stem(cand, grid.specialty))
-                    continue
-                if status.state == CandidateState.INCOMPLETE:
-                    result.provisional.append(cand.full_name)
-                docs = render_candidate_documents(
-                    evaluation, outdir, candidate_stem(cand, grid.specialty), templates_dir
-                )
-                result.written += docs
-                sheets.append(docs[0])
-            else:
-                reason = status.current.reasons[0] if status.current and status.current.reasons else ""
-                rows.append(ClassRow(cand, status.state, None, reason))
-                result.skipped.append(status)
-                without.append(candidate_stem(cand, grid.specialty))
-    s = campaign.settings
-    divisions = sorted({c.candidate.division for c in rows if c.candidate.division})
-    info = ClassInfo(
-        s.get("session", ""), s.get("etablissement", ""), s.get("academie", ""), ", ".join(divisions), grid
-    )
-    label = safe_part("-".join(divisions) or "classe")
-    result.written.append(render_class_record(rows, info, outdir / f"recapitulatif-classe_{label}.docx", templates_dir))
-    if merge and sheets:
-        result.written.append(merge_documents(sheets, outdir / f"fiches-evaluation_{label}.docx"))
-    result.removed = _remove_stale(outdir, without)
-    if not merge:  # a merged file from an earlier run would show old marks
-        result.removed += _unlink(outdir / f"fiches-evaluation_{label}{suffix}" for suffix in (".docx", ".pdf"))
-    if not pdf:  # PDFs of documents rewritten now are out of date
-        result.removed += _unlink(path.with_suffix(".pdf") for path in result.written)
-    if pdf:
-        try:
-            result.pdfs = convert_to_pdf(result.written, outdir)
-        except ReportError as exc:  # exit code 2 usually means "nothing written": say what was
-            exc.message += f" Les {len(result.written)} documents Word sont quand même écrits dans {outdir}."
-            raise
+        s = campaign.settings
+        divisions = sorted({c.candidate.division for c in rows if c.candidate.division})
+        info = ClassInfo(
+            s.get("session", ""), s.get("etablissement", ""), s.get("academie", ""), ", ".join(divisions), grid
+        )
+        label = safe_part("-".join(divisions) or "classe")
+        docs.append(render_class_record(rows, info, stage / f"recapitulatif-classe_{label}.docx", templates_dir))
+        if merge and sheets:
+            docs.append(merge_documents(sheets, stage / f"fiches-evaluation_{label}.docx"))
+        pdfs: list[Path] = []
+        failure: ReportError | None = None
+        if pdf:
+            try:
+                pdfs = convert_to_pdf(docs, stage)
+            except ReportError as exc:  # the Word documents are put in place all the same
+                failure = exc
+        _put_in_place(campaign, result, docs, pdfs)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+    if failure is not None:  # exit code 2 usually means "nothing written": say what was
+        failure.message += f" Les {len(result.written)} documents Word sont quand même écrits dans {outdir}."
+        raise failure
     return result
 
 
-def _remove_stale(outdir: Path, stems: Iterable[str]) -> list[Path]:
-    """Delete the documents an earlier run wrote for candidates who get none now (``--only complete``
-    after a full run): a lingering PROVISOIRE sheet would be printed with the others."""
-    return _unlink(
-        outdir / f"{stem}_{Path(name).stem}{suffix}"
-        for stem in stems
-        for name in (EVALUATION, PROSPECTING)
-        for suffix in (".docx", ".pdf")
-    )
+def _put_in_place(campaign: Campaign, result: ReportResult, docs: list[Path], pdfs: list[Path]) -> None:
+    """Move the staged documents (Word, then PDF) into ``result.outdir`` without replacing anything
+    e2docs did not write, then remove the documents of earlier runs not written now (only when
+    unchanged). Fills ``written``, ``pdfs``, ``beside``, ``removed`` and ``kept`` of ``result``."""
+    record = Record.load(campaign.root)
+    final: dict[Path, Path] = {}  # staged → target
+    for staged in docs + pdfs:
+        if staged.suffix == ".pdf":  # the PDF goes with its Word document, wherever that went
+            wanted = final[staged.with_suffix(".docx")].with_suffix(".pdf")
+        else:
+            wanted = result.outdir / staged.name
+        target = free_target(record, wanted, final.values())
+        final[staged] = target
+        if target != wanted:
+            result.beside.append((wanted, target))
+    install(record, list(final.items()), by="report")
+    result.written = [final[d] for d in docs]
+    result.pdfs = [final[p] for p in pdfs]
+    now = {record.key(p) for p in (*final.values(), *(wanted for wanted, _ in result.beside))}
+    stale = sorted(p for p in record.paths("report") if record.key(p) not in now)
+    result.removed, result.kept = remove_own(record, stale)
 
 
-def _unlink(paths: Iterable[Path]) -> list[Path]:
-    """Remove the files that exist among ``paths``; return them."""
-    removed = []
-    for path in paths:
-        if path.is_file():
-            path.unlink()
-            removed.append(path)
-    return removed
+def _remove_leftovers(outdir: Path) -> None:
+    """Remove the staging folders of ``report`` runs that were killed (their process is gone)."""
+    for path in outdir.glob(f"{STAGING}*"):
+        match = re.fullmatch(re.escape(STAGING) + r"(\d+)-.*", path.name)
+        if match and path.is_dir() and not alive(int(match.group(1))):
+            shutil.rmtree(path, ignore_errors=True)

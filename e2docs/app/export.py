@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+import os
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -12,10 +13,12 @@ from typing import TYPE_CHECKING
 
 import xlsxwriter
 
+from e2docs.app.campaign import GRID_FILE, LEDGER, SECRET, SETTINGS
 from e2docs.app.status import CandidateStatus
+from e2docs.app.written import RECORD, Record, write_file
 from e2docs.formats.atomic import atomic_write
 from e2docs.model import french
-from e2docs.model.errors import E2docsError
+from e2docs.model.errors import E2docsError, os_error_fr
 from e2docs.model.grid import Grid
 from e2docs.model.states import CandidateState
 
@@ -111,21 +114,103 @@ def export_title(campaign: Campaign) -> str:
 
 
 def export(statuses: list[CandidateStatus], grid: Grid, out: Path, title: str) -> Path:
-    """Write the summary to ``out`` (.xlsx or .csv, chosen by the extension) atomically; return ``out``.
+    """Write the summary to ``out`` (.xlsx or .csv, chosen by the extension) atomically, whatever is
+    there; return ``out``. A campaign's summary goes through :func:`export_campaign`, which refuses
+    to replace what e2docs did not write.
 
     Raises :class:`E2docsError` for any other extension.
     """
     out = Path(out)
-    rows = summary_rows(statuses)
-    suffix = out.suffix.lower()
-    if suffix == ".csv":
-        data = _csv(rows, grid)
-    elif suffix == ".xlsx":
-        data = _xlsx(rows, grid, title)
-    else:
-        raise E2docsError("format d'export inconnu : utilisez un nom de fichier en .xlsx ou .csv.", out)
-    atomic_write(out, data)
+    atomic_write(out, summary_bytes(statuses, grid, out, title))
     return out
+
+
+def summary_bytes(statuses: list[CandidateStatus], grid: Grid, out: Path, title: str) -> bytes:
+    """The summary file's content, in the format ``out``'s extension names (.xlsx or .csv).
+
+    Raises :class:`E2docsError` for any other extension.
+    """
+    rows = summary_rows(statuses)
+    suffix = Path(out).suffix.lower()
+    if suffix == ".csv":
+        return _csv(rows, grid)
+    if suffix == ".xlsx":
+        return _xlsx(rows, grid, title)
+    raise E2docsError("format d'export inconnu : utilisez un nom de fichier en .xlsx ou .csv.", out)
+
+
+def export_campaign(campaign: Campaign, out: Path, *, force: bool = False) -> Path:
+    """Write the campaign's summary to ``out`` atomically and record it as written by e2docs
+    (:mod:`e2docs.app.written`); return ``out``.
+
+    Raises :class:`E2docsError` (exit 2, nothing written) for an unknown extension; for a target
+    inside the campaign's ``envoi/``, ``retours/`` or ``liste/``, or one of its own files
+    (``e2docs.toml``, ``registre.sqlite``, ``.secret``, ``grille.toml``…), even with ``force``; and
+    for an existing file that e2docs did not write, or that changed since, unless ``force``.
+    """
+    from e2docs.app.status import campaign_statuses
+
+    out = Path(out)
+    protected = _protected_place(campaign.root, out)
+    if protected:
+        raise E2docsError(
+            f"la synthèse ne peut pas être écrite {protected} : rien n'a été écrit.",
+            out,
+            hint="Indiquez un fichier ailleurs, par exemple « -o synthese.xlsx » dans le dossier de la campagne.",
+        )
+    data = summary_bytes(campaign_statuses(campaign), campaign.grid(), out, export_title(campaign))
+    record = Record.load(campaign.root)
+    if out.exists() and not record.owns(out) and not force:
+        raise E2docsError(
+            "ce fichier existe déjà et n'a pas été écrit par e2docs, ou a été modifié depuis : rien n'a été écrit.",
+            out,
+            hint="Choisissez un autre nom de fichier, ou ajoutez --force pour le remplacer.",
+        )
+    try:
+        write_file(record, out, data, by="export")
+    except OSError as exc:
+        raise E2docsError(f"écriture impossible ({os_error_fr(exc)}) : rien n'a été écrit.", out) from None
+    return out
+
+
+# The campaign's own files, at its root: never written by an export, whatever the case of their name.
+_OWN_FILES = {SETTINGS.lower(), GRID_FILE.lower(), SECRET.lower(), RECORD.lower()}
+# The campaign's folders that hold what others sent or what e2docs sent: never written into.
+_OWN_FOLDERS = {
+    "envoi": "dans le dossier envoi/ (classeurs envoyés)",
+    "retours": "dans le dossier retours/ (retours archivés)",
+    "liste": "dans le dossier liste/ (liste importée)",
+}
+
+
+def _protected_place(root: Path, out: Path) -> str | None:
+    """Why ``out`` must not be written (« dans le dossier retours/ … »), or ``None`` when it may.
+
+    Folders are compared as the system sees them (same file or folder, so upper/lower case on
+    Windows and macOS, ``..`` and links make no difference)."""
+    folders = {}
+    for name, why in _OWN_FOLDERS.items():
+        try:
+            folders[why] = os.stat(root / name)
+        except OSError:
+            continue
+    target = Path(os.path.abspath(out))
+    for folder in target.parents:
+        try:
+            st = os.stat(folder)
+        except OSError:
+            continue  # not created yet
+        for why, own in folders.items():
+            if os.path.samestat(st, own):
+                return why
+    try:
+        at_root = os.path.samestat(os.stat(target.parent), os.stat(root))
+    except OSError:
+        at_root = False
+    name = target.name.lower()
+    if at_root and (name in _OWN_FILES or name.startswith(LEDGER.lower()) or name.startswith(".")):
+        return "à la place d'un fichier de la campagne (réglages, registre, clé, grille)"
+    return None
 
 
 def _csv(rows: list[SummaryRow], grid: Grid) -> bytes:

@@ -162,13 +162,14 @@ def new(
     password: str | None,
 ) -> None:
     """Crée une campagne dans DIRECTORY : réglages, liste importée, clé de signature, registre."""
-    from e2docs.app.campaign import create_campaign
-    from e2docs.cli.console import new_lines
+    from e2docs.app.campaign import SETTINGS, create_campaign
+    from e2docs.cli.console import context_note, new_lines
 
     campaign, imported = create_campaign(
         directory, roster, grid_path=grid_path, session=session, school=school, academie=academie, password=password
     )
     _echo(new_lines(campaign, imported))
+    _echo(context_note(campaign.context, campaign.root / SETTINGS, created=True))
 
 
 # ------------------------------------------------------------------ generate
@@ -236,9 +237,15 @@ def generate(
             password=password,
             force=force,
         )
-    from e2docs.cli.console import generation_lines
+    from e2docs.app.campaign import SETTINGS
+    from e2docs.app.generate import context_for
+    from e2docs.cli.console import context_note, generation_lines
 
     _echo(generation_lines(report))
+    if roster is None:
+        _echo(context_note(campaign.context, campaign.root / SETTINGS))
+    else:
+        _echo(context_note(context_for(report.roster, session, school, academie)))
 
 
 # ------------------------------------------------------------------ inspect
@@ -332,15 +339,21 @@ def status(ctx: click.Context, as_json: bool, history: bool) -> None:
     required=True,
     help="Fichier de synthèse à écrire : .xlsx (avec graphiques) ou .csv.",
 )
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Remplace un fichier existant qu'e2docs n'a pas écrit (jamais dans envoi/, retours/ ni liste/).",
+)
 @click.pass_context
-def export(ctx: click.Context, out: Path) -> None:
-    """Synthèse pour l'établissement : une ligne par candidat, moyenne, min, max, effectif."""
-    from e2docs.app.export import export as run_export
-    from e2docs.app.export import export_title
-    from e2docs.app.status import campaign_statuses
+def export(ctx: click.Context, out: Path, force: bool) -> None:
+    """Synthèse pour l'établissement : une ligne par candidat, moyenne, min, max, effectif.
 
-    campaign = _campaign(ctx)
-    path = run_export(campaign_statuses(campaign), campaign.grid(), out, export_title(campaign))
+    Un fichier existant n'est remplacé que s'il a été écrit par e2docs et n'a pas changé depuis
+    (sinon : --force).
+    """
+    from e2docs.app.export import export_campaign
+
+    path = export_campaign(_campaign(ctx), out, force=force)
     click.echo(f"Synthèse écrite : {path}")
 
 

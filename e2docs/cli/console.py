@@ -7,6 +7,7 @@ commands echo them. Nothing here reads or writes files.
 from __future__ import annotations
 
 from fractions import Fraction
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from e2docs.model import french
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
     from e2docs.app.inspection import InspectResult
     from e2docs.app.status import CandidateStatus
     from e2docs.formats.roster import Roster
+    from e2docs.model.candidate import Context
 
 
 # ------------------------------------------------------------------ new, generate
@@ -56,6 +58,43 @@ def generation_lines(report: GenerationReport) -> list[str]:
         if len(ignored) > 10:
             out.append(f"  … et {len(ignored) - 10} autre(s)")
     return out
+
+
+_CONTEXT_FIELDS = (  # (Context attribute, French name, option, key and example in e2docs.toml)
+    ("session", "la session", "--session", 'session = "2027"'),
+    ("school", "l'établissement", "--school", 'etablissement = "Lycée Jean Moulin"'),
+    ("academie", "l'académie", "--academie", 'academie = "Versailles"'),
+)
+
+
+def context_note(context: Context, settings: Path | None = None, created: bool = False) -> list[str]:
+    """``new``/``generate``: a note (not an error) when the session, the school or the académie is
+    unknown, saying how to give it; no line when all three are known.
+
+    ``settings``: the campaign's ``e2docs.toml`` (``None`` outside a campaign); ``created``: the
+    campaign has just been made by ``new`` (nothing generated yet)."""
+    missing = [f for f in _CONTEXT_FIELDS if not getattr(context, f[0])]
+    if not missing:
+        return []
+    names = [f[1] for f in missing]
+    what = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " ni " + names[-1]
+    options = ", ".join(f[2] for f in missing)
+    keys = " ; ".join(f[3] for f in missing)
+    if settings is None:
+        return [
+            f"Note : ni la liste ni les options ne donnent {what} : ces cases sont vides dans les classeurs.",
+            f"  Pour les remplir, relancez avec {options} (et --force pour remplacer ces classeurs).",
+        ]
+    if created:
+        return [
+            f"Note : ni la liste ni les options ne donnent {what} : ces cases seraient vides dans les classeurs.",
+            f"  Indiquez-les dans {settings} ({keys}) avant « e2docs generate », "
+            f"ou recréez la campagne avec {options}.",
+        ]
+    return [
+        f"Note : les réglages de la campagne ne donnent pas {what} : ces cases sont vides dans les classeurs.",
+        f"  Complétez {settings} ({keys}), puis « e2docs generate --force » avant d'envoyer les classeurs.",
+    ]
 
 
 # ------------------------------------------------------------------ inspect
@@ -189,8 +228,21 @@ def report_lines(result: ReportResult) -> list[str]:
     if result.skipped:
         skipped = ", ".join(f"{s.candidate.full_name} ({s.state.label})" for s in result.skipped)
         out.append(f"Sans document individuel : {skipped}")
+    if result.beside:
+        out.append(
+            f"{len(result.beside)} document(s) modifié(s) depuis qu'e2docs les a écrits, conservé(s) ; "
+            "la nouvelle version est écrite à côté :"
+        )
+        for kept, new in result.beside:
+            out.append(f"  {kept.name} → {new.name}")
     if result.removed:
         out.append(f"{len(result.removed)} ancien(s) document(s) périmé(s) retiré(s) de {result.outdir}")
+    if result.kept:
+        out.append(
+            f"{len(result.kept)} ancien(s) document(s) périmé(s) conservé(s), car modifié(s) depuis qu'e2docs "
+            "les a écrits (ne les imprimez pas avec les autres ; supprimez-les s'ils ne servent plus) :"
+        )
+        out += [f"  {path.name}" for path in result.kept]
     return out
 
 

@@ -5,10 +5,11 @@ The format is recognised from the content, not from the file name:
 * a file starting like a ZIP archive is read as an XLSX workbook (first sheet);
 * any other text file is read as CSV (``;``, ``,`` or tab, sniffed from the
   header line; UTF-8, UTF-8 with BOM or Windows-1252);
-* a CSV whose header carries Cyclades' own columns ("N° Candidat",
-  "N° Inscription", "Code Spécialité") is a Cyclades export: the metadata lines
-  above the header give the session and the school, class names lose their
-  quotes (``'TMCV2'``) and ``-`` means "empty".
+* a list whose header carries Cyclades' own columns ("N° Candidat",
+  "N° Inscription", "Code Spécialité") is a Cyclades export, whether CSV as
+  exported or XLSX (the CSV opened and saved in Excel): the metadata lines above
+  the header give the session and the school with its UAI (hence the académie),
+  class names lose their quotes (``'TMCV2'``) and ``-`` means "empty".
 
 Columns are matched by name, ignoring case, accents, spaces and punctuation, so
 "Prénom(s)", "prenoms" and "PRÉNOM" are the same column. When the list has a
@@ -35,6 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from e2docs.formats import sniff
+from e2docs.model.academies import academie_of
 from e2docs.model.candidate import Candidate
 from e2docs.model.errors import Place, RosterError, os_error_fr
 
@@ -96,10 +98,10 @@ class IgnoredRow:
 class Roster:
     """The candidates read from one list, plus what the list says about itself.
 
-    ``format`` is ``"cyclades"``, ``"csv"`` or ``"xlsx"``. ``session`` (the year,
-    "2027"), ``school`` and ``uai`` come from a Cyclades preamble; ``None`` for other
-    lists or when the preamble lacks them. ``ignored`` holds the rows of other
-    specialties, in file order.
+    ``format`` is ``"cyclades"`` (a Cyclades export, as CSV or saved as XLSX), ``"csv"`` or
+    ``"xlsx"``. ``session`` (the year, "2027"), ``school`` and ``uai`` ("0921234A") come from a
+    Cyclades preamble; ``None`` for other lists or when the preamble lacks them. ``ignored``
+    holds the rows of other specialties, in file order.
     """
 
     path: Path
@@ -109,6 +111,12 @@ class Roster:
     session: str | None = None
     school: str | None = None
     uai: str | None = None
+
+    @property
+    def academie(self) -> str | None:
+        """The académie of the school, from its UAI ("0921234A" → "Versailles"); ``None`` without a
+        UAI or when its département is unknown."""
+        return academie_of(self.uai) or None
 
 
 @dataclass
@@ -227,9 +235,8 @@ def _read_csv(path: Path, text: str) -> _Table:
         records = _csv_records(path, text, delimiter)
     header_line, header = records[index]
     header = [_clean(cell) for cell in header]
-    keys = {_header_key(cell) for cell in header}
     return _Table(
-        format="cyclades" if keys >= _CYCLADES_KEYS else "csv",
+        format="cyclades" if _is_cyclades(header) else "csv",
         header_line=header_line,
         header=header,
         rows=records[index + 1 :],
@@ -301,7 +308,7 @@ def _read_xlsx(path: Path, data: bytes) -> _Table:
         index = next(i for i, (_, cells) in enumerate(rows) if not _is_blank(cells))
     header_line, header = rows[index]
     return _Table(
-        format="xlsx",
+        format="cyclades" if _is_cyclades(header) else "xlsx",
         header_line=header_line,
         header=[_clean(cell) for cell in header],
         rows=rows[index + 1 :],
@@ -348,6 +355,11 @@ def _match_columns(header: Iterable[object]) -> dict[str, int]:
             if key in keys and name not in columns:
                 columns[name] = index
     return columns
+
+
+def _is_cyclades(header: Iterable[object]) -> bool:
+    """Whether a header names the columns only a Cyclades export has all of."""
+    return {_header_key(cell) for cell in header} >= _CYCLADES_KEYS
 
 
 def _find_header(rows: Iterable[Sequence[object]]) -> int | None:

@@ -11,6 +11,9 @@ import os
 import re
 import shutil
 import stat
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -19,6 +22,7 @@ from docx import Document
 from docx.enum.section import WD_SECTION
 from docx.oxml.ns import qn
 
+from e2docs.app import written
 from e2docs.cli import main
 from e2docs.formats import libreoffice
 from e2docs.reports import EVALUATION, template_path
@@ -349,9 +353,163 @@ def test_a_later_run_without_merge_removes_the_out_of_date_merged_document(campa
     assert report(campaign, "--merge").exit_code == 0
     assert (campaign / "rapports" / MERGED).is_file()
     stale_pdf = campaign / "rapports" / "recapitulatif-classe_TMCV2.pdf"
-    stale_pdf.write_bytes(b"%PDF-1.4 old")  # as left by an earlier --pdf run
+    # as left by an earlier --pdf run: written by e2docs, hence in its record (a PDF it did not write stays:
+    # test_a_pdf_e2docs_did_not_write_is_never_removed)
+    written.write_file(written.Record.load(campaign), stale_pdf, b"%PDF-1.4 old", by="report")
     result = report(campaign)
     assert result.exit_code == 0, result.output
     assert not (campaign / "rapports" / MERGED).exists()
     assert not stale_pdf.exists()
     assert "périmé(s) retiré(s)" in result.output
+
+
+# ------------------------------------------------------------------ nothing e2docs did not write is replaced
+
+SHEET = f"{LE_GOFF}_fiche-evaluation.docx"
+SHEET_NEW = f"{LE_GOFF}_fiche-evaluation (nouvelle version).docx"
+
+
+def hand_edit(path: Path, text: str = "Corrigé à la main par le secrétariat") -> bytes:
+    """Open a document in python-docx, add a paragraph, save it in place, as Word would; its new bytes."""
+    doc = Document(str(path))
+    doc.add_paragraph(text)
+    doc.save(str(path))
+    return path.read_bytes()
+
+
+def test_a_hand_edited_document_survives_report_and_its_new_version_is_written_beside(campaign):
+    out = campaign / "rapports"
+    assert report(campaign).exit_code == 0
+    edited = hand_edit(out / SHEET)
+    result = report(campaign)
+    assert result.exit_code == 0, result.output
+    assert (out / SHEET).read_bytes() == edited
+    assert "Corrigé à la main par le secrétariat" in all_text(out / SHEET)
+    assert table_row(out / SHEET_NEW, "NOTE FINALE")[-1] == "16 / 20"
+    assert "Corrigé à la main" not in all_text(out / SHEET_NEW)
+    assert names(out) == sorted(EXPECTED + [SHEET_NEW])
+    listed = names(out)
+    assert listed.index(SHEET_NEW) + 1 == listed.index(SHEET)  # side by side in the folder
+    assert "1 document(s) modifié(s) depuis qu'e2docs les a écrits, conservé(s)" in result.output
+    assert f"{SHEET} → {SHEET_NEW}" in result.output
+    # the next run replaces its own new version in place: no third copy
+    again = report(campaign)
+    assert again.exit_code == 0, again.output
+    assert names(out) == sorted(EXPECTED + [SHEET_NEW])
+    assert (out / SHEET).read_bytes() == edited
+    # once the secretariat removes its edited copy, the document is written under its own name again
+    # and the spare new version (e2docs' own, unchanged) goes
+    (out / SHEET).unlink()
+    result = report(campaign)
+    assert result.exit_code == 0, result.output
+    assert names(out) == EXPECTED
+    assert "1 ancien(s) document(s) périmé(s) retiré(s)" in result.output
+
+
+def test_an_edited_new_version_gets_a_second_one(campaign):
+    out = campaign / "rapports"
+    assert report(campaign).exit_code == 0
+    first = hand_edit(out / SHEET)
+    assert report(campaign).exit_code == 0
+    second = hand_edit(out / SHEET_NEW, "Deuxième correction")
+    result = report(campaign)
+    assert result.exit_code == 0, result.output
+    third = f"{LE_GOFF}_fiche-evaluation (nouvelle version 2).docx"
+    assert (out / SHEET).read_bytes() == first and (out / SHEET_NEW).read_bytes() == second
+    assert table_row(out / third, "NOTE FINALE")[-1] == "16 / 20"
+    assert f"{SHEET} → {third}" in result.output
+
+
+def test_bytes_appended_to_the_class_record_keep_it_from_being_replaced(campaign):
+    out = campaign / "rapports"
+    assert report(campaign).exit_code == 0
+    with open(out / CLASS_RECORD, "ab") as fh:
+        fh.write(b"\0")
+    before = (out / CLASS_RECORD).read_bytes()
+    result = report(campaign)
+    assert result.exit_code == 0, result.output
+    assert (out / CLASS_RECORD).read_bytes() == before
+    assert (out / "recapitulatif-classe_TMCV2 (nouvelle version).docx").is_file()
+
+
+def test_a_file_of_the_same_name_e2docs_never_wrote_is_kept(campaign):
+    # a document written by hand under e2docs' name, or left by a version of e2docs that kept no record
+    out = campaign / "rapports"
+    out.mkdir()
+    (out / SHEET).write_bytes(b"fiche faite a la main")
+    result = report(campaign)
+    assert result.exit_code == 0, result.output
+    assert (out / SHEET).read_bytes() == b"fiche faite a la main"
+    assert table_row(out / SHEET_NEW, "NOTE FINALE")[-1] == "16 / 20"
+
+
+def test_a_pdf_e2docs_did_not_write_is_never_removed(campaign):
+    out = campaign / "rapports"
+    assert report(campaign).exit_code == 0
+    printed = out / "recapitulatif-classe_TMCV2.pdf"
+    printed.write_bytes(b"%PDF-1.4 printed from Word")
+    mine = out / "notes du secretariat.docx"
+    mine.write_bytes(b"notes")
+    result = report(campaign)
+    assert result.exit_code == 0, result.output
+    assert printed.read_bytes() == b"%PDF-1.4 printed from Word" and mine.read_bytes() == b"notes"
+    assert "périmé" not in result.output
+
+
+def test_stale_documents_are_removed_only_when_unchanged(campaign):
+    out = campaign / "rapports"
+    assert report(campaign, "--merge").exit_code == 0
+    sheet = out / f"{HOARAU}_fiche-evaluation.docx"
+    edited_sheet = hand_edit(sheet)
+    edited_merged = hand_edit(out / MERGED)
+    result = report(campaign, "--only", "complete")
+    assert result.exit_code == 0, result.output
+    assert sheet.read_bytes() == edited_sheet
+    assert (out / MERGED).read_bytes() == edited_merged
+    assert not (out / f"{HOARAU}_synthese-prospection.docx").exists()  # e2docs' own, unchanged: removed
+    assert "1 ancien(s) document(s) périmé(s) retiré(s)" in result.output
+    assert "2 ancien(s) document(s) périmé(s) conservé(s), car modifié(s)" in result.output
+    assert f"  {MERGED}" in result.output and f"  {sheet.name}" in result.output
+
+
+def test_a_failed_report_leaves_the_documents_of_the_previous_run(campaign, tmp_path):
+    out = campaign / "rapports"
+    assert report(campaign, "--merge").exit_code == 0
+    before = {name: (out / name).read_bytes() for name in names(out)}
+    mine = tmp_path / "modeles"
+    mine.mkdir()
+    doc = Document(str(template_path(EVALUATION)))
+    doc.add_paragraph("Nom : {{ candidat.nmo }}")
+    doc.save(str(mine / EVALUATION))
+    assert report(campaign, "--templates", str(mine)).exit_code == 2
+    assert {name: (out / name).read_bytes() for name in names(out)} == before
+
+
+def test_report_killed_at_any_point_then_run_again_ends_as_one_run(campaign):
+    out = campaign / "rapports"
+    assert report(campaign, "--merge").exit_code == 0
+    expected = sorted(EXPECTED + [MERGED])
+    command = [sys.executable, "-m", "e2docs", "-C", str(campaign), "report", "--merge"]
+    for delay in (0.6, 1.3, 2.0):  # seconds: while starting, while rendering, while moving the documents in
+        proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(delay)
+        proc.kill()  # SIGKILL: no clean-up runs
+        proc.wait()
+        result = report(campaign, "--merge")
+        assert result.exit_code == 0, result.output
+        assert names(out) == expected, delay  # no staging folder, no spare « nouvelle version »
+        assert "nouvelle version" not in result.output
+        assert table_row(out / SHEET, "NOTE FINALE")[-1] == "16 / 20"
+
+
+def test_leftovers_of_a_killed_report_are_removed_but_not_those_of_a_running_one(campaign):
+    out = campaign / "rapports"
+    out.mkdir()
+    done = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead = out / f".e2docs-rapport-{int(done.stdout)}-abc"
+    dead.mkdir()
+    (dead / SHEET).write_bytes(b"half")
+    running = out / f".e2docs-rapport-{os.getppid()}-abc"  # our parent process runs
+    running.mkdir()
+    assert report(campaign).exit_code == 0
+    assert not dead.exists() and running.is_dir()

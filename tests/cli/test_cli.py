@@ -154,3 +154,73 @@ def test_inspect_verifies_a_campaign_workbook_with_its_campaign_key(tmp_path):
     result = run("inspect", str(copy))
     assert result.exit_code == 1
     assert "vérifiez-le depuis le dossier de cette campagne" in result.output
+
+
+# ------------------------------------------------------------------ rosters: what the list says, or a note
+
+
+def test_new_from_a_cyclades_export_saved_as_xlsx_keeps_what_its_preamble_says(tmp_path):
+    import tomllib
+
+    from tests.formats.test_roster import as_excel_saves_it
+
+    roster = as_excel_saves_it(tmp_path / "liste.xlsx", CYCLADES)
+    result = run("new", str(tmp_path / "campagne"), "--roster", str(roster))
+    assert result.exit_code == 0, result.output
+    assert "session 2023, LYC TEST – VILLEFICTIVE" in result.output
+    assert "Note" not in result.output
+    settings = tomllib.loads((tmp_path / "campagne" / "e2docs.toml").read_text(encoding="utf-8"))
+    assert (settings["session"], settings["etablissement"], settings["uai"], settings["academie"]) == (
+        "2023",
+        "LYC TEST – VILLEFICTIVE",
+        "0921234A",
+        "Versailles",
+    )
+
+
+def test_a_roster_without_session_or_school_makes_new_and_generate_say_how_to_give_them(tmp_path):
+    roster = tmp_path / "liste.csv"
+    roster.write_text("N° candidat;Nom;Prénom;Division\n2700000001;DUPONT;Jean;TMCV1\n", encoding="utf-8")
+    root = tmp_path / "campagne"
+    made = run("new", str(root), "--roster", str(roster))
+    assert made.exit_code == 0, made.output  # a note, not an error
+    assert "Note : ni la liste ni les options ne donnent la session, l'établissement ni l'académie" in made.output
+    assert str(root / "e2docs.toml") in made.output
+    assert 'session = "2027"' in made.output and "--session, --school, --academie" in made.output
+
+    generated = run("-C", str(root), "generate")
+    assert generated.exit_code == 0, generated.output
+    assert "Note : les réglages de la campagne ne donnent pas la session" in generated.output
+    assert str(root / "e2docs.toml") in generated.output and "generate --force" in generated.output
+
+    alone = run("generate", str(roster), "-o", str(tmp_path / "out"), "--session", "2027")
+    assert alone.exit_code == 0, alone.output
+    assert "ne donnent l'établissement ni l'académie" in alone.output and "la session" not in alone.output
+    assert "relancez avec --school, --academie" in alone.output
+
+    given = run(
+        "generate",
+        str(roster),
+        "-o",
+        str(tmp_path / "out2"),
+        "--session",
+        "2027",
+        "--school",
+        "LP Jean Moulin",
+        "--academie",
+        "Versailles",
+    )
+    assert given.exit_code == 0 and "Note" not in given.output
+    full = run(
+        "new",
+        str(tmp_path / "c2"),
+        "--roster",
+        str(roster),
+        "--session",
+        "2027",
+        "--school",
+        "LP",
+        "--academie",
+        "Nice",
+    )
+    assert full.exit_code == 0 and "Note" not in full.output

@@ -462,3 +462,57 @@ def test_damaged_xlsx(tmp_path):
                 content = content[: len(content) // 2]  # cut the sheet XML in the middle
             target.writestr(info, content)
     assert "illisible ou endommagé" in error_of(damaged)
+
+
+# --- A Cyclades export opened and saved in Excel ----------------------------------------------
+
+
+def as_excel_saves_it(path: Path, csv_path: Path) -> Path:
+    """The Cyclades CSV opened in (French) Excel and saved as .xlsx, row for row: whole numbers become
+    numbers, JJ/MM/AAAA dates become dates, empty cells stay empty, everything else is text as written
+    (class names keep their quotes, « - » stays)."""
+    import csv
+
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.title = csv_path.stem[:31]
+    text = csv_path.read_bytes().decode("utf-8-sig")
+    for cells in csv.reader(text.splitlines(), delimiter=";"):
+        row: list[object] = []
+        for cell in cells:
+            day = cell.strip().split("/")
+            if cell.strip().isdigit():
+                row.append(int(cell))
+            elif len(day) == 3 and all(part.isdigit() for part in day):
+                row.append(dt.datetime(int(day[2]), int(day[1]), int(day[0])))
+            else:
+                row.append(cell or None)
+        sheet.append(row)
+    workbook.save(path)
+    return path
+
+
+@pytest.mark.parametrize(("sample", "specialty"), [(SAMPLE_1, "31214"), (SAMPLE_2, "31224")])
+def test_cyclades_export_saved_as_xlsx_keeps_session_school_uai_and_academie(tmp_path, sample, specialty):
+    xlsx = as_excel_saves_it(tmp_path / "liste.xlsx", sample)
+    from_csv = read_roster(sample, specialty=specialty)
+    roster = read_roster(xlsx, specialty=specialty)
+    assert roster.format == "cyclades"
+    assert roster.session == "2023"
+    assert roster.school == "LYC TEST – VILLEFICTIVE"
+    assert roster.uai == "0921234A"
+    assert roster.academie == "Versailles"
+    # the very same candidates as from the CSV: quotes off the class names, « - » empty, dates read
+    assert roster.candidates == from_csv.candidates
+    assert [row.candidate for row in roster.ignored] == [row.candidate for row in from_csv.ignored]
+    assert (from_csv.session, from_csv.school, from_csv.uai, from_csv.academie) == (
+        roster.session,
+        roster.school,
+        roster.uai,
+        roster.academie,
+    )
+
+
+def test_a_list_without_preamble_has_no_session_school_or_academie(tmp_path):
+    roster = read_roster(write(tmp_path, f"{HEADER}\nPETIT;Jérôme;1;TMCV2;01/02/2009\n"))
+    assert (roster.session, roster.school, roster.uai, roster.academie) == (None, None, None, None)

@@ -118,3 +118,48 @@ def test_return_saved_as_ods_gets_its_documents(tmp_path):
     sheet = root / "rapports" / f"{sent.stem}_fiche-evaluation.docx"
     body = "\n".join(p.text for p in Document(str(sheet)).paragraphs)
     assert "PROVISOIRE" in body
+
+
+def test_hand_edited_documents_and_pdfs_survive_report_pdf_merge(tmp_path):
+    """The secretariat corrected a sheet and the merged document in Word and annotated a PDF: a second
+    ``report --pdf --merge`` keeps them and writes the new versions beside; a plain ``report`` afterwards
+    removes only e2docs' own PDFs and merged document."""
+    require_lo()
+    require_tools("pdftotext")
+    runner = CliRunner()
+    assert runner.invoke(main, ["demo", str(tmp_path)], catch_exceptions=False).exit_code == 0
+    root = tmp_path / "campagne-demo"
+    out = root / "rapports"
+    first = runner.invoke(main, ["-C", str(root), "report", "--pdf", "--merge"], catch_exceptions=False)
+    assert first.exit_code == 0, first.output
+    sheet, merged = out / f"{LE_GOFF}_fiche-evaluation.docx", out / "fiches-evaluation_TMCV2.docx"
+    edited = {}
+    for path in (sheet, merged):
+        doc = Document(str(path))
+        doc.add_paragraph("Corrigé à la main")
+        doc.save(str(path))
+        edited[path] = path.read_bytes()
+    record_pdf = out / "recapitulatif-classe_TMCV2.pdf"
+    with open(record_pdf, "ab") as fh:
+        fh.write(b"% annotated\n")
+    edited[record_pdf] = record_pdf.read_bytes()
+
+    result = runner.invoke(main, ["-C", str(root), "report", "--pdf", "--merge"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert {p: p.read_bytes() for p in edited} == edited
+    new_sheet = out / f"{LE_GOFF}_fiche-evaluation (nouvelle version).docx"
+    assert "16 / 20" in text(new_sheet.with_suffix(".pdf"))
+    assert (out / "fiches-evaluation_TMCV2 (nouvelle version).docx").is_file()
+    assert pdf_pages(out / "fiches-evaluation_TMCV2 (nouvelle version).pdf") >= 8
+    assert (out / "recapitulatif-classe_TMCV2 (nouvelle version).pdf").is_file()
+    # the PDFs of the edited Word documents were e2docs' own and are out of date: removed
+    assert not sheet.with_suffix(".pdf").exists() and not merged.with_suffix(".pdf").exists()
+    assert "3 document(s) modifié(s) depuis qu'e2docs les a écrits" in result.output
+    assert not [p for p in out.iterdir() if p.name.startswith(".")]
+
+    plain = runner.invoke(main, ["-C", str(root), "report"], catch_exceptions=False)
+    assert plain.exit_code == 0, plain.output
+    assert {p: p.read_bytes() for p in edited} == edited
+    assert sorted(p.name for p in out.glob("*.pdf")) == ["recapitulatif-classe_TMCV2.pdf"]  # the annotated one
+    assert not (out / "fiches-evaluation_TMCV2 (nouvelle version).docx").exists()  # own, unchanged, stale
+    assert "2 ancien(s) document(s) périmé(s) conservé(s)" in plain.output
