@@ -11,12 +11,11 @@ from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import xlsxwriter
-
 from e2docs.app.campaign import GRID_FILE, LEDGER, SECRET, SETTINGS
 from e2docs.app.status import CandidateStatus
 from e2docs.app.written import RECORD, Record, write_file
 from e2docs.formats.atomic import atomic_write
+from e2docs.formats.xlsx.writer import TypedWorkbook
 from e2docs.model import french
 from e2docs.model.errors import E2docsError, os_error_fr
 from e2docs.model.grid import Grid
@@ -232,7 +231,7 @@ def _csv(rows: list[SummaryRow], grid: Grid) -> bytes:
 
 def _xlsx(rows: list[SummaryRow], grid: Grid, title: str) -> bytes:
     buf = io.BytesIO()
-    wb = xlsxwriter.Workbook(buf, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False})
+    wb = TypedWorkbook(buf, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False})
     ws = wb.add_worksheet("Synthèse")
     head = wb.add_format(
         {"bold": True, "bg_color": "#D9D2E9", "border": 1, "text_wrap": True, "valign": "vcenter", "align": "center"}

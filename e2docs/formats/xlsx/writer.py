@@ -88,12 +88,17 @@ def _cached(value: object) -> str | int | float:
     raise TypeError(f"cached formula value of type {type(value).__name__}: {value!r}")
 
 
-class _Workbook(xlsxwriter.Workbook):
-    """XlsxWriter workbook that also locks the workbook structure (sheets cannot be
-    added, removed, renamed or unhidden without the password); its worksheets are
-    :class:`_Worksheet`."""
+class TypedWorkbook(xlsxwriter.Workbook):
+    """XlsxWriter workbook whose formula cells cache an empty result as text (see :class:`_Worksheet`).
+    Every workbook e2docs writes (grids, ``synthese.xlsx``) is one."""
 
     worksheet_class = _Worksheet
+
+
+class _Workbook(TypedWorkbook):
+    """A grid workbook: also locks the workbook structure (sheets cannot be added,
+    removed, renamed or unhidden without the password)."""
+
     structure_password: str = ""
 
     def _write_book_views(self) -> None:  # element order: workbookPr, workbookProtection, bookViews

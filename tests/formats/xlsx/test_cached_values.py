@@ -100,3 +100,22 @@ def test_class_workbook_formulas_have_typed_cached_values(tmp_path):
             float(v)
         else:
             assert t == "str", where
+
+
+def test_summary_statistics_without_any_mark_cache_typed_values(tmp_path):
+    """``synthese.xlsx`` of a campaign with no return yet: averages of nothing are empty text, not empty numbers."""
+    from e2docs.app.campaign import create_campaign
+    from e2docs.app.export import export
+    from e2docs.app.status import campaign_statuses
+    from tests.helpers import PROJECT
+
+    campaign, _ = create_campaign(tmp_path / "campagne", PROJECT / "samples" / "classe-demo.csv")
+    out = export(campaign_statuses(campaign), campaign.grid(), tmp_path / "synthese.xlsx", "Synthèse")
+    cells = formula_cells(out)
+    assert cells, "the summary has statistics formulas"
+    for where, (t, v) in cells.items():
+        assert v is not None, where
+        if t is None:
+            float(v)
+        else:
+            assert t == "str", where
