@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from e2docs.app.campaign import Campaign
+from e2docs.app.campaign import Campaign, writes
 from e2docs.app.status import CandidateStatus, candidate_statuses
 from e2docs.formats.intake import Item, to_xlsx
 from e2docs.formats.naming import candidate_stem, safe_part
@@ -73,6 +73,7 @@ def read_return(campaign: Campaign, status: CandidateStatus, workdir: Path, grid
     raise E2docsError(f"le retour archivé ne contient plus le candidat {status.candidate.number}.", stored)
 
 
+@writes("report")
 def make_reports(
     campaign: Campaign,
     *,
