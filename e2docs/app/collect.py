@@ -19,7 +19,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import TypedDict
 
-from e2docs.app.campaign import Campaign, now
+from e2docs.app.campaign import Campaign, now, writes
 from e2docs.formats import processes
 from e2docs.formats.atomic import atomic_write
 from e2docs.formats.intake import Item, Refusal, gather, to_xlsx
@@ -136,6 +136,7 @@ def judge(
     return (ReturnState.COMPLETE if reading.outcome.complete else ReturnState.INCOMPLETE), []
 
 
+@writes("collect")
 def collect(
     campaign: Campaign,
     paths: Iterable[str | Path],

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from e2docs.app.campaign import Campaign
+from e2docs.app.campaign import Campaign, writes
 from e2docs.app.status import CandidateStatus, candidate_statuses
 from e2docs.app.written import Record, free_target, install, remove_own
 from e2docs.formats.intake import Item, to_xlsx
@@ -85,6 +85,7 @@ def read_return(campaign: Campaign, status: CandidateStatus, workdir: Path, grid
     raise E2docsError(f"le retour archivé ne contient plus le candidat {status.candidate.number}.", stored)
 
 
+@writes("report")
 def make_reports(
     campaign: Campaign,
     *,

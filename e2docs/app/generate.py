@@ -1,13 +1,26 @@
-"""The main job: a class list in, one protected workbook per candidate (or per class) out."""
+"""The main job: a class list in, one protected workbook per candidate (or per class) out.
+
+Workbooks are first written into a hidden staging folder of the output folder
+(``.generation-<pid>``), recorded (in a campaign), marked complete, then renamed
+into place: a run killed while writing leaves the output folder as it was, and the
+next run removes the staging folder; killed while renaming, the next run finishes
+the renaming. Either way a re-run ends as one uninterrupted run would have.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+import os
+import re
+import shutil
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from e2docs.formats.atomic import atomic_write
+from e2docs.app.campaign import now, writes
+from e2docs.formats import processes
+from e2docs.formats.atomic import atomic_write, remove_stale_temporaries
 from e2docs.formats.gridfile import load_grid
 from e2docs.formats.naming import candidate_stem, safe_part
 from e2docs.formats.roster import Roster, read_roster
@@ -20,6 +33,11 @@ from e2docs.model.grid import Grid
 
 if TYPE_CHECKING:
     from e2docs.app.campaign import Campaign
+
+STAGING = ".generation-{pid}"
+_STAGING_NAME = re.compile(r"^\.generation-(\d+)$")
+STAMP = ".generated_at"  # in the staging folder: the run's generated_at (ISO date-time)
+COMPLETE = ".complete"  # in the staging folder: every workbook written (and recorded), to be renamed
 
 
 @dataclass
@@ -61,11 +79,15 @@ def generate_workbooks(
     options: Options,
     per: str = "candidate",
     force: bool = False,
+    record: Callable[[list[Written]], None] | None = None,
 ) -> list[Written]:
     """Write the workbooks into ``outdir`` (``per``: ``"candidate"`` or ``"class"``).
 
-    Raises :class:`E2docsError`, before writing anything, when a workbook already exists and
-    ``force`` is false, or when ``outdir`` cannot be created.
+    All are written into a staging folder first, then ``record`` (when given) is called
+    with them — paths as they will be —, then they are renamed into ``outdir``: see the
+    module docstring. Raises :class:`E2docsError`, before writing anything, when a
+    workbook already exists and ``force`` is false, or when ``outdir`` cannot be created;
+    ``OSError`` when a workbook cannot be written (nothing is then renamed).
     """
     outdir = Path(outdir)
     if per == "class":
@@ -85,14 +107,61 @@ def generate_workbooks(
         outdir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise E2docsError(f"impossible de créer le dossier ({os_error_fr(exc)}).", outdir) from None
-    if per == "class":
-        return [write_class_workbook(targets[0], grid, cands, ctx, options)]
-    written = []
-    for cand, target in zip(cands, targets, strict=False):
-        data, meta = render_candidate(grid, cand, ctx, options)
-        atomic_write(target, data)
-        written.append(Written(target, (meta,)))
+    staging = outdir / STAGING.format(pid=os.getpid())
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir()
+    complete = False
+    try:
+        (staging / STAMP).write_text(options.generated_at, encoding="utf-8")
+        if per == "class":
+            done = write_class_workbook(staging / targets[0].name, grid, cands, ctx, options)
+            written = [Written(targets[0], done.metas)]
+        else:
+            written = []
+            for cand, target in zip(cands, targets, strict=False):
+                data, meta = render_candidate(grid, cand, ctx, options)
+                atomic_write(staging / target.name, data)
+                written.append(Written(target, (meta,)))
+        if record is not None:
+            record(written)
+        complete = True
+        (staging / COMPLETE).touch()
+        _move_into(staging, outdir)
+    finally:
+        if not complete:
+            shutil.rmtree(staging, ignore_errors=True)
     return written
+
+
+def _move_into(staging: Path, outdir: Path) -> None:
+    """Rename the workbooks of ``staging`` into ``outdir`` (replacing), then remove ``staging``."""
+    for path in sorted(staging.glob("*.xlsx")):
+        os.replace(path, outdir / path.name)
+    shutil.rmtree(staging, ignore_errors=True)
+
+
+def recover_generations(outdir: Path, recorded: Callable[[str], bool] | None = None) -> list[Path]:
+    """Finish or undo what killed generations left in ``outdir``: a staging folder of a process that no
+    longer runs is renamed into place when its run was complete (marked so, or ``recorded(generated_at)``
+    says the ledger has it), removed otherwise. Returns the staging folders handled."""
+    handled = []
+    with contextlib.suppress(OSError):
+        for path in list(Path(outdir).iterdir()):
+            match = _STAGING_NAME.match(path.name)
+            if not match or not path.is_dir() or path.is_symlink():
+                continue
+            pid = int(match.group(1))
+            if pid == os.getpid() or processes.alive(pid):
+                continue
+            stamp = ""
+            with contextlib.suppress(OSError, UnicodeDecodeError):
+                stamp = (path / STAMP).read_text(encoding="utf-8").strip()
+            if (path / COMPLETE).exists() or (stamp and recorded is not None and recorded(stamp)):
+                _move_into(path, Path(outdir))
+            else:
+                shutil.rmtree(path, ignore_errors=True)
+            handled.append(path)
+    return handled
 
 
 def generate_from_roster(
@@ -123,30 +192,47 @@ def generate_from_roster(
         password=password or DEFAULT_PASSWORD, secret=secret or integrity.PUBLIC_SECRET, campaign_id=campaign_id
     )
     report = GenerationReport(roster, Path(outdir))
+    recover_generations(Path(outdir))
+    remove_stale_temporaries(outdir)
     report.written = generate_workbooks(
         roster.candidates, grid, ctx, Path(outdir), options=options, per=per, force=force
     )
     return report
 
 
+@writes("generate")
 def generate_in_campaign(campaign: Campaign, *, per: str = "candidate", force: bool = False) -> GenerationReport:
     """Write the campaign's workbooks into ``envoi/``, signed with its secret, and record them in its
-    ledger. Raises :class:`E2docsError` as :func:`generate_workbooks` does."""
-    from e2docs.app.campaign import now
-
+    ledger, holding the campaign (:func:`~e2docs.app.campaign.writing`). What a killed generation
+    left is finished or undone first (:func:`recover_generations`). Raises :class:`E2docsError` as
+    :func:`generate_workbooks` does."""
     grid = campaign.grid()
+    outdir = campaign.root / "envoi"
     with campaign.ledger() as ledger:
+
+        def recorded(stamp: str) -> bool:
+            return (
+                ledger.db.execute("SELECT 1 FROM generated WHERE generated_at=? LIMIT 1", (stamp,)).fetchone()
+                is not None
+            )
+
+        recover_generations(outdir, recorded)
         cands = ledger.candidates()
         options = Options(
             password=campaign.password, secret=campaign.secret, campaign_id=campaign.id, generated_at=now()
         )
+
+        def record(written: list[Written]) -> None:
+            ledger.record_generated(
+                (m["candidate_number"], w.path.name, m["signature"], m["generated_at"])
+                for w in written
+                for m in w.metas
+            )
+
         written = generate_workbooks(
-            cands, grid, campaign.context, campaign.root / "envoi", options=options, per=per, force=force
-        )
-        ledger.record_generated(
-            (m["candidate_number"], w.path.name, m["signature"], m["generated_at"]) for w in written for m in w.metas
+            cands, grid, campaign.context, outdir, options=options, per=per, force=force, record=record
         )
     roster = Roster(campaign.root / campaign.settings.get("liste", ""), "campagne", tuple(cands))
-    report = GenerationReport(roster, campaign.root / "envoi")
+    report = GenerationReport(roster, outdir)
     report.written = written
     return report

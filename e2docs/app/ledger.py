@@ -7,6 +7,7 @@ it was before the file being processed; running it again completes the work.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -46,6 +47,9 @@ CREATE TABLE IF NOT EXISTS returns (
 );
 CREATE INDEX IF NOT EXISTS returns_candidate ON returns(candidate, id);
 """
+
+TIMEOUT = 30.0
+"""Seconds a connection waits for another one's write to end before "database is locked"."""
 
 RECORDED = (ReturnState.COMPLETE, ReturnState.INCOMPLETE, ReturnState.REJECTED, ReturnState.CONFLICT)
 """The states a return may have in the ledger (the CHECK of ``returns.state``)."""
@@ -97,17 +101,40 @@ class ReturnRow:
 class Ledger:
     """A connection to the campaign's SQLite ledger (created with its tables if absent).
 
-    Raises :class:`sqlite3.Error` when the file cannot be opened as a database.
+    ``readonly``: open an existing ledger for reading only — nothing is created or
+    changed (SQLite's own ``-wal``/``-shm`` companions aside), a write raises
+    :class:`sqlite3.OperationalError`. Raises :class:`sqlite3.Error` when the file
+    cannot be opened as a database (``readonly``: also when it does not exist).
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, readonly: bool = False) -> None:
         self.path = Path(path)
-        self.db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        self.readonly = readonly
+        if readonly:
+            self.db = self._connect_readonly()
+            self.db.row_factory = sqlite3.Row
+            return
+        self.db = sqlite3.connect(self.path, timeout=TIMEOUT, isolation_level=None)
         self.db.row_factory = sqlite3.Row
         self.db.execute("PRAGMA foreign_keys = ON")
         self.db.execute("PRAGMA journal_mode = WAL")
         self.db.execute("PRAGMA synchronous = FULL")
         self.db.executescript(SCHEMA)
+
+    def _connect_readonly(self) -> sqlite3.Connection:
+        """A read-only connection; on a read-only medium (a CD, a locked USB key), where SQLite cannot
+        make the ``-shm`` file a WAL ledger needs, an ``immutable`` one: nobody can write there."""
+        uri = self.path.resolve().as_uri()
+        db = sqlite3.connect(uri + "?mode=ro", uri=True, timeout=TIMEOUT, isolation_level=None)
+        try:
+            db.execute("SELECT 1 FROM sqlite_master LIMIT 1")  # "file is not a database" now, not later
+        except sqlite3.OperationalError:
+            db.close()
+            if not self.path.is_file() or os.access(self.path.parent, os.W_OK):
+                raise
+            db = sqlite3.connect(uri + "?immutable=1", uri=True, timeout=TIMEOUT, isolation_level=None)
+            db.execute("SELECT 1 FROM sqlite_master LIMIT 1")
+        return db
 
     def close(self) -> None:
         """Close the connection."""

@@ -1,14 +1,18 @@
 """Command-line interface: thin click commands, French messages, contract exit codes.
 
 Exit codes: 0 success; 1 some input was rejected (the rest was processed);
-2 bad usage or unusable input (nothing written). Heavy modules are imported
-inside the commands so that ``e2docs --help`` stays fast.
+2 bad usage, unusable input, a busy campaign or a system fault before anything
+was recorded (nothing written); 3 a system fault after part of the work was
+recorded (kept, consistent: run the command again); 130 interrupted (Ctrl+C),
+143 terminated (SIGTERM). Heavy modules are imported inside the commands so
+that ``e2docs --help`` stays fast.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import sqlite3
 import sys
 import traceback
 from collections.abc import Callable, Iterable, Iterator
@@ -18,7 +22,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from e2docs.cli import clickfr
-from e2docs.model.errors import E2docsError
+from e2docs.formats import processes
+from e2docs.model.errors import E2docsError, system_fault
 
 if TYPE_CHECKING:
     from e2docs.app.campaign import Campaign
@@ -49,7 +54,8 @@ class _Group(click.Group):
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
-            return super().invoke(ctx)
+            with processes.terminate_as_exit():  # SIGTERM: cleanups run (LibreOffice stopped), exit 143
+                return super().invoke(ctx)
         except E2docsError as exc:
             click.echo(f"Erreur : {exc}", err=True)
             if ctx.obj and ctx.obj.get("debug"):
@@ -57,12 +63,18 @@ class _Group(click.Group):
             ctx.exit(exc.exit_code)
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
-        except KeyboardInterrupt:
-            click.echo("Interrompu.", err=True)
-            ctx.exit(130)
         except BrokenPipeError:  # output piped into a command that stopped reading (| head)
             sys.stderr.close()
             ctx.exit(0)
+        except (OSError, sqlite3.Error) as exc:  # the machine, outside a writing command (which says more)
+            if ctx.obj and ctx.obj.get("debug"):
+                raise
+            fault = _system_fault(ctx, exc)
+            click.echo(f"Erreur : {fault}", err=True)
+            ctx.exit(fault.exit_code)
+        except KeyboardInterrupt:
+            click.echo("Interrompu.", err=True)
+            ctx.exit(130)
         except Exception as exc:  # a bug: say so plainly, show details on demand
             if ctx.obj and ctx.obj.get("debug"):
                 raise
@@ -95,6 +107,16 @@ def main(ctx: click.Context, debug: bool, directory: Path | None) -> None:
     ctx.obj["directory"] = directory
 
 
+def _system_fault(ctx: click.Context, exc: OSError | sqlite3.Error) -> E2docsError:
+    """A system error as a French error naming the file (the campaign's ledger for an SQLite one)."""
+    if isinstance(exc, OSError):
+        return system_fault(exc)
+    from e2docs.app.campaign import LEDGER, ledger_fault
+
+    root = (ctx.obj or {}).get("campaign_root")
+    return ledger_fault(exc, Path(root) / LEDGER if root else Path(LEDGER))
+
+
 def _campaign(ctx: click.Context) -> Campaign:
     """The campaign given by -C, or the one containing the current folder; a usage error without one."""
     from e2docs.app.campaign import locate_campaign
@@ -105,6 +127,7 @@ def _campaign(ctx: click.Context) -> Campaign:
             "aucune campagne ici : placez-vous dans le dossier d'une campagne, "
             "ou indiquez-le avec « e2docs -C DOSSIER … » (création : « e2docs new »)."
         )
+    ctx.obj["campaign_root"] = campaign.root
     return campaign
 
 
@@ -353,7 +376,9 @@ def export(ctx: click.Context, out: Path, force: bool) -> None:
     """
     from e2docs.app.export import export_campaign
 
-    path = export_campaign(_campaign(ctx), out, force=force)
+    campaign = _campaign(ctx)
+    with campaign.writing("export"):
+        path = export_campaign(campaign, out, force=force)
     click.echo(f"Synthèse écrite : {path}")
 
 

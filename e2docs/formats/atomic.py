@@ -1,24 +1,38 @@
-"""Writing files so that nothing is ever half-written."""
+"""Writing files so that nothing is ever half-written, and removing what a killed writer left.
+
+A temporary file is named ``<prefix><pid>-<random>.tmp`` after the process
+writing it, beside its target; once that process no longer runs (killed before
+it could clean up), :func:`remove_stale_temporaries` deletes it.
+"""
 
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from pathlib import Path
 
+from e2docs.formats import processes
 
-def atomic_write(path: str | Path, data: bytes, prefix: str = ".e2docs-") -> Path:
+DEFAULT_PREFIX = ".e2docs-"
+
+# a hidden file ending in "<pid>-<mkstemp's random letters>.tmp", the pid not glued to a digit before it
+_TEMPORARY = re.compile(r"^\.(?:.*\D)?(\d+)-[a-z0-9_]+\.tmp$")
+
+
+def atomic_write(path: str | Path, data: bytes, prefix: str = DEFAULT_PREFIX) -> Path:
     """Write ``data`` to a temporary file beside ``path``, flush it to disk, then rename it.
 
     A reader sees the old file or the new one, never a part; if anything fails, the
     temporary file is removed and ``path`` is untouched. The file gets the usual
     permissions (umask), not mkstemp's private 0600. Missing parent folders are
-    created. ``prefix`` starts the temporary file's name (hidden by default).
+    created. ``prefix`` starts the temporary file's name (hidden: it should start
+    with a dot); the process id follows it (``<prefix><pid>-<random>.tmp``).
     Returns ``path``; raises ``OSError`` when the folder or the file cannot be written.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=prefix, suffix=".tmp", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f"{prefix}{os.getpid()}-", suffix=".tmp", dir=path.parent)
     try:
         umask = os.umask(0)
         os.umask(umask)
@@ -28,7 +42,34 @@ def atomic_write(path: str | Path, data: bytes, prefix: str = ".e2docs-") -> Pat
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)
+        if isinstance(exc, OSError) and exc.filename is None:
+            exc.filename = str(path)  # a failed write names no file: name the one being written
         raise
     return path
+
+
+def temporary_owner(name: str) -> int | None:
+    """The process id in a temporary file's name made by :func:`atomic_write`, ``None`` when the
+    name is not one."""
+    match = _TEMPORARY.match(name)
+    return int(match.group(1)) if match else None
+
+
+def remove_stale_temporaries(folder: str | Path) -> list[Path]:
+    """Delete the temporary files that :func:`atomic_write` left in ``folder`` (not below it) for
+    processes that no longer run; return them. A missing folder is not an error (nothing is
+    created); files of a process still running, or of this one, are kept."""
+    removed: list[Path] = []
+    try:
+        entries = list(Path(folder).iterdir())
+    except (FileNotFoundError, NotADirectoryError):
+        return removed
+    for path in entries:
+        pid = temporary_owner(path.name)
+        if pid is None or pid == os.getpid() or processes.alive(pid) or not path.is_file() or path.is_symlink():
+            continue
+        path.unlink(missing_ok=True)
+        removed.append(path)
+    return removed

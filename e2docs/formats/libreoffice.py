@@ -11,11 +11,18 @@ all go through it.
   profile folder (``-env:UserInstallation``), so it neither collides with a
   LibreOffice the user has open nor depends on their settings.
 * :func:`run` and :func:`convert` start LibreOffice in a process group of its
-  own, with a timeout: on timeout (or Ctrl+C) the whole process tree is stopped
-  (soffice → oosplash → soffice.bin), on every system, and the profile folder
-  is always removed.  Profile folders are named ``e2docs-lo-<pid>-…`` in the
-  temporary folder; those of processes that no longer run (killed before they
-  could clean up) are removed at the next start.
+  own, with a timeout: on timeout, Ctrl+C or SIGTERM the whole process tree is
+  stopped (soffice → oosplash → soffice.bin), on every system, and the profile
+  folder is always removed.  Profile folders are named ``e2docs-lo-<pid>-…`` in
+  the temporary folder; those of processes that no longer run (killed before
+  they could clean up) are removed at the next start.
+* A caller killed by SIGKILL cannot stop anything. On Linux, LibreOffice is
+  started so that it gets SIGTERM when its parent dies (``PR_SET_PDEATHSIG``;
+  oosplash then ends soffice.bin). On macOS and Windows it is not: a conversion
+  left behind ends by itself once done, a hung one stays until stopped by hand
+  (there is no portable way to tie a child's life to a parent killed outright;
+  Windows would need a job object). Its profile folder is removed at the next
+  start of any LibreOffice run, once the process is gone.
 
 Errors are :class:`LibreOfficeError` subclasses with French messages; callers
 may re-raise them as their own errors with a message fitting what they were
@@ -245,7 +252,8 @@ def start(
     stdout: int | IO[bytes] | None = subprocess.PIPE,
     stderr: int | IO[bytes] | None = subprocess.PIPE,
 ) -> subprocess.Popen[bytes]:
-    """Start ``argv`` (see :func:`command`) in a process group of its own, so :func:`stop` can end its whole tree.
+    """Start ``argv`` (see :func:`command`) in a process group of its own, so :func:`stop` can end its whole tree;
+    on Linux it gets SIGTERM if this process dies without stopping it (see the module's notes).
 
     ``stdout``/``stderr`` are as for :class:`subprocess.Popen`: pipes by default, or
     files, or ``subprocess.DEVNULL``.
@@ -256,6 +264,7 @@ def start(
         kwargs["creationflags"] = getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0)
     else:
         kwargs["start_new_session"] = True
+        kwargs["preexec_fn"] = processes.die_with_parent()  # Linux: LibreOffice ends when we die
     try:
         return subprocess.Popen(
             list(argv),
@@ -351,8 +360,10 @@ def run(
 
     ``soffice`` defaults to :func:`find_soffice`. ``profile`` is a profile folder
     the caller owns and keeps; by default a fresh one is made and always removed.
-    On timeout, Ctrl+C or any other interruption, the whole process tree is
-    stopped before this returns or raises.
+    On timeout, Ctrl+C, SIGTERM (turned into ``SystemExit(143)`` when no handler
+    is installed, see :func:`e2docs.formats.processes.terminate_as_exit`) or any
+    other interruption, the whole process tree is stopped before this returns or
+    raises.
 
     Returns the exit code and output, whatever the exit code. Raises
     :class:`LibreOfficeMissing`, :class:`LibreOfficeNotStarted` or
@@ -361,7 +372,13 @@ def run(
     exe = soffice or find_soffice()
     if exe is None:
         raise LibreOfficeMissing()
-    folder = Path(profile) if profile is not None else new_profile()
+    with processes.terminate_as_exit():  # SIGTERM stops the tree below too, then ends us
+        folder = Path(profile) if profile is not None else new_profile()
+        return _run(exe, folder, args, timeout, keep_profile=profile is not None)
+
+
+def _run(exe: str, folder: Path, args: Sequence[str], timeout: float, *, keep_profile: bool) -> Completed:
+    """:func:`run`'s work, with the profile folder ``folder`` (removed at the end unless ``keep_profile``)."""
     try:
         # files, not pipes: a stray descendant holding a pipe open cannot keep us waiting
         with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
@@ -376,7 +393,7 @@ def run(
             err.seek(0)
             return Completed(proc.returncode, out.read(), err.read())
     finally:
-        if profile is None:
+        if not keep_profile:
             remove_profile(folder)
 
 

@@ -1,15 +1,24 @@
-"""Whether another process still runs, on every system.
+"""Processes: whether another one still runs, children that die with us, SIGTERM as an exit.
 
 Temporary files and LibreOffice profile folders are named after the process
 that writes them (``…-<pid>-…``); the leftovers of a process killed before it
-could clean up are removed once that process is gone. Only the standard
-library is used: the LibreOffice test driver imports this under Debian's
-``/usr/bin/python3``.
+could clean up are removed once that process is gone (:func:`alive`).
+A child started with :func:`die_with_parent` as ``preexec_fn`` gets SIGTERM
+when we die, even by SIGKILL (Linux only). :func:`terminate_as_exit` turns
+SIGTERM into :class:`SystemExit`, so that ``finally`` blocks (stopping
+LibreOffice, removing temporary files) run. Only the standard library is used:
+the LibreOffice test driver imports this under Debian's ``/usr/bin/python3``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from types import FrameType
 
 _WINDOWS = os.name == "nt"
 
@@ -43,3 +52,56 @@ def _alive_windows(pid: int) -> bool:
         return code.value == 259  # STILL_ACTIVE
     finally:
         kernel32.CloseHandle(handle)
+
+
+TERMINATED = 128 + 15
+"""The exit code after SIGTERM (as a shell reports a process it ended)."""
+
+
+def _raise_exit(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(TERMINATED)
+
+
+@contextlib.contextmanager
+def terminate_as_exit() -> Iterator[None]:
+    """Within this block, SIGTERM raises ``SystemExit(143)`` in the main thread instead of ending the
+    process at once, so that cleanups run. Does nothing outside the main thread, on Windows (where
+    nothing sends SIGTERM: a process is ended by ``TerminateProcess``, which nothing can catch), or
+    when a handler other than the default one is already installed."""
+    if _WINDOWS or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    if signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+        yield
+        return
+    signal.signal(signal.SIGTERM, _raise_exit)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def die_with_parent() -> Callable[[], None] | None:
+    """A ``preexec_fn`` for :class:`subprocess.Popen` that makes the child receive SIGTERM when this
+    process ends, however it ends (SIGKILL included); ``None`` where the system cannot do that.
+
+    Linux only (``prctl(PR_SET_PDEATHSIG)``): the signal comes when the *thread* that started the
+    child ends, so start children from a thread that waits for them. On macOS and Windows there is
+    no such thing: a child outlives a parent killed by SIGKILL or ``TerminateProcess``.
+    """
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        import ctypes
+
+        prctl = ctypes.CDLL(None, use_errno=True).prctl  # looked up now: nothing is loaded after fork
+    except (OSError, AttributeError):
+        return None
+    parent = os.getpid()
+
+    def preexec() -> None:
+        prctl(1, signal.SIGTERM, 0, 0, 0)  # PR_SET_PDEATHSIG; a failure leaves the child as it was
+        if os.getppid() != parent:  # the parent died before the prctl: nothing will tell the child
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    return preexec
