@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from e2docs.app.campaign import now, writes
-from e2docs.formats import processes
+from e2docs.formats import atomic, processes
 from e2docs.formats.atomic import atomic_write, remove_stale_temporaries
 from e2docs.formats.gridfile import load_grid
 from e2docs.formats.naming import candidate_stem, safe_part
@@ -136,7 +136,7 @@ def generate_workbooks(
 def _move_into(staging: Path, outdir: Path) -> None:
     """Rename the workbooks of ``staging`` into ``outdir`` (replacing), then remove ``staging``."""
     for path in sorted(staging.glob("*.xlsx")):
-        os.replace(path, outdir / path.name)
+        atomic.replace(path, outdir / path.name)
     shutil.rmtree(staging, ignore_errors=True)
 
 

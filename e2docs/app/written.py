@@ -26,12 +26,12 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from e2docs.formats import atomic
 from e2docs.formats.atomic import atomic_write
 
 RECORD = ".e2docs-ecrits.json"
@@ -168,7 +168,7 @@ def install(record: Record, moves: Sequence[tuple[Path, Path]], by: str) -> None
     record.save()
     try:
         for staged, target in moves:
-            os.replace(staged, target)
+            atomic.replace(staged, target)
     finally:
         for _, target in moves:
             record.settle(target)

@@ -10,11 +10,52 @@ from __future__ import annotations
 import os
 import re
 import tempfile
+import time
 from pathlib import Path
 
 from e2docs.formats import processes
+from e2docs.model.errors import E2docsError
 
 DEFAULT_PREFIX = ".e2docs-"
+
+REPLACE_TRIES = 6
+REPLACE_PAUSE = 0.5  # seconds between tries: an antivirus or an indexer holds a new file for a moment
+_WINDOWS = os.name == "nt"
+
+
+class FileInUseError(E2docsError):
+    """Windows refused to replace a file another program holds open (Word, Excel, a PDF viewer)."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(
+            "le fichier est ouvert dans un autre programme (Word, Excel, une visionneuse PDF…) : "
+            "il n'a pas été remplacé.",
+            path,
+            hint="Fermez-le dans ce programme, puis relancez la commande.",
+        )
+
+
+def replace(source: str | Path, target: str | Path) -> None:
+    """Rename ``source`` over ``target`` (``os.replace``): the one place e2docs replaces a file.
+
+    On Windows a file open in Word or Excel cannot be replaced (``PermissionError``,
+    "sharing violation"): the rename is tried :data:`REPLACE_TRIES` times, then
+    :class:`FileInUseError` (French, naming ``target``) is raised; ``source`` is left
+    for the caller to remove. Elsewhere, and for other errors, ``OSError`` is raised
+    at once with ``target`` as its file name.
+    """
+    for attempt in range(REPLACE_TRIES):
+        try:
+            os.replace(source, target)
+            return
+        except PermissionError as exc:
+            if not (_WINDOWS and Path(target).exists()):
+                exc.filename = str(target)
+                raise
+            if attempt == REPLACE_TRIES - 1:
+                raise FileInUseError(Path(target)) from exc
+            time.sleep(REPLACE_PAUSE)
+
 
 # a hidden file ending in "<pid>-<mkstemp's random letters>.tmp", the pid not glued to a digit before it
 _TEMPORARY = re.compile(r"^\.(?:.*\D)?(\d+)-[a-z0-9_]+\.tmp$")
@@ -41,7 +82,7 @@ def atomic_write(path: str | Path, data: bytes, prefix: str = DEFAULT_PREFIX) ->
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
-        os.replace(tmp, path)
+        replace(tmp, path)
     except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)
         if isinstance(exc, OSError) and exc.filename is None:

@@ -1,0 +1,90 @@
+"""Windows refuses to replace a file open in Word or Excel: e2docs retries, then says so in French."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from e2docs.formats import atomic
+
+
+@pytest.fixture
+def windows_refuses(monkeypatch):
+    """Simulate Windows' sharing violation on the files named in the returned set."""
+    held: set[str] = set()
+    calls: list[str] = []
+    real = os.replace
+
+    def replace(src, dst):
+        calls.append(Path(dst).name)
+        if Path(dst).name in held:
+            raise PermissionError(13, "Le processus ne peut pas accéder au fichier", str(dst))
+        real(src, dst)
+
+    monkeypatch.setattr(atomic, "_WINDOWS", True)
+    monkeypatch.setattr(atomic, "REPLACE_PAUSE", 0)
+    monkeypatch.setattr(atomic.os, "replace", replace)
+    return held, calls
+
+
+def test_a_file_held_open_is_left_intact_and_named_in_french(tmp_path, windows_refuses):
+    held, calls = windows_refuses
+    target = tmp_path / "synthese.xlsx"
+    target.write_bytes(b"ouvert dans Excel")
+    held.add(target.name)
+    with pytest.raises(atomic.FileInUseError) as err:
+        atomic.atomic_write(target, b"nouveau")
+    assert target.read_bytes() == b"ouvert dans Excel"
+    assert calls.count(target.name) == atomic.REPLACE_TRIES
+    assert [p.name for p in tmp_path.iterdir()] == [target.name]  # no temporary file left
+    text = str(err.value)
+    assert str(target) in text and "ouvert dans un autre programme" in text and "Fermez-le" in text
+    assert err.value.exit_code == 2
+
+
+def test_a_file_released_while_retrying_is_replaced(tmp_path, windows_refuses, monkeypatch):
+    held, calls = windows_refuses
+    target = tmp_path / "fiche.docx"
+    target.write_bytes(b"ancien")
+    held.add(target.name)
+    real_sleep = atomic.time.sleep
+
+    def release(_seconds: float) -> None:  # the user closes Word during the pause
+        held.clear()
+        real_sleep(0)
+
+    monkeypatch.setattr(atomic.time, "sleep", release)
+    atomic.atomic_write(target, b"nouveau")
+    assert target.read_bytes() == b"nouveau" and calls.count(target.name) == 2
+
+
+def test_elsewhere_a_refusal_is_an_os_error_naming_the_target(tmp_path, windows_refuses, monkeypatch):
+    held, _ = windows_refuses
+    monkeypatch.setattr(atomic, "_WINDOWS", False)
+    target = tmp_path / "x.csv"
+    held.add(target.name)
+    with pytest.raises(PermissionError) as err:
+        atomic.atomic_write(target, b"a")
+    assert err.value.filename == str(target)
+
+
+def test_export_over_a_summary_open_in_excel_ends_in_french_with_exit_2(tmp_path, windows_refuses):
+    from click.testing import CliRunner
+
+    from e2docs.app.campaign import create_campaign
+    from e2docs.cli import main
+    from tests.helpers import PROJECT
+
+    held, _ = windows_refuses
+    campaign, _ = create_campaign(tmp_path / "campagne", PROJECT / "samples" / "classe-demo.csv")
+    out = tmp_path / "synthese.xlsx"
+    first = CliRunner().invoke(main, ["-C", str(campaign.root), "export", "-o", str(out)])
+    assert first.exit_code == 0, first.output
+    before = out.read_bytes()
+    held.add(out.name)
+    again = CliRunner().invoke(main, ["-C", str(campaign.root), "export", "-o", str(out)])
+    assert again.exit_code == 2
+    assert "ouvert dans un autre programme" in again.output and str(out) in again.output
+    assert "inattendue" not in again.output and out.read_bytes() == before
