@@ -114,11 +114,12 @@ def retain(history: Sequence[ReturnRow], keep: int | None = None) -> Retention:
 
 
 def conflict_reason(number: str, rows: Sequence[ReturnRow]) -> str:
-    """The French explanation of a conflict between ``rows`` (returns of candidate ``number``)."""
-    when = rows[0].made_at
-    moment = f"faits au même moment ({when[:19].replace('T', ' ')})" if when else "sans date, relevés ensemble"
+    """The French explanation of a conflict between ``rows`` (returns of candidate ``number``), times
+    in this machine's local time."""
+    when = _instant(rows[0].made_at)
+    moment = f"faits au même moment ({when.astimezone():%Y-%m-%d %H:%M:%S})" if when else "sans date, relevés ensemble"
     names = " ; ".join(f"n° {r.id} {r.original_name}" for r in rows)
     return (
-        f"conflit : {len(rows)} retours différents pour ce candidat, {moment} ({names}). Aucun n'est retenu : "
+        f"conflit : {len(rows)} retours différents pour ce candidat, {moment} : {names}. Aucun n'est retenu : "
         f"choisissez le bon avec « e2docs keep {number} N° » (n° du retour, voir « e2docs status --history »)."
     )

@@ -6,6 +6,7 @@ commands echo them. Nothing here reads or writes files.
 
 from __future__ import annotations
 
+import datetime as dt
 from fractions import Fraction
 from typing import TYPE_CHECKING
 
@@ -144,8 +145,14 @@ def _missing_fr(missing: list[str]) -> str:
 
 
 def _when(text: str | None) -> str:
-    """An ISO date-time as « 2027-03-18 09:30 », « — » when unknown."""
-    return text[:16].replace("T", " ") if text else "—"
+    """An ISO date-time as « 2027-03-18 09:30 » in local time, « — » when unknown."""
+    if not text:
+        return "—"
+    try:
+        when = dt.datetime.fromisoformat(text)
+    except ValueError:
+        return text[:16].replace("T", " ")
+    return f"{when.astimezone() if when.tzinfo else when:%Y-%m-%d %H:%M}"
 
 
 def _return_line(s: CandidateStatus, h: ReturnRow) -> str:

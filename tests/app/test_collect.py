@@ -603,9 +603,8 @@ def test_two_different_returns_made_at_the_same_time_are_a_conflict(s):
 
     assert result.exit_code == 1
     assert "Bilan : 1 complet(s), 0 incomplet(s), 0 rejeté(s), 2 en conflit" in result.output
-    assert "conflit : 2 retours différents pour ce candidat, faits au même moment (2027-03-20 17:45:00)" in (
-        result.output
-    )
+    local = f"{SAME_TIME.astimezone():%Y-%m-%d %H:%M:%S}"
+    assert f"conflit : 2 retours différents pour ce candidat, faits au même moment ({local})" in result.output
     assert "Aucun n'est retenu" in result.output
     status = s.status()
     assert [h["state"] for h in status[A]["history"]] == ["incomplete", "conflict", "conflict"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import subprocess
 import sys
@@ -167,7 +168,8 @@ def test_history_keep_and_undo_on_the_demo_campaign(tmp_path):
     assert set(only) >= {"id", "state", "made_at", "collected_at", "origin", "proposed_mark", "final_mark"}
 
     history = run("-C", str(root), "status", "--history").output
-    assert f"→ n° {only['id']:<4} fait {only['made_at'][:16].replace('T', ' ')}" in history
+    made = dt.datetime.fromisoformat(only["made_at"]).astimezone()
+    assert f"→ n° {only['id']:<4} fait {made:%Y-%m-%d %H:%M}" in history
     assert "relevé " in history
 
     helps = {name: run(name, "--help").output for name in ("keep", "undo")}
