@@ -4,7 +4,10 @@ Order of work for each file, so that nothing is lost: (1) archive the original
 bytes under ``retours/`` (content-addressed, written then renamed), (2) read and
 check, (3) record the result in the ledger in one transaction. A run killed at
 any point leaves either nothing or a complete record for each file; running it
-again picks up the files not yet recorded.
+again picks up the files not yet recorded, in the same run (the killed run is
+resumed: :meth:`~e2docs.app.ledger.Ledger.new_batch`). Which return counts is
+recomputed from everything recorded (:mod:`e2docs.app.returns`), so the re-run
+ends in the state of one uninterrupted run, conflicts included.
 """
 
 from __future__ import annotations
@@ -20,10 +23,14 @@ from pathlib import Path
 from typing import TypedDict
 
 from e2docs.app.campaign import Campaign, now, writes
+from e2docs.app.ledger import Ledger
+from e2docs.app.returns import content, made_time
+from e2docs.app.status import status_of
 from e2docs.formats import processes
 from e2docs.formats.atomic import atomic_write
-from e2docs.formats.intake import Item, Refusal, gather, to_xlsx
-from e2docs.formats.xlsx.reader import Reading, read_workbook
+from e2docs.formats.intake import ConversionError, Item, Refusal, gather, to_xlsx
+from e2docs.formats.xlsx.layout import CellRole
+from e2docs.formats.xlsx.reader import Issue, Reading, read_workbook
 from e2docs.model.errors import E2docsError
 from e2docs.model.states import ReturnState
 
@@ -107,11 +114,19 @@ def remove_leftovers(campaign: Campaign) -> list[Path]:
     return removed
 
 
+def identity_changes(reading: Reading) -> list[Issue]:
+    """The changes to the candidate's identity found in a workbook: an identity cell that no longer
+    says what the signed metadata says (another candidate's grid under this metadata, or a name
+    retyped). Never accepted, even with ``--accept-modified``."""
+    identity = {(c.sheet, c.ref) for c in reading.layout.cells if c.role is CellRole.IDENTITY}
+    return [i for i in reading.modified if (i.sheet, i.cell) in identity]
+
+
 def judge(
     campaign: Campaign, reading: Reading, roster: set[str], accept_modified: bool
 ) -> tuple[ReturnState, list[str]]:
-    """The state of one candidate's return (complete, incomplete or rejected) and the reasons (French)
-    when it is rejected, ``[]`` otherwise. ``roster``: the campaign's candidate numbers."""
+    """The state of one candidate's return (complete, incomplete, blank or rejected) and the reasons
+    (French) when it is rejected or blank, ``[]`` otherwise. ``roster``: the campaign's candidate numbers."""
     cand = reading.candidate
     other = str(reading.meta.get("campaign_id") or "")
     if not other:
@@ -127,6 +142,17 @@ def judge(
         return ReturnState.REJECTED, ["signature invalide : les métadonnées du classeur ont été modifiées."]
     if cand.number not in roster:
         return ReturnState.REJECTED, [f"candidat inconnu dans cette campagne : N° {cand.number} ({cand.full_name})."]
+    identity = identity_changes(reading)
+    if identity and accept_modified:
+        return ReturnState.REJECTED, [
+            f"identité du candidat modifiée, jamais acceptée (même avec --accept-modified) — {issue}"
+            for issue in identity
+        ]
+    if reading.blank:
+        return ReturnState.BLANK, [
+            "classeur vierge : rien n'y a été saisi (le classeur envoyé, pas encore rempli ?). "
+            "Il ne remplace aucun retour ; demandez le classeur rempli."
+        ]
     reasons = []
     if reading.modified and not accept_modified:
         reasons += [f"modifié hors des cellules de saisie — {issue}" for issue in reading.modified]
@@ -147,17 +173,21 @@ def collect(
     """Import returned files into the campaign; see the module docstring for the guarantees.
 
     ``paths``: workbooks (.xlsx, .ods, .xls), folders, .zip archives, e-mails (.eml, .mbox).
-    A file that cannot be used is an outcome of the report (refused or rejected), not an
-    error. Raises :class:`E2docsError` when the campaign's grid cannot be loaded.
+    A file that cannot be used is an outcome of the report (refused, rejected or blank), not
+    an error. Which return counts for each candidate is decided afterwards from everything
+    recorded (:mod:`e2docs.app.returns`); the report says when a return of this run is in a
+    conflict, less complete than the retained one, or older. Raises :class:`E2docsError` when
+    the campaign's grid cannot be loaded.
     """
     report = CollectReport()
     grid = campaign.grid()
     grids = {grid.content_hash: grid}
+    paths = list(paths)
     with campaign.ledger() as ledger, tempfile.TemporaryDirectory(prefix="e2docs-collect-") as work:
         roster = {c.number for c in ledger.candidates()}
         remove_leftovers(campaign)
-        batch = ledger.new_batch(now())
-        accepted: dict[str, list[tuple[int, str, FileOutcome]]] = defaultdict(list)
+        batch = ledger.new_batch(now(), [str(Path(p).absolute()) for p in paths])
+        recorded: dict[str, list[tuple[int, FileOutcome]]] = defaultdict(list)
         entries = gather(paths)
         for entry in progress(entries) if progress else entries:
             if isinstance(entry, Refusal):
@@ -189,6 +219,9 @@ def collect(
                 readings = read_workbook(xlsx, grids, secret=campaign.secret)
             except E2docsError as exc:
                 reason = exc.message + (f" {exc.hint}" if exc.hint else "")
+                retryable = isinstance(exc, ConversionError)
+                if retryable:
+                    reason += " (Le fichier sera relu à la prochaine relève.)"
                 ledger.record_return(
                     **base,
                     when=now(),
@@ -202,6 +235,8 @@ def collect(
                     modified=False,
                     accepted_modified=False,
                     levels={},
+                    made_at=entry.received_at,
+                    retryable=retryable,
                 )
                 report.outcomes.append(FileOutcome(entry.origin, ReturnState.REJECTED, reasons=[reason]))
                 continue
@@ -213,7 +248,8 @@ def collect(
                     trusted = reading.signature_ok and reading.meta.get("campaign_id") == campaign.id
                     res = reading.outcome
                     warnings = [str(w) for w in reading.warnings]
-                    if reading.modified and accept_modified and state != ReturnState.REJECTED:
+                    waived = bool(reading.modified) and accept_modified and state.accepted
+                    if waived:
                         warnings += [f"accepté malgré une modification — {i}" for i in reading.modified]
                     rid = ledger.record_return(
                         **base,
@@ -226,28 +262,57 @@ def collect(
                         reasons=reasons,
                         warnings=warnings,
                         modified=bool(reading.modified),
-                        accepted_modified=bool(reading.modified) and accept_modified,
+                        accepted_modified=waived,
                         levels=dict(res.levels),
+                        made_at=reading.saved_at or entry.received_at,
                     )
                     outcome = FileOutcome(
                         entry.origin, state, f"{reading.candidate.full_name} ({number})", reasons, warnings
                     )
                     report.outcomes.append(outcome)
                     if state.accepted:
-                        accepted[number].append((rid, sha, outcome))
-        for items in accepted.values():
-            if len({sha for _, sha, _ in items}) > 1:
-                names = " ; ".join(o.origin for _, _, o in items)
-                reason = (
-                    f"conflit : {len(items)} retours différents pour ce candidat dans le même lot ({names}). "
-                    "Aucun n'est retenu : relancez collect avec le seul bon fichier."
-                )
-                ledger.mark_conflict([rid for rid, _, _ in items], reason)
-                for _, _, o in items:
-                    o.state = ReturnState.CONFLICT
-                    o.reasons.append(reason)
+                        recorded[number].append((rid, outcome))
+        _explain_retention(ledger, recorded)
         ledger.finish_batch(batch, now())
     return report
+
+
+def _explain_retention(ledger: Ledger, recorded: dict[str, list[tuple[int, FileOutcome]]]) -> None:
+    """Say, on the outcomes of this run's accepted returns, what the rules made of them: in a
+    conflict (the outcome becomes ``conflict``), newer but less complete than the retained one
+    (« à vérifier »), or not retained (older, or another one kept by the secretariat)."""
+    if not recorded:
+        return
+    keeps = ledger.keeps()
+    candidates = {c.number: c for c in ledger.candidates()}
+    for number, items in recorded.items():
+        status = status_of(candidates[number], ledger.returns(number), keeps.get(number))
+        conflict = {r.id for r in status.conflict}
+        newer = {r.id for r in status.newer}
+        retained = status.retained
+        for rid, outcome in items:
+            if rid in conflict:
+                outcome.state = ReturnState.CONFLICT
+                outcome.reasons.append(status.conflict_reason)
+            elif retained is None or rid == retained.id:
+                continue
+            elif rid in newer:
+                outcome.warnings.append(
+                    f"plus récent mais moins complet que le retour retenu (n° {retained.id}, "
+                    f"{retained.original_name}) : candidat « à vérifier ». Gardez l'un ou l'autre avec "
+                    f"« e2docs keep {number} N° »."
+                )
+            else:
+                row = next(r for r in status.history if r.id == rid)
+                if content(row) == content(retained):
+                    continue  # the same grid in another file
+                if status.kept:
+                    why = "le secrétariat garde un autre retour (e2docs keep)"
+                elif made_time(row) < made_time(retained):
+                    why = "un retour fait plus tard reste retenu"
+                else:
+                    why = "un retour plus complet reste retenu"
+                outcome.warnings.append(f"non retenu : {why} (n° {retained.id}, {retained.original_name}).")
 
 
 def _num(value: Fraction | None) -> float | None:

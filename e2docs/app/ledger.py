@@ -14,10 +14,75 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from e2docs.formats import processes
 from e2docs.model.candidate import Candidate
+from e2docs.model.errors import E2docsError
 from e2docs.model.states import ReturnState
 
-SCHEMA = """
+SCHEMA_VERSION = 1
+"""The ledger's schema version, kept in ``PRAGMA user_version``: 0 is the schema of e2docs 0.1.0
+(:data:`SCHEMA_0_1`), 1 the current one (:data:`SCHEMA`). An older ledger is migrated forward
+when opened, in one transaction (a migration killed midway leaves the old ledger intact)."""
+
+_RETURNS = """
+CREATE TABLE {name} (
+    id INTEGER PRIMARY KEY, sha256 TEXT NOT NULL REFERENCES files(sha256),
+    candidate TEXT REFERENCES candidates(number), batch INTEGER NOT NULL REFERENCES batches(id),
+    imported_at TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('complete', 'incomplete', 'rejected', 'blank')),
+    proposed_mark REAL, final_mark REAL, missing TEXT NOT NULL DEFAULT '[]',
+    reasons TEXT NOT NULL DEFAULT '[]', warnings TEXT NOT NULL DEFAULT '[]',
+    modified INTEGER NOT NULL DEFAULT 0, accepted_modified INTEGER NOT NULL DEFAULT 0,
+    levels TEXT NOT NULL DEFAULT '{{}}', made_at TEXT, retryable INTEGER NOT NULL DEFAULT 0
+)"""
+
+_COMMON = """
+CREATE INDEX returns_candidate ON returns(candidate, id);
+CREATE INDEX returns_file ON returns(sha256, id);
+CREATE TABLE keeps (
+    id INTEGER PRIMARY KEY, candidate TEXT NOT NULL REFERENCES candidates(number),
+    return_id INTEGER REFERENCES returns(id), decided_at TEXT NOT NULL
+);
+"""
+
+SCHEMA = (
+    """
+CREATE TABLE candidates (
+    number TEXT PRIMARY KEY, last_name TEXT NOT NULL, first_name TEXT NOT NULL,
+    division TEXT NOT NULL DEFAULT '', birth_date TEXT NOT NULL DEFAULT '', ine TEXT NOT NULL DEFAULT '',
+    specialty TEXT NOT NULL DEFAULT '', position INTEGER NOT NULL
+);
+CREATE TABLE generated (
+    id INTEGER PRIMARY KEY, candidate TEXT NOT NULL REFERENCES candidates(number),
+    file_name TEXT NOT NULL, signature TEXT NOT NULL, generated_at TEXT NOT NULL
+);
+CREATE TABLE batches (
+    id INTEGER PRIMARY KEY, started_at TEXT NOT NULL, finished_at TEXT,
+    undone_at TEXT, pid INTEGER, paths TEXT NOT NULL DEFAULT '[]'
+);
+CREATE TABLE files (
+    sha256 TEXT PRIMARY KEY, stored_path TEXT NOT NULL, original_name TEXT NOT NULL, origin TEXT NOT NULL,
+    size INTEGER NOT NULL, received_at TEXT, sender TEXT, imported_at TEXT NOT NULL,
+    batch INTEGER REFERENCES batches(id)
+);"""
+    + _RETURNS.format(name="returns")
+    + ";"
+    + _COMMON
+)
+"""The current schema (version :data:`SCHEMA_VERSION`), as a new ledger gets it.
+
+* ``batches``: one row per ``collect`` run; ``undone_at`` is set by ``e2docs undo`` (its
+  returns stop counting); ``pid`` and ``paths`` (JSON list of the paths given) let a run
+  killed midway be resumed by the same command run again.
+* ``returns.state``: one of :data:`RECORDED`; ``made_at``: when the return was made (the
+  workbook's saved time, else the e-mail's date; ``NULL`` when neither is known);
+  ``retryable``: rejected because of this machine (LibreOffice missing, conversion failed
+  or too slow): the same file is read again by the next ``collect``.
+* ``keeps``: the secretariat's decisions (``e2docs keep``), newest last per candidate;
+  ``return_id`` ``NULL`` means "back to the rules" (``--auto``).
+"""
+
+SCHEMA_0_1 = """
 CREATE TABLE IF NOT EXISTS candidates (
     number TEXT PRIMARY KEY, last_name TEXT NOT NULL, first_name TEXT NOT NULL,
     division TEXT NOT NULL DEFAULT '', birth_date TEXT NOT NULL DEFAULT '', ine TEXT NOT NULL DEFAULT '',
@@ -47,12 +112,80 @@ CREATE TABLE IF NOT EXISTS returns (
 );
 CREATE INDEX IF NOT EXISTS returns_candidate ON returns(candidate, id);
 """
+"""The schema of e2docs 0.1.0 (``user_version`` 0), for the record and the migration tests."""
 
 TIMEOUT = 30.0
 """Seconds a connection waits for another one's write to end before "database is locked"."""
 
-RECORDED = (ReturnState.COMPLETE, ReturnState.INCOMPLETE, ReturnState.REJECTED, ReturnState.CONFLICT)
+MIGRATIONS: dict[int, str] = {
+    # 0.1.0 → 1: batches can be undone and resumed; returns gain made_at and retryable, lose the
+    # stored "conflict" (now derived: a 0.1.0 conflict row becomes the complete or incomplete
+    # return it was) and may be blank; the secretariat's keep decisions.
+    1: """
+ALTER TABLE batches ADD COLUMN undone_at TEXT;
+ALTER TABLE batches ADD COLUMN pid INTEGER;
+ALTER TABLE batches ADD COLUMN paths TEXT NOT NULL DEFAULT '[]';
+"""
+    + _RETURNS.format(name="returns_v1")
+    + """;
+INSERT INTO returns_v1 (id, sha256, candidate, batch, imported_at, state, proposed_mark, final_mark, missing,
+    reasons, warnings, modified, accepted_modified, levels, made_at, retryable)
+SELECT r.id, r.sha256, r.candidate, r.batch, r.imported_at,
+    CASE WHEN r.state = 'conflict' THEN (CASE WHEN r.missing = '[]' THEN 'complete' ELSE 'incomplete' END)
+         ELSE r.state END,
+    r.proposed_mark, r.final_mark, r.missing, r.reasons, r.warnings, r.modified, r.accepted_modified, r.levels,
+    f.received_at,
+    CASE WHEN r.state = 'rejected' AND r.candidate IS NULL AND r.reasons LIKE '%LibreOffice%' THEN 1 ELSE 0 END
+FROM returns r LEFT JOIN files f ON f.sha256 = r.sha256;
+DROP TABLE returns;
+ALTER TABLE returns_v1 RENAME TO returns;
+"""
+    + _COMMON,
+}
+"""Version → the SQL statements that bring a ledger from the version before to it."""
+
+RECORDED = (ReturnState.COMPLETE, ReturnState.INCOMPLETE, ReturnState.REJECTED, ReturnState.BLANK)
 """The states a return may have in the ledger (the CHECK of ``returns.state``)."""
+
+
+def _statements(script: str) -> list[str]:
+    """The statements of a script of :data:`SCHEMA`/:data:`MIGRATIONS` (no ``;`` inside them)."""
+    return [part.strip() for part in script.split(";") if part.strip()]
+
+
+def open_schema(db: sqlite3.Connection, path: Path) -> None:
+    """Give the ledger the current schema: create it in a new file, migrate an older one forward.
+
+    All in one ``BEGIN IMMEDIATE`` transaction, the version read again once it is held (two
+    processes opening an old ledger at once migrate it once). Raises :class:`E2docsError` for a
+    ledger written by a newer e2docs (``user_version`` above :data:`SCHEMA_VERSION`).
+    """
+    if db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION:
+        return
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        version = db.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise E2docsError(
+                f"registre écrit par une version plus récente d'e2docs (schéma {version}, "
+                f"cette version lit jusqu'au schéma {SCHEMA_VERSION}).",
+                path,
+                hint="Mettez e2docs à jour (python3 -m pip install -U e2docs).",
+            )
+        if version < SCHEMA_VERSION:
+            fresh = db.execute("SELECT COUNT(*) FROM sqlite_master WHERE name = 'returns'").fetchone()[0] == 0
+            if fresh:
+                for statement in _statements(SCHEMA):
+                    db.execute(statement)
+            else:
+                for target in range(version + 1, SCHEMA_VERSION + 1):
+                    for statement in _statements(MIGRATIONS[target]):
+                        db.execute(statement)
+            db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        db.execute("COMMIT")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
 
 
 @dataclass(frozen=True)
@@ -76,6 +209,12 @@ class ReturnRow:
     * ``original_name``, ``origin``, ``stored_path`` (relative to the campaign folder),
       ``received_at`` (ISO date-time of the e-mail that brought it, ``None`` when not
       from an e-mail): the file's details.
+    * ``made_at``: when the return was made, ISO date-time — the workbook's saved time, else
+      the e-mail's date; ``None`` when neither is known. ``collected_at``: when its
+      ``collect`` run started (ISO date-time), the time that orders returns without
+      ``made_at``. ``retryable``: rejected because of this machine (LibreOffice), read again
+      by the next ``collect``. ``undone``: its ``collect`` run was cancelled (``e2docs
+      undo``): it does not count.
     """
 
     id: int
@@ -96,6 +235,23 @@ class ReturnRow:
     origin: str = ""
     stored_path: str = ""
     received_at: str | None = None
+    made_at: str | None = None
+    collected_at: str = ""
+    retryable: bool = False
+    undone: bool = False
+
+
+@dataclass(frozen=True)
+class BatchRow:
+    """One ``collect`` run: ``id``, ``started_at``, ``finished_at`` (``None`` while running, or
+    when killed), ``undone_at`` (``None`` unless cancelled by ``e2docs undo``): ISO date-times;
+    ``returns``: how many returns it recorded."""
+
+    id: int
+    started_at: str
+    finished_at: str | None
+    undone_at: str | None
+    returns: int
 
 
 class Ledger:
@@ -112,6 +268,14 @@ class Ledger:
         self.readonly = readonly
         if readonly:
             self.db = self._connect_readonly()
+            if self.db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
+                # An older ledger (e2docs 0.1.0) read without writing it: migrated on a copy in memory,
+                # the file itself is migrated by the next command that writes.
+                copy = sqlite3.connect(":memory:", isolation_level=None)
+                self.db.backup(copy)
+                self.db.close()
+                open_schema(copy, self.path)
+                self.db = copy
             self.db.row_factory = sqlite3.Row
             return
         self.db = sqlite3.connect(self.path, timeout=TIMEOUT, isolation_level=None)
@@ -119,7 +283,7 @@ class Ledger:
         self.db.execute("PRAGMA foreign_keys = ON")
         self.db.execute("PRAGMA journal_mode = WAL")
         self.db.execute("PRAGMA synchronous = FULL")
-        self.db.executescript(SCHEMA)
+        open_schema(self.db, self.path)
 
     def _connect_readonly(self) -> sqlite3.Connection:
         """A read-only connection; on a read-only medium (a CD, a locked USB key), where SQLite cannot
@@ -206,39 +370,84 @@ class Ledger:
 
     # --- returns
 
-    def new_batch(self, when: str) -> int:
-        """Start a ``collect`` run at ``when`` (ISO date-time); return its id."""
+    def new_batch(self, when: str, paths: Sequence[str] = ()) -> int:
+        """Start a ``collect`` run at ``when`` (ISO date-time) on ``paths`` (as given); return its id.
+
+        The same command run again after a run killed midway resumes that run (same id, same
+        start time) instead of starting a new one: its latest run is unfinished, not undone,
+        on the same paths, and its process is gone. An interrupted run and its re-run are then
+        one run, exactly as if it had not been interrupted.
+        """
+        text = json.dumps(list(paths), ensure_ascii=False)
         with self.transaction():
-            return _inserted_id(self.db.execute("INSERT INTO batches (started_at) VALUES (?)", (when,)))
+            last = self.db.execute(
+                "SELECT id, pid, paths FROM batches WHERE finished_at IS NULL AND undone_at IS NULL "
+                "AND id = (SELECT MAX(id) FROM batches)"
+            ).fetchone()
+            if (
+                last is not None
+                and last["paths"] == text
+                and last["pid"] is not None
+                and last["pid"] != os.getpid()
+                and not processes.alive(last["pid"])
+            ):
+                self.db.execute("UPDATE batches SET pid=? WHERE id=?", (os.getpid(), last["id"]))
+                return int(last["id"])
+            return _inserted_id(
+                self.db.execute(
+                    "INSERT INTO batches (started_at, pid, paths) VALUES (?,?,?)", (when, os.getpid(), text)
+                )
+            )
 
     def finish_batch(self, batch: int, when: str) -> None:
         """Mark the run ``batch`` as finished at ``when`` (ISO date-time)."""
         with self.transaction():
             self.db.execute("UPDATE batches SET finished_at=? WHERE id=?", (when, batch))
 
+    def batches(self) -> list[BatchRow]:
+        """Every ``collect`` run, oldest first."""
+        rows = self.db.execute(
+            "SELECT b.*, (SELECT COUNT(*) FROM returns r WHERE r.batch = b.id) AS n FROM batches b ORDER BY b.id"
+        ).fetchall()
+        return [BatchRow(r["id"], r["started_at"], r["finished_at"], r["undone_at"], r["n"]) for r in rows]
+
+    def undo_last_batch(self, when: str) -> BatchRow | None:
+        """Cancel the latest ``collect`` run not yet cancelled, at ``when`` (ISO date-time): its
+        returns stop counting and its files may be collected again; the archived files stay.
+        Returns the run as it was before, ``None`` when there is none to cancel."""
+        with self.transaction():
+            row = self.db.execute(
+                "SELECT b.*, (SELECT COUNT(*) FROM returns r WHERE r.batch = b.id) AS n FROM batches b "
+                "WHERE undone_at IS NULL ORDER BY id DESC LIMIT 1"
+            ).fetchone()
+            if row is None:
+                return None
+            self.db.execute("UPDATE batches SET undone_at=? WHERE id=?", (when, row["id"]))
+            return BatchRow(row["id"], row["started_at"], row["finished_at"], row["undone_at"], row["n"])
+
     def known_file(self, sha256: str, *, accept_modified: bool = False) -> bool:
         """True when this exact file was already recorded and need not be read again.
 
-        A file left in a conflict may be collected again (alone, it no longer is one);
-        so may a file rejected for changes outside the input cells, when the user now
-        accepts such changes (``accept_modified``).
+        Not known: a file whose records are all in cancelled runs (``e2docs undo``); a file
+        whose latest record is a rejection caused by this machine (``retryable``); a file
+        rejected for changes outside the input cells, when the user now accepts such changes
+        (``accept_modified``).
         """
-        row = self.db.execute(
-            "SELECT 1 FROM files f WHERE sha256=? AND NOT EXISTS (SELECT 1 FROM returns r "
-            "WHERE r.sha256=f.sha256 AND r.state=? AND r.id = (SELECT MAX(id) FROM "
-            "returns WHERE sha256=f.sha256))",
-            (sha256, ReturnState.CONFLICT),
-        ).fetchone()
-        if row is None:
+        rows = self.db.execute(
+            "SELECT r.state, r.candidate, r.modified, r.accepted_modified, r.retryable FROM returns r "
+            "JOIN batches b ON b.id = r.batch WHERE r.sha256 = ? AND b.undone_at IS NULL ORDER BY r.id",
+            (sha256,),
+        ).fetchall()
+        if not rows:
+            return False
+        if rows[-1]["retryable"]:
             return False
         if accept_modified:
-            retry = self.db.execute(
-                "SELECT 1 FROM returns o WHERE o.sha256=? AND o.state=? AND o.modified=1 "
-                "AND o.accepted_modified=0 AND o.id = (SELECT MAX(id) FROM returns r "
-                "WHERE r.sha256=o.sha256 AND r.candidate IS o.candidate)",
-                (sha256, ReturnState.REJECTED),
-            ).fetchone()
-            return retry is None
+            latest = {r["candidate"]: r for r in rows}  # per candidate of the workbook
+            return not any(
+                r["state"] == ReturnState.REJECTED and r["modified"] and not r["accepted_modified"]
+                for r in latest.values()
+            )
         return True
 
     def record_return(
@@ -263,13 +472,16 @@ class Ledger:
         modified: bool,
         accepted_modified: bool,
         levels: Mapping[str, int | None],
+        made_at: str | None = None,
+        retryable: bool = False,
     ) -> int:
         """Record a file (once per ``sha256``) and its return in one transaction; return the return's id.
 
         The arguments are the fields of :class:`ReturnRow` (``proposed``, ``final``: its marks
         out of 20; ``when``: its ``imported_at``) plus the file's ``size`` in bytes and
         ``sender`` (the e-mail's From header, ``None`` when not from an e-mail). ``state`` is
-        one of :data:`RECORDED`.
+        one of :data:`RECORDED`. A file already recorded (in a cancelled run, or retried)
+        keeps its first ``files`` row.
         """
         with self.transaction():
             self.db.execute(
@@ -278,7 +490,8 @@ class Ledger:
             )
             cursor = self.db.execute(
                 "INSERT INTO returns (sha256, candidate, batch, imported_at, state, proposed_mark, final_mark, "
-                "missing, reasons, warnings, modified, accepted_modified, levels) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                "missing, reasons, warnings, modified, accepted_modified, levels, made_at, retryable) "
+                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (
                     sha256,
                     candidate,
@@ -293,26 +506,33 @@ class Ledger:
                     int(modified),
                     int(accepted_modified),
                     json.dumps(levels),
+                    made_at,
+                    int(retryable),
                 ),
             )
             return _inserted_id(cursor)
 
-    def mark_conflict(self, return_ids: Sequence[int], reason: str) -> None:
-        """Put these returns in the conflict state, adding ``reason`` (French) to their reasons."""
+    # --- the secretariat's decisions
+
+    def record_keep(self, candidate: str, return_id: int | None, when: str) -> None:
+        """Make ``return_id`` the candidate's retained return from now on (``None``: back to the rules)."""
         with self.transaction():
-            for rid in return_ids:
-                row = self.db.execute("SELECT reasons FROM returns WHERE id=?", (rid,)).fetchone()
-                reasons = json.loads(row["reasons"]) + [reason]
-                self.db.execute(
-                    "UPDATE returns SET state=?, reasons=? WHERE id=?",
-                    (ReturnState.CONFLICT, json.dumps(reasons, ensure_ascii=False), rid),
-                )
+            self.db.execute(
+                "INSERT INTO keeps (candidate, return_id, decided_at) VALUES (?,?,?)", (candidate, return_id, when)
+            )
+
+    def keeps(self) -> dict[str, int]:
+        """Candidate number → the return the secretariat keeps (its latest decision, when not ``--auto``)."""
+        rows = self.db.execute("SELECT candidate, return_id FROM keeps ORDER BY id").fetchall()
+        latest = {r["candidate"]: r["return_id"] for r in rows}
+        return {number: rid for number, rid in latest.items() if rid is not None}
 
     def returns(self, candidate: str | None = None) -> list[ReturnRow]:
-        """Returns in import order, with their file's details; all, or one candidate's."""
+        """Returns in import order, with their file's and run's details; all, or one candidate's
+        (cancelled ones included: see :attr:`ReturnRow.undone`)."""
         sql = (
-            "SELECT r.*, f.original_name, f.origin, f.stored_path, f.received_at FROM returns r "
-            "JOIN files f ON f.sha256 = r.sha256"
+            "SELECT r.*, f.original_name, f.origin, f.stored_path, f.received_at, b.started_at AS collected_at, "
+            "b.undone_at FROM returns r JOIN files f ON f.sha256 = r.sha256 JOIN batches b ON b.id = r.batch"
         )
         args: tuple[str, ...] = ()
         if candidate is not None:
@@ -350,6 +570,10 @@ def _return_row(r: sqlite3.Row) -> ReturnRow:
         r["origin"],
         r["stored_path"],
         r["received_at"],
+        r["made_at"],
+        r["collected_at"],
+        bool(r["retryable"]),
+        r["undone_at"] is not None,
     )
 
 

@@ -1,17 +1,16 @@
-"""Who has returned what: each candidate's current state, from the ledger.
+"""Who has returned what: each candidate's state and retained return, from the ledger.
 
-The current return of a candidate is the latest accepted one (complete or
-incomplete); a later rejected file does not erase an accepted one, it is shown
-beside it. Without an accepted return, the latest rejected or conflicting return
-gives the state "rejected"; with no return at all, "missing".
+The state is recomputed from scratch from the recorded returns, the secretariat's
+``keep`` decisions and the cancelled runs, by the rules of :mod:`e2docs.app.returns`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, TypedDict
 
 from e2docs.app.ledger import Ledger, ReturnRow
+from e2docs.app.returns import Retention, conflict_reason, retain
 from e2docs.model.candidate import Candidate
 from e2docs.model.states import CandidateState, ReturnState
 
@@ -21,24 +20,65 @@ if TYPE_CHECKING:
 
 @dataclass
 class CandidateStatus:
-    """One candidate of the roster: its state, its current return (None when missing; the latest
-    rejected or conflicting one when rejected) and all its returns, oldest first."""
+    """One candidate of the roster.
+
+    ``state``: where the candidate stands; ``retained``: the return that counts (``None``
+    when none does); ``current``: the retained return, else — rejected — the latest
+    rejected return, or the latest conflicting one with the conflict as its last reason
+    (``None`` when missing); ``history``: all its returns, oldest first, cancelled ones
+    included; ``kept``: the retained return was chosen with ``e2docs keep``; ``conflict``:
+    returns that cannot be ordered, none of them counting; ``newer``: with ``review``, the
+    newer but less complete returns not retained.
+    """
 
     candidate: Candidate
     state: CandidateState
     current: ReturnRow | None = None
     history: list[ReturnRow] = field(default_factory=list)
+    retained: ReturnRow | None = None
+    kept: bool = False
+    conflict: list[ReturnRow] = field(default_factory=list)
+    newer: list[ReturnRow] = field(default_factory=list)
 
     @property
     def last_problem(self) -> ReturnRow | None:
-        """The latest rejected/conflicting return made after the current one, if any."""
+        """The latest rejected return recorded after the retained one, if any (cancelled ones left out)."""
         after = [
             r
             for r in self.history
-            if r.state in (ReturnState.REJECTED, ReturnState.CONFLICT)
-            and (self.current is None or r.id > self.current.id)
+            if r.state == ReturnState.REJECTED and not r.undone and (self.current is None or r.id > self.current.id)
         ]
         return after[-1] if after else None
+
+    def shown_state(self, row: ReturnRow) -> ReturnState:
+        """A return's state as ``status --history`` shows it: ``conflict`` for a return of an
+        unresolved conflict, its recorded state otherwise."""
+        return ReturnState.CONFLICT if any(row.id == c.id for c in self.conflict) else row.state
+
+    @property
+    def conflict_reason(self) -> str:
+        """The French explanation of the conflict, ``""`` without one."""
+        return conflict_reason(self.candidate.number, self.conflict) if self.conflict else ""
+
+
+def status_of(candidate: Candidate, history: list[ReturnRow], keep: int | None = None) -> CandidateStatus:
+    """The status of ``candidate`` from its returns (oldest first) and the return the secretariat keeps."""
+    got: Retention = retain(history, keep)
+    status = CandidateStatus(
+        candidate, got.state, got.retained, history, got.retained, got.kept, list(got.conflict), list(got.newer)
+    )
+    if got.retained is None and got.state == CandidateState.REJECTED:
+        rejected = [r for r in history if r.state == ReturnState.REJECTED and not r.undone]
+        latest_conflict = got.conflict[-1] if got.conflict else None
+        if latest_conflict is not None and (not rejected or latest_conflict.id > rejected[-1].id):
+            status.current = replace(
+                latest_conflict,
+                state=ReturnState.CONFLICT,
+                reasons=[*latest_conflict.reasons, status.conflict_reason],
+            )
+        else:
+            status.current = rejected[-1]
+    return status
 
 
 def candidate_statuses(ledger: Ledger) -> list[CandidateStatus]:
@@ -48,18 +88,8 @@ def candidate_statuses(ledger: Ledger) -> list[CandidateStatus]:
     for row in ledger.returns():
         if row.candidate:
             by_candidate.setdefault(row.candidate, []).append(row)
-    out = []
-    for cand in ledger.candidates():
-        history = by_candidate.get(cand.number, [])
-        accepted = [r for r in history if r.state.accepted]
-        if accepted:
-            current = accepted[-1]
-            out.append(CandidateStatus(cand, CandidateState(current.state), current, history))
-        elif history:
-            out.append(CandidateStatus(cand, CandidateState.REJECTED, history[-1], history))
-        else:
-            out.append(CandidateStatus(cand, CandidateState.MISSING, None, history))
-    return out
+    keeps = ledger.keeps()
+    return [status_of(cand, by_candidate.get(cand.number, []), keeps.get(cand.number)) for cand in ledger.candidates()]
 
 
 def campaign_statuses(campaign: Campaign) -> list[CandidateStatus]:
@@ -68,15 +98,43 @@ def campaign_statuses(campaign: Campaign) -> list[CandidateStatus]:
         return candidate_statuses(ledger)
 
 
+class ReturnJson(TypedDict):
+    """One return in ``status --json`` ``history``.
+
+    ``id``: the return's number (for ``e2docs keep``); ``state``: ``complete``,
+    ``incomplete``, ``rejected``, ``blank`` (nothing typed: never counts) or ``conflict``
+    (cannot be ordered against a different return: does not count); ``made_at``: when it
+    was made (the workbook's saved time, else the e-mail's date), ``collected_at``: when its
+    ``collect`` run started, ISO date-times (``made_at`` ``None`` when unknown: the return is
+    then ordered by ``collected_at``); ``origin``: where the file came from; marks out of 20,
+    ``None`` when there is none; ``retained``: it is the candidate's retained return;
+    ``undone``: its run was cancelled (``e2docs undo``); ``original_name``: the file's name.
+    """
+
+    id: int
+    state: str
+    made_at: str | None
+    collected_at: str
+    origin: str
+    proposed_mark: float | None
+    final_mark: float | None
+    retained: bool
+    undone: bool
+    original_name: str
+
+
 class CandidateJson(TypedDict):
     """One candidate in ``status --json``.
 
     ``state``: a :class:`CandidateState` value (``missing``, ``incomplete``, ``complete``,
-    ``rejected``). Marks are out of 20 and ``missing`` lists what the grid lacks (criterion
-    ids, ``note_finale``, ``observations``), from the current accepted return: ``None`` and
+    ``rejected``, ``review``). Marks are out of 20 and ``missing`` lists what the grid lacks
+    (criterion ids, ``note_finale``, ``observations``), from the retained return: ``None`` and
     ``[]`` without one. ``returned_at``: when the current return (the latest rejected one when
     rejected) was imported, ISO date-time, ``None`` when missing. ``reasons``: why rejected
-    (French), ``[]`` unless rejected. ``returns``: how many returns were recorded for the candidate.
+    (French), ``[]`` unless rejected. ``returns``: how many returns were recorded for the
+    candidate. ``retained_return``: the id of the retained return, ``None`` when none counts;
+    ``kept``: it was chosen with ``e2docs keep``; ``history``: every return, oldest first
+    (:class:`ReturnJson`).
     """
 
     number: str
@@ -90,6 +148,9 @@ class CandidateJson(TypedDict):
     returned_at: str | None
     reasons: list[str]
     returns: int
+    retained_return: int | None
+    kept: bool
+    history: list[ReturnJson]
 
 
 class StatusJson(TypedDict):
@@ -105,7 +166,7 @@ def status_json(statuses: list[CandidateStatus]) -> StatusJson:
     cands: list[CandidateJson] = []
     for s in statuses:
         c, r = s.candidate, s.current
-        accepted = r if s.state != CandidateState.REJECTED else None
+        accepted = s.retained
         cands.append(
             {
                 "number": c.number,
@@ -119,6 +180,23 @@ def status_json(statuses: list[CandidateStatus]) -> StatusJson:
                 "returned_at": r.imported_at if r is not None else None,
                 "reasons": r.reasons if r is not None and s.state == CandidateState.REJECTED else [],
                 "returns": len(s.history),
+                "retained_return": s.retained.id if s.retained is not None else None,
+                "kept": s.kept,
+                "history": [
+                    {
+                        "id": h.id,
+                        "state": str(s.shown_state(h)),
+                        "made_at": h.made_at,
+                        "collected_at": h.collected_at,
+                        "origin": h.origin,
+                        "proposed_mark": h.proposed_mark,
+                        "final_mark": h.final_mark,
+                        "retained": s.retained is not None and h.id == s.retained.id,
+                        "undone": h.undone,
+                        "original_name": h.original_name,
+                    }
+                    for h in s.history
+                ],
             }
         )
     totals = {str(state): sum(1 for s in statuses if s.state == state) for state in CandidateState}

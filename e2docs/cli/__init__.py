@@ -336,10 +336,12 @@ def collect(ctx: click.Context, paths: tuple[Path, ...], accept_modified: bool) 
 
 @main.command(context_settings=CONTEXT)
 @click.option("--json", "as_json", is_flag=True, help="Sortie JSON pour les scripts.")
-@click.option("--history", is_flag=True, help="Montre tous les retours de chaque candidat.")
+@click.option(
+    "--history", is_flag=True, help="Montre tous les retours de chaque candidat (n°, dates, état ; → : retenu)."
+)
 @click.pass_context
 def status(ctx: click.Context, as_json: bool, history: bool) -> None:
-    """Qui a rendu quoi : non rendu, incomplet (ce qui manque), complet, rejeté."""
+    """Qui a rendu quoi : non rendu, incomplet (ce qui manque), complet, rejeté, à vérifier."""
     from e2docs.app.status import campaign_statuses, status_json
     from e2docs.cli.console import status_lines
 
@@ -348,6 +350,38 @@ def status(ctx: click.Context, as_json: bool, history: bool) -> None:
         click.echo(json.dumps(status_json(statuses), ensure_ascii=False, indent=2))
     else:
         _echo(status_lines(statuses, history))
+
+
+# ------------------------------------------------------------------ keep, undo
+
+
+@main.command(context_settings=CONTEXT)
+@click.argument("number", metavar="N°_CANDIDAT")
+@click.argument("return_id", metavar="N°_RETOUR", type=int, required=False)
+@click.option("--auto", is_flag=True, help="Revient aux règles : le retour le plus récent, sauf moins complet.")
+@click.pass_context
+def keep(ctx: click.Context, number: str, return_id: int | None, auto: bool) -> None:
+    """Choisit le retour qui compte pour un candidat (n° de retour : « e2docs status --history »).
+
+    Le retour choisi reste retenu jusqu'au prochain « keep », quels que soient les retours relevés
+    ensuite ; « --auto » revient aux règles.
+    """
+    from e2docs.app.decisions import keep as run_keep
+    from e2docs.cli.console import keep_lines
+
+    if auto == (return_id is not None):
+        raise click.UsageError("indiquez soit un n° de retour, soit --auto (e2docs keep N°_CANDIDAT N°_RETOUR).")
+    _echo(keep_lines(run_keep(_campaign(ctx), number, return_id)))
+
+
+@main.command(context_settings=CONTEXT)
+@click.pass_context
+def undo(ctx: click.Context) -> None:
+    """Annule la dernière relève (collect) : ses retours ne comptent plus, les fichiers restent archivés."""
+    from e2docs.app.decisions import undo as run_undo
+    from e2docs.cli.console import undo_lines
+
+    _echo(undo_lines(run_undo(_campaign(ctx))))
 
 
 # ------------------------------------------------------------------ export

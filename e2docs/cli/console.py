@@ -6,6 +6,7 @@ commands echo them. Nothing here reads or writes files.
 
 from __future__ import annotations
 
+import datetime as dt
 from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
     from e2docs.app.documents import ReportResult
     from e2docs.app.generate import GenerationReport
     from e2docs.app.inspection import InspectResult
+    from e2docs.app.ledger import BatchRow, ReturnRow
     from e2docs.app.status import CandidateStatus
     from e2docs.formats.roster import Roster
     from e2docs.model.candidate import Context
@@ -181,13 +183,35 @@ def _missing_fr(missing: list[str]) -> str:
     return "manque : " + " ; ".join(parts) if parts else ""
 
 
+def _when(text: str | None) -> str:
+    """An ISO date-time as « 2027-03-18 09:30 » in local time, « — » when unknown."""
+    if not text:
+        return "—"
+    try:
+        when = dt.datetime.fromisoformat(text)
+    except ValueError:
+        return text[:16].replace("T", " ")
+    return f"{when.astimezone() if when.tzinfo else when:%Y-%m-%d %H:%M}"
+
+
+def _return_line(s: CandidateStatus, h: ReturnRow) -> str:
+    """One return in ``status --history``: number, when made and collected, file, state, marks."""
+    arrow = "→" if s.retained is not None and h.id == s.retained.id else " "
+    state = s.shown_state(h).label + (", relève annulée" if h.undone else "")
+    marks = f" {_mark(h.proposed_mark)} / {_mark(h.final_mark)}" if h.state.accepted else ""
+    return (
+        f"{'':11}{arrow} n° {h.id:<4} fait {_when(h.made_at):<16}  relevé {_when(h.collected_at)}  "
+        f"{h.original_name} ({state}){marks}"
+    )
+
+
 def status_lines(statuses: list[CandidateStatus], history: bool = False) -> list[str]:
     """``status``: one line per candidate, details for what needs attention (every return with
-    ``history``), then the totals."""
+    ``history``: → marks the retained one), then the totals."""
     lines = [f"{'N° candidat':<12} {'Nom':<28} {'Division':<9} {'État':<10} {'Proposée':>8} {'Finale':>7}  Retour"]
     for s in statuses:
         c, r = s.candidate, s.current
-        marks = r if r is not None and s.state != CandidateState.REJECTED else None
+        marks = s.retained
         proposed = _mark(marks.proposed_mark) if marks else "—"
         final = _mark(marks.final_mark) if marks else "—"
         when = r.imported_at[:10] if r else ""
@@ -195,24 +219,67 @@ def status_lines(statuses: list[CandidateStatus], history: bool = False) -> list
             f"{c.number:<12} {c.full_name[:28]:<28} {c.division[:9]:<9} {s.state.label:<10} "
             f"{proposed:>8} {final:>7}  {when}"
         )
-        if s.state == CandidateState.INCOMPLETE and r:
-            lines.append(f"{'':13}{_missing_fr(r.missing)}")
+        if s.retained is not None and s.retained.state == ReturnState.INCOMPLETE:
+            lines.append(f"{'':13}{_missing_fr(s.retained.missing)}")
+        if s.kept and s.retained is not None:
+            lines.append(
+                f"{'':13}retour n° {s.retained.id} choisi par le secrétariat (e2docs keep ; "
+                f"« e2docs keep {c.number} --auto » revient aux règles)"
+            )
+        if s.state == CandidateState.REVIEW and s.retained is not None:
+            newest = s.newer[-1] if s.newer else None
+            lines.append(
+                f"{'':13}! à vérifier : "
+                + (f"le retour plus récent n° {newest.id} ({newest.original_name}) " if newest else "un retour récent ")
+                + f"est moins complet que le retour retenu n° {s.retained.id} ({s.retained.original_name}) ; "
+                f"gardez le bon avec « e2docs keep {c.number} N° »"
+            )
         if s.state == CandidateState.REJECTED and r:
             for reason in r.reasons[:3]:
                 lines.append(f"{'':13}· {reason}")
+        elif s.conflict:
+            lines.append(f"{'':13}! {s.conflict_reason}")
         if s.last_problem and s.state != CandidateState.REJECTED:
             lines.append(
                 f"{'':13}! retour plus récent rejeté ({s.last_problem.original_name}) : "
                 f"{s.last_problem.reasons[0] if s.last_problem.reasons else ''}"
             )
-        if history and len(s.history) > 1:
+        if history:
             for h in s.history:
-                lines.append(f"{'':13}- {h.imported_at[:16]} {h.original_name} ({h.state.label})")
+                lines.append(_return_line(s, h))
     totals = {state: sum(1 for s in statuses if s.state == state) for state in CandidateState}
-    shown = (CandidateState.COMPLETE, CandidateState.INCOMPLETE, CandidateState.REJECTED, CandidateState.MISSING)
+    shown = [CandidateState.COMPLETE, CandidateState.INCOMPLETE, CandidateState.REJECTED, CandidateState.MISSING]
+    if totals[CandidateState.REVIEW]:
+        shown.append(CandidateState.REVIEW)
     lines.append("")
     lines.append(f"Total : {len(statuses)} candidat(s) — " + ", ".join(f"{totals[k]} {k.label}" for k in shown))
     return lines
+
+
+# ------------------------------------------------------------------ keep, undo
+
+
+def keep_lines(status: CandidateStatus) -> list[str]:
+    """``keep``: the return now retained for the candidate, and how it was chosen."""
+    c, r = status.candidate, status.retained
+    who = f"{c.full_name} ({c.number})"
+    if r is None:
+        return [f"{who} : aucun retour ne compte selon les règles (état : {status.state.label})."]
+    what = f"retour n° {r.id} ({r.original_name}), {r.state.label}, note finale {_mark(r.final_mark)}"
+    if status.kept:
+        return [
+            f"{who} : {what} retenu.",
+            f"Il le reste jusqu'au prochain « e2docs keep » ; « e2docs keep {c.number} --auto » revient aux règles.",
+        ]
+    return [f"{who} : retour retenu selon les règles : {what} (état : {status.state.label})."]
+
+
+def undo_lines(batch: BatchRow) -> list[str]:
+    """``undo``: the ``collect`` run cancelled."""
+    return [
+        f"Relève n° {batch.id} du {_when(batch.started_at)} annulée : ses {batch.returns} retour(s) ne comptent plus.",
+        "Les fichiers restent archivés dans retours/ ; les relever à nouveau les enregistre comme des nouveaux.",
+    ]
 
 
 # ------------------------------------------------------------------ report

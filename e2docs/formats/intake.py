@@ -81,6 +81,11 @@ _PASSWORD_HINT = (
 _NO_LIBREOFFICE = "LibreOffice n'est pas installé : ouvrez le fichier et enregistrez-le au format .xlsx."
 
 
+class ConversionError(WorkbookError):
+    """A .ods/.xls could not be converted on this machine (LibreOffice missing, not started, failed,
+    too slow): the file may be fine, and trying again later (LibreOffice installed…) may work."""
+
+
 @dataclass(frozen=True)
 class Item:
     """One candidate workbook found in the inputs."""
@@ -566,7 +571,8 @@ def to_xlsx(item: Item, workdir: Path) -> Path:
     .ods and .xls items are converted by LibreOffice, headless, with a profile of
     its own (so a LibreOffice the user has open is not disturbed), at most
     ``CONVERT_TIMEOUT`` seconds (see :mod:`e2docs.formats.libreoffice`).
-    Raises :class:`WorkbookError` when LibreOffice is missing, fails or overruns.
+    Raises :class:`ConversionError` (a :class:`WorkbookError`) when LibreOffice is missing, fails or
+    overruns.
     """
     workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
@@ -577,7 +583,7 @@ def to_xlsx(item: Item, workdir: Path) -> Path:
         return target
     soffice = libreoffice.find_soffice()
     if soffice is None:
-        raise WorkbookError(
+        raise ConversionError(
             _NO_LIBREOFFICE,
             item.origin,
             hint="Ou installez LibreOffice pour que la conversion soit automatique." + libreoffice.override_note(),
@@ -588,9 +594,9 @@ def to_xlsx(item: Item, workdir: Path) -> Path:
     try:
         done = libreoffice.convert([source], "xlsx:Calc MS Excel 2007 XML", folder, CONVERT_TIMEOUT, soffice=soffice)
     except libreoffice.LibreOfficeNotStarted as exc:
-        raise WorkbookError(exc.message, item.origin, hint=SAVE_AS_XLSX) from None
+        raise ConversionError(exc.message, item.origin, hint=SAVE_AS_XLSX) from None
     except libreoffice.LibreOfficeTimeout:
-        raise WorkbookError(
+        raise ConversionError(
             f"conversion en .xlsx trop longue (plus de {CONVERT_TIMEOUT} s) : abandonnée.",
             item.origin,
             hint=SAVE_AS_XLSX,
@@ -598,14 +604,14 @@ def to_xlsx(item: Item, workdir: Path) -> Path:
     if done.returncode != 0:
         detail = done.last_error_line()
         tail = f" : {detail[:200]}" if detail else ""
-        raise WorkbookError(
+        raise ConversionError(
             f"conversion en .xlsx impossible (LibreOffice, code {done.returncode}{tail}).",
             item.origin,
             hint=SAVE_AS_XLSX,
         )
     converted = folder / "source.xlsx"
     if not converted.is_file() or converted.stat().st_size == 0:
-        raise WorkbookError(
+        raise ConversionError(
             "conversion en .xlsx impossible : LibreOffice n'a rien produit.", item.origin, hint=SAVE_AS_XLSX
         )
     return converted.replace(target)

@@ -14,7 +14,11 @@ from typing import NamedTuple
 class ReturnState(StrEnum):
     """What became of one returned file, or of one candidate of a class workbook, in ``collect``.
 
-    The first four are recorded in the ledger; ``already`` (the same file was
+    ``complete``, ``incomplete``, ``rejected`` and ``blank`` (a workbook with nothing
+    typed in it: not a return, it changes nothing) are recorded in the ledger;
+    ``conflict`` is what ``collect`` and ``status --history`` say of a return that
+    cannot be ordered against a different one of the same candidate (derived from the
+    ledger, never stored since ledger version 1); ``already`` (the same file was
     imported before) and ``refused`` (not a workbook at all) are only reported.
     """
 
@@ -24,6 +28,7 @@ class ReturnState(StrEnum):
     CONFLICT = "conflict"
     ALREADY = "already"
     REFUSED = "refused"
+    BLANK = "blank"
 
     @property
     def accepted(self) -> bool:
@@ -33,7 +38,7 @@ class ReturnState(StrEnum):
     @property
     def failed(self) -> bool:
         """True when the file was not accepted and the user has something to do (``collect`` exits with 1)."""
-        return self in (ReturnState.REJECTED, ReturnState.CONFLICT, ReturnState.REFUSED)
+        return self in (ReturnState.REJECTED, ReturnState.CONFLICT, ReturnState.REFUSED, ReturnState.BLANK)
 
     @property
     def label(self) -> str:
@@ -54,15 +59,18 @@ class ReturnState(StrEnum):
 class CandidateState(StrEnum):
     """Where a candidate stands, as ``e2docs status`` (and its JSON contract) says.
 
-    ``missing``: nothing returned; ``complete``/``incomplete``: the latest accepted
-    return; ``rejected``: returns, none of them accepted. The declaration order is
-    the order of the ``totals`` of ``status --json``.
+    ``missing``: nothing returned (blank workbooks are nothing); ``complete``/``incomplete``:
+    the state of the retained return; ``rejected``: returns, none of them accepted (or only
+    returns in conflict); ``review``: the newest return is less complete than an older one,
+    which stays retained until the secretariat decides (``e2docs keep``). The declaration
+    order is the order of the ``totals`` of ``status --json``.
     """
 
     MISSING = "missing"
     INCOMPLETE = "incomplete"
     COMPLETE = "complete"
     REJECTED = "rejected"
+    REVIEW = "review"
 
     @property
     def label(self) -> str:
@@ -93,6 +101,7 @@ RETURN_LABELS: dict[ReturnState, ReturnLabels] = {
     ReturnState.CONFLICT: ReturnLabels("conflit", "conflit", "en conflit"),
     ReturnState.ALREADY: ReturnLabels("déjà importé", "déjà importé", "déjà importé(s)"),
     ReturnState.REFUSED: ReturnLabels("refusé", "refusé", "refusé(s)"),
+    ReturnState.BLANK: ReturnLabels("vierge", "vierge (rien de saisi, ignoré)", "vierge(s)"),
 }
 """The French labels of each :class:`ReturnState`."""
 
@@ -101,5 +110,6 @@ CANDIDATE_LABELS: dict[CandidateState, CandidateLabels] = {
     CandidateState.INCOMPLETE: CandidateLabels("incomplet", "incomplète"),
     CandidateState.COMPLETE: CandidateLabels("complet", "complète"),
     CandidateState.REJECTED: CandidateLabels("rejeté", "rejetée"),
+    CandidateState.REVIEW: CandidateLabels("à vérifier", "à vérifier"),
 }
 """The French labels of each :class:`CandidateState`."""

@@ -14,6 +14,7 @@ import datetime as dt
 import email.utils
 import hashlib
 import io
+import itertools
 import json
 import mailbox
 import os
@@ -57,6 +58,22 @@ OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 
 # ------------------------------------------------------------------ a campaign to collect into
+
+SAVE_TIMES = (dt.datetime(2027, 3, 1, 8, 0, tzinfo=dt.UTC) + dt.timedelta(minutes=n) for n in itertools.count())
+"""The saved times of the workbooks tests make, one minute apart, in the order made."""
+
+
+def set_saved_time(path: Path, when: dt.datetime) -> None:
+    """Write ``when`` as the workbook's saved time (docProps/core.xml ``dcterms:modified``), as Excel or
+    LibreOffice do on save (openpyxl writes the current time, the same for workbooks saved in one second)."""
+    with zipfile.ZipFile(path) as zf:
+        members = [(info, zf.read(info)) for info in zf.infolist()]
+    stamp = when.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for info, data in members:
+            if info.filename == "docProps/core.xml":
+                data = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*", rb"\g<1>" + stamp.encode(), data)
+            zf.writestr(info, data)
 
 
 def number(i: int) -> str:
@@ -105,8 +122,11 @@ class Setup:
         values: dict | None = None,
         edit: Callable[[openpyxl.Workbook, dict], None] | None = None,
         folder: Path | None = None,
+        saved: dt.datetime | None = None,
     ) -> Path:
-        """The candidate's workbook filled with ``values`` (named cells), saved as ``name``."""
+        """The candidate's workbook filled with ``values`` (named cells), saved as ``name`` at ``saved``
+        (its docProps/core.xml modified time; default: a minute after the previous workbook made, as
+        a teacher saving one grid after the other)."""
         named = self.named(num)
         wb = openpyxl.load_workbook(self.sent(num))
         for key, value in (COMPLETE if values is None else values).items():
@@ -117,6 +137,7 @@ class Setup:
         out = (folder or self.inbox) / name
         out.parent.mkdir(parents=True, exist_ok=True)
         wb.save(out)
+        set_saved_time(out, saved or next(SAVE_TIMES))
         return out
 
     def run(self, *args: str):
@@ -494,12 +515,23 @@ def test_class_workbook_gives_every_candidate_a_return(tmp_path):
         old.unlink()
     generate_in_campaign(campaign, per="class")
     (book,) = (campaign.root / "envoi").iterdir()
-    result = CliRunner().invoke(main, ["-C", str(campaign.root), "collect", str(book)])
+    untouched = CliRunner().invoke(main, ["-C", str(campaign.root), "collect", str(book)])
+    assert untouched.exit_code == 1, untouched.output  # the class workbook as sent: blank for everyone
+    assert "Bilan : 0 complet(s), 0 incomplet(s)" in untouched.output and "3 vierge(s)" in untouched.output
+    grid = campaign.grid()
+    wb = openpyxl.load_workbook(book)
+    for reading in read_workbook(book, {grid.content_hash: grid}, secret=campaign.secret):
+        cell = reading.layout.named["observations"]
+        wb[cell.sheet][cell.ref] = OBSERVATIONS
+    filled = tmp_path / "classe remplie.xlsx"
+    wb.save(filled)
+    set_saved_time(filled, dt.datetime(2027, 3, 18, 9, 0, tzinfo=dt.UTC))
+    result = CliRunner().invoke(main, ["-C", str(campaign.root), "collect", str(filled)])
     assert result.exit_code == 0, result.output
     with campaign.ledger() as ledger:
-        rows = ledger.returns()
+        rows = [r for r in ledger.returns() if r.sha256 == sha(filled)]
     assert sorted(r.candidate for r in rows) == [number(0), number(1), number(2)]
-    assert {r.sha256 for r in rows} == {sha(book)} and {r.state for r in rows} == {"incomplete"}
+    assert {r.state for r in rows} == {"incomplete"}
 
 
 # ------------------------------------------------------------------ the same file, later files, conflicts
@@ -552,33 +584,47 @@ def test_later_return_supersedes_and_history_is_kept(s):
     s.assert_archived(first.read_bytes(), second.read_bytes(), broken.read_bytes())
 
 
-def test_two_different_returns_in_one_batch_are_a_conflict(s):
+SAME_TIME = dt.datetime(2027, 3, 20, 17, 45, tzinfo=dt.UTC)
+
+
+def test_two_different_returns_made_at_the_same_time_are_a_conflict(s):
     earlier = s.make(A, "ancien.xlsx", INCOMPLETE)
     assert s.collect(earlier).exit_code == 0
-    one = s.make(A, "version 1.xlsx")
-    two = s.make(A, "version 2.xlsx", level_values({c.id: 4 for c in GRID.criteria}) | {"observations": "Top."})
+    one = s.make(A, "version 1.xlsx", saved=SAME_TIME)
+    two = s.make(
+        A,
+        "version 2.xlsx",
+        level_values({c.id: 4 for c in GRID.criteria}) | {"observations": "Top."},
+        saved=SAME_TIME,
+    )
     other = s.make(B, "B.xlsx")
 
     result = s.collect(one, two, other)
 
     assert result.exit_code == 1
     assert "Bilan : 1 complet(s), 0 incomplet(s), 0 rejeté(s), 2 en conflit" in result.output
-    assert "conflit : 2 retours différents pour ce candidat dans le même lot" in result.output
+    local = f"{SAME_TIME.astimezone():%Y-%m-%d %H:%M:%S}"
+    assert f"conflit : 2 retours différents pour ce candidat, faits au même moment ({local})" in result.output
     assert "Aucun n'est retenu" in result.output
-    assert [r.state for r in s.returns(A)] == ["incomplete", "conflict", "conflict"]
     status = s.status()
+    assert [h["state"] for h in status[A]["history"]] == ["incomplete", "conflict", "conflict"]
+    assert [r.state for r in s.returns(A)] == ["incomplete", "complete", "complete"]  # as read; conflict derived
     assert status[A]["state"] == "incomplete"  # neither wins: the earlier return stays current
+    assert status[A]["retained_return"] == status[A]["history"][0]["id"]
     assert status[B]["state"] == "complete"
     s.assert_archived(one.read_bytes(), two.read_bytes(), other.read_bytes())
+    assert "déjà importé" in s.collect(two).output  # the same file again changes nothing
 
-    again = s.collect(two)  # the secretariat picks the right one: accepted, not "déjà importé"
+    two_id = status[A]["history"][2]["id"]
+    again = s.run("keep", A, str(two_id))  # the secretariat picks the right one
     assert again.exit_code == 0, again.output
+    assert f"retour n° {two_id} (version 2.xlsx), complet, note finale 20 retenu" in again.output
     assert s.status()[A]["state"] == "complete" and s.status()[A]["final_mark"] == 20
 
 
 def test_conflict_without_earlier_return_leaves_the_candidate_rejected(s):
-    one = s.make(A, "1.xlsx")
-    two = s.make(A, "2.xlsx", INCOMPLETE)
+    one = s.make(A, "1.xlsx", saved=SAME_TIME)
+    two = s.make(A, "2.xlsx", INCOMPLETE, saved=SAME_TIME)
     assert s.collect(one, two).exit_code == 1
     status = s.status()[A]
     assert status["state"] == "rejected" and status["final_mark"] is None
@@ -889,6 +935,7 @@ def test_random_valid_fillings_give_the_marks_of_the_rule(prop, filling):
     os.close(fd)
     path = Path(name)
     wb.save(path)
+    set_saved_time(path, next(SAVE_TIMES))  # one grid after the other, each a later return
 
     expected = evaluate(
         GRID,
@@ -911,11 +958,17 @@ def test_random_valid_fillings_give_the_marks_of_the_rule(prop, filling):
         expected.missing,
     )
 
+    blank = (
+        not any(filling["levels"].values())
+        and filling["commission"] is None
+        and not (filling["observations"] or "").strip()
+        and filling["contacts"] is None
+    )
     report = collect(campaign, [path])
-    assert [o.state for o in report.outcomes] in (["complete"], ["incomplete"], ["already"])
+    assert [o.state for o in report.outcomes] in (["complete"], ["incomplete"], ["blank"], ["already"])
     with campaign.ledger() as ledger:
         row = [r for r in ledger.returns() if r.sha256 == sha(path)][-1]
-    assert row.state == ("complete" if expected.complete else "incomplete")
+    assert row.state == ("blank" if blank else "complete" if expected.complete else "incomplete")
 
     def as_float(m):
         return None if m is None else float(m)

@@ -74,7 +74,7 @@ def test_status_json_contract(s):
     result = s.run("status", "--json")
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
-    assert data["totals"] == {"missing": 1, "incomplete": 1, "complete": 4, "rejected": 1}
+    assert data["totals"] == {"missing": 1, "incomplete": 1, "complete": 4, "rejected": 1, "review": 0}
     cands = data["candidates"]
     assert [c["number"] for c in cands] == [number(i) for i in range(7)]  # roster order
     for c in cands:
@@ -97,7 +97,7 @@ def test_status_json_contract(s):
 def test_status_json_totals_count_every_candidate(tmp_path):
     setup = Setup(new_campaign(tmp_path, 3), tmp_path / "arrivees")
     data = json.loads(setup.run("status", "--json").output)
-    assert data["totals"] == {"missing": 3, "incomplete": 0, "complete": 0, "rejected": 0}
+    assert data["totals"] == {"missing": 3, "incomplete": 0, "complete": 0, "rejected": 0, "review": 0}
     assert {c["state"] for c in data["candidates"]} == {"missing"}
 
 

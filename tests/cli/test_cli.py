@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import subprocess
 import sys
@@ -120,7 +121,7 @@ def test_demo_runs_the_whole_pipeline(tmp_path):
     assert "7 complet(s), 1 incomplet(s), 1 rejeté(s)" in result.output
     assert "plusieurs niveaux cochés (2, 3)" in result.output
     status = json.loads(run("-C", str(root), "status", "--json").output)
-    assert status["totals"] == {"missing": 3, "incomplete": 1, "complete": 7, "rejected": 1}
+    assert status["totals"] == {"missing": 3, "incomplete": 1, "complete": 7, "rejected": 1, "review": 0}
     le_goff = next(c for c in status["candidates"] if c["last_name"] == "LE GOFF")
     assert (le_goff["proposed_mark"], le_goff["final_mark"]) == (17.5, 16.0)
     reports = sorted(p.name for p in (root / "rapports").glob("*.docx"))
@@ -224,3 +225,30 @@ def test_a_roster_without_session_or_school_makes_new_and_generate_say_how_to_gi
         "Nice",
     )
     assert full.exit_code == 0 and "Note" not in full.output
+
+
+def test_history_keep_and_undo_on_the_demo_campaign(tmp_path):
+    assert run("demo", str(tmp_path)).exit_code == 0
+    root = tmp_path / "campagne-demo"
+    status = json.loads(run("-C", str(root), "status", "--json").output)
+    le_goff = next(c for c in status["candidates"] if c["last_name"] == "LE GOFF")
+    (only,) = le_goff["history"]
+    assert le_goff["retained_return"] == only["id"] and only["retained"] is True
+    assert only["made_at"] is not None and only["made_at"] < only["collected_at"]  # saved in LibreOffice before
+    assert set(only) >= {"id", "state", "made_at", "collected_at", "origin", "proposed_mark", "final_mark"}
+
+    history = run("-C", str(root), "status", "--history").output
+    made = dt.datetime.fromisoformat(only["made_at"]).astimezone()
+    assert f"→ n° {only['id']:<4} fait {made:%Y-%m-%d %H:%M}" in history
+    assert "relevé " in history
+
+    helps = {name: run(name, "--help").output for name in ("keep", "undo")}
+    assert "Choisit le retour qui compte" in helps["keep"] and "--auto" in helps["keep"]
+    assert "Annule la dernière relève" in helps["undo"]
+
+    undone = run("-C", str(root), "undo")
+    assert undone.exit_code == 0 and "ses 9 retour(s) ne comptent plus" in undone.output
+    totals = json.loads(run("-C", str(root), "status", "--json").output)["totals"]
+    assert totals == {"missing": 12, "incomplete": 0, "complete": 0, "rejected": 0, "review": 0}
+    bad = run("-C", str(root), "keep", le_goff["number"], str(only["id"]))  # its run is cancelled
+    assert bad.exit_code == 2 and "retours possibles : aucun" in bad.output

@@ -11,13 +11,21 @@ from e2docs.model.states import CANDIDATE_LABELS, RETURN_LABELS, CandidateState,
 
 
 def test_return_state_values() -> None:
-    assert [s.value for s in ReturnState] == ["complete", "incomplete", "rejected", "conflict", "already", "refused"]
+    assert [s.value for s in ReturnState] == [
+        "complete",
+        "incomplete",
+        "rejected",
+        "conflict",
+        "already",
+        "refused",
+        "blank",
+    ]
     assert ReturnState.COMPLETE == "complete"
     assert ReturnState("conflict") is ReturnState.CONFLICT
 
 
 def test_candidate_state_values_are_the_status_json_contract_in_order() -> None:
-    assert [s.value for s in CandidateState] == ["missing", "incomplete", "complete", "rejected"]
+    assert [s.value for s in CandidateState] == ["missing", "incomplete", "complete", "rejected", "review"]
     assert CandidateState.MISSING == "missing"
     assert str(CandidateState.REJECTED) == "rejected"
 
@@ -44,8 +52,8 @@ def test_every_candidate_state_has_its_labels(state: CandidateState) -> None:
 
 
 def test_french_labels() -> None:
-    assert [s.label for s in CandidateState] == ["non rendu", "incomplet", "complet", "rejeté"]
-    assert [s.grid_label for s in CandidateState] == ["non rendue", "incomplète", "complète", "rejetée"]
+    assert [s.label for s in CandidateState] == ["non rendu", "incomplet", "complet", "rejeté", "à vérifier"]
+    assert [s.grid_label for s in CandidateState] == ["non rendue", "incomplète", "complète", "rejetée", "à vérifier"]
     assert [s.outcome_label for s in ReturnState] == [
         "accepté (complet)",
         "accepté (incomplet)",
@@ -53,6 +61,7 @@ def test_french_labels() -> None:
         "conflit",
         "déjà importé",
         "refusé",
+        "vierge (rien de saisi, ignoré)",
     ]
     assert [s.tally_label for s in ReturnState] == [
         "complet(s)",
@@ -61,10 +70,16 @@ def test_french_labels() -> None:
         "en conflit",
         "déjà importé(s)",
         "refusé(s)",
+        "vierge(s)",
     ]
     assert [s.label for s in ReturnState][:4] == ["complet", "incomplet", "rejeté", "conflit"]
 
 
 def test_accepted_and_failed() -> None:
     assert {s for s in ReturnState if s.accepted} == {ReturnState.COMPLETE, ReturnState.INCOMPLETE}
-    assert {s for s in ReturnState if s.failed} == {ReturnState.REJECTED, ReturnState.CONFLICT, ReturnState.REFUSED}
+    assert {s for s in ReturnState if s.failed} == {
+        ReturnState.REJECTED,
+        ReturnState.CONFLICT,
+        ReturnState.REFUSED,
+        ReturnState.BLANK,
+    }

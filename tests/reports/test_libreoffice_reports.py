@@ -12,11 +12,13 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import openpyxl
 import pytest
 from click.testing import CliRunner
 from docx import Document
 
 from e2docs.cli import main
+from e2docs.formats.xlsx import names
 from tests.lo.lo import pdf_pages, require_lo, require_tools
 
 pytestmark = pytest.mark.libreoffice
@@ -94,6 +96,15 @@ def test_return_saved_as_ods_gets_its_documents(tmp_path):
     assert runner.invoke(main, ["demo", str(tmp_path)], catch_exceptions=False).exit_code == 0
     root = tmp_path / "campagne-demo"
     sent = root / "envoi" / "PETIT_Jérôme_31214_2709411147.xlsx"  # not returned in the demo
+    # one criterion ticked: an untouched workbook is blank, not a return
+    wb = openpyxl.load_workbook(sent)
+    for dn in wb.defined_names.values():
+        if dn.name == names.level("C1.1", 3):
+            sheet, ref = next(iter(dn.destinations))
+            wb[sheet][ref.replace("$", "")] = "X"
+    (tmp_path / "rempli").mkdir()
+    typed = tmp_path / "rempli" / sent.name
+    wb.save(typed)
     subprocess.run(
         [
             shutil.which("soffice"),
@@ -103,7 +114,7 @@ def test_return_saved_as_ods_gets_its_documents(tmp_path):
             "ods",
             "--outdir",
             str(tmp_path / "ods"),
-            str(sent),
+            str(typed),
         ],
         check=True,
         capture_output=True,

@@ -21,6 +21,7 @@ from defusedxml import ElementTree
 from openpyxl.workbook.workbook import Workbook
 
 MAIN_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+DCTERMS_NS = "{http://purl.org/dc/terms/}"
 
 
 @dataclass
@@ -65,12 +66,16 @@ class Package:
     ``names`` maps a workbook-wide defined name to its destination, (sheet title,
     reference as written, "$B$7"); ``local_names`` maps a sheet title to the names
     defined for that sheet only, the same way. Names that do not point at one cell
-    (ranges, formulas) are left out.
+    (ranges, formulas) are left out. ``created`` and ``modified``: the document's times
+    from ``docProps/core.xml`` (W3CDTF text as written, ``None`` when absent); Excel and
+    LibreOffice set ``modified`` on every save, XlsxWriter writes both at generation.
     """
 
     sheets: dict[str, Sheet]
     names: dict[str, tuple[str, str]]
     local_names: dict[str, dict[str, tuple[str, str]]]
+    created: str | None = None
+    modified: str | None = None
 
     @property
     def sheetnames(self) -> list[str]:
@@ -143,7 +148,22 @@ def read_package(path: Path, cached: bool = True) -> Package:
         for title, member in paths.items():
             head = _sheet_protection(zf, member)
             sheets[title].protected = bool(head) and re.search(r'\bsheet="(1|true)"', head) is not None
-    return Package(sheets, names, local)
+        created, modified = _core_times(zf)
+    return Package(sheets, names, local, created, modified)
+
+
+def _core_times(zf: zipfile.ZipFile) -> tuple[str | None, str | None]:
+    """The ``dcterms:created`` and ``dcterms:modified`` texts of ``docProps/core.xml`` (``None`` when absent)."""
+    try:
+        core = ElementTree.fromstring(zf.read("docProps/core.xml"))
+    except (KeyError, ValueError, SyntaxError):  # absent; defusedxml's refusals; XML ParseError
+        return None, None
+
+    def text(tag: str) -> str | None:
+        found = core.find(f"{DCTERMS_NS}{tag}")
+        return found.text.strip() if found is not None and found.text and found.text.strip() else None
+
+    return text("created"), text("modified")
 
 
 def _sheet_protection(zf: zipfile.ZipFile, member: str) -> str:

@@ -73,15 +73,40 @@ class Reading:
     modified: list[Issue] = field(default_factory=list)
     warnings: list[Issue] = field(default_factory=list)
     signature_ok: bool = True
+    saved_at: str | None = None  # when a person last saved the file, ISO date-time; None: never re-saved
 
     @property
     def candidate(self) -> Candidate:
         return self.layout.candidate
 
     @property
+    def blank(self) -> bool:
+        """Nothing typed: every input as e2docs wrote it (empty), spaces counting as nothing."""
+        return all(_blank(self.values.get(c.key)) for c in self.layout.inputs)
+
+    @property
     def ok(self) -> bool:
         """No invalid input and nothing changed outside the input cells."""
         return not self.errors and not self.modified and self.signature_ok
+
+
+def _blank(value: object) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def saved_time(pkg: Package) -> str | None:
+    """When a person last saved the workbook (``docProps/core.xml`` ``modified``), ISO 8601 with offset;
+    ``None`` when it was never saved after generation (``modified`` equal to ``created``, as XlsxWriter
+    writes them) or the time is absent or unreadable."""
+    if not pkg.modified or pkg.modified == pkg.created:
+        return None
+    try:
+        when = dt.datetime.fromisoformat(pkg.modified)
+    except ValueError:
+        return None
+    if when.tzinfo is None:  # W3CDTF without a zone: the application wrote UTC
+        when = when.replace(tzinfo=dt.UTC)
+    return when.replace(microsecond=0).isoformat()
 
 
 # ------------------------------------------------------------ metadata
@@ -354,7 +379,9 @@ def read_workbook(
                 path,
                 hint="Ce classeur a été généré avec une autre grille que celle attendue.",
             )
-        readings.append(_read_candidate(pkg, path, meta, grid, secret))
+        reading = _read_candidate(pkg, path, meta, grid, secret)
+        reading.saved_at = saved_time(pkg)
+        readings.append(reading)
     if check_cache:
         for reading in readings:
             for c in reading.layout.outputs:
