@@ -6,6 +6,7 @@ it was before the file being processed; running it again completes the work.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sqlite3
@@ -184,7 +185,8 @@ def open_schema(db: sqlite3.Connection, path: Path) -> None:
             db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         db.execute("COMMIT")
     except BaseException:
-        db.execute("ROLLBACK")
+        if db.in_transaction:  # SQLite may have rolled back already (disk full): keep the first error
+            db.execute("ROLLBACK")
         raise
 
 
@@ -257,8 +259,8 @@ class BatchRow:
 class Ledger:
     """A connection to the campaign's SQLite ledger (created with its tables if absent).
 
-    ``readonly``: open an existing ledger for reading only — nothing is created or
-    changed (SQLite's own ``-wal``/``-shm`` companions aside), a write raises
+    ``readonly``: open an existing ledger for reading only — no file is created or
+    changed (an older schema is migrated on a copy in memory), a write raises
     :class:`sqlite3.OperationalError`. Raises :class:`sqlite3.Error` when the file
     cannot be opened as a database (``readonly``: also when it does not exist).
     """
@@ -281,13 +283,27 @@ class Ledger:
         self.db = sqlite3.connect(self.path, timeout=TIMEOUT, isolation_level=None)
         self.db.row_factory = sqlite3.Row
         self.db.execute("PRAGMA foreign_keys = ON")
-        self.db.execute("PRAGMA journal_mode = WAL")
+        # A rollback journal, not WAL: a reader then creates no file beside the ledger (WAL readers need
+        # a -shm file), and the -journal file exists only while a write is being committed.
+        self.db.execute("PRAGMA journal_mode = DELETE")
         self.db.execute("PRAGMA synchronous = FULL")
         open_schema(self.db, self.path)
 
     def _connect_readonly(self) -> sqlite3.Connection:
         """A read-only connection; on a read-only medium (a CD, a locked USB key), where SQLite cannot
         make the ``-shm`` file a WAL ledger needs, an ``immutable`` one: nobody can write there."""
+        with contextlib.suppress(OSError), self.path.open("rb") as fh:
+            header = fh.read(100)
+            wal_mode = header.startswith(b"SQLite format 3\x00") and header[18:20] == b"\x02\x02"
+            if wal_mode and not Path(f"{self.path}-wal").exists():
+                # A WAL ledger (e2docs 0.1.0) with nothing pending: opening it would create -wal and
+                # -shm files beside it, so it is read from a copy in memory, marked as a rollback-journal
+                # database (file header bytes 18-19, "file format versions": 1 legacy, 2 WAL).
+                data = bytearray(header + fh.read())
+                data[18:20] = b"\x01\x01"
+                memory = sqlite3.connect(":memory:", isolation_level=None)
+                memory.deserialize(bytes(data))
+                return memory
         uri = self.path.resolve().as_uri()
         db = sqlite3.connect(uri + "?mode=ro", uri=True, timeout=TIMEOUT, isolation_level=None)
         try:
@@ -590,5 +606,8 @@ class _Transaction:
 
     def __exit__(self, exc_type: type[BaseException] | None, *_: object) -> Literal[False]:
         if self.outer:
-            self.db.execute("ROLLBACK" if exc_type else "COMMIT")
+            if not exc_type:
+                self.db.execute("COMMIT")
+            elif self.db.in_transaction:  # SQLite may have rolled back already (disk full): keep the first error
+                self.db.execute("ROLLBACK")
         return False

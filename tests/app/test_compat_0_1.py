@@ -177,3 +177,4 @@ def test_status_reads_a_0_1_campaign_without_writing_its_ledger(tmp_path):
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["totals"]["missing"] == 12
     assert hashlib.sha256(ledger.read_bytes()).hexdigest() == before
+    assert sorted(p.name for p in root.iterdir() if p.name.startswith("registre")) == ["registre.sqlite"]

@@ -657,3 +657,31 @@ def _state(pid: int) -> str:
         return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
     except OSError:
         return "Z"
+
+
+def test_reading_commands_create_and_change_no_file_in_the_campaign(tmp_path):
+    """status, status --json, status --history and inspect leave every file of the campaign as it was,
+    SQLite's companions included (the ledger keeps a rollback journal, not WAL)."""
+    import hashlib
+
+    from click.testing import CliRunner
+
+    from e2docs.cli import main
+
+    campaign = new_campaign(tmp_path, 2)  # generated already
+    runner = CliRunner()
+
+    def snapshot() -> dict[str, str]:
+        return {
+            str(p.relative_to(campaign.root)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in campaign.root.rglob("*")
+            if p.is_file()
+        }
+
+    before = snapshot()
+    assert not [name for name in before if name.endswith(("-wal", "-shm", "-journal"))]
+    sent = sorted((campaign.root / "envoi").glob("*.xlsx"))[0]
+    for args in (["status"], ["status", "--json"], ["status", "--history"], ["inspect", str(sent)]):
+        result = runner.invoke(main, ["-C", str(campaign.root), *args])
+        assert result.exit_code == 0, result.output
+    assert snapshot() == before
