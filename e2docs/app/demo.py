@@ -96,14 +96,14 @@ def run_demo(directory: Path) -> DemoRun:
         returns = sorted(sample_path("retours").glob("*.xlsx"))
         collected = collect(campaign, returns)
         statuses = campaign_statuses(campaign)
-        summary = export_campaign(campaign, new / "synthese.xlsx")
+        summary = export_campaign(campaign, campaign.root / "synthese.xlsx")
         run = DemoRun(campaign, roster, generation, returns, collected, statuses, summary, _reports(campaign))
         _check_replaceable(root)  # again: it may have changed while the new one was built
         _swap(new, root)
     except BaseException:
         shutil.rmtree(new, ignore_errors=True)
         raise
-    return _moved(run, new, root)
+    return _moved(run, run.campaign.root, root)  # the paths of the run are under the campaign's resolved root
 
 
 def is_demo_campaign(folder: Path) -> bool:

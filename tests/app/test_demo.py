@@ -131,5 +131,5 @@ def test_demo_killed_at_any_point_then_run_again_ends_as_one_run(tmp_path, demo_
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in tmp_path.iterdir()) == ["campagne-demo"]
     status = json.loads(run("-C", str(root), "status", "--json").output)
-    assert status["totals"] == {"missing": 3, "incomplete": 1, "complete": 7, "rejected": 1}
+    assert status["totals"] == {"missing": 3, "incomplete": 1, "complete": 7, "rejected": 1, "review": 0}
     assert len(list((root / "rapports").glob("*.docx"))) == 17
