@@ -266,7 +266,7 @@ def start(
         kwargs["start_new_session"] = True
         kwargs["preexec_fn"] = processes.die_with_parent()  # Linux: LibreOffice ends when we die
     try:
-        return subprocess.Popen(
+        proc = subprocess.Popen(
             list(argv),
             stdin=subprocess.DEVNULL,
             stdout=stdout,
@@ -276,6 +276,12 @@ def start(
         )
     except OSError as exc:
         raise LibreOfficeNotStarted(argv[0], exc) from None
+    _GUARDS[proc.pid] = processes.guard(proc)  # macOS: a watchdog; Windows: a job object
+    return proc
+
+
+_GUARDS: dict[int, processes.Guard] = {}
+"""pid of a LibreOffice started by :func:`start` → what stops it if e2docs dies first."""
 
 
 def stop(proc: subprocess.Popen[bytes], grace: float = 0.0) -> None:
@@ -286,6 +292,15 @@ def stop(proc: subprocess.Popen[bytes], grace: float = 0.0) -> None:
     on Windows, ``taskkill /T /F`` ends the tree (``proc.kill()`` if that fails).
     Returns once the processes are gone (or after :data:`STOP_WAIT` more seconds).
     """
+    try:
+        _stop(proc, grace)
+    finally:
+        guard = _GUARDS.pop(proc.pid, None)
+        if guard is not None:
+            guard.release()
+
+
+def _stop(proc: subprocess.Popen[bytes], grace: float) -> None:
     if _WINDOWS:
         with contextlib.suppress(subprocess.TimeoutExpired):
             proc.wait(grace)

@@ -4,7 +4,8 @@ Temporary files and LibreOffice profile folders are named after the process
 that writes them (``…-<pid>-…``); the leftovers of a process killed before it
 could clean up are removed once that process is gone (:func:`alive`).
 A child started with :func:`die_with_parent` as ``preexec_fn`` gets SIGTERM
-when we die, even by SIGKILL (Linux only). :func:`terminate_as_exit` turns
+when we die, even by SIGKILL (Linux only); :func:`guard` does the same elsewhere (a watchdog
+process on macOS, a job object on Windows). :func:`terminate_as_exit` turns
 SIGTERM into :class:`SystemExit`, so that ``finally`` blocks (stopping
 LibreOffice, removing temporary files) run. Only the standard library is used:
 the LibreOffice test driver imports this under Debian's ``/usr/bin/python3``.
@@ -15,9 +16,11 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import subprocess
 import sys
 import threading
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from types import FrameType
 
 _WINDOWS = os.name == "nt"
@@ -105,3 +108,114 @@ def die_with_parent() -> Callable[[], None] | None:
             os.kill(os.getpid(), signal.SIGTERM)
 
     return preexec
+
+
+# A watchdog for systems without PR_SET_PDEATHSIG (macOS): it holds the read end of a pipe whose
+# write end only e2docs holds. When e2docs ends, however it ends (SIGKILL included), the system closes
+# the write end and the watchdog reads end-of-file: it then stops the watched process group. A normal
+# end writes one byte first: the watchdog leaves quietly.
+_WATCHDOG = """
+import os, signal, sys, time
+group = int(sys.argv[1])
+if sys.stdin.buffer.read(1) == b"":
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(group, sig)
+        except OSError:
+            break
+        time.sleep(3)
+"""
+
+
+@dataclass
+class Guard:
+    """What keeps a child process group from outliving e2docs (see :func:`guard`); :meth:`release` it
+    once the group has been stopped normally."""
+
+    _fd: int | None = None
+    _job: int | None = None
+
+    def release(self) -> None:
+        """The group ended normally: stop watching it (idempotent)."""
+        if self._fd is not None:
+            with contextlib.suppress(OSError):
+                os.write(self._fd, b"x")
+                os.close(self._fd)
+            self._fd = None
+        if self._job is not None:
+            import ctypes
+
+            ctypes.windll.kernel32.CloseHandle(self._job)  # type: ignore[attr-defined,unused-ignore]
+            self._job = None
+
+
+def guard(proc: subprocess.Popen[bytes], *, watchdog: bool | None = None) -> Guard:
+    """Make sure the process group led by ``proc`` (started in a new session) ends with this process.
+
+    Linux does it with :func:`die_with_parent` at start; elsewhere on POSIX (macOS), or when
+    ``watchdog`` is true, a small watchdog process stops the group when this process ends, even
+    killed; on Windows, ``proc`` is put in a job object that the system closes, killing its
+    processes, when this process ends. Best effort: a system refusal leaves ``proc`` as it was.
+    """
+    if os.name == "nt":
+        return Guard(_job=_windows_job(proc))
+    if watchdog is None:
+        watchdog = not sys.platform.startswith("linux")
+    if not watchdog:
+        return Guard()
+    read, write = os.pipe()
+    try:
+        subprocess.Popen(
+            [sys.executable, "-c", _WATCHDOG, str(proc.pid)],
+            stdin=read,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+    except OSError:
+        os.close(write)
+        return Guard()
+    finally:
+        os.close(read)
+    return Guard(_fd=write)
+
+
+def _windows_job(proc: subprocess.Popen[bytes]) -> int | None:
+    """A job object holding ``proc``, with "kill on job close": its processes end with this one."""
+    try:
+        import ctypes
+        from ctypes import wintypes
+
+        kernel32 = ctypes.windll.kernel32  # type: ignore[attr-defined,unused-ignore]
+
+        class _Limits(ctypes.Structure):
+            _fields_ = [  # JOBOBJECT_EXTENDED_LIMIT_INFORMATION
+                ("PerProcessUserTimeLimit", ctypes.c_int64),
+                ("PerJobUserTimeLimit", ctypes.c_int64),
+                ("LimitFlags", wintypes.DWORD),
+                ("MinimumWorkingSetSize", ctypes.c_size_t),
+                ("MaximumWorkingSetSize", ctypes.c_size_t),
+                ("ActiveProcessLimit", wintypes.DWORD),
+                ("Affinity", ctypes.c_size_t),
+                ("PriorityClass", wintypes.DWORD),
+                ("SchedulingClass", wintypes.DWORD),
+                ("IoInfo", ctypes.c_uint64 * 6),
+                ("ProcessMemoryLimit", ctypes.c_size_t),
+                ("JobMemoryLimit", ctypes.c_size_t),
+                ("PeakProcessMemoryUsed", ctypes.c_size_t),
+                ("PeakJobMemoryUsed", ctypes.c_size_t),
+            ]
+
+        job = kernel32.CreateJobObjectW(None, None)
+        if not job:
+            return None
+        limits = _Limits()
+        limits.LimitFlags = 0x2000  # JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE
+        ok = kernel32.SetInformationJobObject(job, 9, ctypes.byref(limits), ctypes.sizeof(limits))
+        handle = getattr(proc, "_handle", None)  # the process handle subprocess keeps on Windows
+        if not ok or handle is None or not kernel32.AssignProcessToJobObject(job, int(handle)):
+            kernel32.CloseHandle(job)
+            return None
+        return int(job)
+    except (OSError, AttributeError, ValueError):
+        return None
