@@ -97,14 +97,24 @@ def _mismatches(layout: CandidateLayout, shown: dict, expected: dict[str, object
 
 
 def _with_cached(source: Path, target: Path, member: str, ref: str, cached: str) -> Path:
-    """A copy of ``source`` whose formula cell ``ref`` (in part ``member``) has the cached result ``cached``."""
+    """A copy of ``source`` whose formula cell ``ref`` (in part ``member``) has the cached number ``cached``."""
     with zipfile.ZipFile(source) as zin, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as zout:
         for item in zin.infolist():
             data = zin.read(item)
             if item.filename == member:
-                text, n = re.subn(
-                    rf'(<c r="{ref}"[^>]*>\s*<f>.*?</f>\s*)<v>[^<]*</v>',
-                    rf"\g<1><v>{cached}</v>",
+                text, n = re.subn(  # a number: an untyped <v> (an empty result is cached as t="str")
+                    rf'<c r="{ref}"([^>]*)>(\s*<f>.*?</f>\s*)<v>[^<]*</v>',
+                    lambda m: (
+                        '<c r="'
+                        + ref
+                        + '"'
+                        + m.group(1).replace(' t="str"', "")
+                        + ">"
+                        + m.group(2)
+                        + "<v>"
+                        + cached
+                        + "</v>"
+                    ),
                     data.decode(),
                     count=1,
                 )
