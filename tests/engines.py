@@ -200,6 +200,13 @@ class Filling:
         levels = {c.id: [self.values[names.level(c.id, lvl.value)] for lvl in grid.scale] for c in grid.criteria}
         return scoring.evaluate(grid, levels, self.values[names.COMMISSION_MARK], self.values[names.OBSERVATIONS])
 
+    def assert_read_as_the_rule(self, reading: Reading, grid: Grid) -> None:
+        """e2docs read, from an engine's file, the levels, marks, completeness and status line the rule gives."""
+        expected, out = self.expected(grid), reading.outcome
+        got = (out.levels, out.proposed_mark, out.final_mark, out.complete, out.status_text)
+        want = (expected.levels, expected.proposed_mark, expected.final_mark, expected.complete, expected.status_text)
+        assert got == want, self
+
 
 COMMISSION_MARKS: list[object] = [None] * 8 + [12.5, 14, 9.5, 0, 20] + [21, 13.25, -1, "quatorze"]
 OBSERVATIONS: list[object] = [

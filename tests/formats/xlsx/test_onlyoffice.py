@@ -181,15 +181,7 @@ def _typing(layout: CandidateLayout, filling: Filling) -> list[dict[str, object]
 def _check_reading(reading: Reading, filling: Filling, shown: dict) -> None:
     """e2docs' reading of ONLYOFFICE's file: the rule's marks and completeness, ONLYOFFICE's
     values, nothing modified, inputs rejected exactly when the filling is invalid."""
-    expected = filling.expected(GRID)
-    out = reading.outcome
-    assert (out.levels, out.proposed_mark, out.final_mark, out.complete, out.status_text) == (
-        expected.levels,
-        expected.proposed_mark,
-        expected.final_mark,
-        expected.complete,
-        expected.status_text,
-    ), filling
+    filling.assert_read_as_the_rule(reading, GRID)
     assert not reading.modified, reading.modified
     assert not reading.warnings, reading.warnings  # ONLYOFFICE's cached results == e2docs' results
     assert bool(reading.errors) is not filling.valid, (reading.errors, filling)
