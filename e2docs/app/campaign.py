@@ -48,7 +48,7 @@ from e2docs.formats.roster import Roster, read_roster
 from e2docs.formats.xlsx.writer import DEFAULT_PASSWORD
 from e2docs.model.academies import academie_of
 from e2docs.model.candidate import Context
-from e2docs.model.errors import E2docsError, Place, SystemFault, WorkbookError, os_error_fr, os_error_hint, system_fault
+from e2docs.model.errors import E2docsError, Place, SystemFault, os_error_fr, os_error_hint, system_fault
 from e2docs.model.grid import Grid
 
 SETTINGS = "e2docs.toml"
@@ -189,14 +189,6 @@ def writing(root: Path, command: str) -> Iterator[None]:
         except (OSError, sqlite3.Error) as exc:
             raise _fault(root, command, exc, before) from None
         except E2docsError as exc:
-            # a returned workbook that could not be read because its archived original is gone
-            if (
-                isinstance(exc, WorkbookError)
-                and exc.path is not None
-                and _archived(root, exc.path)
-                and not exc.path.exists()
-            ):
-                raise _fault(root, command, FileNotFoundError(2, "", str(exc.path)), before) from None
             _tell_recorded(root, exc, before)
             raise
     finally:

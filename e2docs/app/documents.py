@@ -12,6 +12,7 @@ is written beside it.
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import shutil
@@ -67,12 +68,15 @@ def read_return(campaign: Campaign, status: CandidateStatus, workdir: Path, grid
     loaded, so that every reading shares it; ``workdir``: where a .ods/.xls is converted).
 
     Raises :class:`ValueError` for a candidate without a return (``status.current`` is ``None``),
-    :class:`E2docsError` when the archived file cannot be read or no longer holds the candidate.
+    :class:`FileNotFoundError` when the archived original is gone, :class:`E2docsError` when it cannot
+    be read or no longer holds the candidate.
     """
     row = status.current
     if row is None:
         raise ValueError(f"candidate {status.candidate.number} has no return to read")
     stored = campaign.root / row.stored_path
+    if not stored.is_file():  # deleted or moved from retours/: a system fault, named by the campaign lock
+        raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), str(stored))
     path = stored
     if stored.suffix.lower() != ".xlsx":
         item = Item(stored.read_bytes(), row.original_name, row.origin, stored.suffix.lstrip(".").lower())
