@@ -314,7 +314,8 @@ def inspect(ctx: click.Context, files: tuple[Path, ...], as_json: bool, grid_pat
 )
 @click.pass_context
 def collect(ctx: click.Context, paths: tuple[Path, ...], accept_modified: bool) -> None:
-    """Relève les classeurs rendus : fichiers .xlsx/.ods/.xls, dossiers, archives .zip, e-mails .eml, .mbox, .msg (Outlook)."""
+    """Relève les classeurs rendus : fichiers .xlsx/.ods/.xls, dossiers, archives .zip, e-mails .eml, .mbox,
+    .msg (Outlook)."""
     from e2docs.app.collect import collect as run_collect
     from e2docs.cli.console import collect_lines
 
