@@ -62,6 +62,10 @@ def check_template(path: str | Path, document: str | None = None) -> list[Proble
         except TemplateSyntaxError as exc:
             if not block:
                 problems.append(Problem(ERROR, syntax_message(exc), line_text(src, exc.lineno), part_name))
+        except RecursionError:
+            problems.append(
+                Problem(ERROR, "expression trop imbriquée (parenthèses ou crochets) : simplifiez-la.", "", part_name)
+            )
     if document is None:
         document = guess_document(path, [a for _, _, a in asts])
     top = CANDIDATE_FIELDS if document != "classe" else CLASS_FIELDS
@@ -159,13 +163,14 @@ def _test_render(path: Path, document: str) -> list[Problem]:
     tpl = load_template(path)
     env = make_env()
     try:
-        tpl.render_init()
-        xml_parts = [("corps du document", tpl.build_xml(context, env))]
-        for uri, name in ((tpl.HEADER_URI, "en-tête"), (tpl.FOOTER_URI, "pied de page")):
-            xml_parts += [
-                (name, x.decode("utf-8") if isinstance(x, bytes) else x)
-                for _, x in tpl.build_headers_footers_xml(context, uri, env)
-            ]
+        with env.bounded():
+            tpl.render_init()
+            xml_parts = [("corps du document", tpl.build_xml(context, env))]
+            for uri, name in ((tpl.HEADER_URI, "en-tête"), (tpl.FOOTER_URI, "pied de page")):
+                xml_parts += [
+                    (name, x.decode("utf-8") if isinstance(x, bytes) else x)
+                    for _, x in tpl.build_headers_footers_xml(context, uri, env)
+                ]
     except (TemplateError, SecurityError, ArithmeticError, TypeError, ValueError, LookupError, AttributeError) as exc:
         lines = [x for x in getattr(exc, "docx_context", None) or [] if x.strip()]
         return [
@@ -191,7 +196,8 @@ def _test_render(path: Path, document: str) -> list[Problem]:
         return out
     try:
         full = load_template(path)
-        full.render(context, make_env(), autoescape=True)  # what render_to does
+        with env.bounded():
+            full.render(context, env, autoescape=True)  # what render_to does
         buf = io.BytesIO()
         full.save(buf)
         Document(io.BytesIO(buf.getvalue()))
