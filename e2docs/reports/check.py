@@ -29,6 +29,7 @@ from lxml import etree
 from e2docs.reports import samples
 from e2docs.reports.context import CANDIDATE_FIELDS, CLASS_FIELDS, candidate_context, class_context
 from e2docs.reports.fieldcheck import FieldChecker, guess_document
+from e2docs.reports.mergefields import merge_field_problems, template_parts
 from e2docs.reports.problem import ERROR, WARNING, Problem, line_text, plain, short
 from e2docs.reports.render import explain, load_template, make_env, syntax_message
 from e2docs.reports.runs import run_problems
@@ -69,6 +70,8 @@ def check_template(path: str | Path, document: str | None = None) -> list[Proble
     if document is None:
         document = guess_document(path, [a for _, _, a in asts])
     top = CANDIDATE_FIELDS if document != "classe" else CLASS_FIELDS
+    for part_name, element in _parts(tpl):
+        problems += merge_field_problems(element, part_name, top, document)
     for part_name, src, ast in asts:
         problems += FieldChecker(top, src, part_name).run(ast)
     if not any(p.severity == ERROR for p in problems):
@@ -81,12 +84,7 @@ def check_template(path: str | Path, document: str | None = None) -> list[Proble
 
 def _parts(tpl: DocxTemplate) -> list[tuple[str, etree._Element]]:
     """(French name of the part, its XML root) for the body, then each header and footer."""
-    out = [("corps du document", tpl.docx.element.body)]
-    for rel in tpl.docx.part.rels.values():
-        kind = rel.reltype.rsplit("/", 1)[-1]
-        if not rel.is_external and kind in ("header", "footer"):
-            out.append(("en-tête" if kind == "header" else "pied de page", rel.target_part.element))
-    return out
+    return template_parts(tpl)
 
 
 # ------------------------------------------------------------------ Jinja syntax

@@ -25,7 +25,10 @@ from lxml import etree
 
 from e2docs.formats.atomic import atomic_write
 from e2docs.reports import limits
+from e2docs.reports.context import FIELDS_BY_DOCUMENT
 from e2docs.reports.errors import ReportError
+from e2docs.reports.fieldcheck import guess_document
+from e2docs.reports.mergefields import merge_field_problems, template_parts
 
 MAX_REPEAT = 100_000  # longest string or list a template may build with * or **
 _TOO_BIG = "le modèle demande une "
@@ -243,6 +246,7 @@ def render_to(template: str | Path, context: Mapping[str, object], out: str | Pa
     if not template.is_file():
         raise ReportError("modèle Word introuvable.", template, hint="Vérifiez le dossier de modèles (--templates).")
     doc = load_template(template)
+    _refuse_merge_fields(doc, template)
     env = make_env()
     try:
         with env.bounded():
@@ -261,6 +265,23 @@ def render_to(template: str | Path, context: Mapping[str, object], out: str | Pa
         raise ReportError(explain(exc), template) from None
     save_atomically(doc, out)
     return out
+
+
+def _refuse_merge_fields(doc: DocxTemplate, template: Path) -> None:
+    """:class:`ReportError` when the template holds Word merge fields («Nom_candidat»), which e2docs
+    does not fill: the same messages as ``check-template``, the first three of them."""
+    document = guess_document(template, [])
+    fields = FIELDS_BY_DOCUMENT[document]
+    found = [p for name, root in template_parts(doc) for p in merge_field_problems(root, name, fields, document)]
+    if not found:
+        return
+    shown = [f"{p.message} ({p.part}, paragraphe « {p.paragraph} »)" if p.paragraph else p.message for p in found[:3]]
+    more = f" ; et {len(found) - 3} autre(s)" if len(found) > 3 else ""
+    raise ReportError(
+        f"le modèle contient {len(found)} champ(s) de publipostage Word : " + " ; ".join(shown) + more + ".",
+        template,
+        hint="Corrigez le modèle dans Word, puis vérifiez-le avec e2docs check-template.",
+    )
 
 
 def load_template(template: Path) -> DocxTemplate:
