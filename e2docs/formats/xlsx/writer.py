@@ -123,8 +123,8 @@ def password_hash(password: str) -> str:
 
 
 NEW_LINE = "Pour aller à la ligne : Alt+Entrée dans Excel, Ctrl+Entrée dans LibreOffice."
-"""How to start a new line in a cell: Excel and LibreOffice differ (Ctrl+Entrée in Excel fills the
-selection; Alt+Entrée in LibreOffice does too, replacing the text)."""
+"""How to start a new line in a cell: the keys differ (in LibreOffice, Alt+Entrée replaces what the
+cell held; in Excel, Ctrl+Entrée fills the selection)."""
 
 VALIDATIONS: dict[str, dict[str, object]] = {
     "level": {
