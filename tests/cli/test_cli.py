@@ -11,7 +11,7 @@ import openpyxl
 from click.testing import CliRunner
 
 from e2docs.cli import main
-from tests.helpers import ALL_LEVEL_3, DATA, fill, level_values, make_workbook
+from tests.helpers import ALL_LEVEL_3, DATA, fill, layout_of, level_values, make_workbook
 
 CYCLADES = DATA / "rosters" / "cyclades-liste-simple-1.csv"
 
@@ -104,12 +104,13 @@ def test_inspect_reports_problems_and_exits_1(tmp_path):
     junk.write_text("pas un classeur")
     result = run("inspect", str(good), str(bad), str(junk))
     assert result.exit_code == 1
-    assert "seule possibilité X" in result.output and "cellule E20" in result.output
+    where = layout_of().named["niveau_C1_1_1"].ref  # E26 (E20 in layout version 1)
+    assert "seule possibilité X" in result.output and f"cellule {where}" in result.output
     assert "n'est pas un classeur .xlsx" in result.output
     data = json.loads(run("inspect", "--json", str(good), str(bad), str(junk)).output)
     assert [f["ok"] for f in data["files"]] == [True, False, False]
     err = data["files"][1]["errors"][0]
-    assert err["sheet"] == "Grille E2" and err["cell"] == "E20"
+    assert err["sheet"] == "Grille E2" and err["cell"] == where
 
 
 def test_demo_runs_the_whole_pipeline(tmp_path):

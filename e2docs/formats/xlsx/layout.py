@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from xlsxwriter.utility import xl_cell_to_rowcol
 from xlsxwriter.utility import xl_rowcol_to_cell as _rc
 
 from e2docs.formats.xlsx import names
@@ -25,7 +26,16 @@ from e2docs.model.grid import Criterion, Grid
 GRID_SHEET = "Grille E2"
 PROSPECT_SHEET = "Opération de prospection"
 META_SHEET = "e2docs"
-LAYOUT_VERSION = "1"
+LAYOUT_VERSION = "2"
+"""The layout new workbooks are written with. A workbook's signed metadata names the layout it was
+written with (``layout_version``, ``"1"`` when absent): the reader rebuilds that one, cell for cell.
+
+* ``"1"`` (e2docs 0.1): the grid fitted to the page width (body text printed at about 4 pt);
+* ``"2"``: the grid printed at 100 % on A4 portrait (body text 8 pt or more) with page breaks between
+  méta-compétences, an instruction block at the top of the grid sheet, every text input sized for
+  the number of characters its validation allows (see :data:`TEXT_LIMITS`).
+"""
+LAYOUT_VERSIONS = ("1", "2")
 
 
 class CellRole(StrEnum):
@@ -76,6 +86,7 @@ class Cell:
     level: int | None = None
     competence: str | None = None
     field: str | None = None
+    limit: int | None = None  # text inputs: the most characters the cell shows whole (its validation's limit)
 
     @property
     def key(self) -> str:
@@ -91,7 +102,9 @@ class SheetLayout:
     font (XlsxWriter's ``set_column`` unit); ``heights`` maps a 0-based row to its
     height in points (``set_row``); rows and columns not listed keep the default.
     ``title_rows`` is the inclusive range of 0-based rows repeated on each printed
-    page, ``None`` for none.
+    page, ``None`` for none. ``breaks`` lists the 0-based rows that start a new printed
+    page; with ``fit_width`` the print is shrunk to the page width (layout version 1),
+    without it the sheet prints at 100 % and ``breaks`` are where pages end.
     """
 
     title: str
@@ -100,6 +113,8 @@ class SheetLayout:
     heights: dict[int, float] = field(default_factory=dict)
     title_rows: tuple[int, int] | None = None
     landscape: bool = False
+    breaks: list[int] = field(default_factory=list)
+    fit_width: bool = True
 
     def add(
         self, row: int, col: int, role: CellRole, kind: CellKind, *, last: tuple[int, int] | None = None, **kw: Any
@@ -124,6 +139,7 @@ class CandidateLayout:
     candidate: Candidate
     sheets: list[SheetLayout]
     local_names: bool = False
+    version: str = LAYOUT_VERSION
 
     @property
     def cells(self) -> list[Cell]:
@@ -158,9 +174,84 @@ def _height(lines: int) -> float:
     return max(15.0, 12.0 * lines + 3)
 
 
+def _wrapped(text: str, per_line: int) -> int:
+    """Lines ``text`` takes once wrapped at spaces, ``per_line`` characters a line (a longer word
+    is cut, as spreadsheet programs do)."""
+    lines = 0
+    for paragraph in str(text).split("\n"):
+        lines += 1
+        used = 0
+        for word in paragraph.split():
+            used = used + 1 + len(word) if used else len(word)
+            if used > per_line and used > len(word):  # the word goes to the next line
+                lines += 1
+                used = len(word)
+            while used > per_line:
+                lines += 1
+                used -= per_line
+    return lines
+
+
+def _fit(text: str, width_chars: float, size: float = 8, caps: bool = False) -> float:
+    """Row height (points) that shows ``text`` whole in a wrapped cell ``width_chars`` wide, in a
+    ``size``-point Arial (``caps``: bold capitals, wider), for layout version 2.
+
+    Measured for Excel, whose columns are the narrowest (a width unit is 5.25 points there, about
+    5.5 in LibreOffice): 8-point French prose averages 4 points a character, so a unit holds 1.25
+    characters (1.3 measured); a line takes 1.25 × the font size, plus 4 points of cell padding."""
+    per_unit = (0.9 if caps else 1.25) * 8 / size
+    lines = _wrapped(text, max(1, int(width_chars * per_unit)))
+    return max(15.0, round(lines * size * 1.25 + 4, 1))
+
+
+def _capacity(chars: int, width_chars: float, size: float = 9) -> float:
+    """Row height (points) that shows ``chars`` characters of prose whole, in a wrapped cell
+    ``width_chars`` wide (layout version 2): one line in ten left over for paragraph ends and
+    words pushed to the next line."""
+    per_line = max(1, int(width_chars * 1.25 * 8 / size))
+    lines = math.ceil(chars / per_line * 1.1)
+    return max(15.0, round(lines * size * 1.25 + 4, 1))
+
+
+# Printed A4 portrait at 100 % (layout version 2): the rows a page holds, in points (842 points
+# less the top and bottom margins of :data:`MARGINS`, 79 points, less some room to spare). Row
+# heights are set, not measured by the spreadsheet program: the pages end where this says.
+PAGE_HEIGHT = 745.0
+MARGINS = {"left": 0.3, "right": 0.3, "top": 0.5, "bottom": 0.6}
+"""Page margins in inches (version 2; version 1: 0.4 left and right)."""
+
+# The characters a text input accepts (its validation says so) and shows whole, on screen and on
+# paper (layout version 2): a commission member's name or function, a line of text, a longer
+# text, the three analysis texts of the prospecting operation, the grid's observations.
+TEXT_LIMITS = {"name": 50, "text": 120, "longtext": 300, "analysis": 1500, "observations": 1000}
+
+
+def paginate(heights: dict[int, float], blocks: list[tuple[int, int]], repeated: float = 0.0) -> list[int]:
+    """Rows that start a new page when printed at 100 %, never inside a block.
+
+    ``heights``: 0-based row → height in points (every row printed); ``blocks``: inclusive row
+    ranges kept on one page, in order, covering the printed rows; ``repeated``: the height of the
+    title rows repeated at the top of every page after the first. Greedy: a block goes to the next
+    page when it does not fit in what is left of this one (a block taller than a page stays whole).
+    """
+    breaks: list[int] = []
+    used = 0.0
+    for first, last in blocks:
+        size = sum(heights.get(r, 15.0) for r in range(first, last + 1))
+        if used and used + size > PAGE_HEIGHT:
+            breaks.append(first)
+            used = repeated
+        used += size
+    return breaks
+
+
 # ------------------------------------------------------------------ grid sheet
 
 GRID_WIDTHS = {0: 17, 1: 40, 2: 7, 3: 42, 4: 6.5, 5: 6.5, 6: 6.5, 7: 6.5, 8: 8}
+"""Column widths of the grid sheet, layout version 1 (characters of the default font)."""
+GRID_WIDTHS_2 = {0: 13.5, 1: 24, 2: 4.5, 3: 26, 4: 4.3, 5: 4.3, 6: 4.3, 7: 4.3, 8: 5.5}
+"""Version 2: 91 characters, which A4 portrait holds at 100 % between 0.3-inch margins (the first
+column holds « D'EXPLOITATION », the longest word of a méta-compétence, on one line)."""
 LAST_COL = 8
 
 
@@ -195,13 +286,61 @@ def _criterion_spans(grid: Grid, meta: int, n_rows: int) -> list[tuple[Criterion
     return out
 
 
-def build_grid_sheet(grid: Grid, cand: Candidate, ctx: Context, title: str = GRID_SHEET) -> SheetLayout:
+def _instructions(s: SheetLayout, grid: Grid, row: int) -> int:
+    """The instruction block at the top of the grid sheet (layout version 2): what to type where,
+    what the colours mean, what to send back. Returns the first row after it."""
+    L = LAST_COL
+    w = GRID_WIDTHS_2
+    s.label(row, 0, "Comment remplir cette grille", "section", (row, L))
+    low, high = grid.scale[0], grid.scale[-1]
+    texts = [
+        (
+            "Saisir",
+            f"Pour chaque critère, tapez X dans une seule colonne de niveau ({low.value} {low.label} à "
+            f"{high.value} {high.label}) : les points et la note proposée se calculent seuls. Repérage : X en "
+            "face de chaque compétence observée. Remplissez la commission et les observations (obligatoires) ; "
+            "la note de la commission est facultative.",
+        ),
+        (
+            "Renvoyer",
+            "Enregistrez au format .xlsx et renvoyez ce fichier .xlsx (pas un PDF ni une photo) : e2docs le "
+            "relit et vérifie chaque case.",
+        ),
+    ]
+    text_width = sum(w[c] for c in range(1, L + 1))
+    for i, (head, text) in enumerate(texts):
+        r = row + 1 + (i * 3)  # "Saisir", then the colours (two rows), then "Renvoyer"
+        s.label(r, 0, head, "field_label")
+        s.label(r, 1, text, "instruction", (r, L))
+        s.heights[r] = _fit(text, text_width, 9)
+    r = row + 2
+    s.label(r, 0, "Couleurs", "field_label", (r + 1, 0))
+    swatches = [
+        (r, 1, (r, 2), "Vert : à remplir (le reste est protégé)", "swatch_input"),
+        (r, 3, (r, L), "Orange : critère sans X, choisissez un niveau", "swatch_missing"),
+        (r + 1, 1, (r + 1, 2), "Rouge : deux X, ou autre chose qu'un X", "swatch_conflict"),
+        (r + 1, 3, (r + 1, L), "Gris : calculé ou fixé par e2docs", "swatch_fixed"),
+    ]
+    for sr, sc, last, text, style in swatches:
+        s.label(sr, sc, text, style, last)
+    for sr in (r, r + 1):
+        s.heights[sr] = _fit(swatches[0][3], w[1] + w[2], 9)
+    return row + 5
+
+
+def build_grid_sheet(
+    grid: Grid, cand: Candidate, ctx: Context, title: str = GRID_SHEET, version: str = LAYOUT_VERSION
+) -> SheetLayout:
     """The competence grid sheet: header, identity, commission, the grid, marks, observations, status line.
 
     Row heights grow with the text they hold (estimated from the column widths) so
-    that nothing is cut on a protected sheet.
+    that nothing is cut on a protected sheet. ``version``: one of :data:`LAYOUT_VERSIONS`
+    (version 2 adds the instruction block, sizes text inputs for their limits, and
+    prints at 100 % with page breaks between méta-compétences).
     """
-    s = SheetLayout(title, widths=dict(GRID_WIDTHS))
+    v2 = version != "1"
+    widths = GRID_WIDTHS_2 if v2 else GRID_WIDTHS
+    s = SheetLayout(title, widths=dict(widths), fit_width=not v2)
     L = LAST_COL
     s.label(0, 0, grid.diploma, "title", (0, L))
     s.label(1, 0, grid.option, "subtitle", (1, L))
@@ -238,38 +377,56 @@ def build_grid_sheet(grid: Grid, cand: Candidate, ctx: Context, title: str = GRI
     for r in (0, 1, 2, 3):
         s.heights[r] = 20 if r == 0 else 16
     s.heights[6] = 6
+    top = 7  # the candidate block
+    if v2:
+        s.heights[5] = _fit(ctx.school, sum(widths[c] for c in range(1, L + 1)), 9)
+        top = _instructions(s, grid, top) + 1
+        s.heights[top - 1] = 6
 
     # Candidate
-    s.label(7, 0, "Candidat", "section", (7, L))
+    s.label(top, 0, "Candidat", "section", (top, L))
     birth = cand.birth_date.strftime("%d/%m/%Y") if cand.birth_date else ""
     ident = [
-        (8, "Nom", cand.last_name, names.LAST_NAME, "N° candidat", cand.number, names.CANDIDATE_NUMBER),
-        (9, "Prénom(s)", cand.first_name, names.FIRST_NAME, "Division", cand.division, names.DIVISION),
-        (10, "Date de naissance", birth, names.BIRTH_DATE, "Spécialité", f"{grid.specialty} — {grid.option}", None),
+        (top + 1, "Nom", cand.last_name, names.LAST_NAME, "N° candidat", cand.number, names.CANDIDATE_NUMBER),
+        (top + 2, "Prénom(s)", cand.first_name, names.FIRST_NAME, "Division", cand.division, names.DIVISION),
+        (
+            top + 3,
+            "Date de naissance",
+            birth,
+            names.BIRTH_DATE,
+            "Spécialité",
+            f"{grid.specialty} — {grid.option}",
+            None,
+        ),
     ]
-    for row, l1, v1, n1, l2, v2, n2 in ident:
+    for row, l1, v1, n1, l2, v2_, n2 in ident:
         s.label(row, 0, l1, "field_label")
         s.add(row, 1, CellRole.IDENTITY, CellKind.TEXT, value=v1, name=n1, style="identity", label=l1)
         s.label(row, 2, l2, "field_label", (row, 3))
         if n2:
             s.add(
-                row, 4, CellRole.IDENTITY, CellKind.TEXT, value=v2, name=n2, style="identity", last=(row, L), label=l2
+                row, 4, CellRole.IDENTITY, CellKind.TEXT, value=v2_, name=n2, style="identity", last=(row, L), label=l2
             )
         else:
-            s.label(row, 4, v2, "identity_small", (row, L))
-    s.heights[10] = 24
-    s.heights[11] = 6
+            s.label(row, 4, v2_, "identity_small", (row, L))
+        if v2:
+            right = sum(widths[c] for c in range(4, L + 1))
+            s.heights[row] = max(_fit(v1, widths[1], 9), _fit(l1, widths[0], 9), _fit(v2_, right, 8 if not n2 else 9))
+    s.heights[top + 3] = max(24, s.heights.get(top + 3, 0))
+    s.heights[top + 4] = 6
 
     # Commission
-    s.label(12, 0, "Commission d'évaluation", "section", (12, L))
-    s.label(13, 0, "Membre", "table_head")
-    s.label(13, 1, "Nom et prénom", "table_head")
-    s.label(13, 2, "Fonction", "table_head", (13, 3))
-    s.label(13, 4, "Signature", "table_head", (13, L))
+    com = top + 5
+    s.label(com, 0, "Commission d'évaluation", "section", (com, L))
+    s.label(com + 1, 0, "Membre", "table_head")
+    s.label(com + 1, 1, "Nom et prénom", "table_head")
+    s.label(com + 1, 2, "Fonction", "table_head", (com + 1, 3))
+    s.label(com + 1, 4, "Signature", "table_head", (com + 1, L))
     members: tuple[tuple[int, str, names.Member, str], ...] = (
-        (14, "Professeur", "prof", "professeur"),
-        (15, "Professionnel", "pro", "professionnel"),
+        (com + 2, "Professeur", "prof", "professeur"),
+        (com + 3, "Professionnel", "pro", "professionnel"),
     )
+    limit = TEXT_LIMITS["name"] if v2 else None
     for row, who, key, label in members:
         s.label(row, 0, who, "field_label")
         s.add(
@@ -280,6 +437,7 @@ def build_grid_sheet(grid: Grid, cand: Candidate, ctx: Context, title: str = GRI
             name=names.commission_name(key),
             style="input",
             label=f"Nom et prénom du {label}",
+            limit=limit,
         )
         s.add(
             row,
@@ -290,12 +448,13 @@ def build_grid_sheet(grid: Grid, cand: Candidate, ctx: Context, title: str = GRI
             style="input",
             last=(row, 3),
             label=f"Fonction du {label}",
+            limit=limit,
         )
         s.label(row, 4, "", "signature", (row, L))
-        s.heights[row] = 30
-    s.label(16, 0, "Date de l'évaluation", "field_label")
+        s.heights[row] = _capacity(limit, widths[1]) if limit else 30
+    s.label(com + 4, 0, "Date de l'évaluation", "field_label")
     s.add(
-        16,
+        com + 4,
         1,
         CellRole.INPUT,
         CellKind.DATE,
@@ -303,19 +462,23 @@ def build_grid_sheet(grid: Grid, cand: Candidate, ctx: Context, title: str = GRI
         style="input_date",
         label="Date de l'évaluation",
     )
-    s.heights[17] = 6
+    if v2:
+        s.heights[com + 4] = _fit("Date de l'évaluation", widths[0], 9)
+    s.heights[com + 5] = 6
 
     # Competence table
-    head = 18
+    head = com + 6
     s.title_rows = (head, head)
     s.label(head, 0, "Méta-compétences", "table_head")
     s.label(head, 1, "Compétences détaillées", "table_head")
-    s.label(head, 2, "Repérage (X)", "table_head")
+    s.label(head, 2, "Repérage (X)", "table_head_vertical" if v2 else "table_head")
     s.label(head, 3, "Critères d'évaluation et indicateurs", "table_head")
     for lvl in grid.scale:
-        s.label(head, 3 + lvl.value, f"{lvl.value}\n{lvl.label}", "table_head_small")
-    s.label(head, L, "Points", "table_head")
-    s.heights[head] = 30
+        s.label(head, 3 + lvl.value, f"{lvl.value}\n{lvl.label}", "table_head_vertical" if v2 else "table_head_small")
+    s.label(head, L, "Points", "table_head_small" if v2 else "table_head")
+    s.heights[head] = 60 if v2 else 30
+    blocks = [(0, top - 2), (top - 1, com - 1), (com, head - 1)]
+    block_start = head  # the table's head row stays with the first méta-compétence
 
     row = head + 1
     points_refs: list[str] = []
@@ -336,9 +499,10 @@ def build_grid_sheet(grid: Grid, cand: Candidate, ctx: Context, title: str = GRI
                 competence=comp.id,
                 label=f"Repérage de la compétence {comp.id}",
             )
-            heights.append(_height(_lines(comp.text, GRID_WIDTHS[1])))
-        s.label(first, 0, f"{meta.number}. {meta.title}", "meta", (first + n - 1, 0))
-        meta_need = _height(_lines(f"{meta.number}. {meta.title}", GRID_WIDTHS[0]))
+            heights.append(_fit(comp.text, widths[1]) if v2 else _height(_lines(comp.text, widths[1])))
+        meta_text = f"{meta.number}. {meta.title}"
+        s.label(first, 0, meta_text, "meta", (first + n - 1, 0))
+        meta_need = _fit(meta_text, widths[0], caps=True) if v2 else _height(_lines(meta_text, widths[0]))
         spans = _criterion_spans(grid, meta.number, n)
         for cr, a, b in spans:
             r0, r1 = first + a, first + b
@@ -373,7 +537,8 @@ def build_grid_sheet(grid: Grid, cand: Candidate, ctx: Context, title: str = GRI
                 label=f"Points du critère {cr.id}",
             )
             points_refs.append(pts.ref)
-            need = _height(_lines(text, GRID_WIDTHS[3]))
+            # version 2: the bold title is about a tenth wider than plain text
+            need = _fit(text, widths[3] * 0.9) if v2 else _height(_lines(text, widths[3]))
             have = sum(heights[a : b + 1])
             if need > have:
                 grow = (need - have) / (b - a + 1)
@@ -391,21 +556,22 @@ def build_grid_sheet(grid: Grid, cand: Candidate, ctx: Context, title: str = GRI
             heights = [h + (meta_need - sum(heights)) / n for h in heights]
         for k, h in enumerate(heights):
             s.heights[first + k] = round(h, 1)
-        row = first + n
+        blocks.append((block_start, first + n - 1))
+        row = block_start = first + n
 
     levels_text = " · ".join(f"{lvl.value} : {lvl.label}" for lvl in grid.scale)
-    s.label(
-        row, 0, f"Niveaux — {levels_text}. Une seule X par critère ; les points se calculent seuls.", "legend", (row, L)
-    )
+    legend = f"Niveaux — {levels_text}. Une seule X par critère ; les points se calculent seuls."
+    s.label(row, 0, legend, "legend", (row, L))
+    if v2:
+        s.heights[row] = _fit(legend, sum(widths.values()))
+    marks_first = row
     row += 1
-    s.label(
-        row,
-        0,
+    text_width = sum(widths[c] for c in range(L))
+    proposed_text = (
         f"Note proposée pour le candidat — note arrondie au {scoring.step_name(grid.rounding_step)} supérieur (sur "
-        f"{french.mark(grid.max_mark)})",
-        "mark_label",
-        (row, L - 1),
+        f"{french.mark(grid.max_mark)})"
     )
+    s.label(row, 0, proposed_text, "mark_label", (row, L - 1))
     proposed = s.add(
         row,
         L,
@@ -416,16 +582,13 @@ def build_grid_sheet(grid: Grid, cand: Candidate, ctx: Context, title: str = GRI
         formula=scoring.proposed_formula(grid, points_refs),
         label="Note proposée",
     )
-    s.heights[row] = 20
+    s.heights[row] = max(20, _fit(proposed_text, text_width, 9)) if v2 else 20
     row += 1
-    s.label(
-        row,
-        0,
+    commission_text = (
         "Note attribuée par la commission (facultatif : de 0 à "
-        f"{french.mark(grid.max_mark)}, par {scoring.step_name(grid.rounding_step)} ; vide = note proposée)",
-        "mark_label",
-        (row, L - 1),
+        f"{french.mark(grid.max_mark)}, par {scoring.step_name(grid.rounding_step)} ; vide = note proposée)"
     )
+    s.label(row, 0, commission_text, "mark_label", (row, L - 1))
     commission = s.add(
         row,
         L,
@@ -435,7 +598,7 @@ def build_grid_sheet(grid: Grid, cand: Candidate, ctx: Context, title: str = GRI
         style="input_mark",
         label="Note attribuée par la commission",
     )
-    s.heights[row] = 20
+    s.heights[row] = max(20, _fit(commission_text, text_width, 9)) if v2 else 20
     row += 1
     s.label(row, 0, f"Note finale (sur {french.mark(grid.max_mark)})", "mark_label_bold", (row, L - 1))
     final = s.add(
@@ -449,9 +612,12 @@ def build_grid_sheet(grid: Grid, cand: Candidate, ctx: Context, title: str = GRI
         label="Note finale",
     )
     s.heights[row] = 22
+    blocks.append((marks_first, row))
     row += 1
+    obs_first = row
     s.label(row, 0, "Observations, commentaires (justification de la note) — obligatoire", "section", (row, L))
     row += 1
+    obs_limit = TEXT_LIMITS["observations"] if v2 else None
     obs = s.add(
         row,
         0,
@@ -461,9 +627,11 @@ def build_grid_sheet(grid: Grid, cand: Candidate, ctx: Context, title: str = GRI
         style="input_long",
         last=(row + 4, L),
         label="Observations, commentaires",
+        limit=obs_limit,
     )
+    obs_height = _capacity(obs_limit, sum(widths.values())) / 5 if obs_limit else 18
     for r in range(row, row + 5):
-        s.heights[r] = 18
+        s.heights[r] = round(max(18, obs_height), 1)
     row += 5
     s.label(row, 0, "État de la grille", "field_label_bold")
     s.add(
@@ -477,34 +645,57 @@ def build_grid_sheet(grid: Grid, cand: Candidate, ctx: Context, title: str = GRI
         formula=scoring.status_formula(grid, points_refs, commission.ref, final.ref, obs.ref),
         label="État de la grille",
     )
-    s.heights[row] = 20
+    s.heights[row] = max(20, _fit("État de la grille", widths[0] * 0.8, 10)) if v2 else 20
+    blocks.append((obs_first, row))
+    if v2:
+        for r in range(row + 1):
+            s.heights.setdefault(r, 15)
+        s.breaks = paginate(s.heights, blocks, s.heights[head])
     return s
 
 
 # ------------------------------------------------------------ prospecting sheet
 
 PROSPECT_WIDTHS = {0: 34, 1: 16, 2: 16, 3: 16, 4: 18}
+"""Column widths of the prospecting sheet, layout version 1 (characters of the default font)."""
+PROSPECT_WIDTHS_2 = {0: 30, 1: 15, 2: 15, 3: 15, 4: 16}
+"""Version 2: 91 characters, printed at 100 % on A4 portrait."""
+ANALYSIS_KEYS = ("causes_ecarts", "actions_correctives", "suivi_contacts")
 
 
-def build_prospect_sheet(cand: Candidate, title: str = PROSPECT_SHEET) -> SheetLayout:
-    """The prospecting-operation sheet: the fields of :mod:`e2docs.model.prospecting` and its indicators."""
-    s = SheetLayout(title, widths=dict(PROSPECT_WIDTHS))
+def build_prospect_sheet(cand: Candidate, title: str = PROSPECT_SHEET, version: str = LAYOUT_VERSION) -> SheetLayout:
+    """The prospecting-operation sheet: the fields of :mod:`e2docs.model.prospecting` and its indicators.
+
+    ``version``: one of :data:`LAYOUT_VERSIONS`; version 2 sizes every text input for the
+    characters it accepts (the three analysis texts across the whole width) and prints at
+    100 % with page breaks between rows, a section's title kept with its first row.
+    """
+    v2 = version != "1"
+    widths = PROSPECT_WIDTHS_2 if v2 else PROSPECT_WIDTHS
+    s = SheetLayout(title, widths=dict(widths), fit_width=not v2)
     L = 4
     F = prospecting.FIELD_BY_KEY
     s.label(0, 0, "Opération de prospection", "title", (0, L))
     s.label(1, 0, f"{cand.full_name} — N° candidat {cand.number}", "subtitle", (1, L))
-    s.label(
-        2,
-        0,
-        "À remplir par le candidat ou le professeur : seules les cellules claires sont modifiables.",
-        "legend",
-        (2, L),
+    legend = (
+        "À remplir par le candidat ou le professeur : seules les cellules vertes sont modifiables. "
+        "Aller à la ligne dans un texte : Alt+Entrée dans Excel, Ctrl+Entrée dans LibreOffice."
+        if v2
+        else "À remplir par le candidat ou le professeur : seules les cellules claires sont modifiables."
     )
+    s.label(2, 0, legend, "legend", (2, L))
     s.heights[0] = 20
+    if v2:
+        s.heights[2] = _fit(legend, sum(widths.values()))
+    with_next: set[int] = set()  # rows printed on the same page as the row below them
     refs: dict[str, str] = {}
 
     def put(row: int, key: str, col: int = 1, last_col: int = L, height: float | None = None) -> Cell:
         f = F[key]
+        limit = None
+        if v2 and f.kind in ("text", "longtext"):
+            limit = TEXT_LIMITS["analysis" if key in ANALYSIS_KEYS else f.kind]
+            height = max(18.0, _capacity(limit, sum(widths[c] for c in range(col, last_col + 1))))
         style = {
             "longtext": "input_long",
             "date": "input_date",
@@ -523,6 +714,7 @@ def build_prospect_sheet(cand: Candidate, title: str = PROSPECT_SHEET) -> SheetL
             last=(row, last_col),
             field=key,
             label=f.label,
+            limit=limit,
         )
         refs[key] = c.ref
         if height:
@@ -544,6 +736,7 @@ def build_prospect_sheet(cand: Candidate, title: str = PROSPECT_SHEET) -> SheetL
         )
 
     row = 4
+    with_next.add(row)
     s.label(row, 0, prospecting.CONTEXT, "section", (row, L))
     row += 1
     for key in ("organisation", "secteur", "offre", "cible", "choix_cible"):
@@ -551,6 +744,7 @@ def build_prospect_sheet(cand: Candidate, title: str = PROSPECT_SHEET) -> SheetL
         put(row, key, height=45 if F[key].kind == "longtext" else 18)
         row += 1
     row += 1
+    with_next.add(row)
     s.label(row, 0, prospecting.DURATION, "section", (row, L))
     row += 1
     s.label(row, 0, "Date de début", "field_label")
@@ -569,6 +763,7 @@ def build_prospect_sheet(cand: Candidate, title: str = PROSPECT_SHEET) -> SheetL
     )
     row += 2
 
+    with_next.update((row, row + 1))
     s.label(row, 0, prospecting.OBJECTIVES, "section", (row, L))
     row += 1
     for col, text in enumerate(("Indicateur", "Objectif", "Résultat", "Écart", "Taux de réalisation")):
@@ -606,6 +801,7 @@ def build_prospect_sheet(cand: Candidate, title: str = PROSPECT_SHEET) -> SheetL
     put(row, "obj_qualitatifs", height=45)
     row += 2
 
+    with_next.add(row)
     s.label(row, 0, prospecting.MEANS, "section", (row, L))
     row += 1
     s.label(row, 0, "Personnes mobilisées", "field_label")
@@ -617,9 +813,11 @@ def build_prospect_sheet(cand: Candidate, title: str = PROSPECT_SHEET) -> SheetL
     put(row, "moy_materiel", height=40)
     row += 2
 
+    with_next.add(row)
     s.label(row, 0, prospecting.TECHNIQUES, "section", (row, L))
     row += 1
     ticks = [f for f in prospecting.FIELDS if f.kind == "tick"]
+    with_next.update(range(row, row + (len(ticks) + 1) // 2))  # the techniques on one page
     for i in range(0, len(ticks), 2):
         for j, f in enumerate(ticks[i : i + 2]):
             s.label(row, 2 * j, f.label, "field_label_right" if j else "field_label")
@@ -632,6 +830,7 @@ def build_prospect_sheet(cand: Candidate, title: str = PROSPECT_SHEET) -> SheetL
     put(row, "outils", height=40)
     row += 2
 
+    with_next.add(row)
     s.label(row, 0, "Indicateurs calculés", "section", (row, L))
     row += 1
     s.label(row, 0, "Taux de conversion (ventes / contacts réalisés)", "field_label")
@@ -655,13 +854,34 @@ def build_prospect_sheet(cand: Candidate, title: str = PROSPECT_SHEET) -> SheetL
     )
     row += 2
 
+    with_next.add(row)
     s.label(row, 0, prospecting.ANALYSIS, "section", (row, L))
     row += 1
-    for key in ("causes_ecarts", "actions_correctives", "suivi_contacts"):
-        s.label(row, 0, F[key].label, "field_label")
-        put(row, key, height=60)
+    for key in ANALYSIS_KEYS:
+        if v2:  # the label above, the text across the whole width
+            with_next.add(row)
+            s.label(row, 0, F[key].label, "field_label", (row, L))
+            row += 1
+            put(row, key, 0, L)
+        else:
+            s.label(row, 0, F[key].label, "field_label")
+            put(row, key, height=60)
         row += 1
     s.title_rows = (0, 1)
+    if v2:
+        for c in s.cells:  # labels in bold 9 points: a tenth wider than plain text
+            r, col = xl_cell_to_rowcol(c.ref)
+            if c.role is CellRole.LABEL and c.style.startswith("field_label") and not c.merge and c.value:
+                s.heights[r] = max(s.heights.get(r, 15.0), _fit(str(c.value), widths[col] * 0.9, 9))
+        for r in range(row):
+            s.heights.setdefault(r, 15)
+        blocks: list[tuple[int, int]] = []
+        first = 0
+        for r in range(row):
+            if r not in with_next:
+                blocks.append((first, r))
+                first = r + 1
+        s.breaks = paginate(s.heights, blocks, s.heights[0] + s.heights[1])
     return s
 
 
@@ -673,11 +893,19 @@ def build_layout(
     grid_title: str = GRID_SHEET,
     prospect_title: str = PROSPECT_SHEET,
     local_names: bool = False,
+    version: str = LAYOUT_VERSION,
 ) -> CandidateLayout:
-    """The complete description of one candidate's sheets."""
+    """The complete description of one candidate's sheets, as layout ``version`` places them
+    (one of :data:`LAYOUT_VERSIONS`; ``ValueError`` for another)."""
+    if version not in LAYOUT_VERSIONS:
+        raise ValueError(f"unknown layout version {version!r}")
     return CandidateLayout(
         grid,
         cand,
-        [build_grid_sheet(grid, cand, ctx, grid_title), build_prospect_sheet(cand, prospect_title)],
+        [
+            build_grid_sheet(grid, cand, ctx, grid_title, version),
+            build_prospect_sheet(cand, prospect_title, version),
+        ],
         local_names,
+        version,
     )

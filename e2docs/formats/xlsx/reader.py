@@ -18,7 +18,16 @@ from typing import Any, TypeGuard
 
 from e2docs.formats.gridfile import load_grid
 from e2docs.formats.xlsx import integrity, names
-from e2docs.formats.xlsx.layout import META_SHEET, CandidateLayout, Cell, CellKind, CellRole, build_layout
+from e2docs.formats.xlsx.layout import (
+    LAYOUT_VERSION,
+    LAYOUT_VERSIONS,
+    META_SHEET,
+    CandidateLayout,
+    Cell,
+    CellKind,
+    CellRole,
+    build_layout,
+)
 from e2docs.formats.xlsx.package import Package, read_package
 from e2docs.formats.xlsx.results import compute_outputs, outcome
 from e2docs.formats.xlsx.safety import check_workbook_file
@@ -145,7 +154,10 @@ def _parse_date(text: str) -> dt.date | None:
 
 
 def layout_from_meta(meta: Meta, grid: Grid) -> CandidateLayout:
-    """Rebuild the layout the generator used, from the signed metadata."""
+    """Rebuild the layout the generator used, from the signed metadata: the layout version it names
+    (``"1"`` when absent, as e2docs 0.1 wrote it). A version this e2docs does not know is rebuilt
+    as the current one: the fingerprint check then reports the workbook as made by another version."""
+    version = meta.get("layout_version") or "1"
     cand = Candidate(
         meta.get("candidate_number", ""),
         meta.get("last_name", ""),
@@ -163,6 +175,7 @@ def layout_from_meta(meta: Meta, grid: Grid) -> CandidateLayout:
         grid_title=meta.get("grid_sheet", ""),
         prospect_title=meta.get("prospect_sheet", ""),
         local_names=bool(meta.get("local_names")),
+        version=version if version in LAYOUT_VERSIONS else LAYOUT_VERSION,
     )
 
 

@@ -19,6 +19,15 @@ BASE: Format = {"font_name": "Arial", "font_size": 9, "valign": "vcenter", "text
 INPUT_BG = "#EEF5E3"
 HEAD_BG = "#D9D2E9"
 SECTION_BG = "#E4DFEC"
+FIXED_BG = "#F2F2F2"
+MISSING_BG = "#FCE4D6"
+CONFLICT_BG = "#FF7C80"
+CONFLICT_FONT = "#9C0006"
+
+# The workbook's default font (the "Normal" style), Arial 10 like every cell: column widths are
+# counted in its digits, which Excel and LibreOffice measure alike (with XlsxWriter's default,
+# Calibri, LibreOffice draws columns a third wider where Calibri is not installed).
+DEFAULT_FONT: Format = {"font_name": "Arial", "font_size": 10}
 
 # style key (as the layout names it) → properties added to BASE
 STYLES: dict[str, Format] = {
@@ -33,6 +42,13 @@ STYLES: dict[str, Format] = {
     "field_label_right": {"bold": True, "align": "right"},
     "table_head": {"bold": True, "bg_color": HEAD_BG, "align": "center"},
     "table_head_small": {"bold": True, "bg_color": HEAD_BG, "align": "center", "font_size": 8},
+    "table_head_vertical": {"bold": True, "bg_color": HEAD_BG, "align": "center", "font_size": 8, "rotation": 90},
+    # the instruction block of the grid sheet, its colour key showing the real colours
+    "instruction": {"font_size": 9, "valign": "top"},
+    "swatch_input": {"bg_color": INPUT_BG, "font_size": 8},
+    "swatch_missing": {"bg_color": MISSING_BG, "font_size": 8},
+    "swatch_conflict": {"bg_color": CONFLICT_BG, "font_color": CONFLICT_FONT, "font_size": 8},
+    "swatch_fixed": {"bg_color": FIXED_BG, "font_size": 8},
     "identity": {"bold": True, "bg_color": "#F2F2F2"},
     "identity_small": {"bg_color": "#F2F2F2", "font_size": 8},
     "signature": {},
@@ -77,6 +93,6 @@ STYLES: dict[str, Format] = {
 # conditional format of a criterion's level cells → its properties (not added to BASE):
 # "missing" when no level is ticked, "conflict" for two ticks or anything else than an X
 CONDITIONAL: dict[str, Format] = {
-    "missing": {"bg_color": "#FCE4D6"},
-    "conflict": {"bg_color": "#FF7C80", "font_color": "#9C0006"},
+    "missing": {"bg_color": MISSING_BG},
+    "conflict": {"bg_color": CONFLICT_BG, "font_color": CONFLICT_FONT},
 }

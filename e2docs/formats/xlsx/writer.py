@@ -7,6 +7,7 @@ only when the new one is complete.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import io
 import re
@@ -25,6 +26,7 @@ from e2docs.formats.atomic import atomic_write
 from e2docs.formats.xlsx import integrity, names
 from e2docs.formats.xlsx.layout import (
     LAYOUT_VERSION,
+    MARGINS,
     META_SHEET,
     CandidateLayout,
     Cell,
@@ -34,7 +36,7 @@ from e2docs.formats.xlsx.layout import (
     build_layout,
 )
 from e2docs.formats.xlsx.results import compute_outputs
-from e2docs.formats.xlsx.styles import BASE, CONDITIONAL, STYLES
+from e2docs.formats.xlsx.styles import BASE, CONDITIONAL, DEFAULT_FONT, STYLES
 from e2docs.model import french, scoring
 from e2docs.model.candidate import Candidate, Context
 from e2docs.model.grid import Grid
@@ -52,6 +54,7 @@ class Options:
     secret: bytes = integrity.PUBLIC_SECRET
     campaign_id: str = ""
     generated_at: str = ""
+    layout_version: str = LAYOUT_VERSION  # an older one only to reproduce workbooks already sent (tests)
 
 
 @dataclass(frozen=True)
@@ -118,6 +121,10 @@ def password_hash(password: str) -> str:
     value ^= len(password) ^ 0xCE4B
     return f"{value:04X}"
 
+
+NEW_LINE = "Pour aller à la ligne : Alt+Entrée dans Excel, Ctrl+Entrée dans LibreOffice."
+"""How to start a new line in a cell: the keys differ (in LibreOffice, Alt+Entrée replaces what the
+cell held; in Excel, Ctrl+Entrée fills the selection)."""
 
 VALIDATIONS: dict[str, dict[str, object]] = {
     "level": {
@@ -186,11 +193,13 @@ VALIDATIONS: dict[str, dict[str, object]] = {
         "criteria": "<=",
         "value": 4000,
         "input_title": "Texte",
-        "input_message": "Texte libre (4000 caractères au plus). Alt+Entrée pour aller à la ligne.",
+        "input_message": f"Texte libre (4000 caractères au plus). {NEW_LINE}",
         "error_title": "Saisie refusée",
         "error_message": "Texte trop long : 4000 caractères au plus.",
     },
 }
+"""Data validation of each kind of input (XlsxWriter ``data_validation`` options). A text input
+with a ``limit`` (layout version 2) says that limit instead, and that the cell shows it all."""
 
 
 def _validation(cell: Cell, layout: CandidateLayout) -> dict[str, object]:
@@ -210,6 +219,14 @@ def _validation(cell: Cell, layout: CandidateLayout) -> dict[str, object]:
             "error_message": f"La note doit être comprise entre 0 et {french.mark(top)}, par {step_words}.",
         }
     rule: dict[str, object] = dict(VALIDATIONS[cell.kind])
+    if cell.limit and cell.kind in (CellKind.TEXT, CellKind.LONGTEXT):
+        shown = french.number(cell.limit)
+        rule.update(
+            value=cell.limit,
+            input_message=f"Texte libre : {shown} caractères au plus, tous visibles à l'écran et à l'impression."
+            + (f" {NEW_LINE}" if cell.kind is CellKind.LONGTEXT else ""),
+            error_message=f"Texte trop long : {shown} caractères au plus (espaces compris).",
+        )
     if cell.field == "fin":
         start = layout.named[names.prospecting("debut")].ref
         row, col = xl_cell_to_rowcol(start)
@@ -253,9 +270,14 @@ class _Renderer:
             ws.repeat_rows(*sheet.title_rows)
         ws.set_paper(9)
         ws.set_portrait()
-        ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.6)
         ws.center_horizontally()
-        ws.fit_to_pages(1, 0)
+        if sheet.fit_width:  # layout version 1
+            ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.6)
+            ws.fit_to_pages(1, 0)
+        else:  # 100 %, pages ending where the layout says (fitting to the width would drop them in Excel)
+            ws.set_margins(**MARGINS)
+            ws.set_print_scale(100)
+            ws.set_h_pagebreaks(sheet.breaks)
         name = layout.candidate.full_name.replace("&", "&&")
         ws.set_footer(f"&L&8{name} — N° {layout.candidate.number}&R&8{sheet.title.replace('&', '&&')} — page &P / &N")
         ws.hide_gridlines(2)
@@ -318,7 +340,7 @@ def candidate_meta(layout: CandidateLayout, ctx: Context, options: Options) -> d
     grid, cand = layout.grid, layout.candidate
     meta = {
         "format": FORMAT_ID,
-        "layout_version": LAYOUT_VERSION,
+        "layout_version": layout.version,
         "e2docs_version": __version__,
         "generated_at": options.generated_at,
         "campaign_id": options.campaign_id,
@@ -389,7 +411,15 @@ def _write_meta_sheet(wb: _Workbook, metas: Sequence[dict[str, Any]], password: 
 
 
 def _new_workbook(buffer: io.BytesIO, options: Options, title: str, ctx: Context) -> _Workbook:
-    wb = _Workbook(buffer, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False})
+    wb = _Workbook(
+        buffer,
+        {
+            "in_memory": True,
+            "strings_to_formulas": False,
+            "strings_to_urls": False,
+            "default_format_properties": DEFAULT_FONT,
+        },
+    )
     wb.structure_password = options.password
     wb.set_properties(
         {
@@ -398,7 +428,7 @@ def _new_workbook(buffer: io.BytesIO, options: Options, title: str, ctx: Context
             "author": "e2docs",
             "company": ctx.school,
             "comments": "Classeur généré par e2docs : ne pas modifier "
-            "la structure ; seules les cellules claires sont à remplir.",
+            "la structure ; seules les cellules vertes sont à remplir.",
         }
     )
     return wb
@@ -418,7 +448,7 @@ def _custom_properties(wb: _Workbook, metas: Sequence[dict[str, Any]]) -> None:
 def render_candidate(grid: Grid, cand: Candidate, ctx: Context, options: Options) -> tuple[bytes, dict[str, Any]]:
     """The bytes of one candidate's workbook (.xlsx) and its signed metadata (see :func:`candidate_meta`)."""
     options = _stamped(options)
-    layout = build_layout(grid, cand, ctx)
+    layout = build_layout(grid, cand, ctx, version=options.layout_version)
     buffer = io.BytesIO()
     wb = _new_workbook(buffer, options, f"Grille E2 — {cand.full_name}", ctx)
     r = _Renderer(wb)
@@ -447,7 +477,7 @@ def _stamped(options: Options) -> Options:
     if options.generated_at:
         return options
     now = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
-    return Options(options.password, options.secret, options.campaign_id, now)
+    return dataclasses.replace(options, generated_at=now)
 
 
 _SHEET_BAD = re.compile(r"[\[\]:*?/\\']")
@@ -476,7 +506,7 @@ def write_class_workbook(
     wb = _new_workbook(buffer, options, "Grilles E2 — classe", ctx)
     r = _Renderer(wb)
     layouts = [
-        build_layout(grid, c, ctx, grid_title=g, prospect_title=p, local_names=True)
+        build_layout(grid, c, ctx, grid_title=g, prospect_title=p, local_names=True, version=options.layout_version)
         for c, (g, p) in zip(cands, class_sheet_titles(cands), strict=False)
     ]
     recap = wb.add_worksheet(RECAP_SHEET)

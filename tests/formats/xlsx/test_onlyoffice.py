@@ -131,8 +131,8 @@ def test_untouched_workbooks_show_e2docs_values_before_any_recalculation(onlyoff
     single = make_workbook(tmp_path)
     classbook = tmp_path / "classe.xlsx"
     write_class_workbook(classbook, GRID, CLASS, CTX)
-    assert layout_of().named[names.PROPOSED_MARK].ref == "I46"
-    doctored = _with_cached(single, tmp_path / "doctored.xlsx", "xl/worksheets/sheet1.xml", "I46", "7")
+    assert layout_of().named[names.PROPOSED_MARK].ref == "I52"
+    doctored = _with_cached(single, tmp_path / "doctored.xlsx", "xl/worksheets/sheet1.xml", "I52", "7")
     recap = [(RECAP_SHEET, f"{col}{5 + k}") for k in range(len(CLASS)) for col in "EFG"]
 
     script = Script()
@@ -142,7 +142,7 @@ def test_untouched_workbooks_show_e2docs_values_before_any_recalculation(onlyoff
     layouts = [r.layout for r in read_workbook(classbook)]
     class_reads = script.add(*[s for lay in layouts for s in _read_steps(lay, identity=True)], *_by_sheet(recap))
     script.add({"op": "close"}, {"op": "open", "path": str(doctored)})
-    doctored_read = script.add({"op": "read", "sheet": GRID_SHEET, "cells": ["I46", "I48"]})
+    doctored_read = script.add({"op": "read", "sheet": GRID_SHEET, "cells": ["I52", "I54"]})
     script.add({"op": "close"})
     results = onlyoffice.run(script.steps)
 
@@ -164,8 +164,8 @@ def test_untouched_workbooks_show_e2docs_values_before_any_recalculation(onlyoff
         ]
     doctored_cells = script.shown(results, doctored_read)
     # the stored 7, not the "" a recalculation gives; the final mark, not doctored, still shows its stored ""
-    assert doctored_cells[(GRID_SHEET, "I46")]["value"] == 7
-    assert doctored_cells[(GRID_SHEET, "I48")]["value"] == ""
+    assert doctored_cells[(GRID_SHEET, "I52")]["value"] == 7
+    assert doctored_cells[(GRID_SHEET, "I54")]["value"] == ""
 
 
 # ------------------------------------------------------------ typing, recalculating, saving
