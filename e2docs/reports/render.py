@@ -23,10 +23,19 @@ from jinja2.sandbox import SandboxedEnvironment
 from lxml import etree
 
 from e2docs.formats.atomic import atomic_write
+from e2docs.formats.files import Expect, read_regular
 from e2docs.reports.errors import ReportError
 
 MAX_REPEAT = 100_000  # longest string or list a template may build with * or **
 _TOO_BIG = "le modèle demande une "
+MAX_TEMPLATE_BYTES = 50 * 2**20
+"""The largest Word template read (e2docs' own weigh about 26 KB; pictures add a few MB)."""
+TEMPLATE_FILE = Expect(
+    "modèle Word",
+    MAX_TEMPLATE_BYTES,
+    "Vérifiez le chemin du modèle ou le dossier de modèles (--templates).",
+    ReportError,
+)
 
 
 class _BrokenXml(Exception):
@@ -161,7 +170,7 @@ def render_to(template: str | Path, context: Mapping[str, object], out: str | Pa
     invalid document.
     """
     template, out = Path(template), Path(out)
-    if not template.is_file():
+    if not template.exists():
         raise ReportError("modèle Word introuvable.", template, hint="Vérifiez le dossier de modèles (--templates).")
     doc = load_template(template)
     try:
@@ -183,9 +192,11 @@ def render_to(template: str | Path, context: Mapping[str, object], out: str | Pa
 
 
 def load_template(template: Path) -> DocxTemplate:
-    """Open a .docx template, or raise :class:`ReportError` saying in French why it cannot be used."""
+    """Open a .docx template, or raise :class:`ReportError` saying in French why it cannot be used
+    (not a regular file, more than :data:`MAX_TEMPLATE_BYTES`, not a Word document)."""
+    data = read_regular(template, TEMPLATE_FILE)
     try:
-        doc = _StrictTemplate(template)
+        doc = _StrictTemplate(io.BytesIO(data))
         doc.init_docx()
         return doc
     except Exception as exc:  # python-docx raises many types on a damaged or foreign file
