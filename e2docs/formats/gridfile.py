@@ -21,7 +21,7 @@ from e2docs.model.grid import Competence, Criterion, Grid, Level, Meta
 DEFAULT_GRID_NAME = "e2-mcv-b.toml"
 MAX_GRID_BYTES = 2**20
 """The largest grid file read (the bundled one is a few kilobytes)."""
-GRID_FILE = Expect("fichier de grille", MAX_GRID_BYTES, "Vérifiez le chemin passé à --grid.", GridError)
+GRID_EXPECT = Expect("fichier de grille", MAX_GRID_BYTES, "Vérifiez le chemin passé à --grid.", GridError)
 
 
 def default_grid_path() -> Path:
@@ -37,7 +37,11 @@ def load_grid(path: str | Path | None = None) -> Grid:
     (numbering, unknown competences, points not adding up to ``max_mark``…).
     """
     path = Path(path) if path is not None else default_grid_path()
-    raw = read_regular(path, GRID_FILE)
+    return grid_from_bytes(path, read_regular(path, GRID_EXPECT))
+
+
+def grid_from_bytes(path: Path, raw: bytes) -> Grid:
+    """Check ``raw``, the bytes of the grid file at ``path`` (named in errors), as :func:`load_grid` does."""
     try:
         data = tomllib.loads(raw.decode("utf-8-sig"))
     except UnicodeDecodeError:

@@ -78,7 +78,7 @@ _HEADER_SEARCH_ROWS = 20  # the header is looked for among the first non-empty r
 _MAX_XLSX_UNZIPPED = 100 * 1024 * 1024  # a class list is tiny; refuse ZIP bombs
 MAX_ROSTER_BYTES = MAX_FILE_BYTES
 """The largest list read (25 Mo, as a returned workbook; a school's whole Cyclades export is far smaller)."""
-ROSTER_FILE = Expect(
+ROSTER_EXPECT = Expect(
     "fichier de la liste des candidats",
     MAX_ROSTER_BYTES,
     "Vérifiez le chemin et le nom du fichier de la liste des candidats.",
@@ -120,7 +120,8 @@ class Roster:
 
     ``format`` is ``"cyclades"`` (a Cyclades export, as CSV or saved as XLSX), ``"csv"``,
     ``"xlsx"`` or ``"html"`` (a web page saved as ``.xls``). ``encoding`` names the text
-    encoding as users know it (« UTF-8 », « Mac Roman »…), ``None`` for a workbook.
+    encoding as users know it (« UTF-8 », « Mac Roman »…), ``None`` for a workbook; ``data``
+    the file's bytes as read (what a campaign keeps in ``liste/``).
     ``session`` (the year, "2027"), ``school`` and ``uai`` ("0921234A") come from a Cyclades
     preamble; ``None`` for other lists or when the preamble lacks them. ``ignored`` holds the
     rows of other specialties, in file order.
@@ -134,6 +135,7 @@ class Roster:
     school: str | None = None
     uai: str | None = None
     encoding: str | None = None
+    data: bytes = field(default=b"", repr=False, compare=False)
 
     @property
     def academie(self) -> str | None:
@@ -194,7 +196,7 @@ def read_roster(path: str | Path, specialty: str = DEFAULT_SPECIALTY, encoding: 
         text = _check_text(path, decoded.text)
         table = _read_html(path, text) if markup == "html" else _read_csv(path, text)
     roster = _build_roster(path, table, specialty)
-    return replace(roster, encoding=decoded.encoding) if decoded is not None else roster
+    return replace(roster, encoding=decoded.encoding if decoded is not None else None, data=data)
 
 
 # --- Reading files -------------------------------------------------------------------------
@@ -202,7 +204,7 @@ def read_roster(path: str | Path, specialty: str = DEFAULT_SPECIALTY, encoding: 
 
 def _read_bytes(path: Path) -> bytes:
     """Return the file's bytes: a regular file of at most :data:`MAX_ROSTER_BYTES`, not empty."""
-    data = read_regular(path, ROSTER_FILE)
+    data = read_regular(path, ROSTER_EXPECT)
     if not data.strip():
         raise RosterError("le fichier est vide.", path=path, hint=_HINT_FORMAT)
     return data

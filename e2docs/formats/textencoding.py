@@ -58,10 +58,11 @@ HINT = (
 # Letters of French names. Others of the Latin alphabet (ñ, ø, ß…) are plausible but prove nothing.
 _FRENCH = set("àâäçéèêëîïôöùûüÿœæ") | set("ÀÂÄÇÉÈÊËÎÏÔÖÙÛÜŸŒÆ")
 _WORD_FINAL = set("àÀùÙ")  # « à », « déjà », « où »: never inside a word
-_AFTER_OE = set("uiedncsUIEDNCS")  # « cœur », « œil », « Œdipe », « œnologie », « œcuménique »
-# Signs a list may hold anywhere: « N° », « Né(e) le », guillemets, dashes, the euro, a no-break space.
-_SIGNS = set("°«»–—…€·ªº²\u00a0")
-_QUOTES = set("‘“”")  # plausible around words, never inside one
+_AFTER_OE = set("uiedlncsUIEDLNCS")  # « cœur », « œil », « Œdipe », « cœlacanthe », « œnologie »…
+# Signs a list may hold: « N° » and a no-break space (« Nom : ») anywhere but inside a word; quotes
+# around words; guillemets, dashes, ellipsis, the euro only apart from letters (« JOS… » is « JOSÉ »).
+_INSIDE_NEVER = set("°ªº²\u00a0‘“”")
+_APART = set("«»–—…€·")
 _APOSTROPHE = "’"  # inside a name too: « N’Diaye »
 # Bytes both readings turn into the same character (¢ £ © ± µ): no evidence either way.
 _SAME_IN_BOTH = frozenset(
@@ -69,6 +70,7 @@ _SAME_IN_BOTH = frozenset(
     for byte in range(0x80, 0x100)
     if bytes([byte]).decode("cp1252", "replace") == bytes([byte]).decode("mac_roman")
 )
+_C1_CONTROL = re.compile("[\u0080-\u009f]")
 _UTF8_SEQUENCE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
 
 
@@ -85,7 +87,8 @@ def decode(path: Path, data: bytes, forced: str | None = None, declared: str | N
     """Decode ``data``, the bytes of the list at ``path`` (named in errors).
 
     ``forced`` is a key of :data:`ENCODINGS` (the user's ``--encoding``); ``declared`` a Python
-    codec a web page names in its ``<meta charset>``, used when the bytes fit it. Without either,
+    codec a web page names in its ``<meta charset>``: used when the bytes are not UTF-8 and fit
+    it; for Windows-1252 or Mac Roman, only to settle a doubt between the two. Without either,
     the encoding is recognised as the module says. Raises :class:`RosterError` with the first line
     in doubt when the bytes do not fit the forced encoding, or when no reading is clearly right.
     """
@@ -99,16 +102,23 @@ def decode(path: Path, data: bytes, forced: str | None = None, declared: str | N
     if order is not None:
         label = "UTF-16 LE" if order == "utf-16-le" else "UTF-16 BE"
         return Decoded(_strict(path, data, order, label), label)
-    if declared is not None:
+    try:
+        text = data.decode("utf-8")  # strict: other encodings almost never pass…
+    except UnicodeDecodeError as exc:
+        utf8_error = exc.start
+    else:
+        control = _C1_CONTROL.search(text)  # … and when they do, it is mostly into C1 controls
+        if control is None:
+            return Decoded(text, "UTF-8")
+        utf8_error = len(text[: control.start()].encode("utf-8"))
+    single_byte = {codecs.lookup(codec).name: codec for codec, _ in _SINGLE_BYTE}
+    if declared is not None and codecs.lookup(declared).name not in single_byte:
         try:
             return Decoded(data.decode(declared), _LABELS.get(declared, declared))
-        except (UnicodeDecodeError, LookupError):
+        except UnicodeDecodeError:
             pass  # the page does not hold what it says: judge the bytes
-    try:
-        return Decoded(data.decode("utf-8"), "UTF-8")
-    except UnicodeDecodeError as exc:
-        utf8_error = exc
-    return _single_byte(path, data, utf8_error)
+    prefer = single_byte.get(codecs.lookup(declared).name) if declared is not None else None
+    return _single_byte(path, data, utf8_error, prefer)
 
 
 def _strict(path: Path, data: bytes, codec: str, label: str) -> str:
@@ -155,10 +165,14 @@ def _read_as(data: bytes, codec: str, label: str) -> _Reading:
     return _Reading(codec, label, text, bad)
 
 
-def _single_byte(path: Path, data: bytes, utf8_error: UnicodeDecodeError) -> Decoded:
-    """Windows-1252 or Mac Roman, when one reading is plausible everywhere and the other is not."""
+def _single_byte(path: Path, data: bytes, utf8_error: int, prefer: str | None = None) -> Decoded:
+    """Windows-1252 or Mac Roman, when one reading is plausible everywhere and the other is not;
+    ``prefer`` (a codec a web page declares) settles the case where both are. ``utf8_error``: the
+    offset of the first byte that is not UTF-8 text."""
     readings = [_read_as(data, codec, label) for codec, label in _SINGLE_BYTE]
     fine = [r for r in readings if r.text is not None and not r.bad]
+    if len(fine) > 1 and prefer is not None:
+        fine = [r for r in fine if r.codec == prefer] or fine
     if fine and fine[0].text is not None and all(r.text == fine[0].text for r in fine):
         return Decoded(fine[0].text, fine[0].label)  # one plausible reading, or two that agree
     if not fine and _UTF8_SEQUENCE.search(data):
@@ -166,7 +180,7 @@ def _single_byte(path: Path, data: bytes, utf8_error: UnicodeDecodeError) -> Dec
         raise RosterError(
             "caractères illisibles : le fichier est en UTF-8 mais contient des octets d'un autre encodage.",
             path=path,
-            place=Place(line=_line(data, utf8_error.start, "utf-8")),
+            place=Place(line=_line(data, utf8_error, "utf-8")),
             hint=HINT,
         )
     if fine:  # both readings plausible: show what each would give at the first place they differ
@@ -206,14 +220,18 @@ def _plausible(text: str, index: int) -> bool:
     char = text[index]
     before = text[index - 1] if index > 0 else ""
     after = text[index + 1] if index + 1 < len(text) else ""
-    if char in _SIGNS:
-        return not (char == "\u00a0" and before.isalpha() and after.isalpha())
-    if char in _QUOTES:
-        return not (before.isalpha() and after.isalpha())
     if char == _APOSTROPHE:
         return True
-    if not char.isalpha() or not unicodedata.name(char, "").startswith("LATIN"):
-        return False  # symbols (•, √, ∞, ƒ is a letter…), Greek letters of Mac Roman (π, Ω, µ)
+    if char in "‘“" and before.isalpha():
+        return False  # an opening quote right after a letter: « Zo‘ » is « Zoë »
+    if char == "”" and after.isalpha():
+        return False
+    if char in _INSIDE_NEVER:
+        return not (before.isalpha() and after.isalpha())  # « Ma‘l »
+    if char in _APART:
+        return not (before.isalpha() or after.isalpha())  # « MA€L », « JOS… »
+    if char == "ƒ" or not char.isalpha() or not unicodedata.name(char, "").startswith("LATIN"):
+        return False  # symbols (•, √, ∞), the florin sign, Greek letters of Mac Roman (π, Ω, µ)
     if not _case_fits(text, index):
         return False
     if char in _WORD_FINAL and after.isalpha():
@@ -223,7 +241,7 @@ def _plausible(text: str, index: int) -> bool:
 
 def _case_fits(text: str, index: int) -> bool:
     """Whether a letter's case fits its word: no capital inside a lowercase word (« LŽa », « JÈrÙme »),
-    no small letter inside a capitalised one (« NíDIAYE »)."""
+    no small letter inside a capitalised one (« NíDIAYE ») nor between two capitals (« NíDiaye »)."""
     char = text[index]
     start = index
     while start > 0 and text[start - 1].isalpha():
@@ -237,6 +255,8 @@ def _case_fits(text: str, index: int) -> bool:
         next_small = index + 1 < end and text[index + 1].islower()
         return index == start or not (previous_small or next_small)
     if char.islower():
+        if index - start > 0 and index + 1 < end and text[index - 1].isupper() and text[index + 1].isupper():
+            return False  # « NíDiaye »
         capitals = sum(1 for other in others if other.isupper())
         return not (capitals >= 2 and not any(other.islower() for other in others))
     return True

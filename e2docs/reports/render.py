@@ -30,7 +30,7 @@ MAX_REPEAT = 100_000  # longest string or list a template may build with * or **
 _TOO_BIG = "le modèle demande une "
 MAX_TEMPLATE_BYTES = 50 * 2**20
 """The largest Word template read (e2docs' own weigh about 26 KB; pictures add a few MB)."""
-TEMPLATE_FILE = Expect(
+TEMPLATE_EXPECT = Expect(
     "modèle Word",
     MAX_TEMPLATE_BYTES,
     "Vérifiez le chemin du modèle ou le dossier de modèles (--templates).",
@@ -194,7 +194,7 @@ def render_to(template: str | Path, context: Mapping[str, object], out: str | Pa
 def load_template(template: Path) -> DocxTemplate:
     """Open a .docx template, or raise :class:`ReportError` saying in French why it cannot be used
     (not a regular file, more than :data:`MAX_TEMPLATE_BYTES`, not a Word document)."""
-    data = read_regular(template, TEMPLATE_FILE)
+    data = read_regular(template, TEMPLATE_EXPECT)
     try:
         doc = _StrictTemplate(io.BytesIO(data))
         doc.init_docx()

@@ -21,7 +21,7 @@ MAX_RATIO = 200
 MAX_MEMBERS = 2000
 
 SAVE_AS_XLSX = "Ouvrez-le dans Excel ou LibreOffice et enregistrez-le au format .xlsx (Classeur Excel)."
-WORKBOOK_FILE = Expect("classeur", MAX_FILE_BYTES, "Vérifiez le chemin du fichier.", WorkbookError)
+WORKBOOK_EXPECT = Expect("classeur", MAX_FILE_BYTES, "Vérifiez le chemin du fichier.", WorkbookError)
 
 
 def check_zip_members(zf: zipfile.ZipFile, path: Path, what: str = "classeur") -> None:
@@ -57,7 +57,7 @@ def check_workbook_file(path: Path) -> None:
     """Raise :class:`WorkbookError` unless ``path`` looks like a sane .xlsx to open: readable,
     at most :data:`MAX_FILE_BYTES`, a zip archive passing :func:`check_zip_members` with a
     workbook part and no macros (not .xls, .ods or a password-protected file)."""
-    with open_regular(path, WORKBOOK_FILE) as fh:
+    with open_regular(path, WORKBOOK_EXPECT) as fh:
         try:
             head = fh.read(8)
         except OSError as exc:
