@@ -43,7 +43,8 @@ import filelock
 from e2docs.app.ledger import Ledger
 from e2docs.formats import libreoffice, processes
 from e2docs.formats.atomic import atomic_write, remove_stale_temporaries, temporary_owner
-from e2docs.formats.gridfile import default_grid_path, load_grid
+from e2docs.formats.files import read_regular
+from e2docs.formats.gridfile import GRID_EXPECT, default_grid_path, grid_from_bytes, load_grid
 from e2docs.formats.roster import Roster, read_roster
 from e2docs.formats.xlsx.writer import DEFAULT_PASSWORD
 from e2docs.model.academies import academie_of
@@ -399,8 +400,12 @@ def create_campaign(
     password: str | None = None,
     campaign_id: str | None = None,
     secret: bytes | None = None,
+    encoding: str | None = None,
 ) -> tuple[Campaign, Roster]:
     """Create ``root`` as a new campaign; everything is checked before anything is written.
+
+    ``encoding`` forces the roster's text encoding (see :func:`~e2docs.formats.roster.read_roster`);
+    the roster and grid files are read once, and kept in the campaign as read.
 
     The campaign is filled in a hidden staging folder beside it (``.NAME.creation-<pid>``,
     held with :func:`writing`), then renamed into place at once: a ``new`` killed
@@ -420,8 +425,9 @@ def create_campaign(
     if root.exists() and any(root.iterdir()):
         raise E2docsError("le dossier n'est pas vide.", root, hint="Indiquez un dossier nouveau ou vide.")
     grid_source = Path(grid_path) if grid_path else default_grid_path()
-    grid = load_grid(grid_source)
-    roster = read_roster(roster_path, specialty=grid.specialty)
+    grid_bytes = read_regular(grid_source, GRID_EXPECT)  # read once: a path is never opened twice
+    grid = grid_from_bytes(grid_source, grid_bytes)
+    roster = read_roster(roster_path, specialty=grid.specialty, encoding=encoding)
     settings = {
         "id": campaign_id or uuid.uuid4().hex,
         "cree_le": now(),
@@ -439,8 +445,8 @@ def create_campaign(
         staging.mkdir(parents=True)
         with writing(staging, "new"):
             (staging / "liste").mkdir()
-            shutil.copyfile(roster_path, staging / "liste" / Path(roster_path).name)
-            shutil.copyfile(grid_source, staging / GRID_FILE)
+            (staging / "liste" / Path(roster_path).name).write_bytes(roster.data)
+            (staging / GRID_FILE).write_bytes(grid_bytes)
             secret_file = staging / SECRET
             secret_file.write_text(secret.hex() if secret else secrets.token_hex(32), encoding="ascii")
             secret_file.chmod(0o600)

@@ -177,16 +177,19 @@ def generate_from_roster(
     force: bool = False,
     secret: bytes | None = None,
     campaign_id: str = "",
+    encoding: str | None = None,
 ) -> GenerationReport:
     """Read the roster and grid, then write the workbooks, outside any campaign.
 
     ``session``, ``school``, ``academie``: ``None`` to take them from the roster. ``secret``:
-    the signing key, ``None`` for the public one; ``password``: ``None`` for the default.
+    the signing key, ``None`` for the public one; ``password``: ``None`` for the default;
+    ``encoding``: the roster's text encoding, ``None`` to recognise it (see
+    :func:`~e2docs.formats.roster.read_roster`).
     Raises :class:`E2docsError` (unreadable roster or grid, existing workbooks…) before any
     file is written.
     """
     grid = load_grid(grid_path)
-    roster = read_roster(roster_path, specialty=grid.specialty)
+    roster = read_roster(roster_path, specialty=grid.specialty, encoding=encoding)
     ctx = context_for(roster, session, school, academie)
     options = Options(
         password=password or DEFAULT_PASSWORD, secret=secret or integrity.PUBLIC_SECRET, campaign_id=campaign_id

@@ -23,6 +23,7 @@ import click
 
 from e2docs.cli import clickfr
 from e2docs.formats import processes
+from e2docs.formats.textencoding import ENCODINGS
 from e2docs.model.errors import E2docsError, system_fault
 from e2docs.model.text import clean_display
 
@@ -167,6 +168,11 @@ def _school_options(command: _Command) -> _Command:
             click.option(
                 "--password", metavar="TEXTE", help="Mot de passe de protection des feuilles (par défaut : « e2docs »)."
             ),
+            click.option(
+                "--encoding",
+                type=click.Choice(list(ENCODINGS)),
+                help="Encodage de la liste CSV, quand e2docs ne peut pas le reconnaître (par défaut : reconnu).",
+            ),
         )
     ):
         command = option(command)
@@ -190,13 +196,21 @@ def new(
     school: str | None,
     academie: str | None,
     password: str | None,
+    encoding: str | None,
 ) -> None:
     """Crée une campagne dans DIRECTORY : réglages, liste importée, clé de signature, registre."""
     from e2docs.app.campaign import SETTINGS, create_campaign
     from e2docs.cli.console import context_note, new_lines
 
     campaign, imported = create_campaign(
-        directory, roster, grid_path=grid_path, session=session, school=school, academie=academie, password=password
+        directory,
+        roster,
+        grid_path=grid_path,
+        session=session,
+        school=school,
+        academie=academie,
+        password=password,
+        encoding=encoding,
     )
     _echo(new_lines(campaign, imported))
     _echo(context_note(campaign.context, campaign.root / SETTINGS, created=True))
@@ -234,6 +248,7 @@ def generate(
     academie: str | None,
     per: str,
     password: str | None,
+    encoding: str | None,
     force: bool,
 ) -> None:
     """Génère les classeurs d'évaluation.
@@ -245,7 +260,7 @@ def generate(
         from e2docs.app.generate import generate_in_campaign
 
         campaign = _campaign(ctx)
-        if outdir or grid_path or session or school or academie or password:
+        if outdir or grid_path or session or school or academie or password or encoding:
             raise click.UsageError(
                 "dans une campagne, la grille, la session, l'établissement et le mot de passe "
                 "viennent de ses réglages (e2docs.toml) : n'indiquez que --per ou --force."
@@ -266,6 +281,7 @@ def generate(
             per=per,
             password=password,
             force=force,
+            encoding=encoding,
         )
     from e2docs.app.campaign import SETTINGS
     from e2docs.app.generate import context_for

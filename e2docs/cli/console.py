@@ -36,10 +36,18 @@ def new_lines(campaign: Campaign, roster: Roster) -> list[str]:
         f"Campagne créée dans {campaign.root} : {len(roster.candidates)} candidat(s), "
         f"session {campaign.session or '—'}, {campaign.school or '—'}."
     ]
+    lines += _encoding_lines(roster)
     if roster.ignored:
         lines.append(f"{len(roster.ignored)} ligne(s) de la liste ignorée(s) (autre spécialité).")
     lines.append(f'Ensuite : e2docs -C "{campaign.root}" generate')
     return lines
+
+
+def _encoding_lines(roster: Roster) -> list[str]:
+    """The encoding a text list was read in, said when it is not UTF-8."""
+    if roster.encoding is None or roster.encoding == "UTF-8":
+        return []
+    return [f"Encodage de la liste : {roster.encoding}."]
 
 
 def generation_lines(report: GenerationReport) -> list[str]:
@@ -52,6 +60,7 @@ def generation_lines(report: GenerationReport) -> list[str]:
         out.append(f"  {w.path.name}")
     if len(report.written) > 5:
         out.append(f"  … et {len(report.written) - 5} autre(s)")
+    out += _encoding_lines(report.roster)
     ignored = report.roster.ignored
     if ignored:
         out.append(f"{len(ignored)} ligne(s) ignorée(s) dans la liste :")

@@ -13,11 +13,15 @@ from pathlib import Path
 from typing import Any, overload
 
 from e2docs.formats.bundled import bundled
+from e2docs.formats.files import Expect, read_regular
 from e2docs.model import french
 from e2docs.model.errors import GridError, Place
 from e2docs.model.grid import Competence, Criterion, Grid, Level, Meta
 
 DEFAULT_GRID_NAME = "e2-mcv-b.toml"
+MAX_GRID_BYTES = 2**20
+"""The largest grid file read (the bundled one is a few kilobytes)."""
+GRID_EXPECT = Expect("fichier de grille", MAX_GRID_BYTES, "Vérifiez le chemin passé à --grid.", GridError)
 
 
 def default_grid_path() -> Path:
@@ -33,20 +37,11 @@ def load_grid(path: str | Path | None = None) -> Grid:
     (numbering, unknown competences, points not adding up to ``max_mark``…).
     """
     path = Path(path) if path is not None else default_grid_path()
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise GridError("fichier de grille introuvable.", path, hint="Vérifiez le chemin passé à --grid.") from None
-    except IsADirectoryError:
-        raise GridError(
-            "fichier de grille illisible : c'est un dossier.", path, hint="Vérifiez le chemin passé à --grid."
-        ) from None
-    except OSError:
-        raise GridError(
-            "fichier de grille illisible (droits d'accès ?).",
-            path,
-            hint="Vérifiez le chemin passé à --grid et les droits du fichier.",
-        ) from None
+    return grid_from_bytes(path, read_regular(path, GRID_EXPECT))
+
+
+def grid_from_bytes(path: Path, raw: bytes) -> Grid:
+    """Check ``raw``, the bytes of the grid file at ``path`` (named in errors), as :func:`load_grid` does."""
     try:
         data = tomllib.loads(raw.decode("utf-8-sig"))
     except UnicodeDecodeError:

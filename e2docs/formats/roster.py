@@ -3,8 +3,13 @@
 The format is recognised from the content, not from the file name:
 
 * a file starting like a ZIP archive is read as an XLSX workbook (first sheet);
+* a web page (what many web exports saved as ``.xls`` are, and Excel's « Page
+  Web ») is read from its first table holding the expected header; rows are
+  numbered as a spreadsheet opening the page shows them (the table's rows);
 * any other text file is read as CSV (``;``, ``,`` or tab, sniffed from the
-  header line; UTF-8, UTF-8 with BOM or Windows-1252);
+  header line); its encoding (UTF-8 with or without BOM, UTF-16, Windows-1252,
+  Mac Roman) is recognised by :mod:`e2docs.formats.textencoding`, which refuses
+  to guess when unsure;
 * a list whose header carries Cyclades' own columns ("N° Candidat",
   "N° Inscription", "Code Spécialité") is a Cyclades export, whether CSV as
   exported or XLSX (the CSV opened and saved in Excel): the metadata lines above
@@ -32,13 +37,16 @@ import re
 import unicodedata
 import zipfile
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from html.parser import HTMLParser
 from pathlib import Path
 
-from e2docs.formats import sniff
+from e2docs.formats import sniff, textencoding
+from e2docs.formats.files import Expect, read_regular
+from e2docs.formats.xlsx.safety import MAX_FILE_BYTES
 from e2docs.model.academies import academie_of
 from e2docs.model.candidate import Candidate
-from e2docs.model.errors import Place, RosterError, os_error_fr
+from e2docs.model.errors import Place, RosterError
 
 DEFAULT_SPECIALTY = "31214"
 
@@ -68,6 +76,14 @@ _CYCLADES_KEYS = {"ncandidat", "ninscription", "codespecialite"}
 _DELIMITERS = (";", "\t", ",")
 _HEADER_SEARCH_ROWS = 20  # the header is looked for among the first non-empty rows
 _MAX_XLSX_UNZIPPED = 100 * 1024 * 1024  # a class list is tiny; refuse ZIP bombs
+MAX_ROSTER_BYTES = MAX_FILE_BYTES
+"""The largest list read (25 Mo, as a returned workbook; a school's whole Cyclades export is far smaller)."""
+ROSTER_EXPECT = Expect(
+    "fichier de la liste des candidats",
+    MAX_ROSTER_BYTES,
+    "Vérifiez le chemin et le nom du fichier de la liste des candidats.",
+    RosterError,
+)
 
 _UAI_LINE = re.compile(r"^(?P<school>.*\S)\s*\((?P<uai>\d{7}[A-Z])\)$")
 _SESSION = re.compile(r"^\d{4}$")
@@ -78,6 +94,10 @@ _DATE_ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
 _HINT_COLUMNS = (
     "La ligne d'en-tête doit nommer au moins les colonnes « Nom », « Prénom » "
     "et « N° candidat » (« Classe » et « Date de naissance » sont facultatives)."
+)
+_HINT_WEB_PAGE = (
+    "Ce fichier est une page web (export d'un site) nommée .xls : ouvrez-la dans votre tableur et "
+    "enregistrez la liste au format .xlsx ou en « CSV UTF-8 »."
 )
 _HINT_FORMAT = (
     "Donnez une liste au format CSV (export Cyclades « Liste simple » ou "
@@ -98,10 +118,13 @@ class IgnoredRow:
 class Roster:
     """The candidates read from one list, plus what the list says about itself.
 
-    ``format`` is ``"cyclades"`` (a Cyclades export, as CSV or saved as XLSX), ``"csv"`` or
-    ``"xlsx"``. ``session`` (the year, "2027"), ``school`` and ``uai`` ("0921234A") come from a
-    Cyclades preamble; ``None`` for other lists or when the preamble lacks them. ``ignored``
-    holds the rows of other specialties, in file order.
+    ``format`` is ``"cyclades"`` (a Cyclades export, as CSV or saved as XLSX), ``"csv"``,
+    ``"xlsx"`` or ``"html"`` (a web page saved as ``.xls``). ``encoding`` names the text
+    encoding as users know it (« UTF-8 », « Mac Roman »…), ``None`` for a workbook; ``data``
+    the file's bytes as read (what a campaign keeps in ``liste/``).
+    ``session`` (the year, "2027"), ``school`` and ``uai`` ("0921234A") come from a Cyclades
+    preamble; ``None`` for other lists or when the preamble lacks them. ``ignored`` holds the
+    rows of other specialties, in file order.
     """
 
     path: Path
@@ -111,6 +134,8 @@ class Roster:
     session: str | None = None
     school: str | None = None
     uai: str | None = None
+    encoding: str | None = None
+    data: bytes = field(default=b"", repr=False, compare=False)
 
     @property
     def academie(self) -> str | None:
@@ -137,14 +162,18 @@ class _Table:
     sheet: str | None = None
 
 
-def read_roster(path: str | Path, specialty: str = DEFAULT_SPECIALTY) -> Roster:
+def read_roster(path: str | Path, specialty: str = DEFAULT_SPECIALTY, encoding: str | None = None) -> Roster:
     """Read the candidate list at ``path``, keeping the candidates of ``specialty``.
 
-    Raises :class:`RosterError` when the file cannot be read or its content is
-    unusable (missing columns, no candidate, duplicate number, bad date…).
+    ``encoding`` forces the encoding of a text list: a key of
+    :data:`e2docs.formats.textencoding.ENCODINGS` (``"mac-roman"``…); ``None`` recognises it.
+    Raises :class:`RosterError` when the file cannot be read (not a regular file, more than
+    :data:`MAX_ROSTER_BYTES`, encoding in doubt…) or its content is unusable (missing
+    columns, no candidate, duplicate number, bad date…).
     """
     path = Path(path)
     data = _read_bytes(path)
+    decoded: textencoding.Decoded | None = None
     if sniff.is_zip(data):
         table = _read_xlsx(path, data)
     elif sniff.is_ole(data):  # .xls, or an encrypted .xlsx
@@ -155,57 +184,34 @@ def read_roster(path: str | Path, specialty: str = DEFAULT_SPECIALTY) -> Roster:
             hint="Enregistrez la liste au format .xlsx (sans mot de passe) ou CSV.",
         )
     else:
-        table = _read_csv(path, _decode(path, data))
-    return _build_roster(path, table, specialty)
+        markup = sniff.markup_kind(data[: sniff.HEAD_BYTES])
+        if markup == "spreadsheet-xml":
+            raise RosterError(
+                "ce fichier est un classeur « XML 2003 » d'Excel (souvent nommé .xls) : il ne peut pas être lu.",
+                path=path,
+                hint="Ouvrez-le dans votre tableur et enregistrez-le au format .xlsx ou en CSV UTF-8.",
+            )
+        declared = sniff.declared_charset(data) if markup == "html" else None
+        decoded = textencoding.decode(path, data, encoding, declared)
+        text = _check_text(path, decoded.text)
+        table = _read_html(path, text) if markup == "html" else _read_csv(path, text)
+    roster = _build_roster(path, table, specialty)
+    return replace(roster, encoding=decoded.encoding if decoded is not None else None, data=data)
 
 
 # --- Reading files -------------------------------------------------------------------------
 
 
 def _read_bytes(path: Path) -> bytes:
-    """Return the file's bytes, turning OS errors into French messages."""
-    if not path.exists():
-        raise RosterError(
-            "fichier introuvable.", path=path, hint="Vérifiez le chemin et le nom du fichier de la liste des candidats."
-        )
-    if not path.is_file():
-        raise RosterError(
-            "ce chemin n'est pas un fichier.",
-            path=path,
-            hint="Indiquez le fichier de la liste des candidats, pas un dossier.",
-        )
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise RosterError(
-            f"lecture du fichier impossible ({os_error_fr(exc)}).",
-            path=path,
-            hint="Vérifiez que le fichier n'est pas ouvert ailleurs et que vous avez le droit de le lire.",
-        ) from exc
+    """Return the file's bytes: a regular file of at most :data:`MAX_ROSTER_BYTES`, not empty."""
+    data = read_regular(path, ROSTER_EXPECT)
     if not data.strip():
         raise RosterError("le fichier est vide.", path=path, hint=_HINT_FORMAT)
     return data
 
 
-def _decode(path: Path, data: bytes) -> str:
-    """Decode a text file: UTF-8 (with or without BOM) first, then Windows-1252.
-
-    UTF-8 is tried strictly, so a cp1252 file (as older Cyclades exports and Excel
-    "CSV" saves produce) is never half-decoded.
-    """
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        try:
-            text = data.decode("cp1252")
-        except UnicodeDecodeError as exc:
-            line = data[: exc.start].count(b"\n") + 1
-            raise RosterError(
-                "caractères illisibles : l'encodage n'est ni UTF-8 ni Windows-1252.",
-                path=path,
-                place=Place(line=line),
-                hint="Enregistrez la liste en « CSV UTF-8 » depuis votre tableur.",
-            ) from exc
+def _check_text(path: Path, text: str) -> str:
+    """Refuse a decoded text that is empty or holds control characters (a binary file)."""
     if not text.strip():
         raise RosterError("le fichier est vide.", path=path, hint=_HINT_FORMAT)
     if any(unicodedata.category(char) == "Cc" and char not in "\r\n\t" for char in text):
@@ -314,6 +320,113 @@ def _read_xlsx(path: Path, data: bytes) -> _Table:
         rows=rows[index + 1 :],
         preamble=[cells for _, cells in rows[:index]],
         sheet=title,
+    )
+
+
+class _HtmlTables(HTMLParser):
+    """The tables of a web page: for each, its rows of cell texts (``colspan`` repeated as empty
+    cells), in the order tables open. Tolerates what browsers do: ``</td>`` and ``</tr>`` left out,
+    cells outside any ``<tr>``; a table inside a cell is a table of its own."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tables: list[list[list[str]]] = []
+        self._open: list[_HtmlTable] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "table":
+            rows: list[list[str]] = []
+            self.tables.append(rows)
+            self._open.append(_HtmlTable(rows))
+        elif self._open:
+            table = self._open[-1]
+            if tag == "tr":
+                table.new_row()
+            elif tag in ("td", "th"):
+                span = next((value for name, value in attrs if name == "colspan"), None)
+                table.new_cell(int(span) if span and span.isdigit() else 1)
+            elif tag in ("br", "p", "div"):
+                table.text(" ")
+
+    def handle_endtag(self, tag: str) -> None:
+        if not self._open:
+            return
+        if tag == "table":
+            self._open.pop().end_cell()
+        elif tag in ("td", "th"):
+            self._open[-1].end_cell()
+        elif tag == "tr":
+            self._open[-1].end_cell()
+            self._open[-1].row = None
+
+    def handle_data(self, data: str) -> None:
+        if self._open:
+            self._open[-1].text(data)
+
+
+@dataclass
+class _HtmlTable:
+    """A table being read: its rows, the row and the cell open (``None`` when none)."""
+
+    rows: list[list[str]]
+    row: list[str] | None = None
+    cell: list[str] | None = None
+    span: int = 1
+
+    def new_row(self) -> None:
+        self.end_cell()
+        self.row = []
+        self.rows.append(self.row)
+
+    def new_cell(self, span: int) -> None:
+        self.end_cell()
+        if self.row is None:
+            self.new_row()
+        self.cell, self.span = [], min(max(span, 1), 100)
+
+    def text(self, data: str) -> None:
+        if self.cell is not None:
+            self.cell.append(data)
+
+    def end_cell(self) -> None:
+        if self.cell is not None and self.row is not None:
+            self.row.append("".join(self.cell))
+            self.row.extend([""] * (self.span - 1))
+        self.cell = None
+
+
+def _read_html(path: Path, text: str) -> _Table:
+    """Read the first table of a web page whose header names the expected columns.
+
+    Rows are numbered within the table, from 1, as a spreadsheet opening the page shows them.
+    Without such a table, the first table that is not empty is read, so that the "missing
+    columns" error shows what it has. Raises :class:`RosterError` for a page without any table.
+    """
+    parser = _HtmlTables()
+    try:
+        parser.feed(text)
+        parser.close()
+    except (ValueError, AssertionError) as exc:  # html.parser's own complaints on broken markup
+        raise RosterError("page web enregistrée en .xls, illisible.", path=path, hint=_HINT_WEB_PAGE) from exc
+    tables = [[(number, row) for number, row in enumerate(rows, start=1)] for rows in parser.tables]
+    tables = [rows for rows in tables if not all(_is_blank(cells) for _, cells in rows)]
+    if not tables:
+        raise RosterError("page web enregistrée en .xls, sans tableau de candidats.", path=path, hint=_HINT_WEB_PAGE)
+    for rows in tables:
+        index = _find_header(cells for _, cells in rows)
+        if index is not None:
+            break
+    else:
+        rows = tables[0]
+        index = next(i for i, (_, cells) in enumerate(rows) if not _is_blank(cells))
+    header_line, header = rows[index]
+    header = [_clean(cell) for cell in header]
+    return _Table(
+        format="cyclades" if _is_cyclades(header) else "html",
+        header_line=header_line,
+        header=header,
+        rows=rows[index + 1 :],
+        preamble=[cells for _, cells in rows[:index]],
     )
 
 

@@ -3,12 +3,14 @@
 The one place that knows the signatures: a zip (``.xlsx``, ``.ods``, ``.docx``,
 ``.zip``), an OLE compound file (``.xls``, an ``.xlsx`` with an opening password,
 an Outlook ``.msg`` message, Word files), Outlook's ``winmail.dat`` (TNEF), a
-mailbox or an e-mail. File names only break ties: a teacher's attachment is often
+mailbox or an e-mail, a web page or an Excel 2003 XML workbook saved under an
+``.xls`` name. File names only break ties: a teacher's attachment is often
 misnamed.
 """
 
 from __future__ import annotations
 
+import codecs
 import re
 import zipfile
 from io import BytesIO
@@ -35,6 +37,11 @@ _HEADER_LINE = re.compile(
 HeadKind = Literal["zip", "ole", "tnef", "mbox", "eml", "other"]
 ZipKind = Literal["xlsx", "ods", "ods-encrypted", "xlsb", "document", "archive"]
 OleKind = Literal["encrypted", "xls", "msg", "other"]
+MarkupKind = Literal["html", "spreadsheet-xml"]
+
+_SPREADSHEET_XML_NS = "urn:schemas-microsoft-com:office:spreadsheet"
+_HTML_TAG = re.compile(r"<(?:!doctype\s+html|html|head|body|meta|table|style|title)\b")
+_CHARSET = re.compile(rb"""<meta\b[^>]*?charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
 
 
 def is_zip(head: bytes) -> bool:
@@ -131,3 +138,55 @@ def _ole_kind_from_bytes(data: bytes) -> OleKind:
     if any(stream.encode("utf-16-le") in data for stream in ("Workbook", "Book")):
         return "xls"
     return "other"
+
+
+def utf16_order(data: bytes) -> str | None:
+    """``"utf-16-le"`` or ``"utf-16-be"`` when ``data`` (without a byte order mark) looks like UTF-16
+    text: mostly Latin text has a zero byte at every other place, on one side only; else ``None``."""
+    sample = data[:HEAD_BYTES]
+    if len(sample) < 4:
+        return None
+    even, odd = sample[0::2], sample[1::2]
+    if odd.count(0) >= 0.3 * len(odd) and even.count(0) == 0:
+        return "utf-16-le"
+    if even.count(0) >= 0.3 * len(even) and odd.count(0) == 0:
+        return "utf-16-be"
+    return None
+
+
+def _head_text(head: bytes) -> str:
+    """The first bytes as text, good enough to recognise tags (UTF-16 or any ASCII-based encoding)."""
+    for bom, codec in ((codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be")):
+        if head.startswith(bom):
+            return head[len(bom) :].decode(codec, "replace")
+    order = utf16_order(head)
+    if order:
+        return head.decode(order, "replace")
+    return head.removeprefix(codecs.BOM_UTF8).decode("latin-1")
+
+
+def markup_kind(head: bytes) -> MarkupKind | None:
+    """What a text file that starts with a tag is: a web page (``html``: what web exports saved as
+    ``.xls`` are, and Excel's « Page Web »), an Excel 2003 XML workbook (``spreadsheet-xml``), or
+    ``None`` for anything else (a CSV). ``head``: the first bytes (up to :data:`HEAD_BYTES`)."""
+    text = _head_text(head[:HEAD_BYTES]).lstrip().lower()
+    if not text.startswith("<"):
+        return None
+    if _SPREADSHEET_XML_NS in text and "<workbook" in text and "<html" not in text:
+        return "spreadsheet-xml"
+    if _HTML_TAG.search(text):
+        return "html"
+    return None
+
+
+def declared_charset(head: bytes) -> str | None:
+    """The Python codec a web page declares in its ``<meta … charset=…>`` (``None`` when none or
+    unknown); ISO-8859-1 and ASCII count as Windows-1252, as browsers read them."""
+    match = _CHARSET.search(head[:HEAD_BYTES])
+    if not match:
+        return None
+    try:
+        name = codecs.lookup(match[1].decode("ascii")).name
+    except (LookupError, UnicodeDecodeError):
+        return None
+    return "cp1252" if name in ("latin-1", "iso8859-1", "ascii") else name

@@ -52,7 +52,7 @@ def template_path(name: str, templates_dir: str | Path | None = None) -> Path:
     """The template ``name``: from ``templates_dir`` if it holds one, else the packaged one."""
     if templates_dir is not None:
         own = Path(templates_dir) / name
-        if own.is_file():
+        if own.exists():  # a folder or a pipe by that name is refused when opened, not silently skipped
             return own
     return bundled("templates", "docx", name)
 

@@ -24,6 +24,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from lxml import etree
 
 from e2docs.formats.atomic import atomic_write
+from e2docs.formats.files import Expect, read_regular
 from e2docs.reports import limits
 from e2docs.reports.context import FIELDS_BY_DOCUMENT
 from e2docs.reports.errors import ReportError
@@ -32,6 +33,14 @@ from e2docs.reports.mergefields import merge_field_problems, template_parts
 
 MAX_REPEAT = 100_000  # longest string or list a template may build with * or **
 _TOO_BIG = "le modèle demande une "
+MAX_TEMPLATE_BYTES = 50 * 2**20
+"""The largest Word template read (e2docs' own weigh about 26 KB; pictures add a few MB)."""
+TEMPLATE_EXPECT = Expect(
+    "modèle Word",
+    MAX_TEMPLATE_BYTES,
+    "Vérifiez le chemin du modèle ou le dossier de modèles (--templates).",
+    ReportError,
+)
 
 
 class _BrokenXml(Exception):
@@ -243,7 +252,7 @@ def render_to(template: str | Path, context: Mapping[str, object], out: str | Pa
     invalid document.
     """
     template, out = Path(template), Path(out)
-    if not template.is_file():
+    if not template.exists():
         raise ReportError("modèle Word introuvable.", template, hint="Vérifiez le dossier de modèles (--templates).")
     doc = load_template(template)
     _refuse_merge_fields(doc, template)
@@ -285,9 +294,11 @@ def _refuse_merge_fields(doc: DocxTemplate, template: Path) -> None:
 
 
 def load_template(template: Path) -> DocxTemplate:
-    """Open a .docx template, or raise :class:`ReportError` saying in French why it cannot be used."""
+    """Open a .docx template, or raise :class:`ReportError` saying in French why it cannot be used
+    (not a regular file, more than :data:`MAX_TEMPLATE_BYTES`, not a Word document)."""
+    data = read_regular(template, TEMPLATE_EXPECT)
     try:
-        doc = _StrictTemplate(template)
+        doc = _StrictTemplate(io.BytesIO(data))
         doc.init_docx()
         return doc
     except Exception as exc:  # python-docx raises many types on a damaged or foreign file

@@ -12,6 +12,7 @@ import zipfile
 from pathlib import Path
 
 from e2docs.formats import sniff
+from e2docs.formats.files import Expect, open_regular
 from e2docs.model.errors import WorkbookError, os_error_fr
 
 MAX_FILE_BYTES = 25 * 1024 * 1024
@@ -20,6 +21,7 @@ MAX_RATIO = 200
 MAX_MEMBERS = 2000
 
 SAVE_AS_XLSX = "Ouvrez-le dans Excel ou LibreOffice et enregistrez-le au format .xlsx (Classeur Excel)."
+WORKBOOK_EXPECT = Expect("classeur", MAX_FILE_BYTES, "Vérifiez le chemin du fichier.", WorkbookError)
 
 
 def check_zip_members(zf: zipfile.ZipFile, path: Path, what: str = "classeur") -> None:
@@ -55,20 +57,11 @@ def check_workbook_file(path: Path) -> None:
     """Raise :class:`WorkbookError` unless ``path`` looks like a sane .xlsx to open: readable,
     at most :data:`MAX_FILE_BYTES`, a zip archive passing :func:`check_zip_members` with a
     workbook part and no macros (not .xls, .ods or a password-protected file)."""
-    try:
-        size = path.stat().st_size
-        with path.open("rb") as fh:
+    with open_regular(path, WORKBOOK_EXPECT) as fh:
+        try:
             head = fh.read(8)
-    except FileNotFoundError:
-        raise WorkbookError("fichier introuvable.", path, hint="Vérifiez le chemin du fichier.") from None
-    except IsADirectoryError:
-        raise WorkbookError("c'est un dossier, pas un classeur.", path) from None
-    except OSError as exc:
-        raise WorkbookError(f"fichier illisible ({os_error_fr(exc)}).", path) from None
-    if size > MAX_FILE_BYTES:
-        raise WorkbookError(
-            f"fichier trop volumineux ({size // 2**20} Mo ; {MAX_FILE_BYTES // 2**20} Mo au plus).", path
-        )
+        except OSError as exc:
+            raise WorkbookError(f"fichier illisible ({os_error_fr(exc)}).", path) from None
     if sniff.is_ole(head):
         raise WorkbookError(
             "classeur protégé par un mot de passe à l'ouverture, ou ancien format .xls.",
