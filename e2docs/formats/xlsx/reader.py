@@ -38,6 +38,7 @@ class IssueKind(StrEnum):
     MODIFIED = "modified"  # a change outside the input cells (tampering, or a broken file)
     IDENTITY = "identity"  # the signed metadata does not verify
     CACHE = "cache"  # a displayed value differs from e2docs' computation (a warning)
+    PROTECTION = "protection"  # a re-save dropped sheet passwords, the structure lock or the hidden state (a warning)
 
 
 @dataclass(frozen=True)
@@ -186,7 +187,7 @@ def _label_text(value: object) -> str:
     if value is None:
         return ""
     text = str(value)
-    return text.replace("\r\n", "\n").replace("_x000D_", "")
+    return text.replace("\r\n", "\n")
 
 
 # ------------------------------------------------------------ input validation
@@ -330,6 +331,37 @@ def _compare_structure(pkg: Package, layout: CandidateLayout) -> list[Issue]:
     return issues
 
 
+def lost_protection(pkg: Package, layout: CandidateLayout, signature_ok: bool) -> Issue | None:
+    """A :attr:`IssueKind.PROTECTION` warning naming what a re-save dropped of what e2docs wrote, or ``None``.
+
+    Gnumeric and ExcelJS keep the sheets protected but without their password, drop the
+    workbook's ``workbookProtection`` (the structure lock) or show the hidden metadata sheet.
+    None of that changes what is read: every cell is compared with the layout and the metadata
+    are signed, so the return stays valid and the user is only told. A sheet whose protection is
+    off altogether is a modification (:func:`_compare_structure`), not this warning; LibreOffice's
+    ``<workbookProtection/>`` without attributes counts as kept.
+    """
+    lost: list[str] = []
+    titles = [s.title for s in layout.sheets] + [META_SHEET]
+    bare = [t for t in titles if t in pkg.sheets and pkg.sheets[t].protected and not pkg.sheets[t].password]
+    if bare:
+        lost.append("le mot de passe de protection des feuilles " + ", ".join(f"« {t} »" for t in bare))
+    if not pkg.structure_locked:
+        lost.append("le verrouillage de la structure du classeur (ajout, renommage, affichage des feuilles)")
+    meta = pkg.sheets.get(META_SHEET)
+    if meta is not None and meta.state == "visible":
+        lost.append(f"le masquage de la feuille « {META_SHEET} »")
+    if not lost:
+        return None
+    checked = "le contenu a été vérifié cellule par cellule" + (
+        " et la signature d'e2docs est intacte : le retour reste valable" if signature_ok else ""
+    )
+    return Issue(
+        IssueKind.PROTECTION,
+        f"classeur réenregistré par un tableur qui a perdu {' ; '.join(lost)}. Rien à faire : {checked}.",
+    )
+
+
 def _same(expected: object, cached: object) -> bool:
     if expected == "" and cached in (None, ""):
         return True
@@ -443,7 +475,9 @@ def _read_candidate(pkg: Package, path: Path, meta: Meta, grid: Grid, secret: by
     # input scores nothing there, and nothing here.
     res = outcome(layout, values)
     outputs = compute_outputs(layout, values)
-    return Reading(path, meta, grid, layout, values, outputs, res, errors, modified, [], signature_ok)
+    lost = lost_protection(pkg, layout, signature_ok)
+    warnings = [lost] if lost else []
+    return Reading(path, meta, grid, layout, values, outputs, res, errors, modified, warnings, signature_ok)
 
 
 def _cross_checks(layout: CandidateLayout, values: dict[str, object], errors: list[Issue]) -> list[Issue]:
