@@ -200,6 +200,13 @@ def read_package(path: Path, cached: bool = True) -> Package:
     return Package(sheets, names, local, created, modified, structure_locked)
 
 
+def core_times(path: Path) -> tuple[str | None, str | None]:
+    """The ``dcterms:created`` and ``dcterms:modified`` texts of the workbook at ``path`` (``None`` when
+    absent), read without openpyxl: the same in Strict and ordinary Open XML. Zip errors pass through."""
+    with zipfile.ZipFile(path) as zf:
+        return _core_times(zf)
+
+
 def _core_times(zf: zipfile.ZipFile) -> tuple[str | None, str | None]:
     """The ``dcterms:created`` and ``dcterms:modified`` texts of ``docProps/core.xml`` (``None`` when absent)."""
     try:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import tempfile
+import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -17,9 +19,11 @@ from pathlib import Path
 from typing import Any, TypeGuard
 
 from e2docs.formats.gridfile import load_grid
+from e2docs.formats.intake import strict_to_xlsx
+from e2docs.formats.sniff import is_strict_ooxml
 from e2docs.formats.xlsx import integrity, names
 from e2docs.formats.xlsx.layout import META_SHEET, CandidateLayout, Cell, CellKind, CellRole, build_layout
-from e2docs.formats.xlsx.package import Package, read_package
+from e2docs.formats.xlsx.package import Package, core_times, read_package
 from e2docs.formats.xlsx.results import compute_outputs, outcome
 from e2docs.formats.xlsx.safety import check_workbook_file
 from e2docs.model import french, scoring
@@ -386,21 +390,48 @@ def read_workbook(
 ) -> list[Reading]:
     """Read every candidate of a generated workbook (one, or a class).
 
+    A workbook saved in Strict Open XML (Excel's "Strict Open XML Spreadsheet") is first
+    converted by LibreOffice into a temporary folder, then read as any other.
+
     Raises :class:`WorkbookError` when the file cannot be used at all (not a
-    workbook, not from e2docs, unknown grid); problems inside a usable file are
-    returned in each reading's ``errors``, ``modified`` and ``warnings``.
+    workbook, not from e2docs, unknown grid), :class:`~e2docs.formats.intake.ConversionError`
+    (a :class:`WorkbookError`) when a Strict workbook cannot be converted on this machine;
+    problems inside a usable file are returned in each reading's ``errors``, ``modified``
+    and ``warnings``.
     """
     path = Path(path)
     check_workbook_file(path)
     grids = grids if grids is not None else known_grids()
+    if _is_strict(path):
+        with tempfile.TemporaryDirectory(prefix="e2docs-strict-") as work:
+            converted = strict_to_xlsx(path, Path(work))
+            check_workbook_file(converted)
+            return _read_file(converted, path, grids, secret, check_cache)
+    return _read_file(path, path, grids, secret, check_cache)
+
+
+def _is_strict(path: Path) -> bool:
+    """Whether the .xlsx at ``path`` (checked by :func:`check_workbook_file`) is in Strict Open XML."""
     try:
-        pkg = read_package(path, cached=check_cache)
+        with zipfile.ZipFile(path) as zf:
+            return is_strict_ooxml(zf)
+    except (OSError, zipfile.BadZipFile):
+        return False  # said when it is read
+
+
+def _read_file(source: Path, path: Path, grids: dict[str, Grid], secret: bytes, check_cache: bool) -> list[Reading]:
+    """:func:`read_workbook` on ``source``, a checked ordinary .xlsx: ``path`` itself, or what ``path``
+    was converted into; messages and readings name ``path``."""
+    try:
+        pkg = read_package(source, cached=check_cache)
     except Exception as exc:  # openpyxl raises many types on malformed files
         raise WorkbookError(
             f"classeur illisible ({type(exc).__name__} : {exc}).",
             path,
             hint="Ouvrez-le dans Excel ou LibreOffice, enregistrez-le au format .xlsx, puis recommencez.",
         ) from None
+    if source != path:  # when it was saved is what the original says, not its conversion
+        pkg.created, pkg.modified = core_times(path)
     readings = []
     for meta in _read_metas(pkg, path):
         grid = grids.get(meta.get("grid_hash", ""))
