@@ -28,7 +28,7 @@ from e2docs.app.returns import content, made_time
 from e2docs.app.status import status_of
 from e2docs.formats import processes
 from e2docs.formats.atomic import atomic_write
-from e2docs.formats.intake import ConversionError, Item, Refusal, gather, to_xlsx
+from e2docs.formats.intake import ConversionError, Item, Refusal, Skipped, gather, to_xlsx
 from e2docs.formats.xlsx.layout import CellRole
 from e2docs.formats.xlsx.reader import Issue, Reading, read_workbook
 from e2docs.model.errors import E2docsError
@@ -70,7 +70,7 @@ class CollectReport:
 
 TEMP_PREFIX = ".arrivee-"
 
-Progress = Callable[[Iterable[Item | Refusal]], Iterable[Item | Refusal]]
+Progress = Callable[[Iterable[Item | Refusal | Skipped]], Iterable[Item | Refusal | Skipped]]
 """Wraps the stream of files found (to show a progress bar) and yields them unchanged."""
 
 
@@ -172,12 +172,12 @@ def collect(
 ) -> CollectReport:
     """Import returned files into the campaign; see the module docstring for the guarantees.
 
-    ``paths``: workbooks (.xlsx, .ods, .xls), folders, .zip archives, e-mails (.eml, .mbox).
+    ``paths``: workbooks (.xlsx, .ods, .xls), folders, .zip archives, e-mails (.eml, .mbox, Outlook's .msg).
     A file that cannot be used is an outcome of the report (refused, rejected or blank), not
-    an error. Which return counts for each candidate is decided afterwards from everything
-    recorded (:mod:`e2docs.app.returns`); the report says when a return of this run is in a
-    conflict, less complete than the retained one, or older. Raises :class:`E2docsError` when
-    the campaign's grid cannot be loaded.
+    an error; a message deleted in its mailbox is reported as skipped. Which return counts for each
+    candidate is decided afterwards from everything recorded (:mod:`e2docs.app.returns`); the report
+    says when a return of this run is in a conflict, less complete than the retained one, or older.
+    Raises :class:`E2docsError` when the campaign's grid cannot be loaded.
     """
     report = CollectReport()
     grid = campaign.grid()
@@ -198,6 +198,9 @@ def collect(
                         reasons=[entry.reason + (f" {entry.hint}" if entry.hint else "")],
                     )
                 )
+                continue
+            if isinstance(entry, Skipped):
+                report.outcomes.append(FileOutcome(entry.origin, ReturnState.SKIPPED, reasons=[entry.reason]))
                 continue
             sha = hashlib.sha256(entry.data).hexdigest()
             if ledger.known_file(sha, accept_modified=accept_modified):

@@ -20,6 +20,7 @@ from e2docs.model import french
 from e2docs.model.errors import E2docsError, os_error_fr
 from e2docs.model.grid import Grid
 from e2docs.model.states import CandidateState
+from e2docs.model.text import csv_cell
 
 if TYPE_CHECKING:
     from e2docs.app.campaign import Campaign
@@ -213,13 +214,16 @@ def _protected_place(root: Path, out: Path) -> str | None:
 
 
 def _csv(rows: list[SummaryRow], grid: Grid) -> bytes:
-    """Semicolon-separated, decimal comma, UTF-8 with BOM: what French Excel opens directly."""
+    """Semicolon-separated, decimal comma, UTF-8 with BOM: what French Excel opens directly. Names,
+    numbers and divisions beginning with = + - @, a tab or a carriage return get a leading single
+    quote (:func:`~e2docs.model.text.csv_cell`): a spreadsheet shows them instead of running them."""
     buf = io.StringIO()
     w = csv.writer(buf, delimiter=";", lineterminator="\r\n")
     w.writerow(headers(grid))
     for r in rows:
         w.writerow(
-            [r.number, r.last_name, r.first_name, r.division, french.mark(r.proposed), french.mark(r.final), r.state]
+            [csv_cell(x) for x in (r.number, r.last_name, r.first_name, r.division)]
+            + [french.mark(r.proposed), french.mark(r.final), r.state]
             + [r.levels.get(c.id) or "" for c in grid.criteria]
         )
     w.writerow([])

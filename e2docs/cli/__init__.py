@@ -24,6 +24,7 @@ import click
 from e2docs.cli import clickfr
 from e2docs.formats import processes
 from e2docs.model.errors import E2docsError, system_fault
+from e2docs.model.text import clean_display
 
 if TYPE_CHECKING:
     from e2docs.app.campaign import Campaign
@@ -57,7 +58,7 @@ class _Group(click.Group):
             with processes.terminate_as_exit():  # SIGTERM: cleanups run (LibreOffice stopped), exit 143
                 return super().invoke(ctx)
         except E2docsError as exc:
-            click.echo(f"Erreur : {exc}", err=True)
+            _say(f"Erreur : {exc}", err=True)
             if ctx.obj and ctx.obj.get("debug"):
                 traceback.print_exc()
             ctx.exit(exc.exit_code)
@@ -70,7 +71,7 @@ class _Group(click.Group):
             if ctx.obj and ctx.obj.get("debug"):
                 raise
             fault = _system_fault(ctx, exc)
-            click.echo(f"Erreur : {fault}", err=True)
+            _say(f"Erreur : {fault}", err=True)
             ctx.exit(fault.exit_code)
         except KeyboardInterrupt:
             click.echo("Interrompu.", err=True)
@@ -78,7 +79,7 @@ class _Group(click.Group):
         except Exception as exc:  # a bug: say so plainly, show details on demand
             if ctx.obj and ctx.obj.get("debug"):
                 raise
-            click.echo(
+            _say(
                 f"Erreur inattendue ({type(exc).__name__} : {exc}). Relancez avec --debug pour le détail "
                 "et signalez-la.",
                 err=True,
@@ -132,9 +133,15 @@ def _campaign(ctx: click.Context) -> Campaign:
 
 
 def _echo(lines: list[str]) -> None:
-    """Print each line."""
+    """Print each line, cleaned of what came from outside and could fool the terminal
+    (:func:`e2docs.model.text.clean_display`)."""
     for line in lines:
-        click.echo(line)
+        click.echo(clean_display(line))
+
+
+def _say(text: str, err: bool = False) -> None:
+    """Print ``text`` (several lines allowed), cleaned like :func:`_echo`."""
+    click.echo(clean_display(text, multiline=True), err=err)
 
 
 # ------------------------------------------------------------------ new
@@ -298,7 +305,7 @@ def inspect(ctx: click.Context, files: tuple[Path, ...], as_json: bool, grid_pat
     if as_json:
         click.echo(json.dumps(result, ensure_ascii=False, indent=2))
     else:
-        click.echo(inspect_text(result))
+        _say(inspect_text(result))
     sys.exit(0 if all(f["ok"] for f in result["files"]) else 1)
 
 
@@ -314,7 +321,8 @@ def inspect(ctx: click.Context, files: tuple[Path, ...], as_json: bool, grid_pat
 )
 @click.pass_context
 def collect(ctx: click.Context, paths: tuple[Path, ...], accept_modified: bool) -> None:
-    """Relève les classeurs rendus : fichiers .xlsx/.ods/.xls, dossiers, archives .zip, e-mails .eml, .mbox."""
+    """Relève les classeurs rendus : fichiers .xlsx/.ods/.xls, dossiers, archives .zip, e-mails .eml, .mbox,
+    .msg (Outlook)."""
     from e2docs.app.collect import collect as run_collect
     from e2docs.cli.console import collect_lines
 
@@ -413,7 +421,7 @@ def export(ctx: click.Context, out: Path, force: bool) -> None:
     campaign = _campaign(ctx)
     with campaign.writing("export"):
         path = export_campaign(campaign, out, force=force)
-    click.echo(f"Synthèse écrite : {path}")
+    _say(f"Synthèse écrite : {path}")
 
 
 # ------------------------------------------------------------------ report
@@ -476,12 +484,12 @@ def check_template(template: Path) -> None:
 
     problems = run_check(template)
     for problem in problems:
-        click.echo(str(problem))
+        _say(str(problem))
     errors = [p for p in problems if p.severity == "erreur"]
     if not problems:
-        click.echo(f"{template} : modèle correct (rendu d'essai réussi).")
+        _say(f"{template} : modèle correct (rendu d'essai réussi).")
     else:
-        click.echo(f"{template} : {len(errors)} erreur(s), {len(problems) - len(errors)} avertissement(s).")
+        _say(f"{template} : {len(errors)} erreur(s), {len(problems) - len(errors)} avertissement(s).")
     sys.exit(1 if problems else 0)
 
 

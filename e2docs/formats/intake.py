@@ -1,4 +1,4 @@
-"""Turn what a secretariat receives into candidate workbooks: files, folders, .zip, .eml, .mbox.
+"""Turn what a secretariat receives into candidate workbooks: files, folders, .zip, .eml, .mbox, .msg.
 
 :func:`gather` walks the paths it is given and yields, as it goes, one
 :class:`Item` per workbook found and one :class:`Refusal` per thing that could
@@ -21,9 +21,24 @@ trusted:
   files, ``~$`` and ``.~lock`` lock files) are skipped silently.
 
 E-mails are parsed with :mod:`email` (``policy.default``, which decodes RFC 2231
-and encoded-word file names); forwarded messages are searched too. Attachments
-that are neither workbooks nor archives (signatures, PDF letters…) are ignored,
-unless their name claims to be a workbook.
+and encoded-word file names); forwarded messages are searched too, whatever their
+transfer encoding (some clients base64- or quoted-printable-encode a forwarded
+``message/rfc822`` part, which the :mod:`email` package leaves unparsed), at most
+``MAX_FORWARDS`` one inside another. Outlook's own formats are opened with
+maintained libraries: a ``winmail.dat`` attachment (TNEF, Outlook's rich-text mail)
+with tnefparse, a ``.msg`` file (a message saved by drag-and-drop) with extract-msg;
+their attachments, and the messages embedded in them, are taken as those of an
+e-mail. Attachments that are neither workbooks nor archives (signatures, PDF
+letters…) are ignored, unless their name claims to be a workbook; an empty one
+that claims to be a grid is refused as such.
+
+Mail is read as mail clients write it: a header that is not valid (a raw 8-bit byte
+in a From address) is shown with U+FFFD replacement characters; a message deleted
+in a mailbox but still in the file (Thunderbird keeps it until the folder is
+compacted: flag 0x0008 of ``X-Mozilla-Status``; a ``D`` in ``Status`` or
+``X-Status``) is skipped (:class:`Skipped`); a message nested more than
+``MAX_MIME_DEPTH`` parts deep is refused. Whatever the third-party parsers raise
+on one message becomes a refusal of that message alone: the walk goes on.
 
 :func:`gather` does not depend on what is installed: .ods and .xls items are
 yielded as such, and :func:`to_xlsx` converts them through LibreOffice, or raises
@@ -34,6 +49,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import logging
 import mailbox
 import os
 import re
@@ -53,12 +69,18 @@ from e2docs.formats.xlsx.safety import MAX_FILE_BYTES, SAVE_AS_XLSX, check_zip_m
 from e2docs.model import french
 from e2docs.model.errors import WorkbookError
 
-__all__ = ["Item", "Refusal", "gather", "to_xlsx", "strict_to_xlsx", "libreoffice_available"]
+__all__ = ["Item", "Refusal", "Skipped", "gather", "to_xlsx", "strict_to_xlsx", "libreoffice_available"]
+
+# Outlook's format libraries log what they find odd; e2docs says it in French, or not at all.
+for _library in ("tnefparse", "extract_msg"):
+    logging.getLogger(_library).addHandler(logging.NullHandler())
+    logging.getLogger(_library).propagate = False
 
 MAX_INPUT_BYTES = 500 * 2**20  # loaded per top-level path
 MAX_MESSAGE_BYTES = 50 * 2**20  # one e-mail (providers refuse bigger ones anyway)
 MAX_DEPTH = 2  # containers opened one inside another
 MAX_FORWARDS = 10  # forwarded messages nested one inside another
+MAX_MIME_DEPTH = 50  # parts nested one inside another in one message (real mail: fewer than 10)
 CONVERT_TIMEOUT = 120  # seconds for one LibreOffice conversion
 
 SEP = " › "
@@ -68,8 +90,8 @@ _JUNK_NAMES = {"thumbs.db", "desktop.ini", "__macosx"}
 
 # What users are told (French).
 _NOT_WORKBOOK_HINT = (
-    "Seuls les classeurs (.xlsx, .ods, .xls), les archives .zip et les messages .eml ou .mbox "
-    "sont lus ; demandez la grille au format .xlsx."
+    "Seuls les classeurs (.xlsx, .ods, .xls), les archives .zip et les messages (.eml, .mbox, "
+    ".msg d'Outlook) sont lus ; demandez la grille au format .xlsx."
 )
 _ASK_ARCHIVE_AGAIN = "Demandez un nouvel envoi de l'archive (le téléchargement a pu être interrompu)."
 _ASK_FILE_AGAIN = "Demandez un nouvel envoi du fichier."
@@ -78,6 +100,7 @@ _PASSWORD_HINT = (
     "› Protéger le classeur › Chiffrer avec mot de passe, puis effacer le mot de passe) "
     "et de renvoyer le fichier."
 )
+_ASK_MAIL_AGAIN = "Demandez à l'expéditeur de renvoyer la grille remplie en pièce jointe (.xlsx)."
 _NO_LIBREOFFICE = "LibreOffice n'est pas installé : ouvrez le fichier et enregistrez-le au format .xlsx."
 _SAVE_AS_TRANSITIONAL = (
     "Ouvrez-le dans Excel et enregistrez-le au format Classeur Excel (*.xlsx) "
@@ -112,6 +135,15 @@ class Refusal:
 
 
 @dataclass(frozen=True)
+class Skipped:
+    """Something in the inputs deliberately left aside (a message deleted in its mailbox), with a French reason:
+    not an error, nothing for the user to do."""
+
+    origin: str
+    reason: str
+
+
+@dataclass(frozen=True)
 class _Context:
     """Where the walk is: how many containers deep, and which e-mail brought the bytes."""
 
@@ -128,8 +160,9 @@ class _Exhausted(Exception):
     """The byte budget of a top-level path is spent."""
 
 
-def gather(paths: Iterable[str | Path]) -> Iterator[Item | Refusal]:
-    """Yield the workbooks found in ``paths`` (files, folders, archives, e-mails), and what was refused."""
+def gather(paths: Iterable[str | Path]) -> Iterator[Item | Refusal | Skipped]:
+    """Yield the workbooks found in ``paths`` (files, folders, archives, e-mails), what was refused, and the
+    messages skipped because they were deleted in their mailbox."""
     for path in paths:
         walker = _Walker()
         try:
@@ -156,7 +189,7 @@ class _Walker:
 
     # -- files and folders -------------------------------------------------------------------
 
-    def path(self, path: Path, origin: str) -> Iterator[Item | Refusal]:
+    def path(self, path: Path, origin: str) -> Iterator[Item | Refusal | Skipped]:
         """A path given by the user or found in a folder."""
         try:
             stat = path.stat()
@@ -173,7 +206,7 @@ class _Walker:
         else:
             yield from self.file(path, origin, stat.st_size)
 
-    def folder(self, folder: Path, origin: str) -> Iterator[Item | Refusal]:
+    def folder(self, folder: Path, origin: str) -> Iterator[Item | Refusal | Skipped]:
         """Every file of a folder and its subfolders, in name order; symbolic links to folders are not followed."""
         try:
             children = sorted(folder.iterdir(), key=lambda child: child.name)
@@ -190,7 +223,7 @@ class _Walker:
         if not found:
             yield Refusal(origin, "aucun classeur dans ce dossier.", "Vérifiez le dossier indiqué.")
 
-    def file(self, path: Path, origin: str, size: int) -> Iterator[Item | Refusal]:
+    def file(self, path: Path, origin: str, size: int) -> Iterator[Item | Refusal | Skipped]:
         """A file on disk: zips and mailboxes are read in place, other files are loaded whole."""
         if size == 0:
             yield Refusal(origin, "fichier vide.", _ASK_FILE_AGAIN)
@@ -202,7 +235,10 @@ class _Walker:
             yield _unreadable(origin, exc)
             return
         kind = sniff.head_kind(head, path.name)
-        cap = {"zip": MAX_INPUT_BYTES, "mbox": MAX_INPUT_BYTES, "eml": MAX_MESSAGE_BYTES}.get(kind, MAX_FILE_BYTES)
+        caps = {"zip": MAX_INPUT_BYTES, "mbox": MAX_INPUT_BYTES, "eml": MAX_MESSAGE_BYTES, "tnef": MAX_MESSAGE_BYTES}
+        cap = caps.get(kind, MAX_FILE_BYTES)
+        if kind == "ole" and path.suffix.lower() == ".msg":
+            cap = MAX_MESSAGE_BYTES
         if kind == "other":
             yield _not_a_workbook(origin)
         elif size > cap:
@@ -233,18 +269,20 @@ class _Walker:
 
     # -- bytes of any kind -------------------------------------------------------------------
 
-    def data(self, data: bytes, name: str, origin: str, ctx: _Context) -> Iterator[Item | Refusal]:
+    def data(self, data: bytes, name: str, origin: str, ctx: _Context) -> Iterator[Item | Refusal | Skipped]:
         """Bytes found in a container (or a whole file): recognise them and go on."""
         kind = sniff.head_kind(data[: sniff.HEAD_BYTES], name)
         if kind == "zip":
             yield from self.zip(data, name, origin, ctx, len(data))
         elif kind == "ole":
-            yield _ole(data, name, origin, ctx)
+            yield from self.ole(data, name, origin, ctx)
+        elif kind == "tnef":
+            yield from self.tnef(data, origin, ctx, 0)
         elif kind == "eml":
             if ctx.level >= MAX_DEPTH:
                 yield _too_deep(origin)
             else:
-                yield from self.message(_parse(data), origin, ctx.deeper())
+                yield from self.message(_read_email(data, origin), ctx.deeper())
         elif kind == "mbox":
             yield Refusal(
                 origin,
@@ -256,7 +294,9 @@ class _Walker:
 
     # -- zips ------------------------------------------------------------------------------
 
-    def zip(self, source: Path | bytes, name: str, origin: str, ctx: _Context, size: int) -> Iterator[Item | Refusal]:
+    def zip(
+        self, source: Path | bytes, name: str, origin: str, ctx: _Context, size: int
+    ) -> Iterator[Item | Refusal | Skipped]:
         """A zip, on disk or in memory: a workbook (.xlsx, .ods), another document, or an archive to open."""
         try:
             zf = zipfile.ZipFile(io.BytesIO(source) if isinstance(source, bytes) else source)
@@ -290,7 +330,7 @@ class _Walker:
             data = self.load(source, MAX_FILE_BYTES)
             yield _item(data, name, origin, kind, ctx) if data is not None else _too_big(origin, size, MAX_FILE_BYTES)
 
-    def members(self, zf: zipfile.ZipFile, origin: str, ctx: _Context) -> Iterator[Item | Refusal]:
+    def members(self, zf: zipfile.ZipFile, origin: str, ctx: _Context) -> Iterator[Item | Refusal | Skipped]:
         """Every member of an archive whose directory was checked, read into memory one at a time."""
         found = False
         for info in sorted(zf.infolist(), key=lambda info: info.filename):
@@ -325,8 +365,8 @@ class _Walker:
 
     # -- e-mails ---------------------------------------------------------------------------
 
-    def mbox(self, path: Path, origin: str, ctx: _Context) -> Iterator[Item | Refusal]:
-        """Every message of a mailbox, read one at a time."""
+    def mbox(self, path: Path, origin: str, ctx: _Context) -> Iterator[Item | Refusal | Skipped]:
+        """Every message of a mailbox, read one at a time; messages deleted but still in the file are skipped."""
         try:
             box = mailbox.mbox(path, create=False)
         except (OSError, mailbox.Error) as exc:
@@ -342,7 +382,15 @@ class _Walker:
                     yield _too_big(where, len(raw), MAX_MESSAGE_BYTES)
                     continue
                 self.charge(len(raw))
-                yield from self.message(_parse(raw), where, ctx.deeper())
+                mail = _read_email(raw, where)
+                if isinstance(mail, _Mail) and mail.deleted:
+                    yield Skipped(
+                        mail.origin,
+                        "message supprimé dans la boîte mail (encore dans le fichier tant que le dossier n'est "
+                        "pas compacté) : non relevé.",
+                    )
+                else:
+                    yield from self.message(mail, ctx.deeper())
             if count == 0:
                 yield Refusal(origin, "aucun message dans cette boîte mail.", "Vérifiez le fichier exporté.")
         except OSError as exc:
@@ -350,60 +398,79 @@ class _Walker:
         finally:
             box.close()
 
-    def message(self, msg: EmailMessage, origin: str, ctx: _Context) -> Iterator[Item | Refusal]:
-        """The workbooks attached to an e-mail, or a refusal naming its sender and subject."""
-        origin = f"{origin} {_describe(msg)}".rstrip()
+    def message(self, mail: _Mail | Refusal, ctx: _Context) -> Iterator[Item | Refusal | Skipped]:
+        """The workbooks attached to a message read by :func:`_read_email` or :func:`_read_outlook`,
+        or a refusal naming its sender and subject."""
+        if isinstance(mail, Refusal):
+            yield mail
+            return
         if ctx.sender is None and ctx.received_at is None:  # the message the secretariat received
-            when = _date(msg)
-            ctx = replace(ctx, sender=_header(msg, "From") or None, received_at=when.isoformat() if when else None)
+            ctx = replace(ctx, sender=mail.sender or None, received_at=mail.date.isoformat() if mail.date else None)
         found = False
-        for result in self.parts(msg, origin, ctx, 0):
-            found = True
-            yield result
+        for part in mail.parts:
+            for result in self.attachment(part, ctx):
+                found = True
+                yield result
         if not found:
-            subject = _header(msg, "Subject")
-            about = f" « {subject} »" if subject else ""
-            sender = _address(msg)
-            by = f" de {sender}" if sender else ""
+            about = f" « {mail.subject} »" if mail.subject else ""
+            by = f" de {mail.address}" if mail.address else ""
+            yield Refusal(mail.origin, f"aucune pièce jointe de classeur dans le message{about}{by}.", _ASK_MAIL_AGAIN)
+
+    def attachment(self, part: _Part, ctx: _Context) -> Iterator[Item | Refusal | Skipped]:
+        """One attachment: a workbook, an archive, a message or a winmail.dat goes on; the rest is ignored."""
+        name = _basename(part.name)
+        where = f"{part.where}{SEP}pièce jointe {name or 'sans nom'}"
+        if not part.data:
+            if _claims_a_grid(part):
+                yield Refusal(where, f"pièce jointe vide : {name or 'sans nom'}.", _ASK_MAIL_AGAIN)
+            return
+        if part.content_type == "application/ms-tnef" or name.lower() == "winmail.dat":
+            yield from self.tnef(part.data, where, ctx, part.forwards)
+            return
+        if not _worth_a_look(part.data, part.name):
+            return
+        cap = MAX_MESSAGE_BYTES if name.lower().endswith((".eml", ".msg")) else MAX_FILE_BYTES
+        if len(part.data) > cap:
+            yield _too_big(where, len(part.data), cap)
+        else:
+            yield from self.data(part.data, name, where, ctx)
+
+    # -- Outlook's formats -----------------------------------------------------------------
+
+    def ole(self, data: bytes, name: str, origin: str, ctx: _Context) -> Iterator[Item | Refusal | Skipped]:
+        """An OLE compound file: an .xls item, an Outlook message opened, or a refusal."""
+        kind = sniff.ole_kind(data)
+        if kind == "encrypted":
+            yield Refusal(origin, "classeur protégé par un mot de passe à l'ouverture.", _PASSWORD_HINT)
+        elif kind == "xls":
+            yield _item(data, name, origin, "xls", ctx)
+        elif kind == "msg" or name.lower().endswith(".msg"):  # a damaged .msg is said to be one
+            if ctx.level >= MAX_DEPTH:
+                yield _too_deep(origin)
+            else:
+                yield from self.message(_read_outlook(data, origin), ctx.deeper())
+        else:
+            yield Refusal(origin, "document Office (Word, PowerPoint…) qui n'est pas un classeur.", _NOT_WORKBOOK_HINT)
+
+    def tnef(self, data: bytes, origin: str, ctx: _Context, forwards: int) -> Iterator[Item | Refusal | Skipped]:
+        """Outlook's rich-text wrapper (winmail.dat): its attachments, as those of the message that carried it."""
+        try:
+            parts = _tnef_parts(data, origin, forwards)
+        except Exception as exc:  # tnefparse raises anything on a damaged file
             yield Refusal(
                 origin,
-                f"aucune pièce jointe de classeur dans le message{about}{by}.",
-                "Demandez à l'expéditeur de renvoyer la grille remplie en pièce jointe (.xlsx).",
+                f"pièce jointe winmail.dat d'Outlook illisible ({_error_name(exc)}).",
+                "Demandez à l'expéditeur de renvoyer la grille en pièce jointe depuis un message au format "
+                "HTML ou texte (Outlook : Format du texte › HTML).",
             )
-
-    def parts(self, part: EmailMessage, origin: str, ctx: _Context, forwards: int) -> Iterator[Item | Refusal]:
-        """Walk the parts of a message, forwarded messages included, and go on with the attachments."""
-        if part.get_content_type() in ("message/rfc822", "message/global"):
-            inner = part.get_payload()
-            if not isinstance(inner, list) or not inner or forwards >= MAX_FORWARDS:
-                return
-            if isinstance(inner[0], EmailMessage):  # always, with the modern policy
-                where = f"{origin}{SEP}message transféré {_describe(inner[0])}".rstrip()
-                yield from self.parts(inner[0], where, ctx, forwards + 1)
-        elif part.is_multipart():
-            for sub in part.get_payload():
-                if isinstance(sub, EmailMessage):
-                    yield from self.parts(sub, origin, ctx, forwards)
-        else:
-            yield from self.attachment(part, origin, ctx)
-
-    def attachment(self, part: EmailMessage, origin: str, ctx: _Context) -> Iterator[Item | Refusal]:
-        """One leaf part: a workbook, an archive or an attached .eml goes on; bodies and the rest are ignored."""
-        filename = _filename(part)
-        if part.get_content_maintype() == "text" and not filename and not part.is_attachment():
-            return  # the body of the message
-        data = part.get_payload(decode=True)
-        if not isinstance(data, bytes) or not data:
             return
-        if not _worth_a_look(data, filename):
-            return
-        name = _basename(filename)
-        where = f"{origin}{SEP}pièce jointe {name or 'sans nom'}"
-        cap = MAX_MESSAGE_BYTES if filename.lower().endswith(".eml") else MAX_FILE_BYTES
-        if len(data) > cap:
-            yield _too_big(where, len(data), cap)
-        else:
-            yield from self.data(data, name, where, ctx)
+        found = False
+        for part in parts:
+            for result in self.attachment(part, ctx):
+                found = True
+                yield result
+        if not found:
+            yield Refusal(origin, "aucun classeur dans le fichier winmail.dat d'Outlook.", _ASK_MAIL_AGAIN)
 
 
 # -- recognising content ---------------------------------------------------------------------
@@ -416,9 +483,11 @@ def _worth_a_look(data: bytes, filename: str) -> bool:
 
     Cover letters (.docx, .doc, .pdf) and signature images are not, and are ignored.
     """
-    if filename.lower().endswith(WORKBOOK_SUFFIXES + (".eml",)):
+    if filename.lower().endswith(WORKBOOK_SUFFIXES + (".eml", ".msg")):
         return True
     kind = sniff.head_kind(data[: sniff.HEAD_BYTES], filename)
+    if kind == "tnef":
+        return True
     if kind == "ole":
         return sniff.ole_kind(data) != "other"
     if kind == "zip":
@@ -430,16 +499,6 @@ def _worth_a_look(data: bytes, filename: str) -> bool:
     return False
 
 
-def _ole(data: bytes, name: str, origin: str, ctx: _Context) -> Item | Refusal:
-    """An OLE compound file: an .xls item, or a refusal."""
-    kind = sniff.ole_kind(data)
-    if kind == "encrypted":
-        return Refusal(origin, "classeur protégé par un mot de passe à l'ouverture.", _PASSWORD_HINT)
-    if kind == "xls":
-        return _item(data, name, origin, "xls", ctx)
-    return Refusal(origin, "document Office (Word, Outlook…) qui n'est pas un classeur.", _NOT_WORKBOOK_HINT)
-
-
 def _item(data: bytes, name: str, origin: str, kind: str, ctx: _Context) -> Item:
     """An item, with a name even for attachments that came without one."""
     return Item(data, name or f"sans-nom.{kind}", origin, kind, ctx.received_at, ctx.sender)
@@ -448,16 +507,245 @@ def _item(data: bytes, name: str, origin: str, kind: str, ctx: _Context) -> Item
 # -- e-mail helpers ----------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class _Part:
+    """One attachment taken out of a message by a third-party parser, before e2docs looks at it."""
+
+    name: str  # decoded file name, "" when it came without one
+    data: bytes = field(repr=False)  # decoded content, b"" for an empty attachment
+    where: str  # the message (or forwarded message) that carried it, in French
+    content_type: str = ""  # "application/ms-tnef"…, lower case; "" when unknown
+    forwards: int = 0  # forwarded messages around it
+
+
+@dataclass(frozen=True)
+class _Mail:
+    """A message read by a third-party parser: what e2docs shows of it, and its attachments."""
+
+    origin: str  # where it came from, with its sender and date: "boite.mbox › message 2 (de a@b.fr, 12/03/2027)"
+    sender: str  # the From header as received, "" when missing
+    address: str  # the sender's bare address, else the From header, else ""
+    subject: str
+    date: dt.datetime | None
+    parts: list[_Part]
+    deleted: bool = False  # marked deleted in its mailbox (Thunderbird, mbox status flags)
+
+
+class _TooDeep(Exception):
+    """A message nests more than ``MAX_MIME_DEPTH`` parts one inside another."""
+
+
+class _EmailPart(EmailMessage):
+    """A part as the e-mail parser builds it, except that a ``message/*`` part whose body is base64- or
+    quoted-printable-encoded is kept as an encoded body (a forward as some clients write it, though
+    RFC 2046 forbids it): the parser would otherwise read the encoded text as a message. Its body is
+    decoded then parsed by :func:`_mail_parts`."""
+
+    def get_content_maintype(self) -> str:
+        maintype = super().get_content_maintype()
+        if maintype == "message" and _encoded(self):
+            return "application"
+        return maintype
+
+
+def _encoded(part: EmailMessage) -> bool:
+    """Whether a part's body is base64- or quoted-printable-encoded."""
+    encoding = part.get("Content-Transfer-Encoding")
+    return encoding is not None and str(encoding).strip().lower() in ("base64", "quoted-printable")
+
+
 def _parse(raw: bytes) -> EmailMessage:
     """An e-mail parsed with the modern policy, which decodes RFC 2231 and encoded-word names."""
-    return BytesParser(policy=email_policy).parsebytes(raw)
+    return BytesParser(_EmailPart, policy=email_policy).parsebytes(raw)
+
+
+def _read_email(raw: bytes, origin: str) -> _Mail | Refusal:
+    """An e-mail (RFC 5322 bytes) and its attachments, forwarded messages included, or a refusal of it:
+    nested too deep, or anything else the :mod:`email` package raises on it."""
+    try:
+        msg = _parse(raw)
+        where = f"{origin} {_describe(_address(msg), _date(msg))}".rstrip()
+        return _Mail(
+            where,
+            _header(msg, "From"),
+            _address(msg),
+            _header(msg, "Subject"),
+            _date(msg),
+            _mail_parts(msg, where),
+            _deleted(msg),
+        )
+    except (_TooDeep, RecursionError):
+        return Refusal(
+            origin,
+            f"message imbriqué trop profondément (plus de {MAX_MIME_DEPTH} niveaux de parties) : non ouvert.",
+            "Demandez à l'expéditeur de renvoyer la grille dans un nouveau message, en pièce jointe (.xlsx).",
+        )
+    except Exception as exc:  # the email package can raise anything on a malformed message
+        return _unreadable_message(origin, exc)
+
+
+def _mail_parts(msg: EmailMessage, origin: str) -> list[_Part]:
+    """The attachments of ``msg`` in document order, those of forwarded messages (at most
+    ``MAX_FORWARDS`` deep, whatever their transfer encoding) included; bodies are left out.
+    Walks without recursion; raises :class:`_TooDeep` past ``MAX_MIME_DEPTH`` nested parts."""
+    found: list[_Part] = []
+    stack: list[tuple[EmailMessage, str, int, int]] = [(msg, origin, 0, 0)]  # part, where, forwards, depth
+    while stack:
+        part, where, forwards, depth = stack.pop()
+        if depth > MAX_MIME_DEPTH:
+            raise _TooDeep
+        if part.get_content_type() in ("message/rfc822", "message/global"):
+            if forwards >= MAX_FORWARDS:
+                continue
+            inner = part.get_payload()
+            if isinstance(inner, list):
+                inner = inner[0] if inner else None
+            else:  # a forward in base64 or quoted-printable (see _EmailPart)
+                body = part.get_payload(decode=True)
+                inner = _parse(body) if isinstance(body, bytes) and body.strip() else None
+            if isinstance(inner, EmailMessage):
+                forwarded = f"{where}{SEP}message transféré {_describe(_address(inner), _date(inner))}".rstrip()
+                stack.append((inner, forwarded, forwards + 1, depth + 1))
+        elif part.is_multipart():
+            subs = [sub for sub in part.get_payload() if isinstance(sub, EmailMessage)]
+            stack.extend((sub, where, forwards, depth + 1) for sub in reversed(subs))
+        else:
+            filename = _filename(part)
+            if part.get_content_maintype() == "text" and not filename and not part.is_attachment():
+                continue  # the body of the message
+            data = part.get_payload(decode=True)
+            content = data if isinstance(data, bytes) else b""
+            found.append(_Part(filename, content, where, part.get_content_type(), forwards))
+    return found
+
+
+def _read_outlook(data: bytes, origin: str) -> _Mail | Refusal:
+    """An Outlook .msg file (read with extract-msg) and its attachments, embedded messages included,
+    or a refusal of it when the library cannot read it."""
+    import extract_msg  # imported here: it takes most of a second to import
+
+    try:
+        msg = extract_msg.openMsg(data, strict=False, delayAttachments=False)
+    except Exception as exc:  # extract-msg raises many kinds of errors on damaged files
+        return _unreadable_message(origin, exc, "message Outlook (.msg)")
+    try:
+        sender, date = _clean(msg.sender or "") if hasattr(msg, "sender") else "", _outlook_date(msg)
+        where = f"{origin} {_describe(_bare(sender), date)}".rstrip()
+        subject = _clean(" ".join(str(getattr(msg, "subject", "") or "").split()))
+        return _Mail(where, sender, _bare(sender), subject, date, _outlook_parts(msg, where, 0))
+    except Exception as exc:  # likewise, on a damaged attachment or property
+        return _unreadable_message(origin, exc, "message Outlook (.msg)")
+    finally:
+        msg.close()
+
+
+def _outlook_parts(msg: object, where: str, forwards: int) -> list[_Part]:
+    """The attachments of an extract-msg message, those of embedded messages (at most ``MAX_FORWARDS``) included."""
+    from extract_msg.enums import AttachmentType
+
+    found: list[_Part] = []
+    for attachment in getattr(msg, "attachments", []):
+        name = _clean(attachment.longFilename or attachment.shortFilename or attachment.displayName or "")
+        kind = attachment.type
+        if kind in (AttachmentType.MSG, AttachmentType.SIGNED_EMBEDDED):
+            inner = attachment.data
+            if inner is not None and forwards < MAX_FORWARDS:
+                sender = _clean(getattr(inner, "sender", None) or "")
+                forwarded = f"{where}{SEP}message transféré {_describe(_bare(sender), _outlook_date(inner))}"
+                found += _outlook_parts(inner, forwarded.rstrip(), forwards + 1)
+        elif kind == AttachmentType.DATA:
+            data = attachment.data
+            mime = str(getattr(attachment, "mimetype", None) or "").lower()
+            found.append(_Part(name, data if isinstance(data, bytes) else b"", where, mime, forwards))
+    return found
+
+
+def _outlook_date(msg: object) -> dt.datetime | None:
+    """When an extract-msg message was sent, or None (Outlook writes 1601-01-01 for « never »)."""
+    when = getattr(msg, "date", None)
+    return when if isinstance(when, dt.datetime) and when.year > 1601 else None
+
+
+def _tnef_parts(data: bytes, where: str, forwards: int) -> list[_Part]:
+    """The attachments of a TNEF stream (winmail.dat, read with tnefparse), those of embedded messages
+    (at most ``MAX_FORWARDS``) included. Raises whatever tnefparse raises on a damaged stream."""
+    import tnefparse
+
+    found: list[_Part] = []
+    for attachment in tnefparse.TNEF(data, do_checksum=False).attachments:
+        embedded = getattr(attachment, "embed", None)
+        if embedded is not None:
+            if forwards < MAX_FORWARDS:
+                found += _tnef_parts(attachment.data, f"{where}{SEP}message transféré", forwards + 1)
+            continue
+        content = attachment.data if isinstance(attachment.data, bytes) else b""
+        found.append(_Part(_tnef_name(attachment), content, where, "", forwards))
+    return found
+
+
+def _tnef_name(attachment: object) -> str:
+    """A TNEF attachment's file name: its long name when Outlook wrote one, else its short name decoded with the
+    stream's code page (tnefparse decodes it as UTF-8, which fails on « Théo » written in Windows-1252)."""
+    from tnefparse.properties import MAPI_ATTACH_LONG_FILENAME
+
+    for prop in getattr(attachment, "mapi_attrs", []):
+        if prop.name == MAPI_ATTACH_LONG_FILENAME:
+            value = prop.data
+            return _clean(value if isinstance(value, str) else _decode(value, attachment))
+    raw = getattr(attachment, "_name", b"")
+    return _clean((raw if isinstance(raw, str) else _decode(raw, attachment)).strip("\x00"))
+
+
+def _decode(raw: bytes, attachment: object) -> str:
+    """Bytes of a TNEF stream decoded with its code page (Windows-1252 when unknown or not Python's)."""
+    codepage = getattr(attachment, "codepage", None) or "cp1252"
+    try:
+        return raw.decode(codepage, errors="replace")
+    except LookupError:
+        return raw.decode("cp1252", errors="replace")
+
+
+def _claims_a_grid(part: _Part) -> bool:
+    """Whether an (empty) attachment says it is a grid: named like a workbook, an archive or a message,
+    or typed as a spreadsheet, an archive or unknown binary content."""
+    if part.name.lower().endswith(WORKBOOK_SUFFIXES + (".eml", ".msg")):
+        return True
+    return part.content_type.startswith(
+        (
+            "application/vnd.openxmlformats-officedocument.spreadsheetml",
+            "application/vnd.ms-excel",
+            "application/vnd.oasis.opendocument.spreadsheet",
+            "application/zip",
+            "application/x-zip",
+            "application/octet-stream",
+        )
+    )
+
+
+def _unreadable_message(origin: str, exc: BaseException, what: str = "message") -> Refusal:
+    return Refusal(
+        origin,
+        f"{what} illisible ({_error_name(exc)}) : non ouvert.",
+        "Demandez à l'expéditeur de renvoyer la grille dans un nouveau message, en pièce jointe (.xlsx).",
+    )
+
+
+def _error_name(exc: BaseException) -> str:
+    """What went wrong, for a French message: the library's error type (its English text is left out)."""
+    return f"erreur {type(exc).__name__}"
+
+
+def _clean(text: str) -> str:
+    """``text`` with every lone surrogate (a raw byte the e-mail package could not decode) replaced by U+FFFD,
+    so that it can be shown, encoded and stored."""
+    return "".join("\ufffd" if "\ud800" <= ch <= "\udfff" else ch for ch in text)
 
 
 def _header(msg: EmailMessage, name: str) -> str:
-    """A decoded header, or "" when missing or too broken to read."""
+    """A decoded header, undecodable bytes shown as U+FFFD, or "" when missing or too broken to read."""
     try:
         value = msg.get(name)
-        return " ".join(str(value).split()) if value is not None else ""
+        return _clean(" ".join(str(value).split())) if value is not None else ""
     except Exception:  # the email package can raise anything on a malformed header
         return ""
 
@@ -467,26 +755,45 @@ def _address(msg: EmailMessage) -> str:
     try:
         addresses = msg["From"].addresses
         if addresses and addresses[0].addr_spec:
-            return addresses[0].addr_spec
+            return _clean(addresses[0].addr_spec)
     except Exception:  # missing or malformed header
         pass
     return _header(msg, "From")
 
 
+def _bare(sender: str) -> str:
+    """The bare address of a From value ("Prof <prof@example.fr>" → "prof@example.fr"), else the value."""
+    match = re.search(r"<([^<>\s]+@[^<>\s]+)>", sender)
+    return match.group(1) if match else sender.strip()
+
+
 def _date(msg: EmailMessage) -> dt.datetime | None:
     """The Date header as a datetime, or None."""
     try:
-        return msg["Date"].datetime
+        value = msg["Date"].datetime
+        return value if isinstance(value, dt.datetime) else None
     except Exception:  # missing or malformed header
         return None
 
 
-def _describe(msg: EmailMessage) -> str:
+def _deleted(msg: EmailMessage) -> bool:
+    """Whether a message of a mailbox is marked deleted: flag 0x0008 (expunged) of Thunderbird's
+    ``X-Mozilla-Status``, or a ``D`` in the ``Status`` or ``X-Status`` header of other mbox clients."""
+    try:
+        if int(_header(msg, "X-Mozilla-Status") or "0", 16) & 0x0008:
+            return True
+    except ValueError:
+        pass
+    flags = (_header(msg, name) for name in ("Status", "X-Status"))
+    return any(re.fullmatch(r"[A-Z]+", value) and "D" in value for value in flags)
+
+
+def _describe(address: str, when: dt.datetime | None) -> str:
     """ "(de prof@example.fr, 12/03/2027)", with what the message tells; "" when it tells nothing."""
     bits = []
-    if sender := _address(msg):
-        bits.append(f"de {sender}")
-    if when := _date(msg):
+    if address:
+        bits.append(f"de {address}")
+    if when:
         bits.append(when.strftime("%d/%m/%Y"))
     return f"({', '.join(bits)})" if bits else ""
 
@@ -494,7 +801,7 @@ def _describe(msg: EmailMessage) -> str:
 def _filename(part: EmailMessage) -> str:
     """The attachment's decoded file name, or ""."""
     try:
-        return part.get_filename() or ""
+        return _clean(part.get_filename() or "")
     except Exception:  # malformed Content-Disposition
         return ""
 

@@ -6,6 +6,7 @@ import re
 import unicodedata
 
 from e2docs.model.candidate import Candidate
+from e2docs.model.text import clean_filename_text
 
 _FORBIDDEN = re.compile(r'[<>:"/\\|?*\x00-\x1f\x7f]')
 _RESERVED: set[str] = {
@@ -19,9 +20,10 @@ _RESERVED: set[str] = {
 
 
 def safe_part(text: str, limit: int = 60) -> str:
-    """One part of a file name: no separators or reserved characters, spaces as hyphens,
-    accents kept (NFC), no leading/trailing dots, at most ``limit`` characters."""
-    text = re.sub(r"[\t\n\r]+", " ", text)  # tabs and line breaks separate words…
+    """One part of a file name: no separators or reserved characters, no terminal escapes, control
+    or bidirectional characters (a right-to-left override), spaces as hyphens, accents kept (NFC),
+    no leading/trailing dots, at most ``limit`` characters."""
+    text = clean_filename_text(text)  # escapes, control and bidi characters go; tabs, line breaks: spaces
     text = _FORBIDDEN.sub("", text)  # …other control and reserved characters go
     text = unicodedata.normalize("NFC", re.sub(r"\s+", "-", text.strip()))
     text = text.replace("_", "-")

@@ -2,17 +2,20 @@
 
 The one place that knows the signatures: a zip (``.xlsx``, ``.ods``, ``.docx``,
 ``.zip``), an OLE compound file (``.xls``, an ``.xlsx`` with an opening password,
-Word or Outlook files), a mailbox or an e-mail. File names only break ties: a
-teacher's attachment is often misnamed.
+an Outlook ``.msg`` message, Word files), Outlook's ``winmail.dat`` (TNEF), a
+mailbox or an e-mail. File names only break ties: a teacher's attachment is often
+misnamed.
 """
 
 from __future__ import annotations
 
 import re
 import zipfile
+from io import BytesIO
 from pathlib import PurePosixPath
 from typing import Literal
 
+import olefile
 from defusedxml import ElementTree
 
 ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06")  # a local file header, or the end record of an empty zip
@@ -20,6 +23,7 @@ OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ODS_MIMETYPE = b"application/vnd.oasis.opendocument.spreadsheet"
 STRICT_MAIN_NS = "http://purl.oclc.org/ooxml/spreadsheetml/main"
 """The main namespace of a workbook saved as Excel's "Strict Open XML Spreadsheet" (ECMA-376 Part 1 Strict)."""
+TNEF_MAGIC = b"\x78\x9f\x3e\x22"  # 0x223E9F78, little-endian: Outlook's rich-text wrapper (winmail.dat)
 HEAD_BYTES = 4096
 """How many leading bytes :func:`head_kind` needs."""
 
@@ -31,9 +35,9 @@ _HEADER_LINE = re.compile(
     re.IGNORECASE,
 )
 
-HeadKind = Literal["zip", "ole", "mbox", "eml", "other"]
+HeadKind = Literal["zip", "ole", "tnef", "mbox", "eml", "other"]
 ZipKind = Literal["xlsx", "ods", "ods-encrypted", "xlsb", "document", "archive"]
-OleKind = Literal["encrypted", "xls", "other"]
+OleKind = Literal["encrypted", "xls", "msg", "other"]
 
 
 def is_zip(head: bytes) -> bool:
@@ -52,6 +56,8 @@ def head_kind(head: bytes, name: str) -> HeadKind:
         return "zip"
     if is_ole(head):
         return "ole"
+    if head.startswith(TNEF_MAGIC):
+        return "tnef"
     if head.startswith(b"From "):
         return "mbox"
     if _HEADER_LINE.match(head):
@@ -110,13 +116,35 @@ def small_member(zf: zipfile.ZipFile, name: str, cap: int) -> bytes:
 
 
 def ole_kind(data: bytes) -> OleKind:
-    """What an OLE compound file holds: ``encrypted`` (an .xlsx with an opening password), ``xls`` or ``other``.
+    """What an OLE compound file holds: ``encrypted`` (an .xlsx with an opening password), ``xls``,
+    ``msg`` (an Outlook message saved by drag-and-drop) or ``other``.
 
-    Stream names are stored in UTF-16LE in the file's directory; looking for them
-    in the bytes is enough to tell these apart without parsing the directory.
+    The names at the root of the file's directory tell them apart (read with olefile): an .xls
+    has a ``Workbook`` (or ``Book``) stream, an encrypted .xlsx an ``EncryptedPackage`` stream,
+    a .msg a ``__properties_version1.0`` stream beside ``__substg1.0_*`` property streams (its
+    attachments are deeper, so a .msg carrying an .xls is still a .msg). A directory olefile
+    cannot read falls back on looking for those names (stored in UTF-16LE) in the bytes.
     """
+    try:
+        with olefile.OleFileIO(BytesIO(data)) as ole:
+            roots = {entry[0] for entry in ole.listdir(streams=True, storages=True)}
+    except Exception:  # olefile raises various errors on a damaged directory: look at the bytes instead
+        return _ole_kind_from_bytes(data)
+    if "EncryptedPackage" in roots:
+        return "encrypted"
+    if roots & {"Workbook", "Book"}:
+        return "xls"
+    if "__properties_version1.0" in roots and any(name.startswith("__substg1.0_") for name in roots):
+        return "msg"
+    return "other"
+
+
+def _ole_kind_from_bytes(data: bytes) -> OleKind:
+    """:func:`ole_kind` for a file whose directory cannot be read: the stream names found anywhere."""
     if "EncryptedPackage".encode("utf-16-le") in data:
         return "encrypted"
+    if "__substg1.0_".encode("utf-16-le") in data:
+        return "msg"
     if any(stream.encode("utf-16-le") in data for stream in ("Workbook", "Book")):
         return "xls"
     return "other"

@@ -19,7 +19,8 @@ class ReturnState(StrEnum):
     ``conflict`` is what ``collect`` and ``status --history`` say of a return that
     cannot be ordered against a different one of the same candidate (derived from the
     ledger, never stored since ledger version 1); ``already`` (the same file was
-    imported before) and ``refused`` (not a workbook at all) are only reported.
+    imported before), ``refused`` (not a workbook at all) and ``skipped`` (a message
+    deleted in its mailbox but still in the file: nothing to do) are only reported.
     """
 
     COMPLETE = "complete"
@@ -29,6 +30,7 @@ class ReturnState(StrEnum):
     ALREADY = "already"
     REFUSED = "refused"
     BLANK = "blank"
+    SKIPPED = "skipped"
 
     @property
     def accepted(self) -> bool:
@@ -102,6 +104,7 @@ RETURN_LABELS: dict[ReturnState, ReturnLabels] = {
     ReturnState.ALREADY: ReturnLabels("déjà importé", "déjà importé", "déjà importé(s)"),
     ReturnState.REFUSED: ReturnLabels("refusé", "refusé", "refusé(s)"),
     ReturnState.BLANK: ReturnLabels("vierge", "vierge (rien de saisi, ignoré)", "vierge(s)"),
+    ReturnState.SKIPPED: ReturnLabels("ignoré", "ignoré (message supprimé)", "ignoré(s)"),
 }
 """The French labels of each :class:`ReturnState`."""
 

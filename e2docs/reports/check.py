@@ -29,6 +29,7 @@ from lxml import etree
 from e2docs.reports import samples
 from e2docs.reports.context import CANDIDATE_FIELDS, CLASS_FIELDS, candidate_context, class_context
 from e2docs.reports.fieldcheck import FieldChecker, guess_document
+from e2docs.reports.mergefields import merge_field_problems, template_parts
 from e2docs.reports.problem import ERROR, WARNING, Problem, line_text, plain, short
 from e2docs.reports.render import explain, load_template, make_env, syntax_message
 from e2docs.reports.runs import run_problems
@@ -62,9 +63,15 @@ def check_template(path: str | Path, document: str | None = None) -> list[Proble
         except TemplateSyntaxError as exc:
             if not block:
                 problems.append(Problem(ERROR, syntax_message(exc), line_text(src, exc.lineno), part_name))
+        except RecursionError:
+            problems.append(
+                Problem(ERROR, "expression trop imbriquée (parenthèses ou crochets) : simplifiez-la.", "", part_name)
+            )
     if document is None:
         document = guess_document(path, [a for _, _, a in asts])
     top = CANDIDATE_FIELDS if document != "classe" else CLASS_FIELDS
+    for part_name, element in _parts(tpl):
+        problems += merge_field_problems(element, part_name, top, document)
     for part_name, src, ast in asts:
         problems += FieldChecker(top, src, part_name).run(ast)
     if not any(p.severity == ERROR for p in problems):
@@ -77,12 +84,7 @@ def check_template(path: str | Path, document: str | None = None) -> list[Proble
 
 def _parts(tpl: DocxTemplate) -> list[tuple[str, etree._Element]]:
     """(French name of the part, its XML root) for the body, then each header and footer."""
-    out = [("corps du document", tpl.docx.element.body)]
-    for rel in tpl.docx.part.rels.values():
-        kind = rel.reltype.rsplit("/", 1)[-1]
-        if not rel.is_external and kind in ("header", "footer"):
-            out.append(("en-tête" if kind == "header" else "pied de page", rel.target_part.element))
-    return out
+    return template_parts(tpl)
 
 
 # ------------------------------------------------------------------ Jinja syntax
@@ -159,13 +161,14 @@ def _test_render(path: Path, document: str) -> list[Problem]:
     tpl = load_template(path)
     env = make_env()
     try:
-        tpl.render_init()
-        xml_parts = [("corps du document", tpl.build_xml(context, env))]
-        for uri, name in ((tpl.HEADER_URI, "en-tête"), (tpl.FOOTER_URI, "pied de page")):
-            xml_parts += [
-                (name, x.decode("utf-8") if isinstance(x, bytes) else x)
-                for _, x in tpl.build_headers_footers_xml(context, uri, env)
-            ]
+        with env.bounded():
+            tpl.render_init()
+            xml_parts = [("corps du document", tpl.build_xml(context, env))]
+            for uri, name in ((tpl.HEADER_URI, "en-tête"), (tpl.FOOTER_URI, "pied de page")):
+                xml_parts += [
+                    (name, x.decode("utf-8") if isinstance(x, bytes) else x)
+                    for _, x in tpl.build_headers_footers_xml(context, uri, env)
+                ]
     except (TemplateError, SecurityError, ArithmeticError, TypeError, ValueError, LookupError, AttributeError) as exc:
         lines = [x for x in getattr(exc, "docx_context", None) or [] if x.strip()]
         return [
@@ -191,7 +194,8 @@ def _test_render(path: Path, document: str) -> list[Problem]:
         return out
     try:
         full = load_template(path)
-        full.render(context, make_env(), autoescape=True)  # what render_to does
+        with env.bounded():
+            full.render(context, env, autoescape=True)  # what render_to does
         buf = io.BytesIO()
         full.save(buf)
         Document(io.BytesIO(buf.getvalue()))

@@ -76,6 +76,8 @@ class FieldChecker:
             for target in n.find_all(nodes.Name):
                 if target.ctx in ("store", "param"):
                     self.assigned.add(target.name)
+            if isinstance(n, nodes.Macro):
+                self.assigned.add(n.name)
         self.visit(ast, {})
         return self.problems
 

@@ -9,9 +9,10 @@ unknown field is an error, not a silent blank in an official document.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import re
-from collections.abc import Mapping, MutableMapping
+from collections.abc import Iterable, Iterator, Mapping, MutableMapping
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol
 
@@ -23,7 +24,11 @@ from jinja2.sandbox import SandboxedEnvironment
 from lxml import etree
 
 from e2docs.formats.atomic import atomic_write
+from e2docs.reports import limits
+from e2docs.reports.context import FIELDS_BY_DOCUMENT
 from e2docs.reports.errors import ReportError
+from e2docs.reports.fieldcheck import guess_document
+from e2docs.reports.mergefields import merge_field_problems, template_parts
 
 MAX_REPEAT = 100_000  # longest string or list a template may build with * or **
 _TOO_BIG = "le modèle demande une "
@@ -51,13 +56,63 @@ class _Undefined(StrictUndefined):
 
 
 class Sandbox(SandboxedEnvironment):
-    """The Jinja environment of every e2docs template."""
+    """The Jinja environment of every e2docs template, bounded by :mod:`e2docs.reports.limits`.
 
-    intercepted_binops = frozenset({"*", "**"})
+    Call :meth:`bounded` around each rendering: it arms the meter (time, steps, output) for
+    that document and turns a bound exceeded, or Python's ``RecursionError``, into a
+    :class:`~e2docs.reports.limits.TemplateLimit`.
+    """
+
+    intercepted_binops = frozenset({"*", "**", "+", "%"})
 
     def __init__(self) -> None:
-        super().__init__(autoescape=True, undefined=_Undefined, keep_trailing_newline=True)
+        super().__init__(autoescape=True, undefined=_Undefined, keep_trailing_newline=True, finalize=self._emit)
         self._compiled: dict[str, Template] = {}  # template text → compiled, at most 65 kept
+        self.meter = limits.Meter()
+        meter = self._current_meter
+        self.filters = {name: limits.bounded_filter(meter, name, f) for name, f in self.filters.items()}
+        self.filters[limits.LOOP_FILTER] = lambda value, size=0: self.meter.loop(value, size)
+        self.filters[limits.JOIN_FILTER] = lambda value: self.meter.join(value)
+        self.globals["lipsum"] = limits.bounded_lipsum(meter)
+
+    def _current_meter(self) -> limits.Meter:
+        return self.meter
+
+    def _emit(self, value: object) -> object:
+        """Jinja's ``finalize``: every ``{{ … }}`` output, counted before it is kept in a buffer."""
+        self.meter.produce(len(value) if isinstance(value, str) else len(str(value)))
+        return value
+
+    @contextlib.contextmanager
+    def bounded(self, seconds: float = limits.SECONDS) -> Iterator[None]:
+        """Arm the meter for one rendering of at most ``seconds``; a ``RecursionError`` inside
+        becomes a :class:`~e2docs.reports.limits.TemplateLimit`."""
+        self.meter.start(seconds)
+        try:
+            yield
+        except RecursionError:
+            raise limits.TemplateLimit(
+                "le modèle s'appelle lui-même trop profondément (macro récursive ou imbrication excessive)"
+            ) from None
+        finally:
+            self.meter.stop()
+
+    def compile(
+        self,
+        source: str | nodes.Template,
+        name: str | None = None,
+        filename: str | None = None,
+        raw: bool = False,
+        defer_init: bool = False,
+    ) -> Any:
+        """Jinja's compilation, with every loop and ``~`` join metered (:func:`limits.rewrite`)."""
+        if isinstance(source, str):
+            source = self.parse(source, name, filename)
+        return super().compile(limits.rewrite(source), name, filename, raw, defer_init)  # type: ignore[call-overload]
+
+    def concat(self, pieces: Iterable[str]) -> str:
+        """Every buffer join of the template (whole output, macros, ``{% set %}`` blocks), metered."""
+        return self.meter.concat(pieces)
 
     def from_string(
         self,
@@ -74,16 +129,38 @@ class Sandbox(SandboxedEnvironment):
             self._compiled[source] = super().from_string(source)
         return self._compiled[source]
 
+    def call(__self, __context: Context, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N805 (Jinja's names)
+        """A call from the template (function, method, macro, ``loop()``): counted, one level deeper,
+        its arguments checked before (a text method that would build a huge text) and its result
+        after."""
+        owner = getattr(getattr(__obj, "__wrapped__", __obj), "__self__", None)  # str.format: wrapped by Jinja
+        if isinstance(owner, str):
+            limits.check_str_method(getattr(__obj, "__name__", ""), owner, args, kwargs)
+        result = __self.meter.call(lambda: SandboxedEnvironment.call(__self, __context, __obj, *args, **kwargs))
+        limits.check_size(result)
+        if isinstance(owner, (list, dict, set)):
+            limits.check_size(owner)
+        return result
+
     def call_binop(self, context: Context, operator: str, left: object, right: object) -> object:
-        """``*`` and ``**`` as usual, but :class:`SecurityError` for a power above 100 or a
-        text or list repeated beyond :data:`MAX_REPEAT` items."""
+        """``*``, ``**``, ``+`` and ``%`` as usual, but :class:`SecurityError` for a power
+        above 100, a text or list repeated beyond :data:`MAX_REPEAT` items, a format asking for a
+        huge width, or a text, list or number beyond the bounds of :mod:`e2docs.reports.limits`."""
+        self.meter.tick()
         if operator == "**" and isinstance(right, (int, float)) and abs(right) > 100:
             raise SecurityError(_TOO_BIG + "puissance trop grande")
+        limits.check_int_op(operator, left, right)
         if operator == "*":
             for a, b in ((left, right), (right, left)):
                 if isinstance(a, (str, list, tuple)) and isinstance(b, int) and len(a) * b > MAX_REPEAT:
                     raise SecurityError(_TOO_BIG + f"répétition trop longue (plus de {MAX_REPEAT} éléments)")
-        return super().call_binop(context, operator, left, right)
+        if operator == "+" and isinstance(left, (str, list, tuple)) and isinstance(right, (str, list, tuple)):
+            (limits.check_text if isinstance(left, str) else limits.check_items)(len(left) + len(right))
+        if operator == "%":
+            limits.check_format(left, right if isinstance(right, tuple) else [right])
+        result = super().call_binop(context, operator, left, right)
+        limits.check_int(result)
+        return result
 
 
 _SHARED: Sandbox | None = None
@@ -110,6 +187,11 @@ def explain(exc: Exception) -> str:
     msg = str(exc)
     if isinstance(exc, OverflowError) and "sandbox" in msg.lower():
         return "le modèle demande une boucle trop longue (plus de 100 000 tours), ce qui est interdit."
+    if isinstance(exc, limits.TemplateLimit):
+        return (
+            f"{msg}, ce qui est interdit. Simplifiez le modèle (boucles imbriquées, macro qui s'appelle "
+            "elle-même, largeur de mise en forme démesurée)."
+        )
     if msg.startswith(_TOO_BIG):
         return msg + ", ce qui est interdit."
     if isinstance(exc, SecurityError) or "unsafe" in msg:
@@ -164,8 +246,11 @@ def render_to(template: str | Path, context: Mapping[str, object], out: str | Pa
     if not template.is_file():
         raise ReportError("modèle Word introuvable.", template, hint="Vérifiez le dossier de modèles (--templates).")
     doc = load_template(template)
+    _refuse_merge_fields(doc, template)
+    env = make_env()
     try:
-        doc.render(dict(context), make_env(), autoescape=True)
+        with env.bounded():
+            doc.render(dict(context), env, autoescape=True)
     except (TemplateError, SecurityError) as exc:
         raise ReportError(explain(exc) + _where(exc), template) from None
     except _BrokenXml as exc:
@@ -180,6 +265,23 @@ def render_to(template: str | Path, context: Mapping[str, object], out: str | Pa
         raise ReportError(explain(exc), template) from None
     save_atomically(doc, out)
     return out
+
+
+def _refuse_merge_fields(doc: DocxTemplate, template: Path) -> None:
+    """:class:`ReportError` when the template holds Word merge fields («Nom_candidat»), which e2docs
+    does not fill: the same messages as ``check-template``, the first three of them."""
+    document = guess_document(template, [])
+    fields = FIELDS_BY_DOCUMENT[document]
+    found = [p for name, root in template_parts(doc) for p in merge_field_problems(root, name, fields, document)]
+    if not found:
+        return
+    shown = [f"{p.message} ({p.part}, paragraphe « {p.paragraph} »)" if p.paragraph else p.message for p in found[:3]]
+    more = f" ; et {len(found) - 3} autre(s)" if len(found) > 3 else ""
+    raise ReportError(
+        f"le modèle contient {len(found)} champ(s) de publipostage Word : " + " ; ".join(shown) + more + ".",
+        template,
+        hint="Corrigez le modèle dans Word, puis vérifiez-le avec e2docs check-template.",
+    )
 
 
 def load_template(template: Path) -> DocxTemplate:

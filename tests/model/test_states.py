@@ -19,6 +19,7 @@ def test_return_state_values() -> None:
         "already",
         "refused",
         "blank",
+        "skipped",
     ]
     assert ReturnState.COMPLETE == "complete"
     assert ReturnState("conflict") is ReturnState.CONFLICT
@@ -62,6 +63,7 @@ def test_french_labels() -> None:
         "déjà importé",
         "refusé",
         "vierge (rien de saisi, ignoré)",
+        "ignoré (message supprimé)",
     ]
     assert [s.tally_label for s in ReturnState] == [
         "complet(s)",
@@ -71,6 +73,7 @@ def test_french_labels() -> None:
         "déjà importé(s)",
         "refusé(s)",
         "vierge(s)",
+        "ignoré(s)",
     ]
     assert [s.label for s in ReturnState][:4] == ["complet", "incomplet", "rejeté", "conflit"]
 
