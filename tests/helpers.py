@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import openpyxl
@@ -53,3 +55,58 @@ def level_values(levels: dict[str, int | None]) -> dict[str, object]:
 
 
 ALL_LEVEL_3 = {c.id: 3 for c in GRID.criteria}
+
+
+def rewrite_parts(src: Path, dst: Path, edit: Callable[[str, bytes], bytes]) -> Path:
+    """Copy the workbook ``src`` to ``dst`` member by member, each member's bytes passed through
+    ``edit(name, data)`` (as a suite re-saving the file would change them); returns ``dst``."""
+    with zipfile.ZipFile(src) as zf:
+        members = [(info, zf.read(info)) for info in zf.infolist()]
+    with zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zf:
+        for info, data in members:
+            zf.writestr(info, edit(info.filename, data))
+    return dst
+
+
+# Transitional namespaces → Strict ones (ECMA-376 Part 1 Strict; the longer URIs first, as they start
+# like the shorter ones). The core properties keep their namespaces in Strict.
+STRICT_NAMESPACES = {
+    "http://schemas.openxmlformats.org/spreadsheetml/2006/main": "http://purl.oclc.org/ooxml/spreadsheetml/main",
+    "http://schemas.openxmlformats.org/officeDocument/2006/relationships/extended-properties": (
+        "http://purl.oclc.org/ooxml/officeDocument/relationships/extendedProperties"
+    ),
+    "http://schemas.openxmlformats.org/officeDocument/2006/relationships/custom-properties": (
+        "http://purl.oclc.org/ooxml/officeDocument/relationships/customProperties"
+    ),
+    "http://schemas.openxmlformats.org/officeDocument/2006/relationships": (
+        "http://purl.oclc.org/ooxml/officeDocument/relationships"
+    ),
+    "http://schemas.openxmlformats.org/officeDocument/2006/extended-properties": (
+        "http://purl.oclc.org/ooxml/officeDocument/extendedProperties"
+    ),
+    "http://schemas.openxmlformats.org/officeDocument/2006/custom-properties": (
+        "http://purl.oclc.org/ooxml/officeDocument/customProperties"
+    ),
+    "http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes": (
+        "http://purl.oclc.org/ooxml/officeDocument/docPropsVTypes"
+    ),
+    "http://schemas.openxmlformats.org/drawingml/2006/main": "http://purl.oclc.org/ooxml/drawingml/main",
+}
+
+
+def to_strict(src: Path, dst: Path) -> Path:
+    """``src`` as Excel's "Strict Open XML Spreadsheet" writes it: the parts' namespaces and relationship
+    types moved to the Strict ones, ``conformance="strict"`` on the workbook (LibreOffice 7.4 cannot
+    write Strict: its "Office Open XML Spreadsheet" filter writes Transitional namespaces too)."""
+
+    def edit(name: str, data: bytes) -> bytes:
+        if name == "[Content_Types].xml" or not name.endswith((".xml", ".rels")):
+            return data
+        text = data.decode("utf-8")
+        for old, new in STRICT_NAMESPACES.items():
+            text = text.replace(old, new)
+        if name == "xl/workbook.xml":
+            text = text.replace("<workbook ", '<workbook conformance="strict" ', 1)
+        return text.encode("utf-8")
+
+    return rewrite_parts(src, dst, edit)

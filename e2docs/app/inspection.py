@@ -18,7 +18,7 @@ from e2docs.model.errors import E2docsError
 
 
 class IssueJson(TypedDict):
-    """A problem: ``kind`` (``input``, ``modified``, ``identity``, ``cache``, or ``file`` for an
+    """A problem: ``kind`` (``input``, ``modified``, ``identity``, ``cache``, ``protection``, or ``file`` for an
     unreadable file), where it is (``None`` when not about one sheet or cell), the French message."""
 
     kind: str

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from e2docs.app.demo import DemoRun
     from e2docs.app.documents import ReportResult
     from e2docs.app.generate import GenerationReport
-    from e2docs.app.inspection import InspectResult
+    from e2docs.app.inspection import InspectResult, IssueJson
     from e2docs.app.ledger import BatchRow, ReturnRow
     from e2docs.app.status import CandidateStatus
     from e2docs.formats.roster import Roster
@@ -111,6 +111,19 @@ def context_note(context: Context, settings: Path | None = None, created: bool =
 # ------------------------------------------------------------------ inspect
 
 
+def _placed(issue: IssueJson) -> str:
+    """An issue's message after its sheet and cell (either may be ``None``: a workbook-wide issue)."""
+    where = ", ".join(
+        p
+        for p in (
+            f"feuille « {issue['sheet']} »" if issue.get("sheet") else "",
+            f"cellule {issue['cell']}" if issue.get("cell") else "",
+        )
+        if p
+    )
+    return f"{where + ' : ' if where else ''}{issue['message']}"
+
+
 def inspect_text(result: InspectResult) -> str:
     """``inspect``: the ``inspect --json`` data (``{"files": [entry, …]}``) for a person, one paragraph
     per entry."""
@@ -131,17 +144,9 @@ def inspect_text(result: InspectResult) -> str:
         lines.append(f"  Note proposée : {proposed} ; note finale : {final}")
         lines.append(f"  État : {r['status']}")
         for e in f["errors"]:
-            where = ", ".join(
-                p
-                for p in (
-                    f"feuille « {e['sheet']} »" if e.get("sheet") else "",
-                    f"cellule {e['cell']}" if e.get("cell") else "",
-                )
-                if p
-            )
-            lines.append(f"  ✗ {where + ' : ' if where else ''}{e['message']}")
+            lines.append(f"  ✗ {_placed(e)}")
         for w in f["warnings"]:
-            lines.append(f"  ! feuille « {w['sheet']} », cellule {w['cell']} : {w['message']}")
+            lines.append(f"  ! {_placed(w)}")
         lines.append("  ✓ Classeur valide." if f["ok"] else "  ✗ Classeur à corriger.")
         lines.append("")
     return "\n".join(lines).rstrip()

@@ -69,7 +69,7 @@ from e2docs.formats.xlsx.safety import MAX_FILE_BYTES, SAVE_AS_XLSX, check_zip_m
 from e2docs.model import french
 from e2docs.model.errors import WorkbookError
 
-__all__ = ["Item", "Refusal", "Skipped", "gather", "to_xlsx", "libreoffice_available"]
+__all__ = ["Item", "Refusal", "Skipped", "gather", "to_xlsx", "strict_to_xlsx", "libreoffice_available"]
 
 # Outlook's format libraries log what they find odd; e2docs says it in French, or not at all.
 for _library in ("tnefparse", "extract_msg"):
@@ -102,6 +102,10 @@ _PASSWORD_HINT = (
 )
 _ASK_MAIL_AGAIN = "Demandez à l'expéditeur de renvoyer la grille remplie en pièce jointe (.xlsx)."
 _NO_LIBREOFFICE = "LibreOffice n'est pas installé : ouvrez le fichier et enregistrez-le au format .xlsx."
+_SAVE_AS_TRANSITIONAL = (
+    "Ouvrez-le dans Excel et enregistrez-le au format Classeur Excel (*.xlsx) "
+    "(Fichier › Enregistrer sous, type « Classeur Excel »)."
+)
 
 
 class ConversionError(WorkbookError):
@@ -888,40 +892,66 @@ def to_xlsx(item: Item, workdir: Path) -> Path:
     if item.kind == "xlsx":
         target.write_bytes(item.data)
         return target
+    missing = ConversionError(
+        _NO_LIBREOFFICE,
+        item.origin,
+        hint="Ou installez LibreOffice pour que la conversion soit automatique." + libreoffice.override_note(),
+    )
+    return _convert(item.data, item.kind, item.origin, folder, missing).replace(target)
+
+
+def strict_to_xlsx(path: Path, workdir: Path) -> Path:
+    """Convert ``path``, an .xlsx saved as Excel's "Strict Open XML Spreadsheet" (see
+    :func:`e2docs.formats.sniff.is_strict_ooxml`), into an ordinary .xlsx in a new folder of ``workdir``
+    and return its path; LibreOffice converts it as it does an .ods (same limits).
+
+    Raises :class:`ConversionError` naming ``path`` when LibreOffice is missing (saying to save it as
+    an ordinary Excel workbook), fails or overruns; :class:`OSError` when ``path`` cannot be read.
+    """
+    workdir = Path(workdir)
+    workdir.mkdir(parents=True, exist_ok=True)
+    folder = Path(tempfile.mkdtemp(prefix="classeur-", dir=workdir))
+    missing = ConversionError(
+        "classeur enregistré au format « Feuille de calcul Open XML Strict » d'Excel : il doit être converti, "
+        "et LibreOffice, qui le convertit, n'est pas installé.",
+        path,
+        hint=_SAVE_AS_TRANSITIONAL
+        + " Ou installez LibreOffice pour que la conversion soit automatique."
+        + libreoffice.override_note(),
+    )
+    return _convert(path.read_bytes(), "xlsx", str(path), folder, missing, hint=_SAVE_AS_TRANSITIONAL)
+
+
+def _convert(
+    data: bytes, suffix: str, origin: str | Path, folder: Path, missing: ConversionError, hint: str = SAVE_AS_XLSX
+) -> Path:
+    """Convert ``data`` (a workbook whose file name ends in ``.suffix``) into ``folder/source.xlsx`` with
+    LibreOffice and return that path; ``missing`` is raised when LibreOffice is not found, other
+    failures raise :class:`ConversionError` about ``origin`` with ``hint``."""
     soffice = libreoffice.find_soffice()
     if soffice is None:
-        raise ConversionError(
-            _NO_LIBREOFFICE,
-            item.origin,
-            hint="Ou installez LibreOffice pour que la conversion soit automatique." + libreoffice.override_note(),
-        )
-    source = folder / "source" / f"source.{item.kind}"
+        raise missing
+    source = folder / "source" / f"source.{suffix}"
     source.parent.mkdir()
-    source.write_bytes(item.data)
+    source.write_bytes(data)
     try:
         done = libreoffice.convert([source], "xlsx:Calc MS Excel 2007 XML", folder, CONVERT_TIMEOUT, soffice=soffice)
     except libreoffice.LibreOfficeNotStarted as exc:
-        raise ConversionError(exc.message, item.origin, hint=SAVE_AS_XLSX) from None
+        raise ConversionError(exc.message, origin, hint=hint) from None
     except libreoffice.LibreOfficeTimeout:
         raise ConversionError(
-            f"conversion en .xlsx trop longue (plus de {CONVERT_TIMEOUT} s) : abandonnée.",
-            item.origin,
-            hint=SAVE_AS_XLSX,
+            f"conversion en .xlsx trop longue (plus de {CONVERT_TIMEOUT} s) : abandonnée.", origin, hint=hint
         ) from None
     if done.returncode != 0:
         detail = done.last_error_line()
         tail = f" : {detail[:200]}" if detail else ""
         raise ConversionError(
-            f"conversion en .xlsx impossible (LibreOffice, code {done.returncode}{tail}).",
-            item.origin,
-            hint=SAVE_AS_XLSX,
+            f"conversion en .xlsx impossible (LibreOffice, code {done.returncode}{tail}).", origin, hint=hint
         )
     converted = folder / "source.xlsx"
     if not converted.is_file() or converted.stat().st_size == 0:
-        raise ConversionError(
-            "conversion en .xlsx impossible : LibreOffice n'a rien produit.", item.origin, hint=SAVE_AS_XLSX
-        )
-    return converted.replace(target)
+        raise ConversionError("conversion en .xlsx impossible : LibreOffice n'a rien produit.", origin, hint=hint)
+    return converted
 
 
 def _safe_stem(name: str) -> str:

@@ -278,16 +278,22 @@ def _read_xlsx(path: Path, data: bytes) -> _Table:
     import openpyxl  # imported here: reading a CSV must not pay for it
     from openpyxl.utils.exceptions import InvalidFileException
 
+    from e2docs.formats.xlsx.package import cell_text, quiet_openpyxl
+
     _check_xlsx_archive(path, data)
     try:
-        workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        try:
-            sheet = workbook.worksheets[0]
-            sheet.reset_dimensions()  # some writers store wrong dimensions: read every row
-            rows = [(number, list(values)) for number, values in enumerate(sheet.iter_rows(values_only=True), start=1)]
-            title = sheet.title
-        finally:
-            workbook.close()
+        with quiet_openpyxl():
+            workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+            try:
+                sheet = workbook.worksheets[0]
+                sheet.reset_dimensions()  # some writers store wrong dimensions: read every row
+                rows = [
+                    (number, [cell_text(v) if isinstance(v, str) else v for v in values])
+                    for number, values in enumerate(sheet.iter_rows(values_only=True), start=1)
+                ]
+                title = sheet.title
+            finally:
+                workbook.close()
     except (
         InvalidFileException,
         zipfile.BadZipFile,

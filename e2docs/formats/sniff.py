@@ -18,10 +18,13 @@ from pathlib import PurePosixPath
 from typing import Literal
 
 import olefile
+from defusedxml import ElementTree
 
 ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06")  # a local file header, or the end record of an empty zip
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ODS_MIMETYPE = b"application/vnd.oasis.opendocument.spreadsheet"
+STRICT_MAIN_NS = "http://purl.oclc.org/ooxml/spreadsheetml/main"
+"""The main namespace of a workbook saved as Excel's "Strict Open XML Spreadsheet" (ECMA-376 Part 1 Strict)."""
 TNEF_MAGIC = b"\x78\x9f\x3e\x22"  # 0x223E9F78, little-endian: Outlook's rich-text wrapper (winmail.dat)
 HEAD_BYTES = 4096
 """How many leading bytes :func:`head_kind` needs."""
@@ -90,6 +93,20 @@ def zip_kind(zf: zipfile.ZipFile) -> ZipKind:
     if "[Content_Types].xml" in names:
         return "document"
     return "archive"
+
+
+def is_strict_ooxml(zf: zipfile.ZipFile) -> bool:
+    """Whether an .xlsx (a zip holding ``xl/workbook.xml``, its directory already checked) is written in
+    Strict Open XML: the root element of its workbook part in the :data:`STRICT_MAIN_NS` namespace.
+    openpyxl reads such a file as a workbook without sheets. Parses only up to that root element;
+    a missing or unparsable workbook part is not Strict (the reader then says what is wrong)."""
+    try:
+        with zf.open("xl/workbook.xml") as fh:
+            for _event, element in ElementTree.iterparse(fh, events=("start",)):
+                return bool(element.tag.startswith("{" + STRICT_MAIN_NS + "}"))
+    except (KeyError, ValueError, SyntaxError, OSError, zipfile.BadZipFile):  # XML ParseError is a SyntaxError
+        return False
+    return False
 
 
 def small_member(zf: zipfile.ZipFile, name: str, cap: int) -> bytes:

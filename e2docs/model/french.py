@@ -36,7 +36,7 @@ def text(value: object) -> str:
         return date(value)
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    s = str(value).replace("\r\n", "\n").replace("\r", "\n").replace("_x000D_", "").replace("\x0b", "\n")
+    s = str(value).replace("\r\n", "\n").replace("\r", "\n").replace("\x0b", "\n")
     return _XML_INVALID.sub("", s).strip()
 
 

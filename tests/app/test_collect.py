@@ -19,6 +19,7 @@ import json
 import mailbox
 import os
 import re
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -794,6 +795,106 @@ def test_collect_without_paths_is_bad_usage(s):
     result = s.run("collect")
     assert result.exit_code == 2
     assert s.files() == {}
+
+
+# ------------------------------------------------------------------ workbooks as office suites write them
+
+
+@pytest.fixture
+def campaign_0_1(tmp_path) -> Setup:
+    """A copy of the 0.1.0 campaign whose key signs the field cases (tests/data/cases)."""
+    from e2docs.app.campaign import open_campaign
+
+    root = tmp_path / "campagne-0.1"
+    shutil.copytree(PROJECT / "tests" / "data" / "cases" / "campagne-0.1", root)
+    return Setup(open_campaign(root), tmp_path / "arrivees")
+
+
+def test_office_suite_field_cases_are_accepted(campaign_0_1):
+    """Case 01: BERNARD's return with every sheet's dimension "A1" (WPS), accepted 15/20; case 10:
+    MARTIN's observations with Excel's _x000B_, accepted, and a line break in her documents."""
+    cases = PROJECT / "tests" / "data" / "cases"
+    (wps,) = (cases / "01-wps-dimension-a1").glob("*.xlsx")
+    (escaped,) = (cases / "10-excel-escaped-control-char").glob("*.xlsx")
+    result = campaign_0_1.collect(wps, escaped)
+    assert result.exit_code == 0, result.output
+    assert "métadonnées" not in result.output and "!" not in result.output
+    status = campaign_0_1.status()
+    bernard, martin = status["2709411021"], status["2709411121"]
+    assert (bernard["state"], bernard["proposed_mark"], bernard["final_mark"]) == ("complete", 15, 15)
+    assert martin["state"] == "complete"
+    done = campaign_0_1.run("report")
+    assert done.exit_code == 0, done.output
+    (sheet,) = (campaign_0_1.root / "rapports").glob("MARTIN_*_fiche-evaluation.docx")
+    from docx import Document
+
+    cells = [c.text for t in Document(str(sheet)).tables for r in t.rows for c in r.cells]
+    assert "Travail régulier.\nL'entreprise « Dupont & Fils <SARL> » souligne sa ponctualité." in cells
+    assert not [c for c in cells if "_x000" in c]
+
+
+def _strip_protection(path: Path) -> Path:
+    """``path`` as Gnumeric re-saves it: sheets protected without password, no structure lock, metadata
+    sheet shown."""
+    with zipfile.ZipFile(path) as zf:
+        members = [(info, zf.read(info)) for info in zf.infolist()]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for info, data in members:
+            if info.filename.startswith("xl/worksheets/sheet"):
+                data = re.sub(rb'(<sheetProtection\b[^>]*?) password="[^"]*"', rb"\1", data)
+            elif info.filename == "xl/workbook.xml":
+                data = re.sub(rb"<workbookProtection\b[^>]*/>", b"", data)
+                data = data.replace(b'state="hidden"', b'state="visible"')
+            zf.writestr(info, data)
+    return path
+
+
+def test_return_that_lost_its_protection_is_accepted_with_a_french_warning(s):
+    path = _strip_protection(s.make(A, "A.xlsx"))
+    result = s.collect(path)
+    assert result.exit_code == 0, result.output
+    (line,) = [x for x in result.output.splitlines() if x.startswith("    ! ")]
+    assert line.startswith("    ! classeur réenregistré par un tableur qui a perdu le mot de passe de protection")
+    assert "le verrouillage de la structure du classeur" in line and "le masquage de la feuille « e2docs »" in line
+    assert line.endswith("la signature d'e2docs est intacte : le retour reste valable.")
+    (row,) = s.returns(A)
+    assert row.state == "complete" and row.final_mark == 15 and row.warnings == [line[6:]]
+
+
+def test_strict_open_xml_without_libreoffice_is_rejected_to_be_read_again(s, monkeypatch):
+    from e2docs.formats import libreoffice
+    from tests.helpers import to_strict
+
+    strict = to_strict(s.make(A, "A.xlsx"), s.inbox / "A-strict.xlsx")
+    good = s.make(B, "B.xlsx")
+    monkeypatch.setattr(libreoffice, "find_soffice", lambda: None)
+    first = s.collect(strict, good)
+    assert first.exit_code == 1
+    assert "classeur enregistré au format « Feuille de calcul Open XML Strict » d'Excel" in first.output
+    assert "enregistrez-le au format Classeur Excel (*.xlsx)" in first.output
+    assert "Le fichier sera relu à la prochaine relève." in first.output
+    assert "n'a pas été généré par e2docs" not in first.output
+    (row,) = [r for r in s.returns() if r.sha256 == sha(strict)]
+    assert (row.state, row.retryable, row.candidate) == ("rejected", True, None)
+    assert [r.state for r in s.returns(B)] == ["complete"]
+    s.assert_archived(strict.read_bytes(), good.read_bytes())
+
+
+@pytest.mark.libreoffice
+def test_strict_open_xml_is_converted_by_libreoffice_and_collected(s):
+    from tests.helpers import to_strict
+    from tests.lo.availability import require_lo
+
+    require_lo()
+    strict = to_strict(s.make(A, "A.xlsx"), s.inbox / "A-strict.xlsx")
+    result = s.collect(strict)
+    assert result.exit_code == 0, result.output
+    (row,) = s.returns(A)
+    assert (row.state, row.proposed_mark, row.final_mark) == ("complete", 15, 15)
+    assert row.stored_path.endswith(".xlsx") and (s.root / row.stored_path).read_bytes() == strict.read_bytes()
+    done = s.run("report")  # documents are made from the archived original, converted again
+    assert done.exit_code == 0, done.output
+    assert len(list((s.root / "rapports").glob(f"*_{A}_fiche-evaluation.docx"))) == 1
 
 
 # ------------------------------------------------------------------ an interrupted collect

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import shutil
 import subprocess
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -31,7 +33,7 @@ from e2docs.reports import (
 )
 from e2docs.reports.render import render_to
 from e2docs.reports.samples import sample_class_info, sample_class_rows, sample_evaluation
-from tests.helpers import ALL_LEVEL_3, fill, level_values, make_workbook
+from tests.helpers import ALL_LEVEL_3, DATA, fill, level_values, make_workbook
 from tests.lo.lo import pdf_pages, require_tools
 
 OBS = (
@@ -218,6 +220,27 @@ def test_incomplete_grid_marks_count_but_rejected_do_not():
 
 
 # ------------------------------------------------------------------ rendering
+
+
+def test_excel_escaped_line_break_becomes_a_line_break_in_the_documents(tmp_path):
+    """Case 10 (tests/data/cases/10-excel-escaped-control-char): MARTIN's observations hold Excel's
+    ``_x000B_`` (a line break typed in Word and pasted); the documents show a line break there."""
+    from e2docs.app.campaign import open_campaign
+
+    campaign = open_campaign(DATA / "cases" / "campagne-0.1")
+    grid = campaign.grid()
+    (path,) = (DATA / "cases" / "10-excel-escaped-control-char").glob("*.xlsx")
+    (reading,) = read_workbook(path, {grid.content_hash: grid}, secret=campaign.secret)
+    sheet, summary = render_candidate_documents(evaluation_of(reading), tmp_path, "MARTIN_Zoe")
+    doc = Document(sheet)
+    obs = _table_with(doc, "Travail régulier.")
+    assert obs.cell(0, 0).text == "Travail régulier.\nL'entreprise « Dupont & Fils <SARL> » souligne sa ponctualité."
+    with zipfile.ZipFile(sheet) as zf:
+        xml = zf.read("word/document.xml").decode("utf-8")
+    assert re.search(r"Travail régulier\.</w:t>(?:</w:r><w:r>(?:<w:rPr>.*?</w:rPr>)?)?<w:br/>", xml)
+    for document in (sheet, summary):
+        with zipfile.ZipFile(document) as zf:
+            assert not any(b"_x000" in zf.read(n) for n in zf.namelist() if n.endswith(".xml")), document.name
 
 
 def test_evaluation_sheet_holds_values_where_expected(evaluation, tmp_path):

@@ -6,18 +6,28 @@ random access, no sheet protection and no cell locks by coordinate. This module
 streams each sheet once for the formulas/values and once for the cached results,
 and reads the few things read-only mode lacks (sheet protection, defined names)
 straight from the package XML through defusedxml.
+
+What office suites write is not taken on trust: the stored sheet dimensions are
+ignored (WPS writes ``<dimension ref="A1"/>`` for every sheet, which would make
+read-only mode see one cell), Excel's ``_xHHHH_`` escapes are decoded in every
+text read (:func:`cell_text`), and the warnings openpyxl prints about parts it
+does not need (styles, extensions) are silenced (:func:`quiet_openpyxl`).
 """
 
 from __future__ import annotations
 
 import re
+import warnings
 import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
 import openpyxl
 from defusedxml import ElementTree
+from openpyxl.utils.escape import unescape
 from openpyxl.workbook.workbook import Workbook
 
 MAIN_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
@@ -33,7 +43,8 @@ class Sheet:
     formula as its "=…" text), ``cached`` the results the last spreadsheet application
     stored for formulas. ``unlocked`` holds the references of cells with protection
     off; ``state`` is ``"visible"``, ``"hidden"`` or ``"veryHidden"``; ``protected``
-    says whether sheet protection is on.
+    says whether sheet protection is on, ``password`` whether that protection carries a
+    password (the legacy 16-bit hash or a ``hashValue``; Gnumeric drops it on save).
     """
 
     title: str
@@ -42,6 +53,7 @@ class Sheet:
     cached: dict[str, object] = field(default_factory=dict)
     unlocked: set[str] = field(default_factory=set)
     protected: bool = False
+    password: bool = False
 
     def rows(self) -> list[list[object]]:
         """The sheet's values as rows from row 1 and column A, each as long as its last
@@ -69,6 +81,9 @@ class Package:
     (ranges, formulas) are left out. ``created`` and ``modified``: the document's times
     from ``docProps/core.xml`` (W3CDTF text as written, ``None`` when absent); Excel and
     LibreOffice set ``modified`` on every save, XlsxWriter writes both at generation.
+    ``structure_locked``: ``xl/workbook.xml`` holds a ``workbookProtection`` element (XlsxWriter
+    writes it with ``lockStructure``, LibreOffice keeps it without attributes, Gnumeric and
+    ExcelJS drop it).
     """
 
     sheets: dict[str, Sheet]
@@ -76,6 +91,7 @@ class Package:
     local_names: dict[str, dict[str, tuple[str, str]]]
     created: str | None = None
     modified: str | None = None
+    structure_locked: bool = False
 
     @property
     def sheetnames(self) -> list[str]:
@@ -94,19 +110,47 @@ def _destination(text: str) -> tuple[str, str] | None:
     return (m[1].replace("''", "'"), m[2]) if m else None
 
 
+_OTHER_CONTROLS = re.compile("[\x00-\x08\x0e-\x1f\x7f]")
+
+
+def cell_text(text: str) -> str:
+    """Text as a cell holds it, from text as the file stores it: Excel's ``_xHHHH_`` escapes decoded
+    (ECMA-376 Part 1, 22.4.2.4: ``_x000B_`` is a vertical tab, ``_x005F_`` the underscore that makes
+    ``_x005F_x000B_`` the literal text "_x000B_"); a vertical tab or form feed (a line break pasted from
+    Word) becomes a line feed, other control characters but tab, line feed and carriage return are
+    removed; a lone surrogate escape becomes U+FFFD."""
+    if "_x" in text:
+        text = unescape(text).encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    text = text.replace("\x0b", "\n").replace("\x0c", "\n")
+    return _OTHER_CONTROLS.sub("", text)
+
+
+@contextmanager
+def quiet_openpyxl() -> Iterator[None]:
+    """Silence the warnings openpyxl emits inside the block (in English, about parts e2docs does not
+    read: "Workbook contains no default style", "Data Validation extension is not supported…", a date
+    cell out of range read as an error value…). Whatever they are about shows in the values read, which
+    e2docs checks itself; they must never reach a user's terminal."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        yield
+
+
 def _stream(wb: Workbook, sheets: dict[str, Sheet], target: Literal["values", "cached"]) -> None:
     """Store every non-empty cell of a read-only workbook into ``sheets`` (by title, added as
-    met) under ``target``; the values pass also records unlocked cells."""
+    met) under ``target`` (text through :func:`cell_text`); the values pass also records unlocked
+    cells. The sheets' stored dimensions are ignored: every row and column is read."""
     for ws in wb.worksheets:
         sheet = sheets.setdefault(ws.title, Sheet(ws.title, ws.sheet_state))
         store = sheet.values if target == "values" else sheet.cached
+        ws.reset_dimensions()  # some suites write <dimension ref="A1"/> whatever the sheet holds
         for row in ws.iter_rows():
             for cell in row:
                 ref = getattr(cell, "coordinate", None)
                 if ref is None:
                     continue
                 if cell.value is not None:
-                    store[ref] = cell.value
+                    store[ref] = cell_text(cell.value) if isinstance(cell.value, str) else cell.value
                 if target == "values" and cell.has_style and not cell.protection.locked:
                     sheet.unlocked.add(ref)
 
@@ -114,27 +158,30 @@ def _stream(wb: Workbook, sheets: dict[str, Sheet], target: Literal["values", "c
 def read_package(path: Path, cached: bool = True) -> Package:
     """Read ``path`` (already checked by :mod:`.safety`) into a :class:`Package`; ``cached=False``
     skips the formulas' stored results (a second pass over the file). openpyxl's and the
-    zip module's errors (``KeyError``, ``zipfile.BadZipFile``, XML errors…) pass through."""
+    zip module's errors (``KeyError``, ``zipfile.BadZipFile``, XML errors…) pass through; openpyxl's
+    warnings do not (:func:`quiet_openpyxl`)."""
     sheets: dict[str, Sheet] = {}
     paths: dict[str, str] = {}
-    wb = openpyxl.load_workbook(path, read_only=True, data_only=False, keep_links=False)
-    try:
-        for ws in wb.worksheets:
-            paths[ws.title] = ws._worksheet_path  # noqa: SLF001 — where its XML lives
-        _stream(wb, sheets, "values")
-    finally:
-        wb.close()
-    if cached:
-        wb = openpyxl.load_workbook(path, read_only=True, data_only=True, keep_links=False)
+    with quiet_openpyxl():
+        wb = openpyxl.load_workbook(path, read_only=True, data_only=False, keep_links=False)
         try:
-            _stream(wb, sheets, "cached")
+            for ws in wb.worksheets:
+                paths[ws.title] = ws._worksheet_path  # noqa: SLF001 — where its XML lives
+            _stream(wb, sheets, "values")
         finally:
             wb.close()
+        if cached:
+            wb = openpyxl.load_workbook(path, read_only=True, data_only=True, keep_links=False)
+            try:
+                _stream(wb, sheets, "cached")
+            finally:
+                wb.close()
     names: dict[str, tuple[str, str]] = {}
     local: dict[str, dict[str, tuple[str, str]]] = {}
     titles = list(sheets)
     with zipfile.ZipFile(path) as zf:
         book = ElementTree.fromstring(zf.read("xl/workbook.xml"))
+        structure_locked = book.find(f"{MAIN_NS}workbookProtection") is not None
         for dn in book.iter(f"{MAIN_NS}definedName"):
             dest = _destination(dn.text or "")
             name = dn.get("name")
@@ -148,8 +195,16 @@ def read_package(path: Path, cached: bool = True) -> Package:
         for title, member in paths.items():
             head = _sheet_protection(zf, member)
             sheets[title].protected = bool(head) and re.search(r'\bsheet="(1|true)"', head) is not None
+            sheets[title].password = re.search(r'\b(?:password|hashValue)="[^"]+"', head) is not None
         created, modified = _core_times(zf)
-    return Package(sheets, names, local, created, modified)
+    return Package(sheets, names, local, created, modified, structure_locked)
+
+
+def core_times(path: Path) -> tuple[str | None, str | None]:
+    """The ``dcterms:created`` and ``dcterms:modified`` texts of the workbook at ``path`` (``None`` when
+    absent), read without openpyxl: the same in Strict and ordinary Open XML. Zip errors pass through."""
+    with zipfile.ZipFile(path) as zf:
+        return _core_times(zf)
 
 
 def _core_times(zf: zipfile.ZipFile) -> tuple[str | None, str | None]:

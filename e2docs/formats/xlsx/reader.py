@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import tempfile
+import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -17,6 +19,8 @@ from pathlib import Path
 from typing import Any, TypeGuard
 
 from e2docs.formats.gridfile import load_grid
+from e2docs.formats.intake import strict_to_xlsx
+from e2docs.formats.sniff import is_strict_ooxml
 from e2docs.formats.xlsx import integrity, names
 from e2docs.formats.xlsx.layout import (
     LAYOUT_VERSION,
@@ -28,7 +32,7 @@ from e2docs.formats.xlsx.layout import (
     CellRole,
     build_layout,
 )
-from e2docs.formats.xlsx.package import Package, read_package
+from e2docs.formats.xlsx.package import Package, core_times, read_package
 from e2docs.formats.xlsx.results import compute_outputs, outcome
 from e2docs.formats.xlsx.safety import check_workbook_file
 from e2docs.model import french, scoring
@@ -47,6 +51,7 @@ class IssueKind(StrEnum):
     MODIFIED = "modified"  # a change outside the input cells (tampering, or a broken file)
     IDENTITY = "identity"  # the signed metadata does not verify
     CACHE = "cache"  # a displayed value differs from e2docs' computation (a warning)
+    PROTECTION = "protection"  # a re-save dropped sheet passwords, the structure lock or the hidden state (a warning)
 
 
 @dataclass(frozen=True)
@@ -199,7 +204,7 @@ def _label_text(value: object) -> str:
     if value is None:
         return ""
     text = str(value)
-    return text.replace("\r\n", "\n").replace("_x000D_", "")
+    return text.replace("\r\n", "\n")
 
 
 # ------------------------------------------------------------ input validation
@@ -343,6 +348,37 @@ def _compare_structure(pkg: Package, layout: CandidateLayout) -> list[Issue]:
     return issues
 
 
+def lost_protection(pkg: Package, layout: CandidateLayout, signature_ok: bool) -> Issue | None:
+    """A :attr:`IssueKind.PROTECTION` warning naming what a re-save dropped of what e2docs wrote, or ``None``.
+
+    Gnumeric and ExcelJS keep the sheets protected but without their password, drop the
+    workbook's ``workbookProtection`` (the structure lock) or show the hidden metadata sheet.
+    None of that changes what is read: every cell is compared with the layout and the metadata
+    are signed, so the return stays valid and the user is only told. A sheet whose protection is
+    off altogether is a modification (:func:`_compare_structure`), not this warning; LibreOffice's
+    ``<workbookProtection/>`` without attributes counts as kept.
+    """
+    lost: list[str] = []
+    titles = [s.title for s in layout.sheets] + [META_SHEET]
+    bare = [t for t in titles if t in pkg.sheets and pkg.sheets[t].protected and not pkg.sheets[t].password]
+    if bare:
+        lost.append("le mot de passe de protection des feuilles " + ", ".join(f"« {t} »" for t in bare))
+    if not pkg.structure_locked:
+        lost.append("le verrouillage de la structure du classeur (ajout, renommage, affichage des feuilles)")
+    meta = pkg.sheets.get(META_SHEET)
+    if meta is not None and meta.state == "visible":
+        lost.append(f"le masquage de la feuille « {META_SHEET} »")
+    if not lost:
+        return None
+    checked = "le contenu a été vérifié cellule par cellule" + (
+        " et la signature d'e2docs est intacte : le retour reste valable" if signature_ok else ""
+    )
+    return Issue(
+        IssueKind.PROTECTION,
+        f"classeur réenregistré par un tableur qui a perdu {' ; '.join(lost)}. Rien à faire : {checked}.",
+    )
+
+
 def _same(expected: object, cached: object) -> bool:
     if expected == "" and cached in (None, ""):
         return True
@@ -367,21 +403,48 @@ def read_workbook(
 ) -> list[Reading]:
     """Read every candidate of a generated workbook (one, or a class).
 
+    A workbook saved in Strict Open XML (Excel's "Strict Open XML Spreadsheet") is first
+    converted by LibreOffice into a temporary folder, then read as any other.
+
     Raises :class:`WorkbookError` when the file cannot be used at all (not a
-    workbook, not from e2docs, unknown grid); problems inside a usable file are
-    returned in each reading's ``errors``, ``modified`` and ``warnings``.
+    workbook, not from e2docs, unknown grid), :class:`~e2docs.formats.intake.ConversionError`
+    (a :class:`WorkbookError`) when a Strict workbook cannot be converted on this machine;
+    problems inside a usable file are returned in each reading's ``errors``, ``modified``
+    and ``warnings``.
     """
     path = Path(path)
     check_workbook_file(path)
     grids = grids if grids is not None else known_grids()
+    if _is_strict(path):
+        with tempfile.TemporaryDirectory(prefix="e2docs-strict-") as work:
+            converted = strict_to_xlsx(path, Path(work))
+            check_workbook_file(converted)
+            return _read_file(converted, path, grids, secret, check_cache)
+    return _read_file(path, path, grids, secret, check_cache)
+
+
+def _is_strict(path: Path) -> bool:
+    """Whether the .xlsx at ``path`` (checked by :func:`check_workbook_file`) is in Strict Open XML."""
     try:
-        pkg = read_package(path, cached=check_cache)
+        with zipfile.ZipFile(path) as zf:
+            return is_strict_ooxml(zf)
+    except (OSError, zipfile.BadZipFile):
+        return False  # said when it is read
+
+
+def _read_file(source: Path, path: Path, grids: dict[str, Grid], secret: bytes, check_cache: bool) -> list[Reading]:
+    """:func:`read_workbook` on ``source``, a checked ordinary .xlsx: ``path`` itself, or what ``path``
+    was converted into; messages and readings name ``path``."""
+    try:
+        pkg = read_package(source, cached=check_cache)
     except Exception as exc:  # openpyxl raises many types on malformed files
         raise WorkbookError(
             f"classeur illisible ({type(exc).__name__} : {exc}).",
             path,
             hint="Ouvrez-le dans Excel ou LibreOffice, enregistrez-le au format .xlsx, puis recommencez.",
         ) from None
+    if source != path:  # when it was saved is what the original says, not its conversion
+        pkg.created, pkg.modified = core_times(path)
     readings = []
     for meta in _read_metas(pkg, path):
         grid = grids.get(meta.get("grid_hash", ""))
@@ -456,7 +519,9 @@ def _read_candidate(pkg: Package, path: Path, meta: Meta, grid: Grid, secret: by
     # input scores nothing there, and nothing here.
     res = outcome(layout, values)
     outputs = compute_outputs(layout, values)
-    return Reading(path, meta, grid, layout, values, outputs, res, errors, modified, [], signature_ok)
+    lost = lost_protection(pkg, layout, signature_ok)
+    warnings = [lost] if lost else []
+    return Reading(path, meta, grid, layout, values, outputs, res, errors, modified, warnings, signature_ok)
 
 
 def _cross_checks(layout: CandidateLayout, values: dict[str, object], errors: list[Issue]) -> list[Issue]:
