@@ -23,6 +23,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from lxml import etree
 
 from e2docs.formats.atomic import atomic_write
+from e2docs.reports.charts import bind_charts
 from e2docs.reports.errors import ReportError
 
 MAX_REPEAT = 100_000  # longest string or list a template may build with * or **
@@ -155,7 +156,8 @@ def syntax_message(exc: TemplateSyntaxError) -> str:
 def render_to(template: str | Path, context: Mapping[str, object], out: str | Path) -> Path:
     """Fill ``template`` with ``context`` and write ``out`` atomically (temporary file, then rename).
 
-    ``context`` maps the template's top-level field names to their values. Returns
+    ``context`` maps the template's top-level field names to their values; its
+    :class:`~e2docs.reports.charts.Chart` values become images (drawn only if the template shows them). Returns
     ``out``; raises :class:`ReportError` (French message, the template) when the template
     is missing or unreadable, uses an unknown field, breaks the sandbox or gives an
     invalid document.
@@ -165,7 +167,7 @@ def render_to(template: str | Path, context: Mapping[str, object], out: str | Pa
         raise ReportError("modèle Word introuvable.", template, hint="Vérifiez le dossier de modèles (--templates).")
     doc = load_template(template)
     try:
-        doc.render(dict(context), make_env(), autoescape=True)
+        doc.render(bind_charts(dict(context), doc), make_env(), autoescape=True)
     except (TemplateError, SecurityError) as exc:
         raise ReportError(explain(exc) + _where(exc), template) from None
     except _BrokenXml as exc:
