@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import struct
 import subprocess
@@ -111,7 +112,8 @@ def test_old_templates_with_text_bars_still_render_without_images(tmp_path):
 
 def test_matplotlib_is_imported_only_when_a_chart_is_drawn(tmp_path):
     """Rendering a candidate's documents, or a class template without chart fields, never loads
-    matplotlib (a second or more at start-up); the bundled class record does."""
+    matplotlib (a second or more at start-up); the bundled class record does, and prints nothing
+    even when matplotlib first builds its font cache (a new, empty configuration folder here)."""
     template = _old_style_template(tmp_path / "ancien.docx")
     code = f"""
 import sys
@@ -126,10 +128,14 @@ render_class_record(sample_class_rows(), sample_class_info(), out / "recap.docx"
 print(before, "matplotlib" in sys.modules)
 """
     (tmp_path / "recapitulatif-classe.docx").write_bytes(template.read_bytes())
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=PROJECT, check=False)
+    env = dict(os.environ, MPLCONFIGDIR=str(tmp_path / "mpl"))
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=PROJECT, env=env, check=False
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["False", "True"]
     assert result.stderr == ""  # nothing printed (no font cache message)
+    assert list((tmp_path / "mpl").glob("fontlist-*.json"))  # the cache was built during this run
 
 
 def test_chart_fields_are_documented_and_text_bars_marked_as_kept():
