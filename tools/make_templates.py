@@ -640,18 +640,7 @@ def class_record(doc) -> None:
     widths(t, cols)
 
     text(doc, "Répartition des notes finales (sur {{ note_max }})", style="Heading 2", keep_next=True)
-    cols = [2.2, 1.6, 1.8, 12.4]
-    t = grid_table(doc, cols, ["Tranche", "Effectif", "Part", "Histogramme"])
-    control_row(t, "{%tr for b in repartition %}")
-    r = t.add_row()
-    keep_row(r)
-    cell_text(r.cells[0], "{{ b.tranche }}", size=8.5, align=WD_ALIGN_PARAGRAPH.CENTER)
-    cell_text(r.cells[1], "{{ b.effectif }}", size=8.5, align=WD_ALIGN_PARAGRAPH.CENTER)
-    cell_text(r.cells[2], "{{ b.part }}", size=8.5, align=WD_ALIGN_PARAGRAPH.RIGHT)
-    cell_text(r.cells[3], "{{ b.barre }}", size=8.5)
-    control_row(t, "{%tr endfor %}")
-    widths(t, cols)
-    keep_together(t)
+    text(doc, "{{ graphiques.repartition }}", align=WD_ALIGN_PARAGRAPH.CENTER, keep_next=True, after=0)
     text(
         doc,
         "Tranches de 2 points : « 10–12 » compte les notes de 10 à 11,5 ; la dernière tranche inclut la note maximale.",
@@ -661,8 +650,9 @@ def class_record(doc) -> None:
     )
 
     text(doc, "Niveaux atteints par critère", style="Heading 2", keep_next=True)
-    cols = [1.3, 6.2, 0.9, 0.9, 0.9, 0.9, 6.9]
-    t = grid_table(doc, cols, ["Critère", "Intitulé", "1", "2", "3", "4", "Répartition"])
+    text(doc, "{{ graphiques.niveaux }}", align=WD_ALIGN_PARAGRAPH.CENTER, keep_next=True, after=4)
+    cols = [1.3, 10.2, 1.3, 1.3, 1.3, 1.3, 1.3]
+    t = grid_table(doc, cols, ["Critère", "Intitulé", "1", "2", "3", "4", "Évalués"])
     control_row(t, "{%tr for c in criteres %}")
     r = t.add_row()
     keep_row(r)
@@ -670,14 +660,14 @@ def class_record(doc) -> None:
     cell_text(r.cells[1], "{{ c.titre }}", size=7)
     for i in range(4):
         cell_text(r.cells[2 + i], f"{{{{ c.comptes[{i}] }}}}", size=8, align=WD_ALIGN_PARAGRAPH.CENTER)
-    cell_text(r.cells[6], "{{ c.barre }}", size=8)
+    cell_text(r.cells[6], "{{ c.total }}", size=8, align=WD_ALIGN_PARAGRAPH.CENTER)
     control_row(t, "{%tr endfor %}")
     widths(t, cols)
     keep_together(t)
     text(
         doc,
-        "Légende : {% for n in niveaux %}{{ n.motif }} {{ n.numero }} {{ n.libelle }}"
-        "{% if not loop.last %}   {% endif %}{% endfor %}",
+        "Niveaux : {% for n in niveaux %}{{ n.numero }} {{ n.libelle }}"
+        "{% if not loop.last %} · {% endif %}{% endfor %}",
         italic=True,
         size=7.5,
         before=2,

@@ -1,4 +1,11 @@
-"""``e2docs export``: the school summary, one row per candidate, as .xlsx (with charts) or .csv."""
+"""``e2docs export``: the school summary, one row per candidate, as .xlsx (with charts) or .csv.
+
+The .xlsx layout: sheet « Synthèse » (the table, then the statistics below it; A4 landscape, one
+page wide, header row repeated) and sheet « Graphiques » (two blocks side by side, each a small
+table of counts with its chart right below it; the whole sheet prints on one A4 landscape page).
+Charts never cover a cell that holds data, and read in black and white (grey levels, hatches,
+value labels).
+"""
 
 from __future__ import annotations
 
@@ -9,7 +16,7 @@ import os
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from e2docs.app.campaign import GRID_FILE, LEDGER, SECRET, SETTINGS
 from e2docs.app.status import CandidateStatus
@@ -17,6 +24,7 @@ from e2docs.app.written import RECORD, Record, write_file
 from e2docs.formats.atomic import atomic_write
 from e2docs.formats.xlsx.writer import TypedWorkbook
 from e2docs.model import french
+from e2docs.model.distribution import Distribution, distribution
 from e2docs.model.errors import E2docsError, os_error_fr
 from e2docs.model.grid import Grid
 from e2docs.model.states import CandidateState
@@ -24,8 +32,6 @@ from e2docs.model.text import csv_cell
 
 if TYPE_CHECKING:
     from e2docs.app.campaign import Campaign
-
-BANDS = [(i, i + 2) for i in range(0, 20, 2)]
 
 
 @dataclass
@@ -65,25 +71,10 @@ def summary_rows(statuses: list[CandidateStatus]) -> list[SummaryRow]:
     return rows
 
 
-def band_counts(marks: list[float]) -> list[int]:
-    """How many marks (out of 20) fall in each 2-point band of :data:`BANDS` (the last band includes 20)."""
-    counts = [0] * len(BANDS)
-    for m in marks:
-        counts[min(int(m // 2), len(BANDS) - 1)] += 1
-    return counts
-
-
-def level_counts(rows: list[SummaryRow], grid: Grid) -> dict[str, list[int]]:
-    """Criterion id → how many candidates reached each level (level 1 first)."""
-    out: dict[str, list[int]] = {}
-    for cr in grid.criteria:
-        counts = [0] * len(grid.scale)
-        for row in rows:
-            lvl = row.levels.get(cr.id)
-            if lvl:
-                counts[lvl - 1] += 1
-        out[cr.id] = counts
-    return out
+def summary_distribution(rows: list[SummaryRow], grid: Grid) -> Distribution:
+    """What the summary's charts show: final marks per band and levels per criterion of the
+    candidates with an accepted return (the same counts as the class record's charts)."""
+    return distribution(grid, [r.final for r in rows if r.final is not None], [r.levels for r in rows])
 
 
 def _average(marks: list[float]) -> float:
@@ -233,102 +224,223 @@ def _csv(rows: list[SummaryRow], grid: Grid) -> bytes:
     return buf.getvalue().encode("utf-8-sig")
 
 
+# ------------------------------------------------------------------ .xlsx
+
+CHARTS = "Graphiques"
+# Pixels as Excel and XlsxWriter count them: a column of width w characters is int(7 w + 5) pixels
+# wide, a default row 20 pixels high.
+ROW_PX = 20
+CHART_SIZE = (560, 360)  # width × height of each chart, in pixels
+MARGIN_IN = 0.5
+# Fills per level of the scale (level 1 first): grey levels and hatches, and the value labels' ink.
+LEVEL_FILLS: tuple[tuple[dict[str, Any], str], ...] = (
+    ({"pattern": {"pattern": "percent_10", "fg_color": "#000000", "bg_color": "#FFFFFF"}}, "#000000"),
+    ({"pattern": {"pattern": "wide_upward_diagonal", "fg_color": "#000000", "bg_color": "#C8C8C8"}}, "#000000"),
+    ({"fill": {"color": "#7A7A7A"}}, "#FFFFFF"),
+    ({"fill": {"color": "#262626"}}, "#FFFFFF"),
+)
+
+
+def _col_px(width: float) -> int:
+    return int(width * 7 + 5)
+
+
+def _width(header: str, values: list[str], minimum: float = 6, maximum: float = 40) -> float:
+    """A column width (characters) that shows every value whole and the header wrapped on words."""
+    longest_word = max((len(w) for w in header.split()), default=0)
+    longest_value = max((len(v) for v in values), default=0)
+    return min(maximum, max(minimum, longest_word + 2, longest_value + 2))
+
+
+def _lines(header: str, width: float) -> int:
+    """How many lines ``header`` takes, wrapped on words, in a column ``width`` characters wide."""
+    lines, used = 1, 0
+    for word in header.split():
+        if used and used + 1 + len(word) > width - 1:
+            lines, used = lines + 1, len(word)
+        else:
+            used += (1 if used else 0) + len(word)
+    return lines
+
+
 def _xlsx(rows: list[SummaryRow], grid: Grid, title: str) -> bytes:
     buf = io.BytesIO()
     wb = TypedWorkbook(buf, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False})
+    f = _Formats(wb)
+    _summary_sheet(wb, f, rows, grid, title)
+    _charts_sheet(wb, f, summary_distribution(rows, grid), grid)
+    wb.close()
+    return buf.getvalue()
+
+
+class _Formats:
+    """The cell formats of the summary workbook."""
+
+    def __init__(self, wb: TypedWorkbook) -> None:
+        border = {"border": 1, "valign": "vcenter"}
+        self.head = wb.add_format(border | {"bold": True, "bg_color": "#D9D9D9", "text_wrap": True, "align": "center"})
+        self.cell = wb.add_format(border)
+        self.mark = wb.add_format(border | {"num_format": "0.0", "align": "center"})
+        self.mean = wb.add_format(border | {"num_format": "0.00", "align": "center"})
+        self.count = wb.add_format(border | {"num_format": "0", "align": "center"})
+        self.center = wb.add_format(border | {"align": "center"})
+        self.bold = wb.add_format(border | {"bold": True})
+        self.title = wb.add_format({"bold": True, "font_size": 13})
+
+
+def _summary_sheet(wb: TypedWorkbook, f: _Formats, rows: list[SummaryRow], grid: Grid, title: str) -> None:
+    """The table (header on row 3, one row per candidate from row 4), then the statistics of the
+    final marks two rows below (labels in column E, values in F)."""
     ws = wb.add_worksheet("Synthèse")
-    head = wb.add_format(
-        {"bold": True, "bg_color": "#D9D2E9", "border": 1, "text_wrap": True, "valign": "vcenter", "align": "center"}
-    )
-    cell = wb.add_format({"border": 1})
-    mark = wb.add_format({"border": 1, "num_format": "0.0", "align": "center"})
-    center = wb.add_format({"border": 1, "align": "center"})
-    bold = wb.add_format({"bold": True, "border": 1})
-    ws.write_string(0, 0, title, wb.add_format({"bold": True, "font_size": 13}))
+    ws.write_string(0, 0, title, f.title)
     cols = headers(grid)
-    for j, text in enumerate(cols):
-        ws.write_string(2, j, text, head)
     first = 3
     for i, r in enumerate(rows, first):
         for j, v in enumerate((r.number, r.last_name, r.first_name, r.division)):
-            ws.write_string(i, j, v, cell)
+            ws.write_string(i, j, v, f.cell)
         for j, value in ((4, r.proposed), (5, r.final)):
-            ws.write_number(i, j, value, mark) if value is not None else ws.write_blank(i, j, None, mark)
-        ws.write_string(i, 6, r.state, center)
+            ws.write_number(i, j, value, f.mark) if value is not None else ws.write_blank(i, j, None, f.mark)
+        ws.write_string(i, 6, r.state, f.center)
         for k, cr in enumerate(grid.criteria, 7):
             level = r.levels.get(cr.id)
-            ws.write_number(i, k, level, center) if level else ws.write_blank(i, k, None, center)
+            ws.write_number(i, k, level, f.count) if level else ws.write_blank(i, k, None, f.count)
     last = first + len(rows) - 1
     finals = [r.final for r in rows if r.final is not None]
-    stats_row = last + 2
-    rng = f"F{first + 1}:F{last + 1}"
+    stats_row = max(last, first - 1) + 2
+    rng = f"F{first + 1}:F{max(last, first) + 1}"
     formulas = [
-        f'=IF(COUNT({rng})>0,ROUND(AVERAGE({rng}),2),"")',
-        f'=IF(COUNT({rng})>0,MIN({rng}),"")',
-        f'=IF(COUNT({rng})>0,MAX({rng}),"")',
-        f"=COUNT({rng})",
+        (f'=IF(COUNT({rng})>0,ROUND(AVERAGE({rng}),2),"")', f.mean),
+        (f'=IF(COUNT({rng})>0,MIN({rng}),"")', f.mark),
+        (f'=IF(COUNT({rng})>0,MAX({rng}),"")', f.mark),
+        (f"=COUNT({rng})", f.count),
     ]
-    for k, ((label, value), formula) in enumerate(zip(_stats(finals), formulas, strict=False)):
-        ws.write_string(stats_row + k, 4, label, bold)
-        ws.write_formula(stats_row + k, 5, formula, mark, "" if value is None else value)
-    ws.set_column(0, 0, 13)
-    ws.set_column(1, 2, 20)
-    ws.set_column(3, 3, 10)
-    ws.set_column(4, 5, 10)
-    ws.set_column(6, 6, 12)
-    ws.set_column(7, 6 + len(grid.criteria), 8)
+    stats = _stats(finals)
+    for k, ((label, value), (formula, fmt)) in enumerate(zip(stats, formulas, strict=True)):
+        ws.write_string(stats_row + k, 4, label, f.bold)
+        ws.write_formula(stats_row + k, 5, formula, fmt, "" if value is None else value)
+
+    shown: list[list[str]] = [
+        [r.number for r in rows],
+        [r.last_name for r in rows],
+        [r.first_name for r in rows],
+        [r.division for r in rows],
+        [label for label, _ in stats],  # the statistics' labels stand in column E
+        ["00,00"],
+        [r.state for r in rows],
+    ] + [["4"] for _ in grid.criteria]
+    widths = [_width(h, v) for h, v in zip(cols, shown, strict=True)]
+    for j, (text, width) in enumerate(zip(cols, widths, strict=True)):
+        ws.write_string(2, j, text, f.head)
+        ws.set_column(j, j, width)
+    ws.set_row(2, 15 * max(_lines(h, w) for h, w in zip(cols, widths, strict=True)) + 3)
     ws.freeze_panes(3, 2)
     ws.set_landscape()
     ws.set_paper(9)
+    ws.set_margins(left=MARGIN_IN, right=MARGIN_IN, top=0.6, bottom=0.6)
     ws.fit_to_pages(1, 0)
     ws.repeat_rows(2)
-    ws.autofilter(2, 0, max(last, first), 6 + len(grid.criteria))
+    ws.print_area(0, 0, stats_row + len(stats) - 1, len(cols) - 1)
+    ws.autofilter(2, 0, max(last, first), len(cols) - 1)
 
-    charts = wb.add_worksheet("Graphiques")
-    charts.write_string(0, 0, "Tranche de notes", head)
-    charts.write_string(0, 1, "Candidats", head)
-    for i, ((lo, hi), n) in enumerate(zip(BANDS, band_counts(finals), strict=False), 1):
-        charts.write_string(i, 0, f"{lo} à {hi}" if hi < 20 else f"{lo} à 20", cell)
-        charts.write_number(i, 1, n, center)
-    dist = wb.add_chart({"type": "column"})
-    dist.add_series(
+
+def _charts_sheet(wb: TypedWorkbook, f: _Formats, dist: Distribution, grid: Grid) -> None:
+    """Two blocks side by side, each a table of counts on top and its chart right below it: the
+    final marks per band (columns A–B), then, after an empty column, the levels per criterion.
+    Charts move and resize with their cells, so they never cover the tables, whatever the font."""
+    ws = wb.add_worksheet(CHARTS)
+    n, m = len(dist.bands), len(dist.criteria)
+    chart_row = max(n, m) + 2
+
+    # Block 1: final marks per band.
+    widths1 = [16.0, 12.0]
+    for j, w in enumerate(widths1):
+        ws.set_column(j, j, w)
+    ws.write_string(0, 0, "Tranche de notes", f.head)
+    ws.write_string(0, 1, "Candidats", f.head)
+    for i, band in enumerate(dist.bands, 1):
+        ws.write_string(i, 0, f"{band.low} à {band.high}", f.cell)
+        ws.write_number(i, 1, band.count, f.count)
+    marks = wb.add_chart({"type": "column"})
+    marks.add_series(
         {
             "name": "Candidats",
-            "categories": ["Graphiques", 1, 0, len(BANDS), 0],
-            "values": ["Graphiques", 1, 1, len(BANDS), 1],
-            "fill": {"color": "#5B9BD5"},
+            "categories": [CHARTS, 1, 0, n, 0],
+            "values": [CHARTS, 1, 1, n, 1],
+            "fill": {"color": "#A6A6A6"},
+            "border": {"color": "#000000", "width": 0.75},
+            "gap": 40,
+            "data_labels": {"value": True, "position": "outside_end", "num_format": "0;;;", "font": {"bold": True}},
         }
     )
-    dist.set_title({"name": "Répartition des notes finales"})
-    dist.set_x_axis({"name": "Note sur 20"})
-    dist.set_y_axis({"name": "Nombre de candidats", "major_unit": 1})
-    dist.set_legend({"none": True})
-    charts.insert_chart("D2", dist, {"x_scale": 1.3, "y_scale": 1.1})
+    marks.set_title({"name": "Répartition des notes finales", "name_font": {"size": 12}})
+    marks.set_x_axis({"name": f"Note finale (sur {int(grid.max_mark)}), par tranche de 2 points"})
+    marks.set_y_axis(_count_axis(max((b.count for b in dist.bands), default=0)))
+    marks.set_legend({"none": True})
+    last1 = _place(ws, marks, chart_row, 0, widths1, CHART_SIZE)
 
-    top = len(BANDS) + 3
-    charts.write_string(top, 0, "Critère", head)
-    for lvl in grid.scale:
-        charts.write_string(top, lvl.value, f"{lvl.value} {lvl.label}", head)
-    counts = level_counts(rows, grid)
-    for i, cr in enumerate(grid.criteria, top + 1):
-        charts.write_string(i, 0, cr.id, cell)
-        for k, n in enumerate(counts[cr.id], 1):
-            charts.write_number(i, k, n, center)
+    # Block 2: levels per criterion, after an empty column.
+    c2 = last1 + 2
+    widths2 = [10.0] + [13.0] * len(grid.scale)
+    for j, w in enumerate(widths2, c2):
+        ws.set_column(j, j, w)
+    ws.write_string(0, c2, "Critère", f.head)
+    for k, lvl in enumerate(grid.scale, 1):
+        ws.write_string(0, c2 + k, f"{lvl.value} {lvl.label}", f.head)
+    for i, cl in enumerate(dist.criteria, 1):
+        ws.write_string(i, c2, cl.criterion.id, f.cell)
+        for k, count in enumerate(cl.counts, 1):
+            ws.write_number(i, c2 + k, count, f.count)
     levels = wb.add_chart({"type": "column", "subtype": "stacked"})
-    colours = ["#F4B183", "#FFD966", "#A9D18E", "#548235"]
-    for lvl, colour in zip(grid.scale, colours, strict=False):
+    for k in range(1, len(grid.scale) + 1):
+        fill, ink = LEVEL_FILLS[min(k, len(LEVEL_FILLS)) - 1]
+        label: dict[str, Any] = {"value": True, "num_format": "0;;;", "font": {"bold": True, "color": ink}}
+        if "pattern" in fill:
+            label["fill"] = {"color": "#FFFFFF"}
         levels.add_series(
-            {
-                "name": ["Graphiques", top, lvl.value],
-                "categories": ["Graphiques", top + 1, 0, top + len(grid.criteria), 0],
-                "values": ["Graphiques", top + 1, lvl.value, top + len(grid.criteria), lvl.value],
-                "fill": {"color": colour},
+            fill
+            | {
+                "name": [CHARTS, 0, c2 + k],
+                "categories": [CHARTS, 1, c2, m, c2],
+                "values": [CHARTS, 1, c2 + k, m, c2 + k],
+                "border": {"color": "#000000", "width": 0.75},
+                "gap": 50,
+                "data_labels": label,
             }
         )
-    levels.set_title({"name": "Niveaux atteints par critère"})
-    levels.set_y_axis({"name": "Nombre de candidats", "major_unit": 1})
-    charts.insert_chart(f"D{top + 2}", levels, {"x_scale": 1.3, "y_scale": 1.2})
-    charts.set_column(0, 0, 16)
-    charts.set_column(1, 4, 12)
-    wb.close()
-    return buf.getvalue()
+    levels.set_title({"name": "Niveaux atteints par critère", "name_font": {"size": 12}})
+    levels.set_x_axis({"name": "Critère"})
+    levels.set_y_axis(_count_axis(max((c.total for c in dist.criteria), default=0)))
+    levels.set_legend({"position": "bottom"})
+    last2 = _place(ws, levels, chart_row, c2, widths2, CHART_SIZE)
+
+    # Print: both blocks whole on one A4 landscape page.
+    ws.print_area(0, 0, chart_row + -(-CHART_SIZE[1] // ROW_PX), last2)
+    ws.set_landscape()
+    ws.set_paper(9)
+    ws.set_margins(left=MARGIN_IN, right=MARGIN_IN, top=MARGIN_IN, bottom=MARGIN_IN)
+    ws.center_horizontally()
+    ws.fit_to_pages(1, 1)
+
+
+def _place(ws: Any, chart: Any, row: int, col: int, widths: list[float], size: tuple[int, int]) -> int:
+    """Insert ``chart`` (``size``: width × height in pixels, at least as wide as ``widths``'s
+    columns) at (``row``, ``col``), moving and resizing with its cells; return the last column
+    it covers (columns past ``widths`` have the default width, 64 pixels)."""
+    used = sum(_col_px(w) for w in widths)
+    last = col + len(widths) - 1
+    while used < size[0]:
+        last, used = last + 1, used + 64
+    chart.set_size({"width": size[0], "height": size[1]})
+    ws.insert_chart(row, col, chart, {"object_position": 1})
+    return last
+
+
+def _count_axis(most: int) -> dict[str, Any]:
+    """A value axis of whole numbers of candidates (never "0,5 candidat"), about ten steps at most."""
+    return {
+        "name": "Nombre de candidats",
+        "min": 0,
+        "major_unit": max(1, math.ceil(most / 10)),
+        "num_format": "0",
+        "major_gridlines": {"visible": True, "line": {"color": "#BFBFBF", "width": 0.5}},
+    }

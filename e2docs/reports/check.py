@@ -27,6 +27,7 @@ from jinja2.sandbox import SecurityError
 from lxml import etree
 
 from e2docs.reports import samples
+from e2docs.reports.charts import bind_charts
 from e2docs.reports.context import CANDIDATE_FIELDS, CLASS_FIELDS, candidate_context, class_context
 from e2docs.reports.fieldcheck import FieldChecker, guess_document
 from e2docs.reports.mergefields import merge_field_problems, template_parts
@@ -163,11 +164,12 @@ def _test_render(path: Path, document: str) -> list[Problem]:
     try:
         with env.bounded():
             tpl.render_init()
-            xml_parts = [("corps du document", tpl.build_xml(context, env))]
+            bound = bind_charts(context, tpl)
+            xml_parts = [("corps du document", tpl.build_xml(bound, env))]
             for uri, name in ((tpl.HEADER_URI, "en-tête"), (tpl.FOOTER_URI, "pied de page")):
                 xml_parts += [
                     (name, x.decode("utf-8") if isinstance(x, bytes) else x)
-                    for _, x in tpl.build_headers_footers_xml(context, uri, env)
+                    for _, x in tpl.build_headers_footers_xml(bound, uri, env)
                 ]
     except (TemplateError, SecurityError, ArithmeticError, TypeError, ValueError, LookupError, AttributeError) as exc:
         lines = [x for x in getattr(exc, "docx_context", None) or [] if x.strip()]
@@ -195,7 +197,7 @@ def _test_render(path: Path, document: str) -> list[Problem]:
     try:
         full = load_template(path)
         with env.bounded():
-            full.render(context, env, autoescape=True)  # what render_to does
+            full.render(bind_charts(context, full), env, autoescape=True)  # what render_to does
         buf = io.BytesIO()
         full.save(buf)
         Document(io.BytesIO(buf.getvalue()))

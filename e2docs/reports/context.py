@@ -15,6 +15,7 @@ declaration computes the value and documents it (:data:`FIELDS_DOC`).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -25,10 +26,12 @@ from e2docs.formats.gridfile import load_grid
 from e2docs.model import french as f
 from e2docs.model import prospecting, scoring
 from e2docs.model.candidate import Candidate, Context
+from e2docs.model.distribution import Distribution, distribution
 from e2docs.model.evaluation import Evaluation
 from e2docs.model.grid import Competence, Criterion, Grid, Meta
 from e2docs.model.states import CandidateState
-from e2docs.reports.schema import BOOL, NUMBER, TEXTS, VALUES, FieldDoc, L, O, Spec, T, build, flatten
+from e2docs.reports.charts import LEVELS, MARKS, Chart
+from e2docs.reports.schema import BOOL, COMPAT, IMAGE, NUMBER, TEXTS, VALUES, FieldDoc, L, O, Spec, T, build, flatten
 
 TICKED, UNTICKED, LEVEL_MARK = "☒", "☐", "✗"
 
@@ -322,7 +325,6 @@ def candidate_context(evaluation: Evaluation) -> dict[str, Any]:
 
 # ------------------------------------------------------------------ class
 
-BAND_WIDTH = 2
 BAR_WIDTH = 30
 LEVEL_SHADES = ("░", "▒", "▓", "█")
 
@@ -407,6 +409,12 @@ class _Class:
     def count(self, status: CandidateState) -> int:
         return sum(1 for r in self.rows if r.status == status)
 
+    @functools.cached_property
+    def distribution(self) -> Distribution:
+        """Final marks per band and levels per criterion of the scored rows (what the charts show)."""
+        scored = [r.evaluation.levels for r in self.rows if r.evaluation is not None and r.scored]
+        return distribution(self.grid, self.marks, scored)
+
 
 def _bar(n: int, top: int, char: str = "█") -> str:
     """``n`` as a bar of characters, the largest value ``top`` taking BAR_WIDTH characters."""
@@ -430,30 +438,24 @@ def _stacked(counts: Sequence[int]) -> str:
 
 
 def _bands(c: _Class) -> list[dict]:
-    top = int(c.grid.max_mark)
-    edges = list(range(0, top, BAND_WIDTH))
-    counts = [0] * len(edges)
-    for m in c.marks:
-        counts[min(int(m // BAND_WIDTH), len(edges) - 1)] += 1
-    most, total = max(counts, default=0), len(c.marks)
+    bands, total = c.distribution.bands, c.distribution.marks
+    most = max((b.count for b in bands), default=0)
     return [
         {
-            "tranche": f"{a}–{min(a + BAND_WIDTH, top)}",
-            "effectif": n,
-            "barre": _bar(n, most),
-            "part": f.percent(Fraction(n, total)) if total else "",
+            "tranche": b.label,
+            "effectif": b.count,
+            "barre": _bar(b.count, most),
+            "part": f.percent(Fraction(b.count, total)) if total else "",
         }
-        for a, n in zip(edges, counts, strict=False)
+        for b in bands
     ]
 
 
 def _levels(c: _Class) -> list[dict]:
-    scored = [r.evaluation for r in c.rows if r.evaluation is not None and r.scored]
-    out = []
-    for cr in c.grid.criteria:
-        counts = [sum(1 for e in scored if e.levels.get(cr.id) == lvl.value) for lvl in c.grid.scale]
-        out.append({"c": cr, "counts": counts, "total": sum(counts), "bar": _stacked(counts)})
-    return out
+    return [
+        {"c": x.criterion, "counts": list(x.counts), "total": x.total, "bar": _stacked(x.counts)}
+        for x in c.distribution.criteria
+    ]
 
 
 def _row(r: ClassRow) -> dict:
@@ -524,7 +526,7 @@ CLASS_FIELDS: tuple[Spec, ...] = _header(lambda c: c.grid, lambda c: c.context) 
             T("effectif", "Nombre de notes dans la tranche", lambda b: b["effectif"], NUMBER),
             T(
                 "barre",
-                f"Barre de « █ » proportionnelle (la tranche la plus fournie : {BAR_WIDTH} caractères)",
+                f"Barre de « █ » proportionnelle (la tranche la plus fournie : {BAR_WIDTH} caractères)" + COMPAT,
                 lambda b: b["barre"],
             ),
             T("part", "Part des notes (« 25,0 % »)", lambda b: b["part"]),
@@ -539,7 +541,7 @@ CLASS_FIELDS: tuple[Spec, ...] = _header(lambda c: c.grid, lambda c: c.context) 
             T("libelle", "Libellé du niveau", lambda lvl: lvl.label),
             T(
                 "motif",
-                "Caractère de ce niveau dans les barres (░ ▒ ▓ █)",
+                "Caractère de ce niveau dans les barres de texte (░ ▒ ▓ █)" + COMPAT,
                 lambda lvl: LEVEL_SHADES[min(lvl.value, 4) - 1],
             ),
         ),
@@ -555,8 +557,27 @@ CLASS_FIELDS: tuple[Spec, ...] = _header(lambda c: c.grid, lambda c: c.context) 
             T("total", "Nombre de candidats évalués sur ce critère", lambda x: x["total"], NUMBER),
             T(
                 "barre",
-                f"Barre empilée de {BAR_WIDTH} caractères : ░ niveau 1, ▒ niveau 2, ▓ niveau 3, █ niveau 4",
+                f"Barre empilée de {BAR_WIDTH} caractères : ░ niveau 1, ▒ niveau 2, ▓ niveau 3, █ niveau 4" + COMPAT,
                 lambda x: x["bar"],
+            ),
+        ),
+    ),
+    O(
+        "graphiques",
+        "Graphiques (images), chacun seul dans son paragraphe : « {{ graphiques.repartition }} »",
+        lambda c: c,
+        (
+            T(
+                "repartition",
+                "Histogramme des notes finales par tranche de 2 points, avec l'effectif au-dessus de chaque barre",
+                lambda c: Chart(MARKS, c.distribution, int(c.grid.max_mark)),
+                IMAGE,
+            ),
+            T(
+                "niveaux",
+                "Barres empilées des niveaux atteints par critère (gris et hachures par niveau, effectifs inscrits)",
+                lambda c: Chart(LEVELS, c.distribution, int(c.grid.max_mark)),
+                IMAGE,
             ),
         ),
     ),

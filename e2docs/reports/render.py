@@ -26,6 +26,7 @@ from lxml import etree
 from e2docs.formats.atomic import atomic_write
 from e2docs.formats.files import Expect, read_regular
 from e2docs.reports import limits
+from e2docs.reports.charts import bind_charts
 from e2docs.reports.context import FIELDS_BY_DOCUMENT
 from e2docs.reports.errors import ReportError
 from e2docs.reports.fieldcheck import guess_document
@@ -246,7 +247,8 @@ def syntax_message(exc: TemplateSyntaxError) -> str:
 def render_to(template: str | Path, context: Mapping[str, object], out: str | Path) -> Path:
     """Fill ``template`` with ``context`` and write ``out`` atomically (temporary file, then rename).
 
-    ``context`` maps the template's top-level field names to their values. Returns
+    ``context`` maps the template's top-level field names to their values; its
+    :class:`~e2docs.reports.charts.Chart` values become images (drawn only if the template shows them). Returns
     ``out``; raises :class:`ReportError` (French message, the template) when the template
     is missing or unreadable, uses an unknown field, breaks the sandbox or gives an
     invalid document.
@@ -259,7 +261,7 @@ def render_to(template: str | Path, context: Mapping[str, object], out: str | Pa
     env = make_env()
     try:
         with env.bounded():
-            doc.render(dict(context), env, autoescape=True)
+            doc.render(bind_charts(dict(context), doc), env, autoescape=True)
     except (TemplateError, SecurityError) as exc:
         raise ReportError(explain(exc) + _where(exc), template) from None
     except _BrokenXml as exc:

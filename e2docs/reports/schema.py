@@ -14,6 +14,8 @@ from typing import Any
 
 TEXT, NUMBER, BOOL, LIST, OBJECT = "texte", "nombre", "booléen", "liste", "objet"
 TEXTS, VALUES = "liste de textes", "liste de valeurs"
+IMAGE = "image"  # a chart drawn into the document: ``{{ field }}`` alone in its paragraph
+COMPAT = " (gardé pour les anciens modèles)"  # ends the description of a field kept for compatibility
 
 
 @dataclass(frozen=True)
