@@ -210,10 +210,10 @@ def new(
 @_school_options
 @click.option(
     "--per",
-    type=click.Choice(["candidate", "class"]),
+    type=click.Choice(["candidate", "class", "examiner"]),
     default="candidate",
     show_default=True,
-    help="Un classeur par candidat, ou un seul classeur pour la classe.",
+    help="Un classeur par candidat, un seul pour la classe, ou un par examinateur (campagne, après « assign »).",
 )
 @click.option("--force", is_flag=True, help="Remplace les classeurs qui existent déjà dans le dossier.")
 @click.pass_context
@@ -247,6 +247,8 @@ def generate(
     else:
         if outdir is None:
             raise click.UsageError("indiquez le dossier de sortie avec -o DOSSIER.")
+        if per == "examiner":
+            raise click.UsageError("--per examiner se fait dans une campagne, après « e2docs assign FICHIER ».")
         from e2docs.app.generate import generate_from_roster
 
         report = generate_from_roster(
@@ -331,6 +333,29 @@ def collect(ctx: click.Context, paths: tuple[Path, ...], accept_modified: bool) 
     sys.exit(report.exit_code)
 
 
+# ------------------------------------------------------------------ assign
+
+
+@main.command(context_settings=CONTEXT)
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Sortie JSON pour les scripts.")
+@click.pass_context
+def assign(ctx: click.Context, file: Path, as_json: bool) -> None:
+    """Importe les examinateurs : FILE (CSV ou XLSX) donne sur chaque ligne un examinateur, son
+    adresse e-mail et un n° de candidat ou une division entière.
+
+    Un nouvel import remplace le précédent en entier ; une erreur ne change rien.
+    """
+    from e2docs.app.examiners import assign as run_assign
+    from e2docs.cli.console import assign_json, assign_lines
+
+    report = run_assign(_campaign(ctx), file)
+    if as_json:
+        click.echo(json.dumps(assign_json(report), ensure_ascii=False, indent=2))
+    else:
+        _echo(assign_lines(report))
+
+
 # ------------------------------------------------------------------ status
 
 
@@ -339,15 +364,18 @@ def collect(ctx: click.Context, paths: tuple[Path, ...], accept_modified: bool) 
 @click.option(
     "--history", is_flag=True, help="Montre tous les retours de chaque candidat (n°, dates, état ; → : retenu)."
 )
+@click.option("--by-examiner", is_flag=True, help="Regroupe les candidats par examinateur.")
 @click.pass_context
-def status(ctx: click.Context, as_json: bool, history: bool) -> None:
+def status(ctx: click.Context, as_json: bool, history: bool, by_examiner: bool) -> None:
     """Qui a rendu quoi : non rendu, incomplet (ce qui manque), complet, rejeté, à vérifier."""
     from e2docs.app.status import campaign_statuses, status_json
-    from e2docs.cli.console import status_lines
+    from e2docs.cli.console import status_by_examiner_lines, status_lines
 
     statuses = campaign_statuses(_campaign(ctx))
     if as_json:
         click.echo(json.dumps(status_json(statuses), ensure_ascii=False, indent=2))
+    elif by_examiner:
+        _echo(status_by_examiner_lines(statuses, history))
     else:
         _echo(status_lines(statuses, history))
 
