@@ -356,6 +356,132 @@ def assign(ctx: click.Context, file: Path, as_json: bool) -> None:
         _echo(assign_lines(report))
 
 
+# ------------------------------------------------------------------ send, remind
+
+
+def _mail_options(command: _Command) -> _Command:
+    """The options shared by ``send`` and ``remind``."""
+    for option in reversed(
+        (
+            click.option(
+                "--drafts",
+                "drafts",
+                type=click.Path(file_okay=False, path_type=Path),
+                help="Dossier où écrire un brouillon .eml par examinateur (par défaut : DOSSIER/brouillons/).",
+            ),
+            click.option(
+                "--smtp",
+                metavar="URL",
+                help="Envoie par ce serveur : smtp://identifiant@serveur:587 (STARTTLS) ou "
+                "smtps://identifiant@serveur. Mot de passe demandé, ou lu dans E2DOCS_SMTP_PASSWORD ; "
+                "jamais enregistré.",
+            ),
+            click.option(
+                "--from",
+                "sender",
+                metavar="ADRESSE",
+                help="Adresse de l'expéditeur (par défaut : expediteur dans e2docs.toml).",
+            ),
+            click.option(
+                "--only",
+                type=click.Choice(["manquants", "incomplets", "missing", "incomplete"], case_sensitive=False),
+                help="Seulement les candidats sans retour (manquants) ou dont la grille est incomplète.",
+            ),
+            click.option(
+                "--to",
+                "to",
+                multiple=True,
+                metavar="EXAMINATEUR",
+                help="Seulement cet examinateur (adresse ou nom ; répétable).",
+            ),
+            click.option("--resend", is_flag=True, help="Renvoie aussi ce qui a déjà été envoyé."),
+            click.option("--json", "as_json", is_flag=True, help="Sortie JSON pour les scripts."),
+        )
+    ):
+        command = option(command)
+    return command
+
+
+def _run_mail(
+    ctx: click.Context,
+    kind: str,
+    deadline: str | None,
+    drafts: Path | None,
+    smtp: str | None,
+    sender: str | None,
+    only: str | None,
+    to: tuple[str, ...],
+    resend: bool,
+    as_json: bool,
+) -> None:
+    import os
+
+    from e2docs.app.sending import parse_deadline, send
+    from e2docs.cli.console import send_json, send_lines
+    from e2docs.formats.mail import parse_smtp_url
+
+    if drafts is not None and smtp is not None:
+        raise click.UsageError("choisissez --drafts (brouillons) ou --smtp (envoi), pas les deux.")
+    campaign = _campaign(ctx)
+    url = parse_smtp_url(smtp) if smtp else None
+    password = None
+    if url is not None and url.user:
+        password = os.environ.get("E2DOCS_SMTP_PASSWORD") or click.prompt(
+            f"Mot de passe de {url.user} sur {url.host}", hide_input=True, err=True
+        )
+
+    def progress(items: Iterable[_T]) -> Iterator[_T]:
+        label = "Envoi" if url else "Brouillons"
+        with click.progressbar(items, label=label, file=sys.stderr, show_pos=True) as bar:
+            yield from bar
+
+    report = send(
+        campaign,
+        kind=kind,
+        deadline=parse_deadline(deadline) if deadline else None,
+        drafts=drafts,
+        smtp=url,
+        password=password,
+        sender=sender,
+        only=only.lower() if only else None,
+        to=to,
+        resend=resend,
+        progress=progress if sys.stderr.isatty() and not as_json else None,
+    )
+    if as_json:
+        click.echo(json.dumps(send_json(report), ensure_ascii=False, indent=2))
+    else:
+        _echo(send_lines(report))
+    sys.exit(report.exit_code)
+
+
+@main.command(context_settings=CONTEXT)
+@click.option("--deadline", metavar="JJ/MM/AAAA", required=True, help="Date limite de retour des grilles.")
+@_mail_options
+@click.pass_context
+def send(ctx: click.Context, deadline: str, **options: Any) -> None:
+    """Prépare un message par examinateur avec ses classeurs en pièce jointe.
+
+    Par défaut, des brouillons .eml dans DOSSIER/brouillons/ (Outlook les ouvre prêts à envoyer ;
+    Thunderbird : Fichier > Ouvrir un message enregistré, puis « Modifier en tant que nouveau
+    message ») ; avec --smtp, envoyés directement. Relancé, n'envoie que ce qui ne l'a pas été.
+    """
+    _run_mail(ctx, "send", deadline, **options)
+
+
+@main.command(context_settings=CONTEXT)
+@click.option("--deadline", metavar="JJ/MM/AAAA", help="Date limite (par défaut : celle du premier envoi).")
+@_mail_options
+@click.pass_context
+def remind(ctx: click.Context, deadline: str | None, **options: Any) -> None:
+    """Relance les examinateurs dont des candidats sont encore non rendus ou incomplets.
+
+    Le message les liste ; en pièce jointe, le classeur envoyé (non rendu) ou le dernier classeur
+    renvoyé (incomplet). Relancé sans changement depuis la dernière relance envoyée : rien n'est renvoyé.
+    """
+    _run_mail(ctx, "remind", deadline, **options)
+
+
 # ------------------------------------------------------------------ status
 
 

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from e2docs.app.generate import GenerationReport
     from e2docs.app.inspection import InspectResult
     from e2docs.app.ledger import BatchRow, ReturnRow
+    from e2docs.app.sending import SendReport
     from e2docs.app.status import CandidateStatus
     from e2docs.formats.roster import Roster
     from e2docs.model.candidate import Context
@@ -330,6 +331,81 @@ def assign_json(report: AssignReport) -> dict:
         ],
         "candidates": sum(len(members) for _, members in report.groups),
         "replaced": report.previous,
+    }
+
+
+# ------------------------------------------------------------------ send, remind
+
+_SENT_LABELS = {
+    "drafted": "brouillon écrit",
+    "sent": "envoyé",
+    "failed": "refusé par le serveur",
+    "not_sent": "non envoyé (connexion perdue)",
+    "skipped": "rien à envoyer",
+}
+
+
+def send_lines(report: SendReport) -> list[str]:
+    """``send``/``remind``: one line per examiner (what became of their message, attachments, file),
+    then the tally and what to do."""
+    what = "relance" if report.kind == "remind" else "envoi"
+    lines = []
+    for o in report.outcomes:
+        label = _SENT_LABELS.get(o.status, o.status)
+        detail = f" ({o.error})" if o.error else ""
+        count = f", {len(o.candidates)} candidat(s), {len(o.attachments)} pièce(s) jointe(s)" if o.attachments else ""
+        lines.append(f"{o.examiner.name} <{o.examiner.email}> : {label}{detail}{count}")
+        if o.path is not None:
+            lines.append(f"    {o.path}")
+    lines.append("")
+    if report.transport == "draft":
+        lines.append(
+            f"Bilan ({what}) : {report.count('drafted')} brouillon(s) dans {report.where}, "
+            f"{report.count('skipped')} examinateur(s) sans message."
+        )
+        if report.count("drafted"):
+            lines.append(
+                "Ouvrez chaque brouillon pour l'envoyer : Outlook l'ouvre prêt à envoyer ; Thunderbird : "
+                "Fichier > Ouvrir un message enregistré, puis « Modifier en tant que nouveau message »."
+            )
+    else:
+        lines.append(
+            f"Bilan ({what}, {report.where}) : {report.count('sent')} envoyé(s), {report.count('failed')} refusé(s), "
+            f"{report.count('not_sent')} non envoyé(s), {report.count('skipped')} sans message."
+        )
+        if report.lost:
+            lines.append(f"Arrêt : {report.lost}")
+        if report.count("failed") or report.count("not_sent"):
+            lines.append(
+                "Relancez la même commande une fois la cause réglée : elle n'envoie que ce qui ne l'a pas été."
+            )
+    return lines
+
+
+def send_json(report: SendReport) -> dict:
+    """``send``/``remind --json``: ``kind`` (``send``, ``remind``), ``transport`` (``draft``,
+    ``smtp``), ``where``, ``messages`` (per examiner: ``examiner`` {``name``, ``email``},
+    ``status`` — ``drafted``, ``sent``, ``failed``, ``not_sent``, ``skipped`` —, ``message_id``,
+    ``candidates`` [{``number``, ``state``}], ``attachments`` (names), ``path`` (draft) or
+    ``None``, ``error``), ``totals`` (status → count), ``lost`` (why the connection broke, ``""``)."""
+    return {
+        "kind": report.kind,
+        "transport": report.transport,
+        "where": report.where,
+        "messages": [
+            {
+                "examiner": {"name": o.examiner.name, "email": o.examiner.email},
+                "status": o.status,
+                "message_id": o.message_id,
+                "candidates": [{"number": c.number, "state": str(st)} for c, st in o.candidates],
+                "attachments": o.attachments,
+                "path": str(o.path) if o.path else None,
+                "error": o.error,
+            }
+            for o in report.outcomes
+        ],
+        "totals": {k: report.count(k) for k in _SENT_LABELS},
+        "lost": report.lost,
     }
 
 
