@@ -201,6 +201,13 @@ class SmtpSession:
         except MailServerError:
             self._close()
             raise
+        except smtplib.SMTPNotSupportedError:
+            self._close()
+            raise MailServerError(
+                f"le serveur {where} ne propose pas d'identification (AUTH) : rien n'a été envoyé.",
+                hint="Retirez l'identifiant de l'adresse (smtp://serveur) si ce serveur n'en demande pas, ou "
+                "utilisez l'adresse chiffrée du serveur (smtps://).",
+            ) from None
         except smtplib.SMTPAuthenticationError:
             self._close()
             raise MailServerError(
