@@ -229,6 +229,9 @@ def _plan(
     if kind == "remind":
         keep = tuple(k for k in keep if k in REMINDED)
     generated = ledger.generated()
+    holders: dict[str, list[str]] = {}  # file name → the candidates whose latest workbook it is
+    for num, generated_row in generated.items():
+        holders.setdefault(generated_row["file_name"], []).append(num)
     assignment = ledger.assignment()
     plans: list[_Planned | Outcome] = []
     for examiner, members in groups:
@@ -254,11 +257,11 @@ def _plan(
         files: list[tuple[str, Path]] = []
         for cand, state in chosen:
             if kind == "remind" and state == CandidateState.INCOMPLETE:
-                row = states[cand.number].retained
-                assert row is not None
-                files.append(_returned_file(campaign, row))
+                retained = states[cand.number].retained
+                assert retained is not None
+                files.append(_returned_file(campaign, retained))
             else:
-                files.append(_sent_workbook(campaign, cand, examiner, generated, assignment))
+                files.append(_sent_workbook(campaign, cand, examiner, generated, holders, assignment))
         unique = list(dict.fromkeys(files))  # one examiner's workbook for several candidates: once
         plans.append(_Planned(examiner, chosen, unique))
     return plans
@@ -288,6 +291,7 @@ def _sent_workbook(
     cand: Candidate,
     examiner: Examiner,
     generated: dict,
+    holders: dict[str, list[str]],
     assignment: dict[str, Examiner],
 ) -> tuple[str, Path]:
     """(name, file) of the workbook generated last for ``cand``, checked to exist and to hold only
@@ -300,8 +304,7 @@ def _sent_workbook(
             hint="Générez d'abord les classeurs : e2docs generate (ou e2docs generate --per examiner).",
         )
     name = row["file_name"]
-    holders = [n for n, r in generated.items() if r["file_name"] == name]
-    others = [n for n in holders if n not in assignment or assignment[n].key != examiner.key]
+    others = [n for n in holders[name] if n not in assignment or assignment[n].key != examiner.key]
     if others:
         raise E2docsError(
             f"le classeur {name} contient aussi {len(others)} candidat(s) d'autres examinateurs : il n'est "
