@@ -59,7 +59,18 @@ LEDGER = "registre.sqlite"
 LOCK = ".verrou"
 LOCK_INFO = ".verrou.json"
 STAGING = ".{name}.creation-{pid}"  # beside the campaign folder while ``new`` fills it
-TEXT_SETTINGS = ("id", "cree_le", "session", "etablissement", "academie", "uai", "grille", "liste", "mot_de_passe")
+TEXT_SETTINGS = (
+    "id",
+    "cree_le",
+    "session",
+    "etablissement",
+    "academie",
+    "uai",
+    "grille",
+    "liste",
+    "mot_de_passe",
+    "expediteur",
+)
 """The settings e2docs reads, all texts (``session`` may also be written as a whole number)."""
 FOLDERS = ("envoi", "retours", "rapports", "exports")
 
@@ -276,7 +287,11 @@ def recorded(root: Path) -> dict[str, int] | None:
         return None
 
 
-_RECORDS = {"generated": "classeur(s) enregistré(s) comme générés", "returns": "retour(s) enregistré(s)"}
+_RECORDS = {
+    "generated": "classeur(s) enregistré(s) comme générés",
+    "returns": "retour(s) enregistré(s)",
+    "messages": "message(s) enregistré(s)",
+}
 
 
 def _changes(root: Path, before: dict[str, int] | None) -> str | None:

@@ -29,6 +29,7 @@ from e2docs.formats.xlsx.writer import DEFAULT_PASSWORD, Options, Written, rende
 from e2docs.model.academies import academie_of
 from e2docs.model.candidate import Candidate, Context
 from e2docs.model.errors import E2docsError, os_error_fr
+from e2docs.model.examiner import Examiner
 from e2docs.model.grid import Grid
 
 if TYPE_CHECKING:
@@ -70,6 +71,31 @@ def class_workbook_name(cands: Sequence[Candidate], grid: Grid, ctx: Context) ->
     return f"Classe_{label}_{grid.specialty}_{safe_part(ctx.session or 'session')}.xlsx"
 
 
+def examiner_workbook_name(examiner: Examiner, grid: Grid, ctx: Context) -> str:
+    """The file name of an examiner's workbook (``Examinateur_<nom>_<spécialité>_<session>.xlsx``)."""
+    label = safe_part(examiner.name) or safe_part(examiner.email.split("@")[0]) or "examinateur"
+    return f"Examinateur_{label}_{grid.specialty}_{safe_part(ctx.session or 'session')}.xlsx"
+
+
+def examiner_workbook_groups(
+    groups: Sequence[tuple[Examiner, Sequence[Candidate]]], grid: Grid, ctx: Context
+) -> list[tuple[str, Sequence[Candidate]]]:
+    """(file name, candidates) of each examiner's workbook; two examiners whose names give the same
+    file name get « -2 », « -3 »… (examiners without candidates are left out)."""
+    out: list[tuple[str, Sequence[Candidate]]] = []
+    seen: set[str] = set()
+    for examiner, members in groups:
+        if not members:
+            continue
+        name, n = examiner_workbook_name(examiner, grid, ctx), 2
+        stem = name.removesuffix(".xlsx")
+        while name.casefold() in seen:
+            name, n = f"{stem}-{n}.xlsx", n + 1
+        seen.add(name.casefold())
+        out.append((name, members))
+    return out
+
+
 def generate_workbooks(
     cands: Sequence[Candidate],
     grid: Grid,
@@ -80,8 +106,10 @@ def generate_workbooks(
     per: str = "candidate",
     force: bool = False,
     record: Callable[[list[Written]], None] | None = None,
+    groups: Sequence[tuple[str, Sequence[Candidate]]] = (),
 ) -> list[Written]:
-    """Write the workbooks into ``outdir`` (``per``: ``"candidate"`` or ``"class"``).
+    """Write the workbooks into ``outdir`` (``per``: ``"candidate"``, ``"class"`` or ``"examiner"``:
+    one class workbook per group of ``groups``, (file name, its candidates)).
 
     All are written into a staging folder first, then ``record`` (when given) is called
     with them — paths as they will be —, then they are renamed into ``outdir``: see the
@@ -92,6 +120,8 @@ def generate_workbooks(
     outdir = Path(outdir)
     if per == "class":
         targets = [outdir / class_workbook_name(cands, grid, ctx)]
+    elif per == "examiner":
+        targets = [outdir / name for name, _ in groups]
     else:
         targets = [outdir / workbook_name(c, grid) for c in cands]
     existing = [t for t in targets if t.exists()]
@@ -116,6 +146,11 @@ def generate_workbooks(
         if per == "class":
             done = write_class_workbook(staging / targets[0].name, grid, cands, ctx, options)
             written = [Written(targets[0], done.metas)]
+        elif per == "examiner":
+            written = []
+            for (_, members), target in zip(groups, targets, strict=True):
+                done = write_class_workbook(staging / target.name, grid, members, ctx, options)
+                written.append(Written(target, done.metas))
         else:
             written = []
             for cand, target in zip(cands, targets, strict=False):
@@ -207,8 +242,10 @@ def generate_from_roster(
 def generate_in_campaign(campaign: Campaign, *, per: str = "candidate", force: bool = False) -> GenerationReport:
     """Write the campaign's workbooks into ``envoi/``, signed with its secret, and record them in its
     ledger, holding the campaign (:func:`~e2docs.app.campaign.writing`). What a killed generation
-    left is finished or undone first (:func:`recover_generations`). Raises :class:`E2docsError` as
-    :func:`generate_workbooks` does."""
+    left is finished or undone first (:func:`recover_generations`). ``per``: ``"candidate"``,
+    ``"class"`` or ``"examiner"`` (one workbook per examiner of ``e2docs assign``). Raises
+    :class:`E2docsError` as :func:`generate_workbooks` does, and for ``per="examiner"`` without an
+    assignment."""
     grid = campaign.grid()
     outdir = campaign.root / "envoi"
     with campaign.ledger() as ledger:
@@ -232,8 +269,20 @@ def generate_in_campaign(campaign: Campaign, *, per: str = "candidate", force: b
                 for m in w.metas
             )
 
+        groups: list[tuple[str, Sequence[Candidate]]] = []
+        if per == "examiner":
+            from e2docs.app.examiners import examiner_groups
+
+            assigned = examiner_groups(ledger)
+            if not assigned:
+                raise E2docsError(
+                    "aucun examinateur dans cette campagne : rien n'a été écrit.",
+                    campaign.root,
+                    hint="Importez d'abord la liste des examinateurs : e2docs assign examinateurs.csv",
+                )
+            groups = examiner_workbook_groups(assigned, grid, campaign.context)
         written = generate_workbooks(
-            cands, grid, campaign.context, outdir, options=options, per=per, force=force, record=record
+            cands, grid, campaign.context, outdir, options=options, per=per, force=force, record=record, groups=groups
         )
     roster = Roster(campaign.root / campaign.settings.get("liste", ""), "campagne", tuple(cands))
     report = GenerationReport(roster, outdir)

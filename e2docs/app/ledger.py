@@ -18,12 +18,14 @@ from typing import Literal
 from e2docs.formats import processes
 from e2docs.model.candidate import Candidate
 from e2docs.model.errors import E2docsError
+from e2docs.model.examiner import Examiner
 from e2docs.model.states import ReturnState
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 """The ledger's schema version, kept in ``PRAGMA user_version``: 0 is the schema of e2docs 0.1.0
-(:data:`SCHEMA_0_1`), 1 the current one (:data:`SCHEMA`). An older ledger is migrated forward
-when opened, in one transaction (a migration killed midway leaves the old ledger intact)."""
+(:data:`SCHEMA_0_1`), 1 that of undo and keep, 2 the current one (:data:`SCHEMA`: examiners and
+messages). An older ledger is migrated forward when opened, in one transaction (a migration killed
+midway leaves the old ledger intact)."""
 
 _RETURNS = """
 CREATE TABLE {name} (
@@ -44,6 +46,27 @@ CREATE TABLE keeps (
     id INTEGER PRIMARY KEY, candidate TEXT NOT NULL REFERENCES candidates(number),
     return_id INTEGER REFERENCES returns(id), decided_at TEXT NOT NULL
 );
+"""
+
+_EXAMINERS = """
+CREATE TABLE examiners (
+    email TEXT PRIMARY KEY COLLATE NOCASE, name TEXT NOT NULL, position INTEGER NOT NULL
+);
+CREATE TABLE assignments (
+    candidate TEXT PRIMARY KEY REFERENCES candidates(number),
+    examiner TEXT NOT NULL REFERENCES examiners(email), line INTEGER
+);
+CREATE TABLE messages (
+    id INTEGER PRIMARY KEY, message_id TEXT NOT NULL UNIQUE,
+    kind TEXT NOT NULL CHECK (kind IN ('send', 'remind')),
+    examiner TEXT NOT NULL COLLATE NOCASE, examiner_name TEXT NOT NULL,
+    transport TEXT NOT NULL CHECK (transport IN ('draft', 'smtp')),
+    status TEXT NOT NULL CHECK (status IN ('drafted', 'sent', 'failed')),
+    created_at TEXT NOT NULL, sent_at TEXT, deadline TEXT, subject TEXT NOT NULL,
+    candidates TEXT NOT NULL DEFAULT '[]', attachments TEXT NOT NULL DEFAULT '[]',
+    draft_path TEXT, error TEXT
+);
+CREATE INDEX messages_examiner ON messages(examiner, kind, id)
 """
 
 SCHEMA = (
@@ -69,6 +92,8 @@ CREATE TABLE files (
     + _RETURNS.format(name="returns")
     + ";"
     + _COMMON
+    + ";"
+    + _EXAMINERS
 )
 """The current schema (version :data:`SCHEMA_VERSION`), as a new ledger gets it.
 
@@ -142,6 +167,8 @@ DROP TABLE returns;
 ALTER TABLE returns_v1 RENAME TO returns;
 """
     + _COMMON,
+    # 1 → 2: examiners, their candidates, the messages prepared for them.
+    2: _EXAMINERS,
 }
 """Version → the SQL statements that bring a ledger from the version before to it."""
 
@@ -254,6 +281,36 @@ class BatchRow:
     finished_at: str | None
     undone_at: str | None
     returns: int
+
+
+@dataclass(frozen=True)
+class MessageRow:
+    """One message prepared for an examiner (a row of ``messages``, see :data:`SCHEMA`).
+
+    ``message_id``: its ``Message-ID`` header, angle brackets included; ``kind``: ``"send"`` or
+    ``"remind"``; ``examiner``, ``examiner_name``: to whom; ``transport``: ``"draft"`` or
+    ``"smtp"``; ``status``: ``"drafted"``, ``"sent"`` or ``"failed"``; ``created_at``,
+    ``sent_at`` (``None`` unless sent): ISO date-times; ``deadline``: ISO date or ``None``;
+    ``candidates``: ``[{"number": …, "state": …}]`` (the state when the message was made);
+    ``attachments``: ``[{"name": …, "path": …, "sha256": …}]``; ``draft_path``: the ``.eml``
+    written (``None`` for SMTP); ``error``: why the server refused it (French), ``None`` else.
+    """
+
+    message_id: str
+    kind: str
+    examiner: str
+    examiner_name: str
+    transport: str
+    status: str
+    created_at: str
+    sent_at: str | None
+    deadline: str | None
+    subject: str
+    candidates: list[dict[str, str]]
+    attachments: list[dict[str, str]]
+    draft_path: str | None = None
+    error: str | None = None
+    id: int = 0
 
 
 class Ledger:
@@ -542,6 +599,90 @@ class Ledger:
         rows = self.db.execute("SELECT candidate, return_id FROM keeps ORDER BY id").fetchall()
         latest = {r["candidate"]: r["return_id"] for r in rows}
         return {number: rid for number, rid in latest.items() if rid is not None}
+
+    # --- examiners and messages
+
+    def set_assignment(self, examiners: Sequence[Examiner], assignment: Mapping[str, tuple[str, int | None]]) -> None:
+        """Replace the whole assignment, in one transaction: ``examiners`` in the file's order,
+        ``assignment``: candidate number → (examiner's address, line of the file that assigned it)."""
+        with self.transaction():
+            self.db.execute("DELETE FROM assignments")
+            self.db.execute("DELETE FROM examiners")
+            self.db.executemany(
+                "INSERT INTO examiners (email, name, position) VALUES (?,?,?)",
+                [(e.email, e.name, i) for i, e in enumerate(examiners)],
+            )
+            self.db.executemany(
+                "INSERT INTO assignments (candidate, examiner, line) VALUES (?,?,?)",
+                [(number, email, line) for number, (email, line) in assignment.items()],
+            )
+
+    def examiners(self) -> list[Examiner]:
+        """The examiners of the current assignment, in the order of its file; ``[]`` before ``assign``."""
+        rows = self.db.execute("SELECT name, email FROM examiners ORDER BY position").fetchall()
+        return [Examiner(r["name"], r["email"]) for r in rows]
+
+    def assignment(self) -> dict[str, Examiner]:
+        """Candidate number → its examiner (candidates without one are left out)."""
+        rows = self.db.execute(
+            "SELECT a.candidate, e.name, e.email FROM assignments a JOIN examiners e ON e.email = a.examiner"
+        ).fetchall()
+        return {r["candidate"]: Examiner(r["name"], r["email"]) for r in rows}
+
+    def record_message(self, message: MessageRow) -> int:
+        """Record a message prepared for an examiner (``id`` ignored); return its row id."""
+        with self.transaction():
+            return _inserted_id(
+                self.db.execute(
+                    "INSERT INTO messages (message_id, kind, examiner, examiner_name, transport, status, created_at, "
+                    "sent_at, deadline, subject, candidates, attachments, draft_path, error) "
+                    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    (
+                        message.message_id,
+                        message.kind,
+                        message.examiner,
+                        message.examiner_name,
+                        message.transport,
+                        message.status,
+                        message.created_at,
+                        message.sent_at,
+                        message.deadline,
+                        message.subject,
+                        json.dumps(message.candidates, ensure_ascii=False),
+                        json.dumps(message.attachments, ensure_ascii=False),
+                        message.draft_path,
+                        message.error,
+                    ),
+                )
+            )
+
+    def messages(self, examiner: str | None = None) -> list[MessageRow]:
+        """Messages recorded, oldest first: all, or those for the address ``examiner`` (without case)."""
+        sql = "SELECT * FROM messages"
+        args: tuple[str, ...] = ()
+        if examiner is not None:
+            sql, args = sql + " WHERE examiner = ? COLLATE NOCASE", (examiner,)
+        rows = self.db.execute(sql + " ORDER BY id", args).fetchall()
+        return [
+            MessageRow(
+                r["message_id"],
+                r["kind"],
+                r["examiner"],
+                r["examiner_name"],
+                r["transport"],
+                r["status"],
+                r["created_at"],
+                r["sent_at"],
+                r["deadline"],
+                r["subject"],
+                json.loads(r["candidates"]),
+                json.loads(r["attachments"]),
+                r["draft_path"],
+                r["error"],
+                r["id"],
+            )
+            for r in rows
+        ]
 
     def returns(self, candidate: str | None = None) -> list[ReturnRow]:
         """Returns in import order, with their file's and run's details; all, or one candidate's

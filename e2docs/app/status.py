@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, TypedDict
 from e2docs.app.ledger import Ledger, ReturnRow
 from e2docs.app.returns import Retention, conflict_reason, retain
 from e2docs.model.candidate import Candidate
+from e2docs.model.examiner import Examiner
 from e2docs.model.states import CandidateState, ReturnState
 
 if TYPE_CHECKING:
@@ -28,7 +29,8 @@ class CandidateStatus:
     (``None`` when missing); ``history``: all its returns, oldest first, cancelled ones
     included; ``kept``: the retained return was chosen with ``e2docs keep``; ``conflict``:
     returns that cannot be ordered, none of them counting; ``newer``: with ``review``, the
-    newer but less complete returns not retained.
+    newer but less complete returns not retained; ``examiner``: who assesses the candidate
+    (``e2docs assign``), ``None`` before any assignment.
     """
 
     candidate: Candidate
@@ -39,6 +41,7 @@ class CandidateStatus:
     kept: bool = False
     conflict: list[ReturnRow] = field(default_factory=list)
     newer: list[ReturnRow] = field(default_factory=list)
+    examiner: Examiner | None = None
 
     @property
     def last_problem(self) -> ReturnRow | None:
@@ -89,7 +92,11 @@ def candidate_statuses(ledger: Ledger) -> list[CandidateStatus]:
         if row.candidate:
             by_candidate.setdefault(row.candidate, []).append(row)
     keeps = ledger.keeps()
-    return [status_of(cand, by_candidate.get(cand.number, []), keeps.get(cand.number)) for cand in ledger.candidates()]
+    assignment = ledger.assignment()
+    statuses = [status_of(c, by_candidate.get(c.number, []), keeps.get(c.number)) for c in ledger.candidates()]
+    for s in statuses:
+        s.examiner = assignment.get(s.candidate.number)
+    return statuses
 
 
 def campaign_statuses(campaign: Campaign) -> list[CandidateStatus]:
@@ -123,6 +130,13 @@ class ReturnJson(TypedDict):
     original_name: str
 
 
+class ExaminerJson(TypedDict):
+    """An examiner in ``status --json``: the name the messages greet, the address they go to."""
+
+    name: str
+    email: str
+
+
 class CandidateJson(TypedDict):
     """One candidate in ``status --json``.
 
@@ -134,7 +148,8 @@ class CandidateJson(TypedDict):
     (French), ``[]`` unless rejected. ``returns``: how many returns were recorded for the
     candidate. ``retained_return``: the id of the retained return, ``None`` when none counts;
     ``kept``: it was chosen with ``e2docs keep``; ``history``: every return, oldest first
-    (:class:`ReturnJson`).
+    (:class:`ReturnJson`); ``examiner``: ``{"name", "email"}`` of who assesses the candidate
+    (``e2docs assign``), ``None`` before any assignment.
     """
 
     number: str
@@ -151,6 +166,7 @@ class CandidateJson(TypedDict):
     retained_return: int | None
     kept: bool
     history: list[ReturnJson]
+    examiner: ExaminerJson | None
 
 
 class StatusJson(TypedDict):
@@ -197,6 +213,7 @@ def status_json(statuses: list[CandidateStatus]) -> StatusJson:
                     }
                     for h in s.history
                 ],
+                "examiner": {"name": s.examiner.name, "email": s.examiner.email} if s.examiner else None,
             }
         )
     totals = {str(state): sum(1 for s in statuses if s.state == state) for state in CandidateState}

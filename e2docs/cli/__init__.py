@@ -231,10 +231,10 @@ def new(
 @_school_options
 @click.option(
     "--per",
-    type=click.Choice(["candidate", "class"]),
+    type=click.Choice(["candidate", "class", "examiner"]),
     default="candidate",
     show_default=True,
-    help="Un classeur par candidat, ou un seul classeur pour la classe.",
+    help="Un classeur par candidat, un seul pour la classe, ou un par examinateur (campagne, après « assign »).",
 )
 @click.option("--force", is_flag=True, help="Remplace les classeurs qui existent déjà dans le dossier.")
 @click.pass_context
@@ -269,6 +269,8 @@ def generate(
     else:
         if outdir is None:
             raise click.UsageError("indiquez le dossier de sortie avec -o DOSSIER.")
+        if per == "examiner":
+            raise click.UsageError("--per examiner se fait dans une campagne, après « e2docs assign FICHIER ».")
         from e2docs.app.generate import generate_from_roster
 
         report = generate_from_roster(
@@ -355,6 +357,160 @@ def collect(ctx: click.Context, paths: tuple[Path, ...], accept_modified: bool) 
     sys.exit(report.exit_code)
 
 
+# ------------------------------------------------------------------ assign
+
+
+@main.command(context_settings=CONTEXT)
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--encoding",
+    type=click.Choice(list(ENCODINGS)),
+    help="Encodage du fichier CSV, quand e2docs ne peut pas le reconnaître (par défaut : reconnu).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Sortie JSON pour les scripts.")
+@click.pass_context
+def assign(ctx: click.Context, file: Path, encoding: str | None, as_json: bool) -> None:
+    """Importe les examinateurs : FILE (CSV ou XLSX) donne sur chaque ligne un examinateur, son
+    adresse e-mail et un n° de candidat ou une division entière.
+
+    Un nouvel import remplace le précédent en entier ; une erreur ne change rien.
+    """
+    from e2docs.app.examiners import assign as run_assign
+    from e2docs.cli.console import assign_json, assign_lines
+
+    report = run_assign(_campaign(ctx), file, encoding)
+    if as_json:
+        click.echo(json.dumps(assign_json(report), ensure_ascii=False, indent=2))
+    else:
+        _echo(assign_lines(report))
+
+
+# ------------------------------------------------------------------ send, remind
+
+
+def _mail_options(command: _Command) -> _Command:
+    """The options shared by ``send`` and ``remind``."""
+    for option in reversed(
+        (
+            click.option(
+                "--drafts",
+                "drafts",
+                type=click.Path(file_okay=False, path_type=Path),
+                help="Dossier où écrire un brouillon .eml par examinateur (par défaut : DOSSIER/brouillons/).",
+            ),
+            click.option(
+                "--smtp",
+                metavar="URL",
+                help="Envoie par ce serveur : smtp://identifiant@serveur:587 (STARTTLS) ou "
+                "smtps://identifiant@serveur. Mot de passe demandé, ou lu dans E2DOCS_SMTP_PASSWORD ; "
+                "jamais enregistré.",
+            ),
+            click.option(
+                "--from",
+                "sender",
+                metavar="ADRESSE",
+                help="Adresse de l'expéditeur (par défaut : expediteur dans e2docs.toml).",
+            ),
+            click.option(
+                "--only",
+                type=click.Choice(["manquants", "incomplets", "missing", "incomplete"], case_sensitive=False),
+                help="Seulement les candidats sans retour (manquants) ou dont la grille est incomplète.",
+            ),
+            click.option(
+                "--to",
+                "to",
+                multiple=True,
+                metavar="EXAMINATEUR",
+                help="Seulement cet examinateur (adresse ou nom ; répétable).",
+            ),
+            click.option("--resend", is_flag=True, help="Renvoie aussi ce qui a déjà été envoyé."),
+            click.option("--json", "as_json", is_flag=True, help="Sortie JSON pour les scripts."),
+        )
+    ):
+        command = option(command)
+    return command
+
+
+def _run_mail(
+    ctx: click.Context,
+    kind: str,
+    deadline: str | None,
+    drafts: Path | None,
+    smtp: str | None,
+    sender: str | None,
+    only: str | None,
+    to: tuple[str, ...],
+    resend: bool,
+    as_json: bool,
+) -> None:
+    import os
+
+    from e2docs.app.sending import parse_deadline, send
+    from e2docs.cli.console import send_json, send_lines
+    from e2docs.formats.mail import parse_smtp_url
+
+    if drafts is not None and smtp is not None:
+        raise click.UsageError("choisissez --drafts (brouillons) ou --smtp (envoi), pas les deux.")
+    campaign = _campaign(ctx)
+    url = parse_smtp_url(smtp) if smtp else None
+    password = None
+    if url is not None and url.user:
+        password = os.environ.get("E2DOCS_SMTP_PASSWORD") or click.prompt(
+            f"Mot de passe de {url.user} sur {url.host}", hide_input=True, err=True
+        )
+
+    def progress(items: Iterable[_T]) -> Iterator[_T]:
+        label = "Envoi" if url else "Brouillons"
+        with click.progressbar(items, label=label, file=sys.stderr, show_pos=True) as bar:
+            yield from bar
+
+    report = send(
+        campaign,
+        kind=kind,
+        deadline=parse_deadline(deadline) if deadline else None,
+        drafts=drafts,
+        smtp=url,
+        password=password,
+        sender=sender,
+        only=only.lower() if only else None,
+        to=to,
+        resend=resend,
+        progress=progress if sys.stderr.isatty() and not as_json else None,
+    )
+    if as_json:
+        click.echo(json.dumps(send_json(report), ensure_ascii=False, indent=2))
+    else:
+        _echo(send_lines(report))
+    sys.exit(report.exit_code)
+
+
+@main.command(context_settings=CONTEXT)
+@click.option("--deadline", metavar="JJ/MM/AAAA", required=True, help="Date limite de retour des grilles.")
+@_mail_options
+@click.pass_context
+def send(ctx: click.Context, deadline: str, **options: Any) -> None:
+    """Prépare un message par examinateur avec ses classeurs en pièce jointe.
+
+    Par défaut, des brouillons .eml dans DOSSIER/brouillons/ (Outlook les ouvre prêts à envoyer ;
+    Thunderbird : Fichier > Ouvrir un message enregistré, puis « Modifier en tant que nouveau
+    message ») ; avec --smtp, envoyés directement. Relancé, n'envoie que ce qui ne l'a pas été.
+    """
+    _run_mail(ctx, "send", deadline, **options)
+
+
+@main.command(context_settings=CONTEXT)
+@click.option("--deadline", metavar="JJ/MM/AAAA", help="Date limite (par défaut : celle du premier envoi).")
+@_mail_options
+@click.pass_context
+def remind(ctx: click.Context, deadline: str | None, **options: Any) -> None:
+    """Relance les examinateurs dont des candidats sont encore non rendus ou incomplets.
+
+    Le message les liste ; en pièce jointe, le classeur envoyé (non rendu) ou le dernier classeur
+    renvoyé (incomplet). Relancé sans changement depuis la dernière relance envoyée : rien n'est renvoyé.
+    """
+    _run_mail(ctx, "remind", deadline, **options)
+
+
 # ------------------------------------------------------------------ status
 
 
@@ -363,15 +519,18 @@ def collect(ctx: click.Context, paths: tuple[Path, ...], accept_modified: bool) 
 @click.option(
     "--history", is_flag=True, help="Montre tous les retours de chaque candidat (n°, dates, état ; → : retenu)."
 )
+@click.option("--by-examiner", is_flag=True, help="Regroupe les candidats par examinateur.")
 @click.pass_context
-def status(ctx: click.Context, as_json: bool, history: bool) -> None:
+def status(ctx: click.Context, as_json: bool, history: bool, by_examiner: bool) -> None:
     """Qui a rendu quoi : non rendu, incomplet (ce qui manque), complet, rejeté, à vérifier."""
     from e2docs.app.status import campaign_statuses, status_json
-    from e2docs.cli.console import status_lines
+    from e2docs.cli.console import status_by_examiner_lines, status_lines
 
     statuses = campaign_statuses(_campaign(ctx))
     if as_json:
         click.echo(json.dumps(status_json(statuses), ensure_ascii=False, indent=2))
+    elif by_examiner:
+        _echo(status_by_examiner_lines(statuses, history))
     else:
         _echo(status_lines(statuses, history))
 

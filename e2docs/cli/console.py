@@ -19,9 +19,11 @@ if TYPE_CHECKING:
     from e2docs.app.collect import CollectReport
     from e2docs.app.demo import DemoRun
     from e2docs.app.documents import ReportResult
+    from e2docs.app.examiners import AssignReport
     from e2docs.app.generate import GenerationReport
     from e2docs.app.inspection import InspectResult, IssueJson
     from e2docs.app.ledger import BatchRow, ReturnRow
+    from e2docs.app.sending import SendReport
     from e2docs.app.status import CandidateStatus
     from e2docs.formats.roster import Roster
     from e2docs.model.candidate import Context
@@ -219,55 +221,206 @@ def _return_line(s: CandidateStatus, h: ReturnRow) -> str:
     )
 
 
-def status_lines(statuses: list[CandidateStatus], history: bool = False) -> list[str]:
-    """``status``: one line per candidate, details for what needs attention (every return with
-    ``history``: → marks the retained one), then the totals."""
-    lines = [f"{'N° candidat':<12} {'Nom':<28} {'Division':<9} {'État':<10} {'Proposée':>8} {'Finale':>7}  Retour"]
-    for s in statuses:
-        c, r = s.candidate, s.current
-        marks = s.retained
-        proposed = _mark(marks.proposed_mark) if marks else "—"
-        final = _mark(marks.final_mark) if marks else "—"
-        when = r.imported_at[:10] if r else ""
+_STATUS_HEAD = f"{'N° candidat':<12} {'Nom':<28} {'Division':<9} {'État':<10} {'Proposée':>8} {'Finale':>7}  Retour"
+
+
+def _candidate_lines(s: CandidateStatus, history: bool, examiner: bool) -> list[str]:
+    """One candidate in ``status``: its line (with its examiner when ``examiner``), then the details
+    that need attention (every return with ``history``)."""
+    lines = []
+    c, r = s.candidate, s.current
+    marks = s.retained
+    proposed = _mark(marks.proposed_mark) if marks else "—"
+    final = _mark(marks.final_mark) if marks else "—"
+    when = r.imported_at[:10] if r else ""
+    line = (
+        f"{c.number:<12} {c.full_name[:28]:<28} {c.division[:9]:<9} {s.state.label:<10} "
+        f"{proposed:>8} {final:>7}  {when}"
+    )
+    if examiner:
+        line = f"{line:<{len(_STATUS_HEAD) + 4}}  {s.examiner.name if s.examiner else '—'}"
+    lines.append(line)
+    if s.retained is not None and s.retained.state == ReturnState.INCOMPLETE:
+        lines.append(f"{'':13}{_missing_fr(s.retained.missing)}")
+    if s.kept and s.retained is not None:
         lines.append(
-            f"{c.number:<12} {c.full_name[:28]:<28} {c.division[:9]:<9} {s.state.label:<10} "
-            f"{proposed:>8} {final:>7}  {when}"
+            f"{'':13}retour n° {s.retained.id} choisi par le secrétariat (e2docs keep ; "
+            f"« e2docs keep {c.number} --auto » revient aux règles)"
         )
-        if s.retained is not None and s.retained.state == ReturnState.INCOMPLETE:
-            lines.append(f"{'':13}{_missing_fr(s.retained.missing)}")
-        if s.kept and s.retained is not None:
-            lines.append(
-                f"{'':13}retour n° {s.retained.id} choisi par le secrétariat (e2docs keep ; "
-                f"« e2docs keep {c.number} --auto » revient aux règles)"
-            )
-        if s.state == CandidateState.REVIEW and s.retained is not None:
-            newest = s.newer[-1] if s.newer else None
-            lines.append(
-                f"{'':13}! à vérifier : "
-                + (f"le retour plus récent n° {newest.id} ({newest.original_name}) " if newest else "un retour récent ")
-                + f"est moins complet que le retour retenu n° {s.retained.id} ({s.retained.original_name}) ; "
-                f"gardez le bon avec « e2docs keep {c.number} N° »"
-            )
-        if s.state == CandidateState.REJECTED and r:
-            for reason in r.reasons[:3]:
-                lines.append(f"{'':13}· {reason}")
-        elif s.conflict:
-            lines.append(f"{'':13}! {s.conflict_reason}")
-        if s.last_problem and s.state != CandidateState.REJECTED:
-            lines.append(
-                f"{'':13}! retour plus récent rejeté ({s.last_problem.original_name}) : "
-                f"{s.last_problem.reasons[0] if s.last_problem.reasons else ''}"
-            )
-        if history:
-            for h in s.history:
-                lines.append(_return_line(s, h))
+    if s.state == CandidateState.REVIEW and s.retained is not None:
+        newest = s.newer[-1] if s.newer else None
+        lines.append(
+            f"{'':13}! à vérifier : "
+            + (f"le retour plus récent n° {newest.id} ({newest.original_name}) " if newest else "un retour récent ")
+            + f"est moins complet que le retour retenu n° {s.retained.id} ({s.retained.original_name}) ; "
+            f"gardez le bon avec « e2docs keep {c.number} N° »"
+        )
+    if s.state == CandidateState.REJECTED and r:
+        for reason in r.reasons[:3]:
+            lines.append(f"{'':13}· {reason}")
+    elif s.conflict:
+        lines.append(f"{'':13}! {s.conflict_reason}")
+    if s.last_problem and s.state != CandidateState.REJECTED:
+        lines.append(
+            f"{'':13}! retour plus récent rejeté ({s.last_problem.original_name}) : "
+            f"{s.last_problem.reasons[0] if s.last_problem.reasons else ''}"
+        )
+    if history:
+        for h in s.history:
+            lines.append(_return_line(s, h))
+    return lines
+
+
+def _tally(statuses: list[CandidateStatus]) -> str:
+    """« 3 complet, 1 incomplet, 0 rejeté, 2 non rendu » (« à vérifier » when there is one)."""
     totals = {state: sum(1 for s in statuses if s.state == state) for state in CandidateState}
     shown = [CandidateState.COMPLETE, CandidateState.INCOMPLETE, CandidateState.REJECTED, CandidateState.MISSING]
     if totals[CandidateState.REVIEW]:
         shown.append(CandidateState.REVIEW)
+    return ", ".join(f"{totals[k]} {k.label}" for k in shown)
+
+
+def status_lines(statuses: list[CandidateStatus], history: bool = False) -> list[str]:
+    """``status``: one line per candidate (its examiner last, once ``assign`` was run), details for what
+    needs attention (every return with ``history``: → marks the retained one), then the totals."""
+    examiner = any(s.examiner for s in statuses)
+    lines = [f"{_STATUS_HEAD:<{len(_STATUS_HEAD) + 4}}  Examinateur" if examiner else _STATUS_HEAD]
+    for s in statuses:
+        lines += _candidate_lines(s, history, examiner)
     lines.append("")
-    lines.append(f"Total : {len(statuses)} candidat(s) — " + ", ".join(f"{totals[k]} {k.label}" for k in shown))
+    lines.append(f"Total : {len(statuses)} candidat(s) — {_tally(statuses)}")
     return lines
+
+
+def status_by_examiner_lines(statuses: list[CandidateStatus], history: bool = False) -> list[str]:
+    """``status --by-examiner``: a block per examiner (name, address, tally, then their candidates as
+    ``status`` shows them), candidates without an examiner last, then the totals."""
+    groups: dict[str, list[CandidateStatus]] = {}
+    for s in statuses:
+        groups.setdefault(s.examiner.key if s.examiner else "", []).append(s)
+    lines: list[str] = []
+    if "" in groups and len(groups) == 1:
+        lines.append("Aucun examinateur dans cette campagne : importez-les avec « e2docs assign FICHIER ».")
+        lines.append("")
+    for _, members in sorted(groups.items(), key=lambda kv: kv[0] == ""):
+        who = members[0].examiner
+        title = f"{who.name} <{who.email}>" if who else "Sans examinateur"
+        lines.append(f"{title} — {len(members)} candidat(s) : {_tally(members)}")
+        lines.append("  " + _STATUS_HEAD)
+        for s in members:
+            lines += ["  " + line for line in _candidate_lines(s, history, False)]
+        lines.append("")
+    lines.append(
+        f"Total : {len(statuses)} candidat(s), {len([k for k in groups if k])} examinateur(s) — {_tally(statuses)}"
+    )
+    return lines
+
+
+# ------------------------------------------------------------------ assign
+
+
+def assign_lines(report: AssignReport) -> list[str]:
+    """``assign``: how many examiners and candidates, each examiner with their count, what was replaced."""
+    total = sum(len(members) for _, members in report.groups)
+    lines = [
+        f"{len(report.groups)} examinateur(s), {total} candidat(s) attribué(s) "
+        f"({report.by_division} par division, {report.by_number} par numéro) depuis {report.path}."
+    ]
+    for examiner, members in report.groups:
+        lines.append(f"  {examiner.name} <{examiner.email}> : {len(members)} candidat(s)")
+    if report.previous:
+        lines.append(f"L'attribution précédente ({report.previous} examinateur(s)) est remplacée.")
+    lines.append("Ensuite : e2docs generate --per examiner (facultatif), puis e2docs send --deadline JJ/MM/AAAA")
+    return lines
+
+
+def assign_json(report: AssignReport) -> dict:
+    """``assign --json``: ``examiners`` (each ``name``, ``email``, ``candidates``: their numbers, roster
+    order), ``candidates`` (how many assigned), ``replaced`` (examiners of the previous assignment, 0
+    for the first)."""
+    return {
+        "examiners": [
+            {"name": e.name, "email": e.email, "candidates": [c.number for c in members]}
+            for e, members in report.groups
+        ],
+        "candidates": sum(len(members) for _, members in report.groups),
+        "replaced": report.previous,
+    }
+
+
+# ------------------------------------------------------------------ send, remind
+
+_SENT_LABELS = {
+    "drafted": "brouillon écrit",
+    "sent": "envoyé",
+    "failed": "refusé par le serveur",
+    "not_sent": "non envoyé (connexion perdue)",
+    "skipped": "rien à envoyer",
+}
+
+
+def send_lines(report: SendReport) -> list[str]:
+    """``send``/``remind``: one line per examiner (what became of their message, attachments, file),
+    then the tally and what to do."""
+    what = "relance" if report.kind == "remind" else "envoi"
+    lines = []
+    for o in report.outcomes:
+        label = _SENT_LABELS.get(o.status, o.status)
+        detail = f" ({o.error})" if o.error else ""
+        count = f", {len(o.candidates)} candidat(s), {len(o.attachments)} pièce(s) jointe(s)" if o.attachments else ""
+        lines.append(f"{o.examiner.name} <{o.examiner.email}> : {label}{detail}{count}")
+        if o.path is not None:
+            lines.append(f"    {o.path}")
+    lines.append("")
+    if report.transport == "draft":
+        lines.append(
+            f"Bilan ({what}) : {report.count('drafted')} brouillon(s) dans {report.where}, "
+            f"{report.count('skipped')} examinateur(s) sans message."
+        )
+        if report.count("drafted"):
+            lines.append(
+                "Ouvrez chaque brouillon pour l'envoyer : Outlook l'ouvre prêt à envoyer ; Thunderbird : "
+                "Fichier > Ouvrir un message enregistré, puis « Modifier en tant que nouveau message »."
+            )
+    else:
+        lines.append(
+            f"Bilan ({what}, {report.where}) : {report.count('sent')} envoyé(s), {report.count('failed')} refusé(s), "
+            f"{report.count('not_sent')} non envoyé(s), {report.count('skipped')} sans message."
+        )
+        if report.lost:
+            lines.append(f"Arrêt : {report.lost}")
+        if report.count("failed") or report.count("not_sent"):
+            lines.append(
+                "Relancez la même commande une fois la cause réglée : elle n'envoie que ce qui ne l'a pas été."
+            )
+    return lines
+
+
+def send_json(report: SendReport) -> dict:
+    """``send``/``remind --json``: ``kind`` (``send``, ``remind``), ``transport`` (``draft``,
+    ``smtp``), ``where``, ``messages`` (per examiner: ``examiner`` {``name``, ``email``},
+    ``status`` — ``drafted``, ``sent``, ``failed``, ``not_sent``, ``skipped`` —, ``message_id``,
+    ``candidates`` [{``number``, ``state``}], ``attachments`` (names), ``path`` (draft) or
+    ``None``, ``error``), ``totals`` (status → count), ``lost`` (why the connection broke, ``""``)."""
+    return {
+        "kind": report.kind,
+        "transport": report.transport,
+        "where": report.where,
+        "messages": [
+            {
+                "examiner": {"name": o.examiner.name, "email": o.examiner.email},
+                "status": o.status,
+                "message_id": o.message_id,
+                "candidates": [{"number": c.number, "state": str(st)} for c, st in o.candidates],
+                "attachments": o.attachments,
+                "path": str(o.path) if o.path else None,
+                "error": o.error,
+            }
+            for o in report.outcomes
+        ],
+        "totals": {k: report.count(k) for k in _SENT_LABELS},
+        "lost": report.lost,
+    }
 
 
 # ------------------------------------------------------------------ keep, undo

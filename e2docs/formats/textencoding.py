@@ -1,4 +1,4 @@
-"""Decode a class list saved as text, or refuse to guess.
+"""Decode a list saved as text (candidates, examiners), or refuse to guess.
 
 Spreadsheets save "CSV" in many encodings: UTF-8 (with or without a byte order
 mark), UTF-16 (Excel's « Texte Unicode », with or without one), Windows-1252
@@ -12,8 +12,9 @@ read as Windows-1252 give « LŽa », « Ma‘l », « ƒlo•se »; as Mac Roma
 « Maël », « Éloïse ».
 
 A reading is taken only when it is plausible everywhere and the other one is not;
-otherwise :class:`~e2docs.model.errors.RosterError` names the file and the first
-line in doubt, and says how to save the list in UTF-8 (or to force the encoding).
+otherwise the caller's error (:class:`~e2docs.model.errors.RosterError` by default)
+names the file and the first line in doubt, and says how to save the list in UTF-8
+(or to force the encoding).
 
 charset-normalizer was tried and not kept: on the Mac Roman list of the field
 cases it answers Windows-1252, the very mistake this module exists to avoid (the
@@ -29,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from e2docs.formats import sniff
-from e2docs.model.errors import Place, RosterError
+from e2docs.model.errors import E2docsError, Place, RosterError
 
 ENCODINGS: dict[str, tuple[str, str]] = {
     "utf-8": ("utf-8", "UTF-8"),
@@ -83,25 +84,32 @@ class Decoded:
     encoding: str
 
 
-def decode(path: Path, data: bytes, forced: str | None = None, declared: str | None = None) -> Decoded:
+def decode(
+    path: Path,
+    data: bytes,
+    forced: str | None = None,
+    declared: str | None = None,
+    error: type[E2docsError] = RosterError,
+) -> Decoded:
     """Decode ``data``, the bytes of the list at ``path`` (named in errors).
 
     ``forced`` is a key of :data:`ENCODINGS` (the user's ``--encoding``); ``declared`` a Python
     codec a web page names in its ``<meta charset>``: used when the bytes are not UTF-8 and fit
     it; for Windows-1252 or Mac Roman, only to settle a doubt between the two. Without either,
-    the encoding is recognised as the module says. Raises :class:`RosterError` with the first line
-    in doubt when the bytes do not fit the forced encoding, or when no reading is clearly right.
+    the encoding is recognised as the module says. Raises ``error`` (:class:`RosterError` by
+    default) with the first line in doubt when the bytes do not fit the forced encoding, or when
+    no reading is clearly right.
     """
     if forced is not None:
         codec, label = ENCODINGS[forced]
-        return Decoded(_strict(path, data, codec, label).removeprefix("\ufeff"), label)
+        return Decoded(_strict(path, data, codec, label, error).removeprefix("\ufeff"), label)
     for bom, codec, label in _BOMS:
         if data.startswith(bom):
-            return Decoded(_strict(path, data[len(bom) :], codec, label), label)
+            return Decoded(_strict(path, data[len(bom) :], codec, label, error), label)
     order = sniff.utf16_order(data)
     if order is not None:
         label = "UTF-16 LE" if order == "utf-16-le" else "UTF-16 BE"
-        return Decoded(_strict(path, data, order, label), label)
+        return Decoded(_strict(path, data, order, label, error), label)
     try:
         text = data.decode("utf-8")  # strict: other encodings almost never pass…
     except UnicodeDecodeError as exc:
@@ -118,15 +126,15 @@ def decode(path: Path, data: bytes, forced: str | None = None, declared: str | N
         except UnicodeDecodeError:
             pass  # the page does not hold what it says: judge the bytes
     prefer = single_byte.get(codecs.lookup(declared).name) if declared is not None else None
-    return _single_byte(path, data, utf8_error, prefer)
+    return _single_byte(path, data, utf8_error, prefer, error)
 
 
-def _strict(path: Path, data: bytes, codec: str, label: str) -> str:
-    """``data`` decoded with ``codec``, or a refusal at the line of the first byte that does not fit."""
+def _strict(path: Path, data: bytes, codec: str, label: str, error: type[E2docsError]) -> str:
+    """``data`` decoded with ``codec``, or a refusal (``error``) at the line of the first byte that does not fit."""
     try:
         return data.decode(codec)
     except UnicodeDecodeError as exc:
-        raise RosterError(
+        raise error(
             f"caractères illisibles : le fichier n'est pas en {label} comme il l'annonce ou comme indiqué.",
             path=path,
             place=Place(line=_line(data, exc.start, codec)),
@@ -165,10 +173,10 @@ def _read_as(data: bytes, codec: str, label: str) -> _Reading:
     return _Reading(codec, label, text, bad)
 
 
-def _single_byte(path: Path, data: bytes, utf8_error: int, prefer: str | None = None) -> Decoded:
+def _single_byte(path: Path, data: bytes, utf8_error: int, prefer: str | None, error: type[E2docsError]) -> Decoded:
     """Windows-1252 or Mac Roman, when one reading is plausible everywhere and the other is not;
     ``prefer`` (a codec a web page declares) settles the case where both are. ``utf8_error``: the
-    offset of the first byte that is not UTF-8 text."""
+    offset of the first byte that is not UTF-8 text. Raises ``error`` otherwise."""
     readings = [_read_as(data, codec, label) for codec, label in _SINGLE_BYTE]
     fine = [r for r in readings if r.text is not None and not r.bad]
     if len(fine) > 1 and prefer is not None:
@@ -177,7 +185,7 @@ def _single_byte(path: Path, data: bytes, utf8_error: int, prefer: str | None = 
         return Decoded(fine[0].text, fine[0].label)  # one plausible reading, or two that agree
     if not fine and _UTF8_SEQUENCE.search(data):
         # Mostly UTF-8 with a stray byte: a list pasted together from two files, or edited badly.
-        raise RosterError(
+        raise error(
             "caractères illisibles : le fichier est en UTF-8 mais contient des octets d'un autre encodage.",
             path=path,
             place=Place(line=_line(data, utf8_error, "utf-8")),
@@ -186,7 +194,7 @@ def _single_byte(path: Path, data: bytes, utf8_error: int, prefer: str | None = 
     if fine:  # both readings plausible: show what each would give at the first place they differ
         first = min(i for i, byte in enumerate(data) if byte > 0x7F and byte not in _SAME_IN_BOTH)
         words = " ou ".join(f"« {_word(r.text or '', first)} » ({r.label})" for r in fine)
-        raise RosterError(
+        raise error(
             f"encodage incertain : ce texte se lit {words} ; e2docs ne devine pas.",
             path=path,
             place=Place(line=_line(data, first, "latin-1")),
@@ -195,7 +203,7 @@ def _single_byte(path: Path, data: bytes, utf8_error: int, prefer: str | None = 
     decodable = [r for r in readings if r.text is not None]
     best = min(decodable, key=lambda r: len(r.bad))  # Mac Roman decodes every byte: never empty
     first = best.bad[0]
-    raise RosterError(
+    raise error(
         f"encodage non reconnu : « {_word(best.text or '', first)} » n'est un nom plausible ni en UTF-8, "
         "ni en Windows-1252, ni en Mac Roman.",
         path=path,

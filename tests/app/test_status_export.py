@@ -13,6 +13,7 @@ import openpyxl
 import pytest
 
 from tests.app.test_collect import COMPLETE, INCOMPLETE, Setup, new_campaign, number
+from tests.helpers import layout_of
 
 A, B, C, D, E, F, G = (number(i) for i in range(7))
 STATE_OF = {A: "complete", B: "complete", C: "complete", D: "complete", E: "incomplete", F: "rejected", G: "missing"}
@@ -64,8 +65,9 @@ def test_status_text_in_french(s):
     assert re.search(r"NOM6 Prénom6\s+TMCV1\s+non rendu\s+—\s+—\s*$", row(G))
     text = result.output
     assert "manque : critère(s) C4.4 ; note finale ; observations" in text
+    where = layout_of().named["note_commission"].ref  # I53 (I47 in layout version 1)
     assert (
-        "· saisie invalide — feuille « Grille E2 », cellule I47 : Note attribuée par la commission : « 21 »"
+        f"· saisie invalide — feuille « Grille E2 », cellule {where} : Note attribuée par la commission : « 21 »"
     ) in text
     assert lines[-1] == "Total : 7 candidat(s) — 4 complet, 1 incomplet, 1 rejeté, 1 non rendu"
 

@@ -131,6 +131,18 @@ def test_report_templates(tmp_path, kind):
     assert not any((campaign.root / "rapports").glob("*.docx"))
 
 
+@pytest.mark.parametrize("kind", KINDS)
+def test_assign(tmp_path, kind):
+    campaign = new_campaign(tmp_path, 2)
+    examiners = special(kind, tmp_path / "examinateurs.csv")
+    done = e2docs("-C", campaign.root, "assign", examiners)
+    if kind == "dossier":  # click refuses it before e2docs sees it (dir_okay=False)
+        assert done.returncode == 2 and "examinateurs.csv" in done.stderr
+    else:
+        refused(done, examiners, kind)
+        assert "fichier de la liste des examinateurs" in done.stderr
+
+
 @pytest.mark.parametrize("kind", ["tube", "peripherique"])
 def test_collect_refuses_and_goes_on(tmp_path, kind):
     campaign = new_campaign(tmp_path, 2)
