@@ -219,7 +219,7 @@ def collect(
             )
             try:
                 xlsx = stored if entry.kind == "xlsx" else to_xlsx(entry, Path(work))
-                readings = read_workbook(xlsx, grids, secret=campaign.secret)
+                readings = read_workbook(xlsx, grids, secret=campaign.secret, converted=xlsx != stored)
             except E2docsError as exc:
                 reason = exc.message + (f" {exc.hint}" if exc.hint else "")
                 retryable = isinstance(exc, ConversionError)

@@ -82,7 +82,9 @@ def read_return(campaign: Campaign, status: CandidateStatus, workdir: Path, grid
         item = Item(stored.read_bytes(), row.original_name, row.origin, stored.suffix.lstrip(".").lower())
         path = to_xlsx(item, workdir)
     grid = grid or campaign.grid()
-    readings = read_workbook(path, {grid.content_hash: grid}, secret=campaign.secret, check_cache=False)
+    readings = read_workbook(
+        path, {grid.content_hash: grid}, secret=campaign.secret, check_cache=False, converted=path != stored
+    )
     for reading in readings:
         if reading.candidate.number == status.candidate.number:
             return reading

@@ -348,7 +348,9 @@ def _compare_structure(pkg: Package, layout: CandidateLayout) -> list[Issue]:
     return issues
 
 
-def lost_protection(pkg: Package, layout: CandidateLayout, signature_ok: bool) -> Issue | None:
+def lost_protection(
+    pkg: Package, layout: CandidateLayout, signature_ok: bool, *, passwords_known: bool = True
+) -> Issue | None:
     """A :attr:`IssueKind.PROTECTION` warning naming what a re-save dropped of what e2docs wrote, or ``None``.
 
     Gnumeric and ExcelJS keep the sheets protected but without their password, drop the
@@ -356,11 +358,14 @@ def lost_protection(pkg: Package, layout: CandidateLayout, signature_ok: bool) -
     None of that changes what is read: every cell is compared with the layout and the metadata
     are signed, so the return stays valid and the user is only told. A sheet whose protection is
     off altogether is a modification (:func:`_compare_structure`), not this warning; LibreOffice's
-    ``<workbookProtection/>`` without attributes counts as kept.
+    ``<workbookProtection/>`` without attributes counts as kept. ``passwords_known=False``: the
+    package is e2docs' own LibreOffice conversion of an .ods/.xls, whose passwords LibreOffice
+    drops, so a missing password says nothing about the return.
     """
     lost: list[str] = []
     titles = [s.title for s in layout.sheets] + [META_SHEET]
     bare = [t for t in titles if t in pkg.sheets and pkg.sheets[t].protected and not pkg.sheets[t].password]
+    bare = bare if passwords_known else []
     if bare:
         lost.append("le mot de passe de protection des feuilles " + ", ".join(f"« {t} »" for t in bare))
     if not pkg.structure_locked:
@@ -400,8 +405,13 @@ def read_workbook(
     grids: dict[str, Grid] | None = None,
     secret: bytes = integrity.PUBLIC_SECRET,
     check_cache: bool = True,
+    converted: bool = False,
 ) -> list[Reading]:
     """Read every candidate of a generated workbook (one, or a class).
+
+    ``converted``: ``path`` is e2docs' own LibreOffice conversion of a returned .ods or .xls;
+    LibreOffice drops the sheet passwords when it writes such a conversion as .xlsx, so their
+    absence is not reported (the protection itself and everything else still are).
 
     A workbook saved in Strict Open XML (Excel's "Strict Open XML Spreadsheet") is first
     converted by LibreOffice into a temporary folder, then read as any other.
@@ -417,10 +427,10 @@ def read_workbook(
     grids = grids if grids is not None else known_grids()
     if _is_strict(path):
         with tempfile.TemporaryDirectory(prefix="e2docs-strict-") as work:
-            converted = strict_to_xlsx(path, Path(work))
-            check_workbook_file(converted)
-            return _read_file(converted, path, grids, secret, check_cache)
-    return _read_file(path, path, grids, secret, check_cache)
+            strict = strict_to_xlsx(path, Path(work))
+            check_workbook_file(strict)
+            return _read_file(strict, path, grids, secret, check_cache, False)
+    return _read_file(path, path, grids, secret, check_cache, converted)
 
 
 def _is_strict(path: Path) -> bool:
@@ -432,7 +442,9 @@ def _is_strict(path: Path) -> bool:
         return False  # said when it is read
 
 
-def _read_file(source: Path, path: Path, grids: dict[str, Grid], secret: bytes, check_cache: bool) -> list[Reading]:
+def _read_file(
+    source: Path, path: Path, grids: dict[str, Grid], secret: bytes, check_cache: bool, converted: bool
+) -> list[Reading]:
     """:func:`read_workbook` on ``source``, a checked ordinary .xlsx: ``path`` itself, or what ``path``
     was converted into; messages and readings name ``path``."""
     try:
@@ -455,7 +467,7 @@ def _read_file(source: Path, path: Path, grids: dict[str, Grid], secret: bytes, 
                 path,
                 hint="Ce classeur a été généré avec une autre grille que celle attendue.",
             )
-        reading = _read_candidate(pkg, path, meta, grid, secret)
+        reading = _read_candidate(pkg, path, meta, grid, secret, converted)
         reading.saved_at = saved_time(pkg)
         readings.append(reading)
     if check_cache:
@@ -478,7 +490,9 @@ def _read_file(source: Path, path: Path, grids: dict[str, Grid], secret: bytes, 
     return readings
 
 
-def _read_candidate(pkg: Package, path: Path, meta: Meta, grid: Grid, secret: bytes) -> Reading:
+def _read_candidate(
+    pkg: Package, path: Path, meta: Meta, grid: Grid, secret: bytes, converted: bool = False
+) -> Reading:
     layout = layout_from_meta(meta, grid)
     signature_ok = integrity.verify(secret, meta)
     modified: list[Issue] = []
@@ -519,7 +533,7 @@ def _read_candidate(pkg: Package, path: Path, meta: Meta, grid: Grid, secret: by
     # input scores nothing there, and nothing here.
     res = outcome(layout, values)
     outputs = compute_outputs(layout, values)
-    lost = lost_protection(pkg, layout, signature_ok)
+    lost = lost_protection(pkg, layout, signature_ok, passwords_known=not converted)
     warnings = [lost] if lost else []
     return Reading(path, meta, grid, layout, values, outputs, res, errors, modified, warnings, signature_ok)
 
