@@ -19,7 +19,7 @@ from e2docs.reports.compiled import CompiledTemplate
 from e2docs.reports.render import render_to
 from e2docs.reports.samples import sample_evaluation
 
-TRICKY = "Dupont & Fils <SARL> « l'élève » \"cité\"\tcolonne\nligne 2\fpage 2 ; 5 < 7 > 3"
+TRICKY = 'Dupont & Fils <SARL> « l\'élève » "cité"\tcolonne\nligne 2\fpage 2 ; 5 < 7 > 3'
 PNG = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
 )
