@@ -182,11 +182,17 @@ class _Merge:
     pending: etree._Element | None = None  # the last document's section properties
     drawings: int = 0
     _free_rid: int = 1
+    rids: set[str] = field(default_factory=set)  # ids of ``rels``
+    links: dict[tuple[str, str, bool], str] = field(default_factory=dict)  # (type, target, external) → id
+    counters: dict[str, int] = field(default_factory=dict)  # name pattern → first number maybe free
 
     def __post_init__(self) -> None:
         first = self.first
         self.names = set(first.zip.namelist())
         self.rels = list(first.rels.values())
+        self.rids = {r.rid for r in self.rels}
+        for r in reversed(self.rels):
+            self.links[(r.type, r.target, r.external)] = r.rid
         root = etree.fromstring(first.read("[Content_Types].xml") or b"", _PARSER)
         for el in root:
             if el.tag == f"{{{_CT}}}Default":
@@ -212,17 +218,19 @@ class _Merge:
         self.body_tag = (f"{marker.prefix}:body" if marker.prefix else "body").encode()
 
     def _rid(self) -> str:
-        """The first relationship id of the main part not yet used (as python-docx numbers them)."""
-        used = {r.rid for r in self.rels}
-        while f"rId{self._free_rid}" in used:
+        """The first relationship id of the main part not yet used (as python-docx numbers them;
+        ids are only added, so the search goes on from the last one found)."""
+        while f"rId{self._free_rid}" in self.rids:
             self._free_rid += 1
         return f"rId{self._free_rid}"
 
     def _name(self, pattern: str) -> str:
-        """The first free member name ``pattern % n`` (n from 1)."""
-        n = 1
+        """The first free member name ``pattern % n`` (n from 1; names are only added, so the search
+        goes on from the last one found for ``pattern``)."""
+        n = self.counters.get(pattern, 1)
         while pattern % n in self.names:
             n += 1
+        self.counters[pattern] = n
         self.names.add(pattern % n)
         return pattern % n
 
@@ -234,14 +242,15 @@ class _Merge:
         body = _body(src.root)
         sectpr = body.find(W + "sectPr")
         if sectpr is None:
-            sectpr = body.makeelement(W + "sectPr", {})
+            sectpr = etree.SubElement(body, W + "sectPr")
         mapping: dict[str, str] = {}
         first = src is self.first
         if not first:  # the previous section ends here, in a paragraph (section break)
             assert self.pending is not None
-            brk = body.makeelement(W + "p", {})
+            brk = etree.SubElement(body, W + "p")  # made inside the body: the document's prefixes
             etree.SubElement(brk, W + "pPr").append(self.pending)
             self._emit(brk)
+            body.remove(brk)
         for el in body:
             if el.tag == W + "sectPr":
                 continue
@@ -279,17 +288,11 @@ class _Merge:
     def _copy_rel(self, src: _Source, rel: _Rel) -> str:
         """Copy relationship ``rel`` (link, image, header or footer) of ``src``'s main part into the
         result and return its id; :class:`ReportError` for any other target."""
-        if rel.external:
-            for have in self.rels:
-                if have.external and have.type == rel.type and have.target == rel.target:
-                    return have.rid
-            return self._relate(rel.type, rel.target, external=True)
-        if rel.type == RT_IMAGE:
+        if rel.external:  # the same link, or a new one
+            return self.links.get((rel.type, rel.target, True)) or self._relate(rel.type, rel.target, external=True)
+        if rel.type == RT_IMAGE:  # the same image, or a new one
             member = self._image(src, rel.target)
-            for have in self.rels:
-                if not have.external and have.type == RT_IMAGE and have.target == member:
-                    return have.rid
-            return self._relate(RT_IMAGE, member)
+            return self.links.get((RT_IMAGE, member, False)) or self._relate(RT_IMAGE, member)
         if rel.type in (RT_HEADER, RT_FOOTER):
             return self._relate(rel.type, self._copy_header(src, rel))
         raise _unsupported(rel.type)
@@ -297,6 +300,8 @@ class _Merge:
     def _relate(self, reltype: str, target: str, external: bool = False) -> str:
         rid = self._rid()
         self.rels.append(_Rel(rid, reltype, target, external))
+        self.rids.add(rid)
+        self.links.setdefault((reltype, target, external), rid)
         return rid
 
     def _image(self, src: _Source, member: str) -> str:

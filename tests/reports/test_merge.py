@@ -44,7 +44,7 @@ class _Package:
         return out
 
     def normal(self, member: str) -> list:
-        """``member``'s XML as (tag, attributes, text) in document order, relationship ids replaced
+        """``member``'s XML as (prefix, tag, attributes, text) in document order, relationship ids replaced
         by what they point at (a header's or footer's own content, an image's SHA-1, a URL)."""
         rels = self.rels(member)
         out = []
@@ -60,7 +60,7 @@ class _Package:
                     else:
                         value = (kind, target)
                 attrs[key] = value
-            out.append((el.tag, sorted(attrs.items(), key=str), el.text, el.tail))
+            out.append((el.prefix, el.tag, sorted(attrs.items(), key=str), el.text, el.tail))
         return out
 
     def content_types(self) -> set:
