@@ -36,6 +36,7 @@ from e2docs.reports import (
     ClassInfo,
     ClassRow,
     ReportError,
+    Templates,
     convert_to_pdf,
     merge_documents,
     render_candidate_documents,
@@ -125,6 +126,7 @@ def make_reports(
     rows: list[ClassRow] = []
     docs: list[Path] = []  # staged Word documents, in the order they are listed
     sheets: list[Path] = []  # staged evaluation sheets, for --merge
+    templates = Templates()  # each template compiled once for the run
     _remove_leftovers(outdir)
     stage = Path(tempfile.mkdtemp(prefix=f"{STAGING}{os.getpid()}-", dir=outdir))
     try:
@@ -143,7 +145,7 @@ def make_reports(
                     if status.state == CandidateState.INCOMPLETE:
                         result.provisional.append(cand.full_name)
                     rendered = render_candidate_documents(
-                        evaluation, stage, candidate_stem(cand, grid.specialty), templates_dir
+                        evaluation, stage, candidate_stem(cand, grid.specialty), templates_dir, templates
                     )
                     docs += rendered
                     sheets.append(rendered[0])
@@ -157,7 +159,9 @@ def make_reports(
             s.get("session", ""), s.get("etablissement", ""), s.get("academie", ""), ", ".join(divisions), grid
         )
         label = safe_part("-".join(divisions) or "classe")
-        docs.append(render_class_record(rows, info, stage / f"recapitulatif-classe_{label}.docx", templates_dir))
+        docs.append(
+            render_class_record(rows, info, stage / f"recapitulatif-classe_{label}.docx", templates_dir, templates)
+        )
         if merge and sheets:
             docs.append(merge_documents(sheets, stage / f"fiches-evaluation_{label}.docx"))
         pdfs: list[Path] = []

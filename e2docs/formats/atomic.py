@@ -7,11 +7,14 @@ it could clean up), :func:`remove_stale_temporaries` deletes it.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 from e2docs.formats import processes
 from e2docs.model.errors import E2docsError
@@ -71,6 +74,16 @@ def atomic_write(path: str | Path, data: bytes, prefix: str = DEFAULT_PREFIX) ->
     with a dot); the process id follows it (``<prefix><pid>-<random>.tmp``).
     Returns ``path``; raises ``OSError`` when the folder or the file cannot be written.
     """
+    with atomic_stream(path, prefix) as fh:
+        fh.write(data)
+    return Path(path)
+
+
+@contextlib.contextmanager
+def atomic_stream(path: str | Path, prefix: str = DEFAULT_PREFIX) -> Iterator[BinaryIO]:
+    """:func:`atomic_write` for a file written piece by piece: the ``with`` block writes into the
+    open temporary file given; when the block ends normally the file is flushed to disk and
+    renamed to ``path``, otherwise it is removed and ``path`` left untouched. Same errors."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f"{prefix}{os.getpid()}-", suffix=".tmp", dir=path.parent)
@@ -79,7 +92,7 @@ def atomic_write(path: str | Path, data: bytes, prefix: str = DEFAULT_PREFIX) ->
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)
         with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
+            yield fh
             fh.flush()
             os.fsync(fh.fileno())
         replace(tmp, path)
@@ -88,7 +101,6 @@ def atomic_write(path: str | Path, data: bytes, prefix: str = DEFAULT_PREFIX) ->
         if isinstance(exc, OSError) and exc.filename is None:
             exc.filename = str(path)  # a failed write names no file: name the one being written
         raise
-    return path
 
 
 def temporary_owner(name: str) -> int | None:

@@ -13,6 +13,7 @@ from pathlib import Path
 from e2docs.formats.bundled import bundled
 from e2docs.model.evaluation import Evaluation
 from e2docs.reports.check import Problem, check_template
+from e2docs.reports.compiled import CompiledTemplate, Templates
 from e2docs.reports.context import FIELDS_DOC, ClassInfo, ClassRow, candidate_context, class_context, class_rows
 from e2docs.reports.errors import ReportError
 from e2docs.reports.fields import fields_doc, fields_text
@@ -32,8 +33,10 @@ __all__ = [
     "PROSPECTING",
     "ClassInfo",
     "ClassRow",
+    "CompiledTemplate",
     "Problem",
     "ReportError",
+    "Templates",
     "candidate_context",
     "check_template",
     "class_context",
@@ -58,20 +61,35 @@ def template_path(name: str, templates_dir: str | Path | None = None) -> Path:
 
 
 def render_candidate_documents(
-    evaluation: Evaluation, outdir: str | Path, stem: str, templates_dir: str | Path | None = None
+    evaluation: Evaluation,
+    outdir: str | Path,
+    stem: str,
+    templates_dir: str | Path | None = None,
+    templates: Templates | None = None,
 ) -> list[Path]:
     """Write ``<stem>_fiche-evaluation.docx`` and ``<stem>_synthese-prospection.docx`` into ``outdir``;
-    return their paths, in that order. Raises :class:`ReportError` when a template cannot be rendered."""
+    return their paths, in that order. ``templates``: the run's compiled templates (a batch passes
+    the same one to every call, so that each template is compiled once; ``None``: compiled for this
+    call). Raises :class:`ReportError` when a template cannot be rendered."""
     context = candidate_context(evaluation)
     outdir = Path(outdir)
+    templates = templates or Templates()
     return [
-        render_to(template_path(name, templates_dir), context, outdir / f"{stem}_{name}")
+        templates.get(template_path(name, templates_dir)).render_to(context, outdir / f"{stem}_{name}")
         for name in (EVALUATION, PROSPECTING)
     ]
 
 
 def render_class_record(
-    rows: Sequence[ClassRow], meta: ClassInfo | None, out: str | Path, templates_dir: str | Path | None = None
+    rows: Sequence[ClassRow],
+    meta: ClassInfo | None,
+    out: str | Path,
+    templates_dir: str | Path | None = None,
+    templates: Templates | None = None,
 ) -> Path:
-    """Write the class record (one row per candidate, statistics, charts) to ``out``."""
-    return render_to(template_path(CLASS_RECORD, templates_dir), class_context(rows, meta), Path(out))
+    """Write the class record (one row per candidate, statistics, charts) to ``out``; ``templates``
+    as for :func:`render_candidate_documents` (its charts keep docxtpl's path: one document per class)."""
+    path = template_path(CLASS_RECORD, templates_dir)
+    if templates is None:
+        return render_to(path, class_context(rows, meta), Path(out))
+    return templates.get(path).render_to(class_context(rows, meta), Path(out))

@@ -44,7 +44,7 @@ TEMPLATE_EXPECT = Expect(
 )
 
 
-class _BrokenXml(Exception):
+class BrokenXml(Exception):
     """The filled-in document is not well-formed XML (a tag straddled a link, a field…)."""
 
 
@@ -53,11 +53,11 @@ class _StrictTemplate(DocxTemplate):
     straddled a hyperlink or a tracked change; refuse such a result instead."""
 
     def fix_tables(self, xml: str | bytes) -> etree._Element:
-        """docxtpl's step that parses the filled-in body; ``_BrokenXml`` when it is not well-formed."""
+        """docxtpl's step that parses the filled-in body; ``BrokenXml`` when it is not well-formed."""
         try:
             etree.fromstring(xml.encode("utf-8") if isinstance(xml, str) else xml)
         except etree.XMLSyntaxError as exc:
-            raise _BrokenXml(exc.msg) from None
+            raise BrokenXml(exc.msg) from None
         return super().fix_tables(xml)
 
 
@@ -257,14 +257,23 @@ def render_to(template: str | Path, context: Mapping[str, object], out: str | Pa
     if not template.exists():
         raise ReportError("modèle Word introuvable.", template, hint="Vérifiez le dossier de modèles (--templates).")
     doc = load_template(template)
-    _refuse_merge_fields(doc, template)
+    refuse_merge_fields(doc, template)
     env = make_env()
+    with explained(template), env.bounded():
+        doc.render(bind_charts(dict(context), doc), env, autoescape=True)
+    save_atomically(doc, out)
+    return out
+
+
+@contextlib.contextmanager
+def explained(template: Path) -> Iterator[None]:
+    """Turn an error raised while filling ``template`` (Jinja, sandbox, limits, an invalid result,
+    an expression of the template such as ``1/0``) into a :class:`ReportError` in French."""
     try:
-        with env.bounded():
-            doc.render(bind_charts(dict(context), doc), env, autoescape=True)
+        yield
     except (TemplateError, SecurityError) as exc:
         raise ReportError(explain(exc) + _where(exc), template) from None
-    except _BrokenXml as exc:
+    except BrokenXml as exc:
         raise ReportError(
             f"le document produit serait invalide ({exc}) : une balise est sans doute à cheval sur "
             "un lien, un champ ou une modification suivie.",
@@ -274,11 +283,9 @@ def render_to(template: str | Path, context: Mapping[str, object], out: str | Pa
     except (ArithmeticError, TypeError, ValueError, LookupError, AttributeError) as exc:
         # raised by an expression of the template ("1/0", "range(10**9)", "'a' - 1"…)
         raise ReportError(explain(exc), template) from None
-    save_atomically(doc, out)
-    return out
 
 
-def _refuse_merge_fields(doc: DocxTemplate, template: Path) -> None:
+def refuse_merge_fields(doc: DocxTemplate, template: Path) -> None:
     """:class:`ReportError` when the template holds Word merge fields («Nom_candidat»), which e2docs
     does not fill: the same messages as ``check-template``, the first three of them."""
     document = guess_document(template, [])

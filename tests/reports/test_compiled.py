@@ -1,0 +1,142 @@
+"""Compiled templates: the same documents as docxtpl's own path, written many times from one compilation."""
+
+from __future__ import annotations
+
+import base64
+import io
+import zipfile
+from pathlib import Path
+
+import pytest
+from docx import Document
+
+from e2docs.formats import rawzip
+from e2docs.formats.bundled import bundled
+from e2docs.formats.xlsx.evaluation import evaluation_of
+from e2docs.formats.xlsx.reader import read_workbook
+from e2docs.reports import EVALUATION, PROSPECTING, ReportError, Templates, candidate_context, template_path
+from e2docs.reports.compiled import CompiledTemplate
+from e2docs.reports.render import render_to
+from e2docs.reports.samples import sample_evaluation
+
+TRICKY = 'Dupont & Fils <SARL> « l\'élève » "cité"\tcolonne\nligne 2\fpage 2 ; 5 < 7 > 3'
+PNG = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+)
+
+
+def _members(path: Path) -> dict[str, bytes]:
+    with zipfile.ZipFile(path) as zf:
+        assert zf.testzip() is None
+        return {name: zf.read(name) for name in zf.namelist()}
+
+
+def _same(template: Path, context: dict, tmp_path: Path, compiled: CompiledTemplate | None = None) -> None:
+    """The document of the compiled template is docxtpl's, part for part (names, order, bytes)."""
+    reference = render_to(template, context, tmp_path / "docxtpl.docx")
+    fast = (compiled or CompiledTemplate(template)).render_to(context, tmp_path / "compiled.docx")
+    old, new = _members(reference), _members(fast)
+    assert list(new) == list(old)
+    assert [name for name in old if old[name] != new[name]] == []
+    assert [p.text for p in Document(str(fast)).paragraphs] == [p.text for p in Document(str(reference)).paragraphs]
+
+
+def _sample_contexts() -> list[dict]:
+    returns = sorted(bundled("samples", "retours").glob("*.xlsx"))
+    assert len(returns) >= 9
+    return [candidate_context(evaluation_of(r)) for path in returns for r in read_workbook(path)]
+
+
+def test_sample_campaign_documents_are_docxtpl_s(tmp_path):
+    contexts = _sample_contexts() + [candidate_context(sample_evaluation(observations=TRICKY))]
+    for name in (EVALUATION, PROSPECTING):
+        template = template_path(name)
+        compiled = CompiledTemplate(template)  # one compilation for every candidate
+        for n, context in enumerate(contexts):
+            out = tmp_path / f"{name}-{n}"
+            out.mkdir()
+            _same(template, context, out, compiled)
+
+
+def _template(tmp_path: Path, loop_cells: bool = True) -> Path:
+    """A template using what the shipped ones do not: a loop over table cells (docxtpl fixes
+    the grid), a picture (drawing ids renumbered), tags in the header, footer and title."""
+    doc = Document()
+    doc.core_properties.title = "Fiche {{ nom }}"
+    doc.sections[0].header.paragraphs[0].text = "En-tête {{ nom }}"
+    doc.sections[0].footer.paragraphs[0].text = "Pied {{ texte }}"
+    doc.add_paragraph("Bonjour {{ nom }} : {{ texte }}")
+    table = doc.add_table(rows=1, cols=3)
+    cells = ("{%tc for x in liste %}", "{{ x }}", "{%tc endfor %}") if loop_cells else ("{{ nom }}", "b", "c")
+    for cell, text in zip(table.rows[0].cells, cells, strict=True):
+        cell.text = text
+    doc.add_picture(io.BytesIO(PNG))
+    doc.add_paragraph("{% for x in liste %}{{ x }} {% endfor %}")
+    path = tmp_path / "modele.docx"
+    doc.save(str(path))
+    return path
+
+
+@pytest.mark.parametrize("loop_cells", [True, False], ids=["grid fixed", "grid kept"])
+def test_own_template_with_loops_pictures_headers_and_title(tmp_path, loop_cells):
+    context = {"nom": "Zoé « D'Almeida » & Cie", "texte": TRICKY, "liste": ["a", "b<", "c&", "d"]}
+    _same(_template(tmp_path, loop_cells), context, tmp_path, None)
+
+
+def test_documents_rendered_twice_from_one_compilation_are_the_same(tmp_path):
+    compiled = CompiledTemplate(_template(tmp_path))
+    first = compiled.render({"nom": "A", "texte": "t", "liste": [1, 2]})
+    compiled.render({"nom": "B", "texte": "u", "liste": [3]})
+    again = compiled.render({"nom": "A", "texte": "t", "liste": [1, 2]})
+    with zipfile.ZipFile(io.BytesIO(first)) as a, zipfile.ZipFile(io.BytesIO(again)) as b:
+        assert {n: a.read(n) for n in a.namelist()} == {n: b.read(n) for n in b.namelist()}
+
+
+def _error(call) -> str:
+    with pytest.raises(ReportError) as caught:
+        call()
+    return str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["{{ inconnu }}", "{{ nom | upper }", "{% for x in liste %}", "{{ ''.__class__ }}", "{{ 1/0 }}"],
+    ids=["unknown field", "syntax", "unclosed block", "sandbox", "division"],
+)
+def test_errors_are_the_same_french_messages(tmp_path, text):
+    doc = Document()
+    doc.add_paragraph("Avant")
+    doc.add_paragraph(text)
+    template = tmp_path / "modele.docx"
+    doc.save(str(template))
+    context = {"nom": "A", "liste": []}
+    old = _error(lambda: render_to(template, context, tmp_path / "a.docx"))
+    new = _error(lambda: CompiledTemplate(template).render_to(context, tmp_path / "b.docx"))
+    assert new == old
+    assert not (tmp_path / "b.docx").exists()
+
+
+def test_each_template_compiled_once_per_run(tmp_path):
+    templates = Templates()
+    assert templates.get(template_path(EVALUATION)) is templates.get(template_path(EVALUATION))
+    assert templates.get(template_path(EVALUATION)) is not templates.get(template_path(PROSPECTING))
+
+
+def test_missing_template_is_reported(tmp_path):
+    assert "introuvable" in _error(lambda: CompiledTemplate(tmp_path / "absent.docx"))
+
+
+def test_raw_zip_copies_members_and_zipfile_reads_them():
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("a.xml", b"<a/>" * 1000)
+        zf.writestr("stocké.bin", b"\x00\x01", compress_type=zipfile.ZIP_STORED)
+    members = rawzip.read_members(buffer.getvalue())
+    members.append(rawzip.compress("word/nouveau.xml", "é".encode() * 500))
+    package = rawzip.write_zip(members)
+    with zipfile.ZipFile(io.BytesIO(package)) as zf:
+        assert zf.testzip() is None
+        assert zf.namelist() == ["a.xml", "stocké.bin", "word/nouveau.xml"]
+        assert zf.read("a.xml") == b"<a/>" * 1000
+        assert zf.read("stocké.bin") == b"\x00\x01"
+        assert zf.read("word/nouveau.xml") == "é".encode() * 500
