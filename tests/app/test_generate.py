@@ -27,11 +27,15 @@ def roster(path: Path, n: int) -> Path:
     return path
 
 
-def test_processes_only_for_large_batches(monkeypatch):
+def test_processes_only_for_large_batches_and_idle_cores(monkeypatch):
     monkeypatch.setattr(generate, "_cores", lambda: 2)
+    monkeypatch.setattr(generate, "_load", lambda: 0.3)
     assert processes_for(1) == processes_for(generate.PARALLEL_FROM - 1) == 1
     assert processes_for(generate.PARALLEL_FROM) == 2
+    monkeypatch.setattr(generate, "_load", lambda: 1.5)  # the other core is busy
+    assert processes_for(10 * generate.PARALLEL_FROM) == 1
     monkeypatch.setattr(generate, "_cores", lambda: 1)
+    monkeypatch.setattr(generate, "_load", lambda: 0.0)
     assert processes_for(10 * generate.PARALLEL_FROM) == 1
 
 
@@ -41,6 +45,7 @@ def test_shares_written_by_spawned_processes_are_the_workbooks_of_one_process(tm
     alone = write_candidates(GRID, CTX, OPTIONS, cands, one)
     monkeypatch.setattr(generate, "PARALLEL_FROM", 4)
     monkeypatch.setattr(generate, "_cores", lambda: 3)
+    monkeypatch.setattr(generate, "_load", lambda: 0.0)
     assert processes_for(len(cands)) == 3  # this process and two spawned ones
     two = [tmp_path / "deux" / f"{c.number}.xlsx" for c in cands]
     split = write_candidates(GRID, CTX, OPTIONS, cands, two)
@@ -54,6 +59,7 @@ from pathlib import Path
 from e2docs.app import generate
 generate.PARALLEL_FROM = 10
 generate._cores = lambda: 2
+generate._load = lambda: 0.0
 generate.generate_from_roster(Path(sys.argv[1]), Path(sys.argv[2]))
 """
 
