@@ -219,7 +219,8 @@ class _Template:
         self.sst: list[str] = list(wb.str_table.string_array)
         self.sst_count: int = wb.str_table.count
         self.patched = [i for i, s in enumerate(self.sst) if _OPEN in s or _CLOSE in s]
-        self.fixed = {s: i for i, s in enumerate(self.sst) if i not in set(self.patched)}
+        patched = set(self.patched)
+        self.fixed = {s: i for i, s in enumerate(self.sst) if i not in patched}
         self.si = [_si(s) for s in self.sst]
         head = _sst_xml([], self.sst_count).removesuffix("</sst>")
         self.sst_head = head.replace('uniqueCount="0"', f'uniqueCount="{len(self.sst)}"', 1)
@@ -244,7 +245,7 @@ class _Template:
             if _OPEN.encode() in xml[:start] + xml[end:]:
                 raise TemplateError(f"candidate text outside the footer of {name}")
         checks = {
-            _SST: self._sst(self.sst, list(range(len(self.sst)))),
+            _SST: self._sst(self.sst),
             _CORE: _core_xml(self._core(stand_in)),
             _CUSTOM: _custom_xml(self._custom(identity)),
         }
@@ -276,7 +277,9 @@ class _Template:
     def _custom(self, values: dict[str, str]) -> list[Any]:
         return [[n, _sub(v, values) if isinstance(v, str) else v, t] for n, v, t in self.custom_props]
 
-    def _sst(self, strings: list[str], remap: list[int]) -> str:
+    def _sst(self, strings: list[str]) -> str:
+        """The shared strings part holding ``strings`` (the template's, patched; fewer when some
+        became equal)."""
         if len(strings) != len(self.sst):
             return _sst_xml(strings, self.sst_count)
         si = list(self.si)
@@ -332,7 +335,7 @@ class _Template:
             footers[name] = _xml_text(text).encode("utf-8")
 
         changed: dict[str, Member] = {
-            _SST: deflated(_SST, self._sst(unique, remap).encode("utf-8")),
+            _SST: deflated(_SST, self._sst(unique).encode("utf-8")),
             _CORE: deflated(_CORE, self.core.apply(values)),
             _CUSTOM: deflated(_CUSTOM, self.custom.apply(values)),
         }
