@@ -2,4 +2,5 @@
 
 from e2docs.cli import main
 
-main()
+if __name__ == "__main__":  # not when a spawned process (generate's workers) imports it
+    main()

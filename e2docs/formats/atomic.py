@@ -11,6 +11,7 @@ import contextlib
 import os
 import re
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,6 +25,17 @@ DEFAULT_PREFIX = ".e2docs-"
 REPLACE_TRIES = 6
 REPLACE_PAUSE = 0.5  # seconds between tries: an antivirus or an indexer holds a new file for a moment
 _WINDOWS = os.name == "nt"
+_UMASK: list[int] = []  # the process's umask, read once (reading it means setting it: not thread-safe)
+_UMASK_LOCK = threading.Lock()
+
+
+def _umask() -> int:
+    with _UMASK_LOCK:
+        if not _UMASK:
+            mask = os.umask(0)
+            os.umask(mask)
+            _UMASK.append(mask)
+        return _UMASK[0]
 
 
 class FileInUseError(E2docsError):
@@ -69,7 +81,8 @@ def atomic_write(path: str | Path, data: bytes, prefix: str = DEFAULT_PREFIX) ->
 
     A reader sees the old file or the new one, never a part; if anything fails, the
     temporary file is removed and ``path`` is untouched. The file gets the usual
-    permissions (umask), not mkstemp's private 0600. Missing parent folders are
+    permissions (umask, as the process had it at its first atomic write), not mkstemp's private 0600;
+    safe to call from several threads at once. Missing parent folders are
     created. ``prefix`` starts the temporary file's name (hidden: it should start
     with a dot); the process id follows it (``<prefix><pid>-<random>.tmp``).
     Returns ``path``; raises ``OSError`` when the folder or the file cannot be written.
@@ -88,9 +101,7 @@ def atomic_stream(path: str | Path, prefix: str = DEFAULT_PREFIX) -> Iterator[Bi
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f"{prefix}{os.getpid()}-", suffix=".tmp", dir=path.parent)
     try:
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
+        os.chmod(tmp, 0o666 & ~_umask())
         with os.fdopen(fd, "wb") as fh:
             yield fh
             fh.flush()

@@ -10,6 +10,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import cached_property
 
 
 @dataclass(frozen=True)
@@ -127,8 +128,9 @@ class Grid:
             ],
         }
 
-    @property
+    @cached_property
     def content_hash(self) -> str:
-        """SHA-256 of the grid's content: comments and layout of the file do not count."""
+        """SHA-256 of the grid's content: comments and layout of the file do not count (computed once:
+        a grid does not change)."""
         data = json.dumps(self.canonical(), ensure_ascii=False, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(data.encode("utf-8")).hexdigest()

@@ -29,15 +29,25 @@ def _canon(value: object) -> str | int | float | None:
 
 
 def fingerprint(layout: CandidateLayout) -> str:
-    """SHA-256 (hex) over the locked content the layout prescribes."""
+    """SHA-256 (hex) over the locked content the layout prescribes (:func:`fingerprint_text`)."""
+    return digest(fingerprint_text(layout))
+
+
+def digest(text: str) -> str:
+    """SHA-256 (hex) of a :func:`fingerprint_text`, UTF-8 encoded."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def fingerprint_text(layout: CandidateLayout) -> str:
+    """The JSON text the fingerprint is taken over: one array per placed cell, in placing order,
+    without spaces, non-ASCII characters as they are."""
     items: list[list[object]] = []
     for c in layout.cells:
         if c.role is CellRole.INPUT:
             items.append([c.sheet, c.ref, CellRole.INPUT, c.name, c.merge, c.kind])
         else:
             items.append([c.sheet, c.ref, c.role, c.name, c.merge, _canon(c.value), c.formula])
-    data = json.dumps(items, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(data.encode("utf-8")).hexdigest()
+    return json.dumps(items, ensure_ascii=False, separators=(",", ":"))
 
 
 def sign(secret: bytes, meta: Mapping[str, object]) -> str:

@@ -328,15 +328,48 @@ def _instructions(s: SheetLayout, grid: Grid, row: int) -> int:
     return row + 5
 
 
+def _identity_rows(grid: Grid, cand: Candidate) -> list[tuple[int, str, str, str, str, str, str | None]]:
+    """The candidate block's rows: (offset below its title row, left label, left value, left name,
+    right label, right value, right name — ``None`` for a fixed text)."""
+    birth = cand.birth_date.strftime("%d/%m/%Y") if cand.birth_date else ""
+    return [
+        (1, "Nom", cand.last_name, names.LAST_NAME, "N° candidat", cand.number, names.CANDIDATE_NUMBER),
+        (2, "Prénom(s)", cand.first_name, names.FIRST_NAME, "Division", cand.division, names.DIVISION),
+        (3, "Date de naissance", birth, names.BIRTH_DATE, "Spécialité", f"{grid.specialty} — {grid.option}", None),
+    ]
+
+
+def identity_heights(grid: Grid, cand: Candidate, version: str = LAYOUT_VERSION) -> tuple[float | None, ...]:
+    """Heights (points) of the three rows of the grid sheet's candidate block, ``None`` for the default:
+    the only row heights, and so the only page breaks, that depend on the candidate (version 2 sizes
+    them for the name, number and division; version 1 does not)."""
+    widths = GRID_WIDTHS_2 if version != "1" else GRID_WIDTHS
+    right = sum(widths[c] for c in range(4, LAST_COL + 1))
+    heights: list[float | None] = []
+    for _, l1, v1, _, _, v2_, n2 in _identity_rows(grid, cand):
+        if version != "1":
+            heights.append(max(_fit(v1, widths[1], 9), _fit(l1, widths[0], 9), _fit(v2_, right, 8 if not n2 else 9)))
+        else:
+            heights.append(None)
+    heights[-1] = max(24, heights[-1] or 0)
+    return tuple(heights)
+
+
 def build_grid_sheet(
-    grid: Grid, cand: Candidate, ctx: Context, title: str = GRID_SHEET, version: str = LAYOUT_VERSION
+    grid: Grid,
+    cand: Candidate,
+    ctx: Context,
+    title: str = GRID_SHEET,
+    version: str = LAYOUT_VERSION,
+    sized_for: Candidate | None = None,
 ) -> SheetLayout:
     """The competence grid sheet: header, identity, commission, the grid, marks, observations, status line.
 
     Row heights grow with the text they hold (estimated from the column widths) so
     that nothing is cut on a protected sheet. ``version``: one of :data:`LAYOUT_VERSIONS`
     (version 2 adds the instruction block, sizes text inputs for their limits, and
-    prints at 100 % with page breaks between méta-compétences).
+    prints at 100 % with page breaks between méta-compétences). ``sized_for``: the candidate
+    whose identity sizes the candidate block's rows (:func:`identity_heights`), ``None`` for ``cand``.
     """
     v2 = version != "1"
     widths = GRID_WIDTHS_2 if v2 else GRID_WIDTHS
@@ -385,21 +418,10 @@ def build_grid_sheet(
 
     # Candidate
     s.label(top, 0, "Candidat", "section", (top, L))
-    birth = cand.birth_date.strftime("%d/%m/%Y") if cand.birth_date else ""
-    ident = [
-        (top + 1, "Nom", cand.last_name, names.LAST_NAME, "N° candidat", cand.number, names.CANDIDATE_NUMBER),
-        (top + 2, "Prénom(s)", cand.first_name, names.FIRST_NAME, "Division", cand.division, names.DIVISION),
-        (
-            top + 3,
-            "Date de naissance",
-            birth,
-            names.BIRTH_DATE,
-            "Spécialité",
-            f"{grid.specialty} — {grid.option}",
-            None,
-        ),
-    ]
-    for row, l1, v1, n1, l2, v2_, n2 in ident:
+    for (k, l1, v1, n1, l2, v2_, n2), height in zip(
+        _identity_rows(grid, cand), identity_heights(grid, sized_for or cand, version), strict=True
+    ):
+        row = top + k
         s.label(row, 0, l1, "field_label")
         s.add(row, 1, CellRole.IDENTITY, CellKind.TEXT, value=v1, name=n1, style="identity", label=l1)
         s.label(row, 2, l2, "field_label", (row, 3))
@@ -409,10 +431,8 @@ def build_grid_sheet(
             )
         else:
             s.label(row, 4, v2_, "identity_small", (row, L))
-        if v2:
-            right = sum(widths[c] for c in range(4, L + 1))
-            s.heights[row] = max(_fit(v1, widths[1], 9), _fit(l1, widths[0], 9), _fit(v2_, right, 8 if not n2 else 9))
-    s.heights[top + 3] = max(24, s.heights.get(top + 3, 0))
+        if height is not None:
+            s.heights[row] = height
     s.heights[top + 4] = 6
 
     # Commission
@@ -894,16 +914,18 @@ def build_layout(
     prospect_title: str = PROSPECT_SHEET,
     local_names: bool = False,
     version: str = LAYOUT_VERSION,
+    sized_for: Candidate | None = None,
 ) -> CandidateLayout:
     """The complete description of one candidate's sheets, as layout ``version`` places them
-    (one of :data:`LAYOUT_VERSIONS`; ``ValueError`` for another)."""
+    (one of :data:`LAYOUT_VERSIONS`; ``ValueError`` for another). ``sized_for``: see
+    :func:`build_grid_sheet` (the workbook templates of :mod:`~e2docs.formats.xlsx.template`)."""
     if version not in LAYOUT_VERSIONS:
         raise ValueError(f"unknown layout version {version!r}")
     return CandidateLayout(
         grid,
         cand,
         [
-            build_grid_sheet(grid, cand, ctx, grid_title, version),
+            build_grid_sheet(grid, cand, ctx, grid_title, version, sized_for),
             build_prospect_sheet(cand, prospect_title, version),
         ],
         local_names,

@@ -278,8 +278,7 @@ class _Renderer:
             ws.set_margins(**MARGINS)
             ws.set_print_scale(100)
             ws.set_h_pagebreaks(sheet.breaks)
-        name = layout.candidate.full_name.replace("&", "&&")
-        ws.set_footer(f"&L&8{name} — N° {layout.candidate.number}&R&8{sheet.title.replace('&', '&&')} — page &P / &N")
+        ws.set_footer(footer(layout.candidate, sheet.title))
         ws.hide_gridlines(2)
         ws.protect(password, {"select_locked_cells": True, "select_unlocked_cells": True})
         return ws
@@ -335,12 +334,47 @@ class _Renderer:
             self.wb.define_name(name, target)
 
 
+def footer(cand: Candidate, sheet_title: str) -> str:
+    """The printed footer of a candidate's sheet (XlsxWriter's ``set_footer`` codes: ``&&`` is one ``&``)."""
+    name = cand.full_name.replace("&", "&&")
+    return f"&L&8{name} — N° {cand.number}&R&8{sheet_title.replace('&', '&&')} — page &P / &N"
+
+
+def workbook_title(cand: Candidate) -> str:
+    """The title document property of a candidate's workbook."""
+    return f"Grille E2 — {cand.full_name}"
+
+
 def candidate_meta(layout: CandidateLayout, ctx: Context, options: Options) -> dict[str, Any]:
     """The signed metadata of one candidate's sheets: :data:`META_KEYS` → text (``local_names``: bool)."""
-    grid, cand = layout.grid, layout.candidate
+    return meta_of(
+        layout.grid,
+        layout.candidate,
+        ctx,
+        options,
+        version=layout.version,
+        sheets=(layout.sheets[0].title, layout.sheets[1].title),
+        local_names=layout.local_names,
+        fingerprint=integrity.fingerprint(layout),
+    )
+
+
+def meta_of(
+    grid: Grid,
+    cand: Candidate,
+    ctx: Context,
+    options: Options,
+    *,
+    version: str,
+    sheets: tuple[str, str],
+    local_names: bool,
+    fingerprint: str,
+) -> dict[str, Any]:
+    """:func:`candidate_meta` from its parts: the layout's version, (grid, prospecting) sheet titles,
+    whether its names are sheet-local, and its fingerprint (hex); signed with ``options.secret``."""
     meta = {
         "format": FORMAT_ID,
-        "layout_version": layout.version,
+        "layout_version": version,
         "e2docs_version": __version__,
         "generated_at": options.generated_at,
         "campaign_id": options.campaign_id,
@@ -357,10 +391,10 @@ def candidate_meta(layout: CandidateLayout, ctx: Context, options: Options) -> d
         "session": ctx.session,
         "school": ctx.school,
         "academie": ctx.academie,
-        "grid_sheet": layout.sheets[0].title,
-        "prospect_sheet": layout.sheets[1].title,
-        "local_names": layout.local_names,
-        "fingerprint": integrity.fingerprint(layout),
+        "grid_sheet": sheets[0],
+        "prospect_sheet": sheets[1],
+        "local_names": local_names,
+        "fingerprint": fingerprint,
     }
     meta["signature"] = integrity.sign(options.secret, meta)
     return meta
@@ -410,6 +444,15 @@ def _write_meta_sheet(wb: _Workbook, metas: Sequence[dict[str, Any]], password: 
     ws.protect(password)
 
 
+def _created(options: Options) -> dt.datetime | None:
+    """The workbook's creation date: the run's ``generated_at`` (``None`` when it is not a date-time)."""
+    try:
+        when = dt.datetime.fromisoformat(options.generated_at)
+    except ValueError:
+        return None
+    return when.astimezone(dt.UTC) if when.tzinfo else when
+
+
 def _new_workbook(buffer: io.BytesIO, options: Options, title: str, ctx: Context) -> _Workbook:
     wb = _Workbook(
         buffer,
@@ -417,12 +460,15 @@ def _new_workbook(buffer: io.BytesIO, options: Options, title: str, ctx: Context
             "in_memory": True,
             "strings_to_formulas": False,
             "strings_to_urls": False,
-            "default_format_properties": DEFAULT_FONT,
+            # a copy: XlsxWriter adds a key to this dict, which changed every later workbook of the process
+            "default_format_properties": dict(DEFAULT_FONT),
         },
     )
     wb.structure_password = options.password
+    created = _created(options)
     wb.set_properties(
         {
+            **({"created": created} if created else {}),
             "title": title,
             "subject": "Épreuve E2 — Bac pro MCV option B",
             "author": "e2docs",
@@ -446,21 +492,33 @@ def _custom_properties(wb: _Workbook, metas: Sequence[dict[str, Any]]) -> None:
 
 
 def render_candidate(grid: Grid, cand: Candidate, ctx: Context, options: Options) -> tuple[bytes, dict[str, Any]]:
-    """The bytes of one candidate's workbook (.xlsx) and its signed metadata (see :func:`candidate_meta`)."""
-    options = _stamped(options)
+    """The bytes of one candidate's workbook (.xlsx) and its signed metadata (see :func:`candidate_meta`).
+
+    The reference rendering: everything through XlsxWriter. :mod:`~e2docs.formats.xlsx.template` writes
+    the same workbooks faster."""
+    options = stamped(options)
     layout = build_layout(grid, cand, ctx, version=options.layout_version)
+    meta = candidate_meta(layout, ctx, options)
+    data, _ = render_layout(layout, ctx, options, meta)
+    return data, meta
+
+
+def render_layout(
+    layout: CandidateLayout, ctx: Context, options: Options, meta: dict[str, Any]
+) -> tuple[bytes, xlsxwriter.Workbook]:
+    """The bytes of a candidate's workbook from its layout and signed metadata, and the closed XlsxWriter
+    workbook (its shared strings, footers and properties, for the templates)."""
     buffer = io.BytesIO()
-    wb = _new_workbook(buffer, options, f"Grille E2 — {cand.full_name}", ctx)
+    wb = _new_workbook(buffer, options, workbook_title(layout.candidate), ctx)
     r = _Renderer(wb)
     cached = compute_outputs(layout, {})
     for sheet in layout.sheets:
         r.sheet(layout, sheet, cached, options.password)
     r.names(layout)
-    meta = candidate_meta(layout, ctx, options)
     _write_meta_sheet(wb, [meta], options.password)
     _custom_properties(wb, [meta])
     wb.close()
-    return buffer.getvalue(), meta
+    return buffer.getvalue(), wb
 
 
 def write_workbook(
@@ -473,7 +531,8 @@ def write_workbook(
     return Written(Path(path), (meta,))
 
 
-def _stamped(options: Options) -> Options:
+def stamped(options: Options) -> Options:
+    """``options`` with ``generated_at`` set to now (UTC, to the second) when empty."""
     if options.generated_at:
         return options
     now = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
@@ -501,7 +560,7 @@ def write_class_workbook(
     path: str | Path, grid: Grid, cands: Sequence[Candidate], ctx: Context, options: Options = Options()
 ) -> Written:
     """One workbook for a class: a recap sheet, then each candidate's two sheets (local names)."""
-    options = _stamped(options)
+    options = stamped(options)
     buffer = io.BytesIO()
     wb = _new_workbook(buffer, options, "Grilles E2 — classe", ctx)
     r = _Renderer(wb)

@@ -1,0 +1,73 @@
+"""A whole académie's campaign, as a user runs it (by hand: ``python benchmarks/bench_academie.py [N]``,
+default 5,000).
+
+``e2docs new``, ``generate``, ``collect`` of N filled returns, ``report`` without PDF: each command
+timed in its own process (wall time, start-up included; peak memory of that process and of any it
+spawned, ``ru_maxrss``). Filling the returns (openpyxl, as a teacher's spreadsheet would, spread over
+the cores) is preparation, not timed. On a busy machine run it at 1,000 and scale up: every step
+grows linearly (the figures per candidate are printed, and the total at 5,000 they give).
+
+Target (issue 12): 5,000 candidates end to end under 2 minutes.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from bench_collect import _fill, recorded, run_measured  # noqa: E402
+from common import write_roster  # noqa: E402
+
+TARGET_5000_S = 120
+
+
+def fill_returns(root: Path, folder: Path) -> None:
+    from e2docs.app.campaign import open_campaign
+
+    folder.mkdir()
+    with open_campaign(root).ledger() as ledger:
+        numbers = [c.number for c in ledger.candidates()]
+    jobs = [(str(root), number, str(folder / f"retour-{i:05d}.xlsx"), i) for i, number in enumerate(numbers)]
+    with ProcessPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+        list(pool.map(_fill, jobs, chunksize=16))
+
+
+def main(n: int) -> None:
+    print(f"Python {sys.version.split()[0]}, {os.cpu_count()} processeur(s), charge {os.getloadavg()[0]:.1f}")
+    with tempfile.TemporaryDirectory(prefix="e2docs-bench-academie-") as tmp:
+        base = Path(tmp)
+        roster = write_roster(base / "liste.csv", n)
+        root = base / "campagne"
+        steps: list[tuple[str, dict]] = []
+        steps.append(("new", run_measured(["new", str(root), "--roster", str(roster), "--session", "2027"])))
+        steps.append(("generate", run_measured(["-C", str(root), "generate"])))
+        t = time.perf_counter()
+        fill_returns(root, base / "retours")
+        filled = time.perf_counter() - t
+        steps.append(("collect", run_measured(["-C", str(root), "collect", str(base / "retours")])))
+        assert recorded(root) == n, f"{recorded(root)} retours enregistrés sur {n}"
+        steps.append(("report", run_measured(["-C", str(root), "report"])))
+        total = 0.0
+        for name, result in steps:
+            assert result["rc"] == 0, (name, result)
+            total += result["wall"]
+            print(
+                f"{name:9s} {result['wall']:8.1f} s  {1000 * result['wall'] / n:7.1f} ms/candidat  "
+                f"mémoire max {result['peak_kb'] / 1024:5.0f} Mo"
+            )
+        at_5000 = total / n * 5000
+        print(
+            f"total {total:.1f} s pour {n} candidats ({1000 * total / n:.1f} ms/candidat) ; "
+            f"à 5 000 : {at_5000:.0f} s {'mesuré' if n == 5000 else 'extrapolé'} "
+            f"[cible < {TARGET_5000_S} s : {'OK' if at_5000 < TARGET_5000_S else 'DÉPASSÉE'}] "
+            f"[préparation des retours {filled:.0f} s]"
+        )
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 5000)
