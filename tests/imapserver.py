@@ -85,9 +85,7 @@ class Dovecot:
             os.chown(f / "home", me.pw_uid, me.pw_gid)
         else:
             login_user = internal_user = me.pw_name
-        (f / "users").write_text(
-            f"{USER}:{{PLAIN}}{PASSWORD}:::::\n", encoding="utf-8"
-        )
+        (f / "users").write_text(f"{USER}:{{PLAIN}}{PASSWORD}:::::\n", encoding="utf-8")
         if self.tls:
             subprocess.run(
                 [
@@ -113,7 +111,9 @@ class Dovecot:
                 timeout=60,
             )
             ssl = f"ssl = required\nssl_cert = <{self.cafile}\nssl_key = <{f / 'key.pem'}\n"
-            listeners = f"inet_listener imap {{\n port = 0\n }}\n inet_listener imaps {{\n port = {self.port}\n ssl = yes\n }}"
+            listeners = (
+                f"inet_listener imap {{\n port = 0\n }}\n inet_listener imaps {{\n port = {self.port}\n ssl = yes\n }}"
+            )
         else:
             ssl = "ssl = no\n"
             listeners = f"inet_listener imap {{\n port = {self.port}\n }}\n inet_listener imaps {{\n port = 0\n }}"
@@ -134,10 +134,10 @@ first_valid_gid = 0
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 {ssl}
-mail_location = maildir:{f / 'home'}/%u/Maildir
+mail_location = maildir:{f / "home"}/%u/Maildir
 mail_uid = {me.pw_uid}
 mail_gid = {me.pw_gid}
-mail_home = {f / 'home'}/%u
+mail_home = {f / "home"}/%u
 namespace inbox {{
   inbox = yes
   separator = /
