@@ -288,4 +288,6 @@ service auth {{
 
 
 def _quoted(name: str) -> str:
-    return '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    from e2docs.formats.imap import quoted
+
+    return quoted(name)

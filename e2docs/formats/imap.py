@@ -348,7 +348,9 @@ class ImapSession:
             return
         assert self.imap is not None
         self._run(f"ouverture du dossier « {self.url.folder} »", "SELECT", quoted(self.url.folder))
-        caps = set(self.imap.capabilities)
+        # what the server offers once logged in (imaplib keeps the list it offered before: shorter)
+        listed = self._run("liste des capacités du serveur", "CAPABILITY")
+        caps = {cap.upper() for item in listed if isinstance(item, bytes) for cap in item.decode().split()}
         what = f"déplacement vers « {target} »"
         for start in range(0, len(uids), 500):
             part = uid_set(uids[start : start + 500])
