@@ -21,11 +21,12 @@ from e2docs.model.errors import E2docsError
 from e2docs.model.examiner import Examiner
 from e2docs.model.states import ReturnState
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 """The ledger's schema version, kept in ``PRAGMA user_version``: 0 is the schema of e2docs 0.1.0
-(:data:`SCHEMA_0_1`), 1 that of undo and keep, 2 the current one (:data:`SCHEMA`: examiners and
-messages). An older ledger is migrated forward when opened, in one transaction (a migration killed
-midway leaves the old ledger intact)."""
+(:data:`SCHEMA_0_1`), 1 that of undo and keep, 2 that of examiners and messages, 3 the current one
+(:data:`SCHEMA`: replies linked to the messages sent, messages read from IMAP folders). An older
+ledger is migrated forward when opened, in one transaction (a migration killed midway leaves the
+old ledger intact)."""
 
 _RETURNS = """
 CREATE TABLE {name} (
@@ -69,6 +70,16 @@ CREATE TABLE messages (
 CREATE INDEX messages_examiner ON messages(examiner, kind, id)
 """
 
+_REPLIES_AND_IMAP = """
+ALTER TABLE returns ADD COLUMN reply_to TEXT;
+CREATE TABLE imap_messages (
+    mailbox TEXT NOT NULL, uidvalidity INTEGER NOT NULL, uid INTEGER NOT NULL,
+    batch INTEGER NOT NULL REFERENCES batches(id), processed_at TEXT NOT NULL,
+    workbooks INTEGER NOT NULL DEFAULT 0, moved_to TEXT, moved_at TEXT,
+    PRIMARY KEY (mailbox, uidvalidity, uid)
+)
+"""
+
 SCHEMA = (
     """
 CREATE TABLE candidates (
@@ -94,6 +105,8 @@ CREATE TABLE files (
     + _COMMON
     + ";"
     + _EXAMINERS
+    + ";"
+    + _REPLIES_AND_IMAP
 )
 """The current schema (version :data:`SCHEMA_VERSION`), as a new ledger gets it.
 
@@ -106,6 +119,12 @@ CREATE TABLE files (
   or too slow): the same file is read again by the next ``collect``.
 * ``keeps``: the secretariat's decisions (``e2docs keep``), newest last per candidate;
   ``return_id`` ``NULL`` means "back to the rules" (``--auto``).
+* ``returns.reply_to``: the ``Message-ID`` of the message of ``messages`` the e-mail that brought
+  the return answered (``NULL``: not a reply to one of them, or not from an e-mail).
+* ``imap_messages``: the messages of IMAP folders ``collect --imap`` has processed: ``mailbox``
+  (``user@host:port/FOLDER``), the folder's ``uidvalidity`` and the message's ``uid``, the run
+  (``batch``), ``workbooks``: how many workbooks it brought; ``moved_to``/``moved_at`` once
+  moved by ``--move-to``.
 """
 
 SCHEMA_0_1 = """
@@ -169,6 +188,8 @@ ALTER TABLE returns_v1 RENAME TO returns;
     + _COMMON,
     # 1 → 2: examiners, their candidates, the messages prepared for them.
     2: _EXAMINERS,
+    # 2 → 3: replies linked to the messages sent; the messages read from IMAP folders.
+    3: _REPLIES_AND_IMAP,
 }
 """Version → the SQL statements that bring a ledger from the version before to it."""
 
@@ -243,7 +264,9 @@ class ReturnRow:
       ``collect`` run started (ISO date-time), the time that orders returns without
       ``made_at``. ``retryable``: rejected because of this machine (LibreOffice), read again
       by the next ``collect``. ``undone``: its ``collect`` run was cancelled (``e2docs
-      undo``): it does not count.
+      undo``): it does not count. ``reply_to``: the ``Message-ID`` of the message sent by
+      ``send``/``remind`` (:class:`MessageRow`) that the e-mail bringing it answered, ``None``
+      when it answered none of them.
     """
 
     id: int
@@ -268,6 +291,7 @@ class ReturnRow:
     collected_at: str = ""
     retryable: bool = False
     undone: bool = False
+    reply_to: str | None = None
 
 
 @dataclass(frozen=True)
@@ -547,6 +571,7 @@ class Ledger:
         levels: Mapping[str, int | None],
         made_at: str | None = None,
         retryable: bool = False,
+        reply_to: str | None = None,
     ) -> int:
         """Record a file (once per ``sha256``) and its return in one transaction; return the return's id.
 
@@ -563,8 +588,8 @@ class Ledger:
             )
             cursor = self.db.execute(
                 "INSERT INTO returns (sha256, candidate, batch, imported_at, state, proposed_mark, final_mark, "
-                "missing, reasons, warnings, modified, accepted_modified, levels, made_at, retryable) "
-                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                "missing, reasons, warnings, modified, accepted_modified, levels, made_at, retryable, reply_to) "
+                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (
                     sha256,
                     candidate,
@@ -581,6 +606,7 @@ class Ledger:
                     json.dumps(levels),
                     made_at,
                     int(retryable),
+                    reply_to,
                 ),
             )
             return _inserted_id(cursor)
@@ -684,6 +710,50 @@ class Ledger:
             for r in rows
         ]
 
+    def replied(self, message_ids: Sequence[str]) -> MessageRow | None:
+        """The first of ``message_ids`` (a reply's In-Reply-To, then References) that is a message
+        recorded as drafted or sent, ``None`` when there is none."""
+        for message_id in message_ids:
+            row = self.db.execute(
+                "SELECT id FROM messages WHERE message_id = ? AND status IN ('drafted', 'sent')", (message_id,)
+            ).fetchone()
+            if row is not None:
+                return next(m for m in self.messages() if m.id == row["id"])
+        return None
+
+    # --- IMAP folders
+
+    def imap_processed(self, mailbox: str, uidvalidity: int) -> dict[int, tuple[int, str | None]]:
+        """UID → (workbooks it brought, folder it was moved to or ``None``) for the messages of the IMAP
+        folder ``mailbox`` (:attr:`~e2docs.formats.imap.ImapUrl.mailbox`) already processed, under
+        this ``uidvalidity`` (another one: ``{}``, every message is new again), runs cancelled
+        by ``e2docs undo`` left out."""
+        rows = self.db.execute(
+            "SELECT i.uid, i.workbooks, i.moved_to FROM imap_messages i JOIN batches b ON b.id = i.batch "
+            "WHERE i.mailbox = ? AND i.uidvalidity = ? AND b.undone_at IS NULL",
+            (mailbox, uidvalidity),
+        ).fetchall()
+        return {r["uid"]: (r["workbooks"], r["moved_to"]) for r in rows}
+
+    def record_imap(self, mailbox: str, uidvalidity: int, uid: int, batch: int, when: str, workbooks: int) -> None:
+        """Remember that the message ``uid`` of ``mailbox`` was processed by the run ``batch`` at
+        ``when`` (ISO date-time), bringing ``workbooks`` workbooks (a re-run replaces the record of a
+        cancelled run)."""
+        with self.transaction():
+            self.db.execute(
+                "INSERT OR REPLACE INTO imap_messages (mailbox, uidvalidity, uid, batch, processed_at, workbooks) "
+                "VALUES (?,?,?,?,?,?)",
+                (mailbox, uidvalidity, uid, batch, when, workbooks),
+            )
+
+    def record_imap_moved(self, mailbox: str, uidvalidity: int, uids: Sequence[int], target: str, when: str) -> None:
+        """Remember that the messages ``uids`` of ``mailbox`` were moved to the folder ``target`` at ``when``."""
+        with self.transaction():
+            self.db.executemany(
+                "UPDATE imap_messages SET moved_to = ?, moved_at = ? WHERE mailbox = ? AND uidvalidity = ? AND uid = ?",
+                [(target, when, mailbox, uidvalidity, uid) for uid in uids],
+            )
+
     def returns(self, candidate: str | None = None) -> list[ReturnRow]:
         """Returns in import order, with their file's and run's details; all, or one candidate's
         (cancelled ones included: see :attr:`ReturnRow.undone`)."""
@@ -731,6 +801,7 @@ def _return_row(r: sqlite3.Row) -> ReturnRow:
         r["collected_at"],
         bool(r["retryable"]),
         r["undone_at"] is not None,
+        r["reply_to"],
     )
 
 

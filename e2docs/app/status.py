@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, TypedDict
 
-from e2docs.app.ledger import Ledger, ReturnRow
+from e2docs.app.ledger import Ledger, MessageRow, ReturnRow
 from e2docs.app.returns import Retention, conflict_reason, retain
 from e2docs.model.candidate import Candidate
 from e2docs.model.examiner import Examiner
@@ -30,7 +30,8 @@ class CandidateStatus:
     included; ``kept``: the retained return was chosen with ``e2docs keep``; ``conflict``:
     returns that cannot be ordered, none of them counting; ``newer``: with ``review``, the
     newer but less complete returns not retained; ``examiner``: who assesses the candidate
-    (``e2docs assign``), ``None`` before any assignment.
+    (``e2docs assign``), ``None`` before any assignment; ``replies``: Message-ID → the message of
+    ``send``/``remind`` that returns of ``history`` answered (:attr:`ReturnRow.reply_to`).
     """
 
     candidate: Candidate
@@ -42,6 +43,7 @@ class CandidateStatus:
     conflict: list[ReturnRow] = field(default_factory=list)
     newer: list[ReturnRow] = field(default_factory=list)
     examiner: Examiner | None = None
+    replies: dict[str, MessageRow] = field(default_factory=dict)
 
     @property
     def last_problem(self) -> ReturnRow | None:
@@ -94,8 +96,10 @@ def candidate_statuses(ledger: Ledger) -> list[CandidateStatus]:
     keeps = ledger.keeps()
     assignment = ledger.assignment()
     statuses = [status_of(c, by_candidate.get(c.number, []), keeps.get(c.number)) for c in ledger.candidates()]
+    messages = {m.message_id: m for m in ledger.messages()}
     for s in statuses:
         s.examiner = assignment.get(s.candidate.number)
+        s.replies = {h.reply_to: messages[h.reply_to] for h in s.history if h.reply_to in messages}
     return statuses
 
 
@@ -115,7 +119,9 @@ class ReturnJson(TypedDict):
     ``collect`` run started, ISO date-times (``made_at`` ``None`` when unknown: the return is
     then ordered by ``collected_at``); ``origin``: where the file came from; marks out of 20,
     ``None`` when there is none; ``retained``: it is the candidate's retained return;
-    ``undone``: its run was cancelled (``e2docs undo``); ``original_name``: the file's name.
+    ``undone``: its run was cancelled (``e2docs undo``); ``original_name``: the file's name;
+    ``reply_to``: the message of ``send``/``remind`` the e-mail that brought it answered
+    (:class:`ReplyJson`), ``None`` when none.
     """
 
     id: int
@@ -128,6 +134,18 @@ class ReturnJson(TypedDict):
     retained: bool
     undone: bool
     original_name: str
+    reply_to: ReplyJson | None
+
+
+class ReplyJson(TypedDict):
+    """The message a return answered: its ``message_id``, ``kind`` (``send``, ``remind``), when it
+    was sent (``sent_at``, else — a draft — ``created_at``: ISO date-time), to whom (``examiner``:
+    the address)."""
+
+    message_id: str
+    kind: str
+    sent_at: str
+    examiner: str
 
 
 class ExaminerJson(TypedDict):
@@ -210,6 +228,7 @@ def status_json(statuses: list[CandidateStatus]) -> StatusJson:
                         "retained": s.retained is not None and h.id == s.retained.id,
                         "undone": h.undone,
                         "original_name": h.original_name,
+                        "reply_to": _reply_json(s.replies.get(h.reply_to) if h.reply_to else None),
                     }
                     for h in s.history
                 ],
@@ -218,3 +237,14 @@ def status_json(statuses: list[CandidateStatus]) -> StatusJson:
         )
     totals = {str(state): sum(1 for s in statuses if s.state == state) for state in CandidateState}
     return {"candidates": cands, "totals": totals}
+
+
+def _reply_json(message: MessageRow | None) -> ReplyJson | None:
+    if message is None:
+        return None
+    return {
+        "message_id": message.message_id,
+        "kind": message.kind,
+        "sent_at": message.sent_at or message.created_at,
+        "examiner": message.examiner,
+    }

@@ -331,28 +331,60 @@ def inspect(ctx: click.Context, files: tuple[Path, ...], as_json: bool, grid_pat
 
 
 @main.command(context_settings=CONTEXT)
-@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option(
     "--accept-modified",
     is_flag=True,
     help="Accepte les classeurs modifiés hors des cellules de saisie (la modification reste signalée).",
 )
+@click.option(
+    "--imap",
+    metavar="URL",
+    help="Relève les messages de ce dossier de la boîte mail : imaps://identifiant@serveur/DOSSIER (ou imap:// "
+    "avec STARTTLS). Mot de passe demandé, ou lu dans E2DOCS_IMAP_PASSWORD ; jamais enregistré. Seuls les "
+    "messages pas encore relevés sont lus ; rien n'est changé sur le serveur sans --move-to.",
+)
+@click.option(
+    "--move-to",
+    metavar="DOSSIER",
+    help="Avec --imap : déplace dans ce dossier (existant) de la boîte mail les messages relevés qui ont apporté "
+    "un classeur.",
+)
 @click.pass_context
-def collect(ctx: click.Context, paths: tuple[Path, ...], accept_modified: bool) -> None:
+def collect(
+    ctx: click.Context, paths: tuple[Path, ...], accept_modified: bool, imap: str | None, move_to: str | None
+) -> None:
     """Relève les classeurs rendus : fichiers .xlsx/.ods/.xls, dossiers, archives .zip, e-mails .eml, .mbox,
-    .msg (Outlook)."""
+    .msg (Outlook), ou les messages d'un dossier de la boîte mail (--imap)."""
     from e2docs.app.collect import collect as run_collect
     from e2docs.cli.console import collect_lines
 
+    if imap is None and not paths:
+        raise click.UsageError("indiquez les fichiers ou dossiers à relever, ou --imap URL.")
+    if imap is not None and paths:
+        raise click.UsageError("--imap relève la boîte mail : n'indiquez pas de fichiers en plus.")
+    if move_to is not None and imap is None:
+        raise click.UsageError("--move-to va avec --imap.")
     campaign = _campaign(ctx)
 
     def progress(entries: Iterable[_T]) -> Iterator[_T]:
         with click.progressbar(entries, label="Relève des retours", file=sys.stderr, show_pos=True) as bar:
             yield from bar
 
-    report = run_collect(
-        campaign, paths, accept_modified=accept_modified, progress=progress if sys.stderr.isatty() else None
-    )
+    shown = progress if sys.stderr.isatty() else None
+    if imap is not None:
+        import os
+
+        from e2docs.app.collect import collect_imap
+        from e2docs.formats.imap import parse_imap_url
+
+        url = parse_imap_url(imap)
+        password = os.environ.get("E2DOCS_IMAP_PASSWORD") or click.prompt(
+            f"Mot de passe de {url.user} sur {url.host}", hide_input=True, err=True
+        )
+        report = collect_imap(campaign, url, password, move_to=move_to, accept_modified=accept_modified, progress=shown)
+    else:
+        report = run_collect(campaign, paths, accept_modified=accept_modified, progress=shown)
     _echo(collect_lines(report))
     sys.exit(report.exit_code)
 

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from e2docs.app.examiners import AssignReport
     from e2docs.app.generate import GenerationReport
     from e2docs.app.inspection import InspectResult, IssueJson
-    from e2docs.app.ledger import BatchRow, ReturnRow
+    from e2docs.app.ledger import BatchRow, MessageRow, ReturnRow
     from e2docs.app.sending import SendReport
     from e2docs.app.status import CandidateStatus
     from e2docs.formats.roster import Roster
@@ -173,9 +173,34 @@ def collect_lines(report: CollectReport) -> list[str]:
                 lines.append(f"    · {reason}")
         for w in o.warnings:
             lines.append(f"    ! {w}")
+        if o.reply is not None:
+            lines.append(f"    ↳ {reply_fr(o.reply)}")
     lines.append("")
+    box = report.mailbox
+    if box is not None:
+        line = f"Boîte mail {box.url} : {box.read} message(s) relevé(s), {box.earlier} déjà relevé(s) avant"
+        if box.move_to is not None:
+            line += f" ; {box.moved} déplacé(s) vers « {box.move_to} »"
+            if box.left:
+                line += f", {box.left} laissé(s) en place (sans classeur, ou à relire)"
+        else:
+            line += " ; rien n'a été changé sur le serveur"
+        lines.append(line + ".")
+        if box.lost:
+            lines.append(f"! {box.lost} Ce qui a été relevé avant est enregistré ; relancez la même commande.")
     lines.append("Bilan : " + ", ".join(f"{report.count(s)} {s.tally_label}" for s in ReturnState))
     return lines
+
+
+def reply_fr(message: MessageRow) -> str:
+    """« réponse à l'envoi du 12/03/2027 à Mme Martin » (« à la relance du … » for a reminder)."""
+    what = "à la relance" if message.kind == "remind" else "à l'envoi"
+    when = message.sent_at or message.created_at
+    try:
+        day = french.date(dt.datetime.fromisoformat(when))
+    except ValueError:
+        day = when[:10]
+    return f"réponse {what} du {day} à {message.examiner_name}"
 
 
 # ------------------------------------------------------------------ status
@@ -215,9 +240,10 @@ def _return_line(s: CandidateStatus, h: ReturnRow) -> str:
     arrow = "→" if s.retained is not None and h.id == s.retained.id else " "
     state = s.shown_state(h).label + (", relève annulée" if h.undone else "")
     marks = f" {_mark(h.proposed_mark)} / {_mark(h.final_mark)}" if h.state.accepted else ""
+    reply = s.replies.get(h.reply_to) if h.reply_to else None
     return (
         f"{'':11}{arrow} n° {h.id:<4} fait {_when(h.made_at):<16}  relevé {_when(h.collected_at)}  "
-        f"{h.original_name} ({state}){marks}"
+        f"{h.original_name} ({state}){marks}" + (f" — {reply_fr(reply)}" if reply is not None else "")
     )
 
 

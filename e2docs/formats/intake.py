@@ -69,7 +69,17 @@ from e2docs.formats.xlsx.safety import MAX_FILE_BYTES, SAVE_AS_XLSX, check_zip_m
 from e2docs.model import french
 from e2docs.model.errors import WorkbookError
 
-__all__ = ["Item", "Refusal", "Skipped", "gather", "to_xlsx", "strict_to_xlsx", "libreoffice_available"]
+__all__ = [
+    "Item",
+    "Refusal",
+    "Skipped",
+    "gather",
+    "gather_message",
+    "message_too_big",
+    "to_xlsx",
+    "strict_to_xlsx",
+    "libreoffice_available",
+]
 
 # Outlook's format libraries log what they find odd; e2docs says it in French, or not at all.
 for _library in ("tnefparse", "extract_msg"):
@@ -123,6 +133,7 @@ class Item:
     kind: str  # "xlsx", "ods" or "xls"
     received_at: str | None = None  # ISO date-time of the e-mail that brought it (Date header)
     sender: str | None = None  # From header of that e-mail
+    replies_to: tuple[str, ...] = ()  # Message-IDs that e-mail answers: In-Reply-To, then References newest first
 
 
 @dataclass(frozen=True)
@@ -150,6 +161,7 @@ class _Context:
     level: int = 0
     sender: str | None = None
     received_at: str | None = None
+    replies_to: tuple[str, ...] = ()
 
     def deeper(self) -> _Context:
         """The context inside one more container."""
@@ -158,6 +170,26 @@ class _Context:
 
 class _Exhausted(Exception):
     """The byte budget of a top-level path is spent."""
+
+
+def gather_message(data: bytes, origin: str) -> Iterator[Item | Refusal | Skipped]:
+    """Yield the workbooks found in one e-mail given as bytes (a message fetched from a mailbox
+    server, ``origin`` saying which), and what was refused, exactly as for an ``.eml`` file given
+    to :func:`gather` (same limits, forwards and Outlook attachments included)."""
+    if len(data) > MAX_MESSAGE_BYTES:
+        yield _too_big(origin, len(data), MAX_MESSAGE_BYTES)
+        return
+    walker = _Walker()
+    try:
+        walker.charge(len(data))
+        yield from walker.message(_read_email(data, origin), _Context().deeper())
+    except _Exhausted:
+        yield Refusal(origin, f"plus de {french.data_size(MAX_INPUT_BYTES)} à lire : la suite n'a pas été lue.")
+
+
+def message_too_big(origin: str, size: int) -> Refusal:
+    """The refusal of an e-mail of ``size`` bytes, more than ``MAX_MESSAGE_BYTES`` (not read)."""
+    return _too_big(origin, size, MAX_MESSAGE_BYTES)
 
 
 def gather(paths: Iterable[str | Path]) -> Iterator[Item | Refusal | Skipped]:
@@ -405,7 +437,12 @@ class _Walker:
             yield mail
             return
         if ctx.sender is None and ctx.received_at is None:  # the message the secretariat received
-            ctx = replace(ctx, sender=mail.sender or None, received_at=mail.date.isoformat() if mail.date else None)
+            ctx = replace(
+                ctx,
+                sender=mail.sender or None,
+                received_at=mail.date.isoformat() if mail.date else None,
+                replies_to=mail.replies_to,
+            )
         found = False
         for part in mail.parts:
             for result in self.attachment(part, ctx):
@@ -501,7 +538,7 @@ def _worth_a_look(data: bytes, filename: str) -> bool:
 
 def _item(data: bytes, name: str, origin: str, kind: str, ctx: _Context) -> Item:
     """An item, with a name even for attachments that came without one."""
-    return Item(data, name or f"sans-nom.{kind}", origin, kind, ctx.received_at, ctx.sender)
+    return Item(data, name or f"sans-nom.{kind}", origin, kind, ctx.received_at, ctx.sender, ctx.replies_to)
 
 
 # -- e-mail helpers ----------------------------------------------------------------------------
@@ -529,6 +566,7 @@ class _Mail:
     date: dt.datetime | None
     parts: list[_Part]
     deleted: bool = False  # marked deleted in its mailbox (Thunderbird, mbox status flags)
+    replies_to: tuple[str, ...] = ()  # see Item.replies_to
 
 
 class _TooDeep(Exception):
@@ -573,6 +611,7 @@ def _read_email(raw: bytes, origin: str) -> _Mail | Refusal:
             _date(msg),
             _mail_parts(msg, where),
             _deleted(msg),
+            _replies_to(_header(msg, "In-Reply-To"), _header(msg, "References")),
         )
     except (_TooDeep, RecursionError):
         return Refusal(
@@ -632,7 +671,8 @@ def _read_outlook(data: bytes, origin: str) -> _Mail | Refusal:
         sender, date = _clean(msg.sender or "") if hasattr(msg, "sender") else "", _outlook_date(msg)
         where = f"{origin} {_describe(_bare(sender), date)}".rstrip()
         subject = _clean(" ".join(str(getattr(msg, "subject", "") or "").split()))
-        return _Mail(where, sender, _bare(sender), subject, date, _outlook_parts(msg, where, 0))
+        replies = _replies_to(str(getattr(msg, "inReplyTo", None) or ""), _outlook_header(msg, "References"))
+        return _Mail(where, sender, _bare(sender), subject, date, _outlook_parts(msg, where, 0), replies_to=replies)
     except Exception as exc:  # likewise, on a damaged attachment or property
         return _unreadable_message(origin, exc, "message Outlook (.msg)")
     finally:
@@ -658,6 +698,16 @@ def _outlook_parts(msg: object, where: str, forwards: int) -> list[_Part]:
             mime = str(getattr(attachment, "mimetype", None) or "").lower()
             found.append(_Part(name, data if isinstance(data, bytes) else b"", where, mime, forwards))
     return found
+
+
+def _outlook_header(msg: object, name: str) -> str:
+    """A header of the internet message an Outlook .msg keeps (when it came from the internet), or ""."""
+    try:
+        header = getattr(msg, "header", None)
+        value = header.get(name) if header is not None else None
+    except Exception:  # extract-msg parses the stored headers lazily and may fail on them
+        return ""
+    return _clean(str(value)) if value else ""
 
 
 def _outlook_date(msg: object) -> dt.datetime | None:
@@ -774,6 +824,16 @@ def _date(msg: EmailMessage) -> dt.datetime | None:
         return value if isinstance(value, dt.datetime) else None
     except Exception:  # missing or malformed header
         return None
+
+
+_MESSAGE_ID = re.compile(r"<[^<>\s]+>")
+
+
+def _replies_to(in_reply_to: str, references: str) -> tuple[str, ...]:
+    """The Message-IDs a message answers, the most likely first: those of In-Reply-To, then those of
+    References from the newest (last) to the oldest; each once."""
+    found = _MESSAGE_ID.findall(in_reply_to) + _MESSAGE_ID.findall(references)[::-1]
+    return tuple(dict.fromkeys(found))
 
 
 def _deleted(msg: EmailMessage) -> bool:
