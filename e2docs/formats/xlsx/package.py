@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 import warnings
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -75,6 +75,9 @@ class Sheet:
 class Package:
     """The sheets of a workbook, by title, and its defined names.
 
+    ``sheets``: a plain dictionary (openpyxl's reading), or the fast reader's mapping that
+    reads each sheet when first looked at (:class:`e2docs.formats.xlsx.fastread.Sheets`).
+
     ``names`` maps a workbook-wide defined name to its destination, (sheet title,
     reference as written, "$B$7"); ``local_names`` maps a sheet title to the names
     defined for that sheet only, the same way. Names that do not point at one cell
@@ -86,7 +89,7 @@ class Package:
     ExcelJS drop it).
     """
 
-    sheets: dict[str, Sheet]
+    sheets: Mapping[str, Sheet]
     names: dict[str, tuple[str, str]]
     local_names: dict[str, dict[str, tuple[str, str]]]
     created: str | None = None
@@ -156,10 +159,32 @@ def _stream(wb: Workbook, sheets: dict[str, Sheet], target: Literal["values", "c
 
 
 def read_package(path: Path, cached: bool = True) -> Package:
-    """Read ``path`` (already checked by :mod:`.safety`) into a :class:`Package`; ``cached=False``
-    skips the formulas' stored results (a second pass over the file). openpyxl's and the
-    zip module's errors (``KeyError``, ``zipfile.BadZipFile``, XML errors…) pass through; openpyxl's
-    warnings do not (:func:`quiet_openpyxl`)."""
+    """Read ``path`` (already checked by :mod:`.safety`) into a :class:`Package`, every sheet read:
+    by :mod:`.fastread`, or by openpyxl (:func:`read_package_openpyxl`) when that reader cannot place
+    the file. ``cached=False`` leaves the formulas' stored results out. Errors as
+    :func:`read_package_openpyxl`'s."""
+    from e2docs.formats.xlsx import fastread  # noqa: PLC0415 — fastread imports this module
+
+    try:
+        pkg = fastread.read_fast(path, cached)
+    except fastread.Unplaceable:
+        return read_package_openpyxl(path, cached)
+    sheets = pkg.sheets
+    assert isinstance(sheets, fastread.Sheets)
+    try:
+        pkg.sheets = sheets.load()
+    except fastread.Unplaceable:
+        return read_package_openpyxl(path, cached)
+    finally:
+        sheets.close()
+    return pkg
+
+
+def read_package_openpyxl(path: Path, cached: bool = True) -> Package:
+    """Read ``path`` (already checked by :mod:`.safety`) into a :class:`Package` with openpyxl's
+    read-only mode; ``cached=False`` skips the formulas' stored results (a second pass over the file).
+    openpyxl's and the zip module's errors (``KeyError``, ``zipfile.BadZipFile``, XML errors…) pass
+    through; openpyxl's warnings do not (:func:`quiet_openpyxl`)."""
     sheets: dict[str, Sheet] = {}
     paths: dict[str, str] = {}
     with quiet_openpyxl():
@@ -221,13 +246,22 @@ def _core_times(zf: zipfile.ZipFile) -> tuple[str | None, str | None]:
     return text("created"), text("modified")
 
 
+_PROTECTION = re.compile(rb"<(?:\w+:)?sheetProtection\b[^>]*>")
+
+
+def _protection_tag(data: bytes) -> str:
+    """The ``<sheetProtection …>`` tag of a sheet's XML, ``""`` when it has none."""
+    m = _PROTECTION.search(data)
+    return m[0].decode("utf-8", "replace") if m else ""
+
+
 def _sheet_protection(zf: zipfile.ZipFile, member: str) -> str:
     """The ``<sheetProtection …>`` tag of a sheet, found by scanning its XML in chunks."""
     tail = b""
     with zf.open(member) as fh:
         while chunk := fh.read(1 << 16):
             data = tail + chunk
-            m = re.search(rb"<(?:\w+:)?sheetProtection\b[^>]*>", data)
+            m = _PROTECTION.search(data)
             if m:
                 return m[0].decode("utf-8", "replace")
             tail = data[-512:]

@@ -21,7 +21,7 @@ from typing import Any, TypeGuard
 from e2docs.formats.gridfile import load_grid
 from e2docs.formats.intake import strict_to_xlsx
 from e2docs.formats.sniff import is_strict_ooxml
-from e2docs.formats.xlsx import integrity, names
+from e2docs.formats.xlsx import fastread, integrity, names
 from e2docs.formats.xlsx.layout import (
     LAYOUT_VERSION,
     LAYOUT_VERSIONS,
@@ -32,7 +32,7 @@ from e2docs.formats.xlsx.layout import (
     CellRole,
     build_layout,
 )
-from e2docs.formats.xlsx.package import Package, core_times, read_package
+from e2docs.formats.xlsx.package import Package, core_times, read_package_openpyxl
 from e2docs.formats.xlsx.results import compute_outputs, outcome
 from e2docs.formats.xlsx.safety import check_workbook_file
 from e2docs.model import french, scoring
@@ -434,15 +434,38 @@ def _is_strict(path: Path) -> bool:
 
 def _read_file(source: Path, path: Path, grids: dict[str, Grid], secret: bytes, check_cache: bool) -> list[Reading]:
     """:func:`read_workbook` on ``source``, a checked ordinary .xlsx: ``path`` itself, or what ``path``
-    was converted into; messages and readings name ``path``."""
+    was converted into; messages and readings name ``path``.
+
+    Read by :mod:`.fastread` (each sheet parsed when the checks first look at it); a file that reader
+    cannot place, at any point, is read again from the start with openpyxl, which decides."""
     try:
-        pkg = read_package(source, cached=check_cache)
+        fast: Package | None = fastread.read_fast(source, cached=check_cache)
+    except Exception:  # noqa: BLE001 — openpyxl reads it, and says what is wrong with it
+        fast = None
+    if fast is not None:
+        sheets = fast.sheets
+        try:
+            return _readings(fast, source, path, grids, secret, check_cache)
+        except fastread.Unplaceable:
+            pass
+        finally:
+            if isinstance(sheets, fastread.Sheets):
+                sheets.close()
+    try:
+        pkg = read_package_openpyxl(source, cached=check_cache)
     except Exception as exc:  # openpyxl raises many types on malformed files
         raise WorkbookError(
             f"classeur illisible ({type(exc).__name__} : {exc}).",
             path,
             hint="Ouvrez-le dans Excel ou LibreOffice, enregistrez-le au format .xlsx, puis recommencez.",
         ) from None
+    return _readings(pkg, source, path, grids, secret, check_cache)
+
+
+def _readings(
+    pkg: Package, source: Path, path: Path, grids: dict[str, Grid], secret: bytes, check_cache: bool
+) -> list[Reading]:
+    """Every candidate of ``pkg``, read from ``source`` (see :func:`_read_file`)."""
     if source != path:  # when it was saved is what the original says, not its conversion
         pkg.created, pkg.modified = core_times(path)
     readings = []
