@@ -19,6 +19,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from fractions import Fraction
+from functools import partial
 from pathlib import Path
 from typing import TypedDict
 
@@ -28,7 +29,7 @@ from e2docs.app.returns import content, made_time
 from e2docs.app.status import status_of
 from e2docs.formats import processes
 from e2docs.formats.atomic import atomic_write
-from e2docs.formats.intake import ConversionError, Item, Refusal, Skipped, gather, to_xlsx
+from e2docs.formats.intake import ConversionError, Item, Refusal, Skipped, gather, kept_conversion, kept_copy, to_xlsx
 from e2docs.formats.xlsx.layout import CellRole
 from e2docs.formats.xlsx.reader import Issue, Reading, read_workbook
 from e2docs.model.errors import E2docsError
@@ -218,8 +219,10 @@ def collect(
                 batch=batch,
             )
             try:
-                xlsx = stored if entry.kind == "xlsx" else to_xlsx(entry, Path(work))
-                readings = read_workbook(xlsx, grids, secret=campaign.secret)
+                # an .ods, .xls or Strict return is converted once, the copy kept beside it for `report`
+                kept = kept_copy(stored)
+                xlsx = stored if entry.kind == "xlsx" else kept_conversion(kept, partial(to_xlsx, entry), Path(work))
+                readings = read_workbook(xlsx, grids, secret=campaign.secret, keep_converted=kept)
             except E2docsError as exc:
                 reason = exc.message + (f" {exc.hint}" if exc.hint else "")
                 retryable = isinstance(exc, ConversionError)

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, TypeGuard
 
 from e2docs.formats.gridfile import load_grid
-from e2docs.formats.intake import strict_to_xlsx
+from e2docs.formats.intake import kept_conversion, strict_to_xlsx
 from e2docs.formats.sniff import is_strict_ooxml
 from e2docs.formats.xlsx import fastread, integrity, names
 from e2docs.formats.xlsx.layout import (
@@ -400,11 +400,15 @@ def read_workbook(
     grids: dict[str, Grid] | None = None,
     secret: bytes = integrity.PUBLIC_SECRET,
     check_cache: bool = True,
+    keep_converted: Path | None = None,
 ) -> list[Reading]:
     """Read every candidate of a generated workbook (one, or a class).
 
     A workbook saved in Strict Open XML (Excel's "Strict Open XML Spreadsheet") is first
-    converted by LibreOffice into a temporary folder, then read as any other.
+    converted by LibreOffice, then read as any other: into a temporary folder, or, when
+    ``keep_converted`` is given (an archived return's :func:`~e2docs.formats.intake.kept_copy`),
+    into that file, kept there and reused by the next reading
+    (:func:`~e2docs.formats.intake.kept_conversion`).
 
     Raises :class:`WorkbookError` when the file cannot be used at all (not a
     workbook, not from e2docs, unknown grid), :class:`~e2docs.formats.intake.ConversionError`
@@ -416,6 +420,10 @@ def read_workbook(
     check_workbook_file(path)
     grids = grids if grids is not None else known_grids()
     if _is_strict(path):
+        if keep_converted is not None:
+            kept = kept_conversion(keep_converted, lambda work: strict_to_xlsx(path, work))
+            check_workbook_file(kept)
+            return _read_file(kept, path, grids, secret, check_cache)
         with tempfile.TemporaryDirectory(prefix="e2docs-strict-") as work:
             converted = strict_to_xlsx(path, Path(work))
             check_workbook_file(converted)
