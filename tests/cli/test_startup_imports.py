@@ -1,4 +1,5 @@
-"""Each command imports only what it uses (issue 12): a real ``collect`` loads no writer and no Word library.
+"""Each command imports only what it uses (issue 12): a real ``collect`` loads no writer and no Word library,
+and reads ordinary returns without openpyxl (kept for the files the fast reader cannot place).
 
 Checked in a new interpreter, as a user starts it: ``e2docs collect --help``, then a real collect of
 filled returns into a campaign; the modules loaded at the end are listed from ``sys.modules``.
@@ -41,7 +42,8 @@ def test_collect_help_and_a_real_collect_import_no_writer(tmp_path):
     campaign = new_campaign(tmp_path, 2)
     modules = loaded("-C", str(campaign.root), "collect", str(campaign.root / "envoi"))
     assert not modules & WRITERS, modules & WRITERS
-    assert "e2docs" in modules and "lxml" in modules  # it did read the workbooks
+    assert "e2docs" in modules and "lxml" in modules  # it did read the workbooks…
+    assert "openpyxl" not in modules and "numpy" not in modules  # …without openpyxl, only the fallback
     with campaign.ledger() as ledger:
         assert len(ledger.returns()) == 2  # and recorded them (blank: nothing typed)
 

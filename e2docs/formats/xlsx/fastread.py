@@ -10,10 +10,12 @@ and number formats only), the shared strings, ``docProps/core.xml``, and each wo
 first looked at (:class:`Sheets`), values and cached results in the same pass. The stored
 ``<dimension>`` is never read.
 
-Every cell is typed as openpyxl types it (the same helpers: serial dates through the
-workbook's epoch and its date formats, booleans, errors as their text, shared formulas
-translated to each cell, openpyxl's quirks kept: a row's cells past its last cell's column are
-dropped, rows out of order are skipped, ``x005F_`` removed from shared strings) and every text
+Every cell is typed as openpyxl types it (its rules, copied here and checked against its own
+functions by the tests, so that a collect never imports openpyxl: serial dates through the
+workbook's epoch and its date formats, booleans, errors as their text; shared formulas
+translated by openpyxl's own ``Translator``, imported only then; openpyxl's quirks kept: a row's
+cells past its last cell's column are dropped, rows out of order are skipped, ``x005F_`` removed
+from shared strings) and every text
 goes through :func:`~e2docs.formats.xlsx.package.cell_text`, so a reading is the same whichever
 path made it (``tests/formats/xlsx/test_fastread.py`` compares both on every workbook of the tests).
 
@@ -26,18 +28,16 @@ a string, a part over the cap, a DOCTYPE, XML that does not parse, a value openp
 
 from __future__ import annotations
 
+import datetime as dt
 import posixpath
 import re
 import zipfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from lxml import etree
-from openpyxl.formula.translate import Translator
-from openpyxl.styles.numbers import BUILTIN_FORMATS, is_date_format, is_timedelta_format
-from openpyxl.utils.cell import coordinate_to_tuple, get_column_letter, range_boundaries
-from openpyxl.utils.datetime import CALENDAR_MAC_1904, WINDOWS_EPOCH, from_excel, from_ISO8601
 
 from e2docs.formats.xlsx.package import (
     MAIN_NS,
@@ -47,6 +47,7 @@ from e2docs.formats.xlsx.package import (
     _destination,
     _protection_tag,
     cell_text,
+    column_letters,
 )
 from e2docs.formats.xlsx.safety import MAX_PART_BYTES
 
@@ -66,6 +67,47 @@ SHEET_STATES = ("visible", "hidden", "veryHidden")
 _C, _V, _F, _IS, _ROW, _SHEET_DATA = (f"{MAIN_NS}{t}" for t in ("c", "v", "f", "is", "row", "sheetData"))
 _T, _R, _RPR, _RPH, _PHONETIC, _EXT = (f"{MAIN_NS}{t}" for t in ("t", "r", "rPr", "rPh", "phoneticPr", "extLst"))
 _CELL_CHILDREN = {_V, _F, _IS, _EXT}
+
+
+# What openpyxl 3.1 (MIT licence) decides about dates, copied so that reading a return does not import
+# it (about 0.3 s with numpy): tests/formats/xlsx/test_fastread.py checks each against openpyxl's own.
+WINDOWS_EPOCH = dt.datetime(1899, 12, 30)
+MAC_EPOCH = dt.datetime(1904, 1, 1)
+BUILTIN_DATES = frozenset({14, 15, 16, 17, 18, 19, 20, 21, 22, 45, 46, 47})  # built-in number formats of dates
+BUILTIN_DURATIONS = frozenset({46})  # "[h]:mm:ss"
+_STRIP = re.compile(r'".*?"|\[(?!hh?\]|mm?\]|ss?\])[^\]]*\]')
+_DURATION = re.compile(r"\[hh?\](:mm(:ss(\.0*)?)?)?|\[mm?\](:ss(\.0*)?)?|\[ss?\](\.0*)?", re.I)
+
+
+def is_date_format(code: str | None) -> bool:
+    """openpyxl's ``styles.numbers.is_date_format``."""
+    if code is None:
+        return False
+    return re.search(r"(?<![_\\])[dmhysDMHYS]", _STRIP.sub("", code.split(";")[0])) is not None
+
+
+def is_duration_format(code: str | None) -> bool:
+    """openpyxl's ``styles.numbers.is_timedelta_format``."""
+    return code is not None and _DURATION.search(code.split(";")[0]) is not None
+
+
+def from_excel(value: float, epoch: dt.datetime, duration: bool = False) -> object:
+    """A serial date as openpyxl's ``utils.datetime.from_excel`` gives it: a datetime, a time of day
+    (0 ≤ value < 1), a timedelta (``duration``)."""
+    if duration:
+        td = dt.timedelta(days=value)
+        if td.microseconds:
+            td = dt.timedelta(seconds=td.total_seconds() // 1, microseconds=round(td.microseconds, -3))
+        return td
+    day, fraction = divmod(value, 1)
+    diff = dt.timedelta(milliseconds=round(fraction * 86400 * 1000))
+    if 0 <= value < 1 and diff.days == 0:
+        minutes, seconds = divmod(diff.seconds, 60)
+        hours, minutes = divmod(minutes, 60)
+        return dt.time(hours, minutes, seconds, diff.microseconds)
+    if 0 < value < 60 and epoch == WINDOWS_EPOCH:
+        day += 1
+    return epoch + dt.timedelta(days=day) + diff
 
 
 class Unplaceable(Exception):
@@ -138,7 +180,7 @@ class _Book:
     zf: zipfile.ZipFile
     strings: list[str]
     styles: _Styles
-    epoch: object
+    epoch: dt.datetime
 
 
 class Sheets(Mapping[str, Sheet]):
@@ -222,11 +264,16 @@ def _styles(zf: zipfile.ZipFile) -> _Styles:
         if xf.tag != f"{MAIN_NS}xf":
             raise Unplaceable(f"cellXfs element {xf.tag}")
         number = int(xf.get("numFmtId", "0"))
-        code = custom[number] if number in custom else BUILTIN_FORMATS.get(number)
-        if is_date_format(code):
+        if number in custom:
+            code = custom[number]
+            if is_date_format(code):
+                styles.dates.add(idx)
+            if is_duration_format(code):
+                styles.timedeltas.add(idx)
+        elif number in BUILTIN_DATES:
             styles.dates.add(idx)
-        if is_timedelta_format(code):
-            styles.timedeltas.add(idx)
+            if number in BUILTIN_DURATIONS:
+                styles.timedeltas.add(idx)
         protection = xf.find(f"{MAIN_NS}protection")
         styles.locked.append(True if protection is None else _bool(protection.get("locked"), True))
     return styles
@@ -303,7 +350,7 @@ def _read(zf: zipfile.ZipFile, cached: bool) -> Package:
             raise Unplaceable(f"sheet {title!r}: {kind}")
         members[title] = (target, state)
     pr = book.find(f"{MAIN_NS}workbookPr")
-    epoch = CALENDAR_MAC_1904 if pr is not None and _bool(pr.get("date1904"), False) else WINDOWS_EPOCH
+    epoch = MAC_EPOCH if pr is not None and _bool(pr.get("date1904"), False) else WINDOWS_EPOCH
     names: dict[str, tuple[str, str]] = {}
     local: dict[str, dict[str, tuple[str, str]]] = {}
     titles = list(members)
@@ -335,6 +382,7 @@ def _read_sheet(book: _Book, title: str, state: str, member: str, cached: bool) 
 
 
 _REF = re.compile(r"([A-Z]{1,3})([1-9][0-9]{0,6})")
+_DIMENSION = re.compile(r"\$?[A-Z]{1,3}\$?[1-9][0-9]{0,6}(:\$?[A-Z]{1,3}\$?[1-9][0-9]{0,6})?")
 
 
 def _cells(book: _Book, sheet: Sheet, data: bytes, cached: bool) -> Sheet:
@@ -345,13 +393,13 @@ def _cells(book: _Book, sheet: Sheet, data: bytes, cached: bool) -> Sheet:
     if _has_doctype(root):
         raise Unplaceable("DOCTYPE")
     dimension = root.find(f"{MAIN_NS}dimension")
-    if dimension is not None:  # never trusted, but openpyxl refuses a sheet whose dimension does not parse
-        range_boundaries(dimension.get("ref"))
+    if dimension is not None and not _DIMENSION.fullmatch(dimension.get("ref") or ""):
+        raise Unplaceable("dimension")  # never trusted, but openpyxl refuses one it cannot parse
     head = _protection_tag(data)
     sheet.protected = bool(head) and re.search(r'\bsheet="(1|true)"', head) is not None
     sheet.password = re.search(r'\b(?:password|hashValue)="[^"]+"', head) is not None
     strings, styles, epoch = book.strings, book.styles, book.epoch
-    shared: dict[str | None, Translator] = {}
+    shared: dict[str | None, Any] = {}  # si → openpyxl's Translator
     values, cache, unlocked = sheet.values, sheet.cached, sheet.unlocked
     counter = 1  # openpyxl's next row to give out: rows before it are skipped
     row_number = 0
@@ -378,15 +426,12 @@ def _cells(book: _Book, sheet: Sheet, data: bytes, cached: bool) -> Sheet:
             ref = c.get("r")
             if ref:
                 m = _REF.fullmatch(ref)
-                if m:
-                    at_row, at_col = int(m[2]), _column(m[1])
-                else:
-                    at_row, at_col = coordinate_to_tuple(ref)
-                    ref = f"{get_column_letter(at_col)}{at_row}"
-                    ordered = False
+                if m is None:
+                    raise Unplaceable(f"reference {ref!r}")  # "b7", "A07", "$B$7": openpyxl decides
+                at_row, at_col = int(m[2]), _column(m[1])
             else:
                 at_row, at_col = row_number, column + 1
-                ref = f"{get_column_letter(at_col)}{at_row}"
+                ref = f"{column_letters(at_col)}{at_row}"
             if at_col <= column:
                 ordered = False
             column = at_col
@@ -443,8 +488,8 @@ def _cell(
     style: int,
     strings: list[str],
     styles: _Styles,
-    epoch: object,
-    shared: dict[str | None, Translator],
+    epoch: dt.datetime,
+    shared: dict[str | None, Any],
     coordinate: str,
 ) -> tuple[str | None, object]:
     """(formula as ``=…`` text or ``None``, the value typed as openpyxl's ``data_only`` pass types
@@ -470,6 +515,8 @@ def _cell(
         formula = "=" + (f.text or "")
         ftype = f.get("t")
         if ftype == "shared":
+            from openpyxl.formula.translate import Translator  # noqa: PLC0415 — only for shared formulas
+
             idx = f.get("si")
             if idx in shared:
                 formula = shared[idx].translate_formula(coordinate)
@@ -487,7 +534,7 @@ def _cell(
             value = number
             if style in styles.dates:
                 try:
-                    value = from_excel(number, epoch, timedelta=style in styles.timedeltas)
+                    value = from_excel(number, epoch, duration=style in styles.timedeltas)
                 except (OverflowError, ValueError):
                     value = "#VALUE!"
         elif kind == "s":
@@ -495,6 +542,8 @@ def _cell(
         elif kind == "b":
             value = bool(int(v))
         elif kind == "d":
+            from openpyxl.utils.datetime import from_ISO8601  # noqa: PLC0415 — rare: ISO dates in cells
+
             value = from_ISO8601(v)
         else:  # "str", "e" and anything else: the text as stored
             value = v

@@ -324,3 +324,51 @@ def test_only_the_sheets_the_checks_need_are_parsed(tmp_path, monkeypatch):
     with no_fallback(monkeypatch):
         assert len(read_workbook(path)) == 2
     assert "Récapitulatif" not in parsed and META_SHEET in parsed and len(parsed) == 1 + 2 * 2
+
+
+# ------------------------------------------------------------------ openpyxl's rules, copied
+
+
+def test_date_formats_are_told_as_openpyxl_tells_them():
+    from openpyxl.styles.numbers import BUILTIN_FORMATS
+    from openpyxl.styles.numbers import is_date_format as theirs
+    from openpyxl.styles.numbers import is_timedelta_format as theirs_duration
+
+    assert {i for i, code in BUILTIN_FORMATS.items() if theirs(code)} == fastread.BUILTIN_DATES
+    assert {i for i, code in BUILTIN_FORMATS.items() if theirs_duration(code)} == fastread.BUILTIN_DURATIONS
+    codes = [*BUILTIN_FORMATS.values(), None, "", "dd/mm/yyyy", "[$-40C]d mmmm yyyy", '"jour" 0', "0_d", r"0\d"]
+    codes += ["[Red]0.00", "[h]:mm", "[mm]:ss", "[ss].00", "hh:mm;@", "General;[Blue]d", "# ?/?", '"m"0', "mmss.0"]
+    for code in codes:
+        assert fastread.is_date_format(code) == theirs(code), code
+        assert fastread.is_duration_format(code) == theirs_duration(code), code
+
+
+def test_serial_dates_are_converted_as_openpyxl_converts_them():
+    from openpyxl.utils.datetime import CALENDAR_MAC_1904, WINDOWS_EPOCH, from_excel
+
+    assert (fastread.WINDOWS_EPOCH, fastread.MAC_EPOCH) == (WINDOWS_EPOCH, CALENDAR_MAC_1904)
+    values = [0, 0.5, 0.999999, 1, 1.25, 59, 59.9, 60, 61, 46000, 46000.0001, 2958465, 0.0000001, 12.345678]
+
+    def outcome(convert, *args):
+        try:
+            return convert(*args)
+        except (OverflowError, ValueError) as exc:  # out of range: the reader turns it into "#VALUE!"
+            return type(exc)
+
+    for epoch in (WINDOWS_EPOCH, CALENDAR_MAC_1904):
+        for value in values:
+            for duration in (False, True):
+                assert outcome(fastread.from_excel, value, epoch, duration) == outcome(
+                    from_excel, value, epoch, duration
+                ), value
+
+
+def test_escapes_and_column_letters_as_openpyxl():
+    from openpyxl.utils import column_index_from_string, get_column_letter
+    from openpyxl.utils.escape import unescape
+
+    for text in ["a_x000B_b", "_x005F_x000B_", "_xD83D__xDE00_", "_x12_ _xGGGG_", "_x00e9_t_x00E9_", "sans"]:
+        assert package._unescape(text) == unescape(text)
+    for number in [*range(1, 1000), 16384, 18278]:
+        assert package.column_letters(number) == get_column_letter(number)
+        assert package.column_number(get_column_letter(number)) == column_index_from_string(get_column_letter(number))
