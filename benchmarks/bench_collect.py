@@ -110,6 +110,21 @@ def recorded(root: Path) -> int:
         con.close()
 
 
+def _version_of(pythonpath: str) -> str:
+    """Where ``e2docs`` is imported from with ``pythonpath`` (checked: each run measures the version it says)."""
+    out = subprocess.run(
+        [sys.executable, "-c", "import e2docs; print(e2docs.__file__)"],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PYTHONPATH": pythonpath},
+        cwd=tempfile.gettempdir(),
+    )
+    found = out.stdout.strip()
+    assert found.startswith(str(Path(pythonpath).resolve())), (found, pythonpath)
+    return found
+
+
 def compare(sizes: list[int], baseline: str, repeat: int) -> None:
     """Each size: this version and ``baseline`` collect the same returns into copies of one campaign."""
     here = str(Path(__file__).resolve().parents[1])
@@ -127,6 +142,7 @@ def compare(sizes: list[int], baseline: str, repeat: int) -> None:
                     copy = base / f"{name}-{k}"
                     shutil.copytree(pristine, copy)
                     done = run_measured(["-C", str(copy), "collect", str(folder)], path)
+                    done["version"] = _version_of(path)
                     assert done["rc"] == 0 and recorded(copy) == n, done
                     walls[name].append(done["wall"])
             load = os.getloadavg()[0]
