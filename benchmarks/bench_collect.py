@@ -42,11 +42,16 @@ print(json.dumps({"rc": proc.returncode, "wall": wall,
 
 
 def run_measured(args: list[str], pythonpath: str | None = None) -> dict:
-    """``python -m e2docs ARGS`` timed in a wrapper process; ``pythonpath``: where ``e2docs`` is imported from."""
+    """``python -m e2docs ARGS`` timed in a wrapper process; ``pythonpath``: where ``e2docs`` is imported
+    from (the run then starts in the temporary folder: ``-m`` puts the current folder first on the path)."""
     env = dict(os.environ)
+    cwd = None
     if pythonpath is not None:
         env["PYTHONPATH"] = pythonpath
-    out = subprocess.run([sys.executable, "-c", _WRAPPER, *args], check=True, capture_output=True, text=True, env=env)
+        cwd = tempfile.gettempdir()
+    out = subprocess.run(
+        [sys.executable, "-c", _WRAPPER, *args], check=True, capture_output=True, text=True, env=env, cwd=cwd
+    )
     return json.loads(out.stdout)
 
 
