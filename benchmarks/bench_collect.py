@@ -7,6 +7,10 @@ runs it: wall time including start-up, peak memory of that process
 (``getrusage(RUSAGE_CHILDREN).ru_maxrss``, measured in a small wrapper process
 whose only child is the collect, so each figure is that run's own), cost per
 file. A second collect of the same folder (everything "déjà importé") is timed too.
+
+``--baseline DIR`` (a checkout of another e2docs version, e.g. made with ``git archive``): the same
+returns are also collected by that version, into a copy of the same campaign, the two runs
+alternating (``--repeat`` times each) so that both see the same machine load.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -36,8 +41,17 @@ print(json.dumps({"rc": proc.returncode, "wall": wall,
 """
 
 
-def run_measured(args: list[str]) -> dict:
-    out = subprocess.run([sys.executable, "-c", _WRAPPER, *args], check=True, capture_output=True, text=True)
+def run_measured(args: list[str], pythonpath: str | None = None) -> dict:
+    """``python -m e2docs ARGS`` timed in a wrapper process; ``pythonpath``: where ``e2docs`` is imported
+    from (the run then starts in the temporary folder: ``-m`` puts the current folder first on the path)."""
+    env = dict(os.environ)
+    cwd = None
+    if pythonpath is not None:
+        env["PYTHONPATH"] = pythonpath
+        cwd = tempfile.gettempdir()
+    out = subprocess.run(
+        [sys.executable, "-c", _WRAPPER, *args], check=True, capture_output=True, text=True, env=env, cwd=cwd
+    )
     return json.loads(out.stdout)
 
 
@@ -101,6 +115,48 @@ def recorded(root: Path) -> int:
         con.close()
 
 
+def _version_of(pythonpath: str) -> str:
+    """Where ``e2docs`` is imported from with ``pythonpath`` (checked: each run measures the version it says)."""
+    out = subprocess.run(
+        [sys.executable, "-c", "import e2docs; print(e2docs.__file__)"],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PYTHONPATH": pythonpath},
+        cwd=tempfile.gettempdir(),
+    )
+    found = out.stdout.strip()
+    assert found.startswith(str(Path(pythonpath).resolve())), (found, pythonpath)
+    return found
+
+
+def compare(sizes: list[int], baseline: str, repeat: int) -> None:
+    """Each size: this version and ``baseline`` collect the same returns into copies of one campaign."""
+    here = str(Path(__file__).resolve().parents[1])
+    print(f"Python {sys.version.split()[0]}, {os.cpu_count()} processeur(s), référence {baseline}")
+    with tempfile.TemporaryDirectory(prefix="e2docs-bench-collect-") as tmp:
+        for n in sizes:
+            base = Path(tmp) / str(n)
+            base.mkdir()
+            root, folder = prepare(base, n)
+            pristine = base / "vierge"
+            shutil.copytree(root, pristine)
+            walls: dict[str, list[float]] = {"ceci": [], "référence": []}
+            for k in range(repeat):
+                for name, path in (("ceci", here), ("référence", baseline)):
+                    copy = base / f"{name}-{k}"
+                    shutil.copytree(pristine, copy)
+                    done = run_measured(["-C", str(copy), "collect", str(folder)], path)
+                    done["version"] = _version_of(path)
+                    assert done["rc"] == 0 and recorded(copy) == n, done
+                    walls[name].append(done["wall"])
+            load = os.getloadavg()[0]
+            line = " ; ".join(
+                f"{name} {min(w):6.2f} s ({1000 * min(w) / n:6.1f} ms/fichier)" for name, w in walls.items()
+            )
+            print(f"{n:5d} retours (meilleur de {repeat}) : {line} [charge {load:.1f}]")
+
+
 def main(sizes: list[int]) -> None:
     print(f"Python {sys.version.split()[0]}, {os.cpu_count()} processeur(s)")
     with tempfile.TemporaryDirectory(prefix="e2docs-bench-collect-") as tmp:
@@ -124,4 +180,16 @@ def main(sizes: list[int]) -> None:
 
 
 if __name__ == "__main__":
-    main([int(a) for a in sys.argv[1:]] or [35, 500, 2000])
+    args = sys.argv[1:]
+    if "--baseline" in args:
+        i = args.index("--baseline")
+        baseline = args.pop(i + 1)
+        args.pop(i)
+        repeat = 3
+        if "--repeat" in args:
+            j = args.index("--repeat")
+            repeat = int(args.pop(j + 1))
+            args.pop(j)
+        compare([int(a) for a in args] or [35], baseline, repeat)
+    else:
+        main([int(a) for a in args] or [35, 500, 2000])

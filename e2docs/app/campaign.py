@@ -46,7 +46,7 @@ from e2docs.formats.atomic import atomic_write, remove_stale_temporaries, tempor
 from e2docs.formats.files import read_regular
 from e2docs.formats.gridfile import GRID_EXPECT, default_grid_path, grid_from_bytes, load_grid
 from e2docs.formats.roster import Roster, read_roster
-from e2docs.formats.xlsx.writer import DEFAULT_PASSWORD
+from e2docs.formats.xlsx.layout import DEFAULT_PASSWORD
 from e2docs.model.academies import academie_of
 from e2docs.model.candidate import Context
 from e2docs.model.errors import E2docsError, Place, SystemFault, os_error_fr, os_error_hint, system_fault

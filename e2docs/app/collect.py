@@ -19,6 +19,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from fractions import Fraction
+from functools import partial
 from pathlib import Path
 from typing import TypedDict
 
@@ -38,6 +39,8 @@ from e2docs.formats.intake import (
     Skipped,
     gather,
     gather_message,
+    kept_conversion,
+    kept_copy,
     message_too_big,
     to_xlsx,
 )
@@ -405,8 +408,12 @@ class _Run:
         reply = ledger.replied(entry.replies_to) if entry.replies_to else None
         reply_to = reply.message_id if reply is not None else None
         try:
-            xlsx = stored if entry.kind == "xlsx" else to_xlsx(entry, self.work)
-            readings = read_workbook(xlsx, self.grids, secret=campaign.secret, converted=xlsx != stored)
+            # an .ods, .xls or Strict return is converted once, the copy kept beside it for `report`
+            kept = kept_copy(stored)
+            xlsx = stored if entry.kind == "xlsx" else kept_conversion(kept, partial(to_xlsx, entry), self.work)
+            readings = read_workbook(
+                xlsx, self.grids, secret=campaign.secret, converted=xlsx != stored, keep_converted=kept
+            )
         except E2docsError as exc:
             reason = exc.message + (f" {exc.hint}" if exc.hint else "")
             retryable = isinstance(exc, ConversionError)

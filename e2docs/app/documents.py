@@ -24,7 +24,7 @@ from pathlib import Path
 from e2docs.app.campaign import Campaign, writes
 from e2docs.app.status import CandidateStatus, candidate_statuses
 from e2docs.app.written import Record, free_target, install, remove_own
-from e2docs.formats.intake import Item, to_xlsx
+from e2docs.formats.intake import Item, kept_conversion, kept_copy, to_xlsx
 from e2docs.formats.naming import candidate_stem, safe_part
 from e2docs.formats.processes import alive
 from e2docs.formats.xlsx.evaluation import evaluation_of
@@ -66,7 +66,9 @@ class ReportResult:
 
 def read_return(campaign: Campaign, status: CandidateStatus, workdir: Path, grid: Grid | None = None) -> Reading:
     """The candidate's current return, read again from the archive (``grid``: the campaign's, if already
-    loaded, so that every reading shares it; ``workdir``: where a .ods/.xls is converted).
+    loaded, so that every reading shares it; ``workdir``: where a .ods/.xls is converted). An .ods, .xls
+    or Strict return is read from the converted copy kept beside it in ``retours/``
+    (:func:`~e2docs.formats.intake.kept_copy`), made now when missing or damaged.
 
     Raises :class:`ValueError` for a candidate without a return (``status.current`` is ``None``),
     :class:`FileNotFoundError` when the archived original is gone, :class:`E2docsError` when it cannot
@@ -79,12 +81,18 @@ def read_return(campaign: Campaign, status: CandidateStatus, workdir: Path, grid
     if not stored.is_file():  # deleted or moved from retours/: a system fault, named by the campaign lock
         raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), str(stored))
     path = stored
+    kept = kept_copy(stored)  # an .ods, .xls or Strict return: the copy collect converted, or made now
     if stored.suffix.lower() != ".xlsx":
         item = Item(stored.read_bytes(), row.original_name, row.origin, stored.suffix.lstrip(".").lower())
-        path = to_xlsx(item, workdir)
+        path = kept_conversion(kept, lambda folder: to_xlsx(item, folder), workdir)
     grid = grid or campaign.grid()
     readings = read_workbook(
-        path, {grid.content_hash: grid}, secret=campaign.secret, check_cache=False, converted=path != stored
+        path,
+        {grid.content_hash: grid},
+        secret=campaign.secret,
+        check_cache=False,
+        converted=path != stored,
+        keep_converted=kept,
     )
     for reading in readings:
         if reading.candidate.number == status.candidate.number:

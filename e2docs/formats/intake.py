@@ -56,7 +56,7 @@ import re
 import tempfile
 import zipfile
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from email.message import EmailMessage
 from email.parser import BytesParser
@@ -64,8 +64,9 @@ from email.policy import default as email_policy
 from pathlib import Path, PurePosixPath
 
 from e2docs.formats import libreoffice, sniff
+from e2docs.formats.atomic import atomic_write
 from e2docs.formats.libreoffice import available as libreoffice_available
-from e2docs.formats.xlsx.safety import MAX_FILE_BYTES, SAVE_AS_XLSX, check_zip_members
+from e2docs.formats.xlsx.safety import MAX_FILE_BYTES, SAVE_AS_XLSX, check_workbook_file, check_zip_members
 from e2docs.model import french
 from e2docs.model.errors import WorkbookError
 
@@ -980,6 +981,46 @@ def strict_to_xlsx(path: Path, workdir: Path) -> Path:
         + libreoffice.override_note(),
     )
     return _convert(path.read_bytes(), "xlsx", str(path), folder, missing, hint=_SAVE_AS_TRANSITIONAL)
+
+
+CONVERTED_SUFFIX = "-converti.xlsx"
+
+
+def kept_copy(stored: Path) -> Path:
+    """Where the ordinary .xlsx converted from the archived return ``stored`` (``retours/<sha256>.<ext>``:
+    an .ods, an .xls, a Strict .xlsx) is kept: beside it, ``retours/<sha256>-converti.xlsx``, addressed
+    by the original's content as the original is (``<sha256>.*`` still names the original alone)."""
+    return stored.with_name(stored.name.split(".", 1)[0] + CONVERTED_SUFFIX)
+
+
+def kept_conversion(target: Path, convert: Callable[[Path], Path], workdir: Path | None = None) -> Path:
+    """``target`` (see :func:`kept_copy`), converted once: when it already holds a sound ordinary .xlsx
+    (it passes :func:`~e2docs.formats.xlsx.safety.check_workbook_file`, is not Strict and every member
+    matches its checksum) it is returned as it is; otherwise ``convert(folder)`` (:func:`to_xlsx` or
+    :func:`strict_to_xlsx` bound to the original) runs in a new folder of ``workdir`` (a temporary
+    one when ``None``) and its result is written to ``target`` atomically (a missing or damaged copy
+    is simply made again). :class:`ConversionError` passes through, nothing written; ``OSError``
+    when ``target`` cannot be written."""
+    if _sound_xlsx(target):
+        return target
+    if workdir is not None:
+        workdir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="conversion-", dir=workdir) as work:
+        made = convert(Path(work))
+        atomic_write(target, made.read_bytes())
+    return target
+
+
+def _sound_xlsx(path: Path) -> bool:
+    """Whether ``path`` is an ordinary .xlsx whose members all read back with their checksums."""
+    if not path.is_file():
+        return False
+    try:
+        check_workbook_file(path)
+        with zipfile.ZipFile(path) as zf:
+            return not sniff.is_strict_ooxml(zf) and zf.testzip() is None
+    except (WorkbookError, OSError, zipfile.BadZipFile, zlib.error, EOFError, RuntimeError, ValueError):
+        return False
 
 
 def _convert(

@@ -892,7 +892,7 @@ def test_strict_open_xml_is_converted_by_libreoffice_and_collected(s):
     (row,) = s.returns(A)
     assert (row.state, row.proposed_mark, row.final_mark) == ("complete", 15, 15)
     assert row.stored_path.endswith(".xlsx") and (s.root / row.stored_path).read_bytes() == strict.read_bytes()
-    done = s.run("report")  # documents are made from the archived original, converted again
+    done = s.run("report")  # documents are made from the conversion collect kept beside the original
     assert done.exit_code == 0, done.output
     assert len(list((s.root / "rapports").glob(f"*_{A}_fiche-evaluation.docx"))) == 1
 

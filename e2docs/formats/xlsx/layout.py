@@ -11,12 +11,10 @@ Defined names come from :mod:`e2docs.formats.xlsx.names`.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
-
-from xlsxwriter.utility import xl_cell_to_rowcol
-from xlsxwriter.utility import xl_rowcol_to_cell as _rc
 
 from e2docs.formats.xlsx import names
 from e2docs.model import french, prospecting, scoring
@@ -36,6 +34,33 @@ written with (``layout_version``, ``"1"`` when absent): the reader rebuilds that
   the number of characters its validation allows (see :data:`TEXT_LIMITS`).
 """
 LAYOUT_VERSIONS = ("1", "2")
+DEFAULT_PASSWORD = "e2docs"
+"""The sheet protection password of workbooks written without a campaign's own (``mot_de_passe``)."""
+
+
+def _rc(row: int, col: int) -> str:
+    """A cell's A1 reference from its 0-based ``row`` and ``col`` (0, 0 → "A1"); XlsxWriter's
+    ``xl_rowcol_to_cell``, here so that reading a workbook does not import the writer."""
+    letters = ""
+    col += 1
+    while col:
+        col, rest = divmod(col - 1, 26)
+        letters = chr(65 + rest) + letters
+    return f"{letters}{row + 1}"
+
+
+_A1 = re.compile(r"\$?([A-Z]{1,3})\$?(\d+)")
+
+
+def xl_cell_to_rowcol(ref: str) -> tuple[int, int]:
+    """0-based (row, col) of an A1 reference ("B7" → (6, 1)); ``ValueError`` for anything else."""
+    m = _A1.fullmatch(ref)
+    if m is None:
+        raise ValueError(f"not a cell reference: {ref!r}")
+    col = 0
+    for ch in m[1]:
+        col = col * 26 + ord(ch) - 64
+    return int(m[2]) - 1, col - 1
 
 
 class CellRole(StrEnum):

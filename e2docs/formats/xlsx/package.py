@@ -19,16 +19,16 @@ from __future__ import annotations
 import re
 import warnings
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-import openpyxl
 from defusedxml import ElementTree
-from openpyxl.utils.escape import unescape
-from openpyxl.workbook.workbook import Workbook
+
+if TYPE_CHECKING:
+    from openpyxl.workbook.workbook import Workbook
 
 MAIN_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 DCTERMS_NS = "{http://purl.org/dc/terms/}"
@@ -64,7 +64,7 @@ class Sheet:
             if m is None:  # not a cell reference (openpyxl gives none such)
                 continue
             col, row = m.groups()
-            cells.setdefault(int(row), {})[openpyxl.utils.column_index_from_string(col)] = value
+            cells.setdefault(int(row), {})[column_number(col)] = value
         return [
             [cells.get(r, {}).get(c) for c in range(1, max(cells.get(r, {0: 0})) + 1)]
             for r in range(1, max(cells, default=0) + 1)
@@ -74,6 +74,9 @@ class Sheet:
 @dataclass
 class Package:
     """The sheets of a workbook, by title, and its defined names.
+
+    ``sheets``: a plain dictionary (openpyxl's reading), or the fast reader's mapping that
+    reads each sheet when first looked at (:class:`e2docs.formats.xlsx.fastread.Sheets`).
 
     ``names`` maps a workbook-wide defined name to its destination, (sheet title,
     reference as written, "$B$7"); ``local_names`` maps a sheet title to the names
@@ -86,7 +89,7 @@ class Package:
     ExcelJS drop it).
     """
 
-    sheets: dict[str, Sheet]
+    sheets: Mapping[str, Sheet]
     names: dict[str, tuple[str, str]]
     local_names: dict[str, dict[str, tuple[str, str]]]
     created: str | None = None
@@ -104,6 +107,24 @@ class Package:
         return None if s is None else s.values.get(ref)
 
 
+def column_number(letters: str) -> int:
+    """A column's number from its letters: "A" → 1, "AB" → 28 (openpyxl's ``column_index_from_string``
+    for the references it gives)."""
+    number = 0
+    for ch in letters:
+        number = number * 26 + ord(ch) - 64
+    return number
+
+
+def column_letters(number: int) -> str:
+    """A column's letters from its number: 1 → "A", 28 → "AB" (openpyxl's ``get_column_letter``)."""
+    letters = ""
+    while number:
+        number, rest = divmod(number - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
 def _destination(text: str) -> tuple[str, str] | None:
     """``'Fiche 1'!$B$7`` → ("Fiche 1", "$B$7"); ``None`` unless it names one cell."""
     m = re.fullmatch(r"'?(.*?)'?!(\$?[A-Z]+\$?\d+)", (text or "").strip())
@@ -111,6 +132,11 @@ def _destination(text: str) -> tuple[str, str] | None:
 
 
 _OTHER_CONTROLS = re.compile("[\x00-\x08\x0e-\x1f\x7f]")
+_ESCAPED = re.compile("_x([0-9A-Fa-f]{4})_")  # openpyxl's utils.escape.unescape, without importing openpyxl
+
+
+def _unescape(text: str) -> str:
+    return _ESCAPED.sub(lambda m: chr(int(m.group(1), 16)), text)
 
 
 def cell_text(text: str) -> str:
@@ -120,7 +146,7 @@ def cell_text(text: str) -> str:
     Word) becomes a line feed, other control characters but tab, line feed and carriage return are
     removed; a lone surrogate escape becomes U+FFFD."""
     if "_x" in text:
-        text = unescape(text).encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+        text = _unescape(text).encode("utf-16", "surrogatepass").decode("utf-16", "replace")
     text = text.replace("\x0b", "\n").replace("\x0c", "\n")
     return _OTHER_CONTROLS.sub("", text)
 
@@ -156,10 +182,35 @@ def _stream(wb: Workbook, sheets: dict[str, Sheet], target: Literal["values", "c
 
 
 def read_package(path: Path, cached: bool = True) -> Package:
-    """Read ``path`` (already checked by :mod:`.safety`) into a :class:`Package`; ``cached=False``
-    skips the formulas' stored results (a second pass over the file). openpyxl's and the
-    zip module's errors (``KeyError``, ``zipfile.BadZipFile``, XML errors…) pass through; openpyxl's
-    warnings do not (:func:`quiet_openpyxl`)."""
+    """Read ``path`` (already checked by :mod:`.safety`) into a :class:`Package`, every sheet read:
+    by :mod:`.fastread`, or by openpyxl (:func:`read_package_openpyxl`) when that reader cannot place
+    the file. ``cached=False`` leaves the formulas' stored results out. Errors as
+    :func:`read_package_openpyxl`'s."""
+    from e2docs.formats.xlsx import fastread  # noqa: PLC0415 — fastread imports this module
+
+    try:
+        pkg = fastread.read_fast(path, cached)
+    except fastread.Unplaceable:
+        return read_package_openpyxl(path, cached)
+    sheets = pkg.sheets
+    assert isinstance(sheets, fastread.Sheets)
+    try:
+        pkg.sheets = sheets.load()
+    except fastread.Unplaceable:
+        return read_package_openpyxl(path, cached)
+    finally:
+        sheets.close()
+    return pkg
+
+
+def read_package_openpyxl(path: Path, cached: bool = True) -> Package:
+    """Read ``path`` (already checked by :mod:`.safety`) into a :class:`Package` with openpyxl's
+    read-only mode; ``cached=False`` skips the formulas' stored results (a second pass over the file).
+    openpyxl's and the zip module's errors (``KeyError``, ``zipfile.BadZipFile``, XML errors…) pass
+    through; openpyxl's warnings do not (:func:`quiet_openpyxl`). openpyxl is imported here only: the
+    fast reader does not need it."""
+    import openpyxl  # noqa: PLC0415 — about 0.3 s (with numpy), only for files the fast reader cannot place
+
     sheets: dict[str, Sheet] = {}
     paths: dict[str, str] = {}
     with quiet_openpyxl():
@@ -221,13 +272,22 @@ def _core_times(zf: zipfile.ZipFile) -> tuple[str | None, str | None]:
     return text("created"), text("modified")
 
 
+_PROTECTION = re.compile(rb"<(?:\w+:)?sheetProtection\b[^>]*>")
+
+
+def _protection_tag(data: bytes) -> str:
+    """The ``<sheetProtection …>`` tag of a sheet's XML, ``""`` when it has none."""
+    m = _PROTECTION.search(data)
+    return m[0].decode("utf-8", "replace") if m else ""
+
+
 def _sheet_protection(zf: zipfile.ZipFile, member: str) -> str:
     """The ``<sheetProtection …>`` tag of a sheet, found by scanning its XML in chunks."""
     tail = b""
     with zf.open(member) as fh:
         while chunk := fh.read(1 << 16):
             data = tail + chunk
-            m = re.search(rb"<(?:\w+:)?sheetProtection\b[^>]*>", data)
+            m = _PROTECTION.search(data)
             if m:
                 return m[0].decode("utf-8", "replace")
             tail = data[-512:]

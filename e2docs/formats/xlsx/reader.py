@@ -19,9 +19,9 @@ from pathlib import Path
 from typing import Any, TypeGuard
 
 from e2docs.formats.gridfile import load_grid
-from e2docs.formats.intake import strict_to_xlsx
+from e2docs.formats.intake import kept_conversion, strict_to_xlsx
 from e2docs.formats.sniff import is_strict_ooxml
-from e2docs.formats.xlsx import integrity, names
+from e2docs.formats.xlsx import fastread, integrity, names
 from e2docs.formats.xlsx.layout import (
     LAYOUT_VERSION,
     LAYOUT_VERSIONS,
@@ -32,7 +32,7 @@ from e2docs.formats.xlsx.layout import (
     CellRole,
     build_layout,
 )
-from e2docs.formats.xlsx.package import Package, core_times, read_package
+from e2docs.formats.xlsx.package import Package, core_times, read_package_openpyxl
 from e2docs.formats.xlsx.results import compute_outputs, outcome
 from e2docs.formats.xlsx.safety import check_workbook_file
 from e2docs.model import french, scoring
@@ -406,6 +406,7 @@ def read_workbook(
     secret: bytes = integrity.PUBLIC_SECRET,
     check_cache: bool = True,
     converted: bool = False,
+    keep_converted: Path | None = None,
 ) -> list[Reading]:
     """Read every candidate of a generated workbook (one, or a class).
 
@@ -414,7 +415,10 @@ def read_workbook(
     absence is not reported (the protection itself and everything else still are).
 
     A workbook saved in Strict Open XML (Excel's "Strict Open XML Spreadsheet") is first
-    converted by LibreOffice into a temporary folder, then read as any other.
+    converted by LibreOffice, then read as any other: into a temporary folder, or, when
+    ``keep_converted`` is given (an archived return's :func:`~e2docs.formats.intake.kept_copy`),
+    into that file, kept there and reused by the next reading
+    (:func:`~e2docs.formats.intake.kept_conversion`).
 
     Raises :class:`WorkbookError` when the file cannot be used at all (not a
     workbook, not from e2docs, unknown grid), :class:`~e2docs.formats.intake.ConversionError`
@@ -426,6 +430,10 @@ def read_workbook(
     check_workbook_file(path)
     grids = grids if grids is not None else known_grids()
     if _is_strict(path):
+        if keep_converted is not None:
+            kept = kept_conversion(keep_converted, lambda work: strict_to_xlsx(path, work))
+            check_workbook_file(kept)
+            return _read_file(kept, path, grids, secret, check_cache, False)
         with tempfile.TemporaryDirectory(prefix="e2docs-strict-") as work:
             strict = strict_to_xlsx(path, Path(work))
             check_workbook_file(strict)
@@ -446,15 +454,38 @@ def _read_file(
     source: Path, path: Path, grids: dict[str, Grid], secret: bytes, check_cache: bool, converted: bool
 ) -> list[Reading]:
     """:func:`read_workbook` on ``source``, a checked ordinary .xlsx: ``path`` itself, or what ``path``
-    was converted into; messages and readings name ``path``."""
+    was converted into; messages and readings name ``path``.
+
+    Read by :mod:`.fastread` (each sheet parsed when the checks first look at it); a file that reader
+    cannot place, at any point, is read again from the start with openpyxl, which decides."""
     try:
-        pkg = read_package(source, cached=check_cache)
+        fast: Package | None = fastread.read_fast(source, cached=check_cache)
+    except Exception:  # noqa: BLE001 — openpyxl reads it, and says what is wrong with it
+        fast = None
+    if fast is not None:
+        sheets = fast.sheets
+        try:
+            return _readings(fast, source, path, grids, secret, check_cache, converted)
+        except fastread.Unplaceable:
+            pass
+        finally:
+            if isinstance(sheets, fastread.Sheets):
+                sheets.close()
+    try:
+        pkg = read_package_openpyxl(source, cached=check_cache)
     except Exception as exc:  # openpyxl raises many types on malformed files
         raise WorkbookError(
             f"classeur illisible ({type(exc).__name__} : {exc}).",
             path,
             hint="Ouvrez-le dans Excel ou LibreOffice, enregistrez-le au format .xlsx, puis recommencez.",
         ) from None
+    return _readings(pkg, source, path, grids, secret, check_cache, converted)
+
+
+def _readings(
+    pkg: Package, source: Path, path: Path, grids: dict[str, Grid], secret: bytes, check_cache: bool, converted: bool
+) -> list[Reading]:
+    """Every candidate of ``pkg``, read from ``source`` (see :func:`_read_file`)."""
     if source != path:  # when it was saved is what the original says, not its conversion
         pkg.created, pkg.modified = core_times(path)
     readings = []

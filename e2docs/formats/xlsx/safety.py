@@ -2,8 +2,9 @@
 
 openpyxl has no limit on decompressed size, so a crafted .xlsx (a "zip bomb") could
 exhaust memory or disk. These checks read only the zip directory: sizes, ratios,
-member names, encryption. XML itself is parsed by openpyxl through defusedxml
-(installed as a dependency), which refuses entity expansion.
+member names, encryption. XML itself is parsed by :mod:`.fastread` with a hardened lxml
+parser, parts over :data:`MAX_PART_BYTES` left to openpyxl, which parses through defusedxml
+(installed as a dependency) and refuses entity expansion.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ MAX_FILE_BYTES = 25 * 1024 * 1024
 MAX_UNCOMPRESSED_BYTES = 200 * 1024 * 1024
 MAX_RATIO = 200
 MAX_MEMBERS = 2000
+MAX_PART_BYTES = 32 * 1024 * 1024  # one XML part the fast reader parses whole (a grid sheet: about 60 kB)
 
 SAVE_AS_XLSX = "Ouvrez-le dans Excel ou LibreOffice et enregistrez-le au format .xlsx (Classeur Excel)."
 WORKBOOK_EXPECT = Expect("classeur", MAX_FILE_BYTES, "Vérifiez le chemin du fichier.", WorkbookError)

@@ -25,6 +25,7 @@ from e2docs import __version__
 from e2docs.formats.atomic import atomic_write
 from e2docs.formats.xlsx import integrity, names
 from e2docs.formats.xlsx.layout import (
+    DEFAULT_PASSWORD,
     LAYOUT_VERSION,
     MARGINS,
     META_SHEET,
@@ -41,7 +42,6 @@ from e2docs.model import french, scoring
 from e2docs.model.candidate import Candidate, Context
 from e2docs.model.grid import Grid
 
-DEFAULT_PASSWORD = "e2docs"
 FORMAT_ID = "e2docs-grille/1"
 RECAP_SHEET = "Récapitulatif"
 
