@@ -144,13 +144,20 @@ def test_nested_writing_blocks_of_one_process_share_the_lock_and_the_ledger_is_r
 
 
 def _two_at_once(root: Path, *args: str) -> tuple[tuple[int, str, str], tuple[int, str, str]]:
-    """Start ``e2docs -C root ARGS``, and once it holds the campaign, the same command again."""
+    """Start ``e2docs -C root ARGS``, and once it holds the campaign, the same command again.
+
+    The first is paused (SIGSTOP) while the second runs, then resumed: the work is now faster than
+    a Python start-up, so without the pause the first would be done before the second began."""
     info = root / LOCK_INFO
     first = e2docs("-C", str(root), *args)
     try:
         wait_for(info.exists, proc=first)
-        second = e2docs("-C", str(root), *args)
-        other = finish(second)
+        first.send_signal(signal.SIGSTOP)
+        try:
+            second = e2docs("-C", str(root), *args)
+            other = finish(second)
+        finally:
+            first.send_signal(signal.SIGCONT)
     finally:
         done = finish(first)
     return done, other
