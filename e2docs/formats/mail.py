@@ -12,7 +12,8 @@ SMTP URLs (:func:`parse_smtp_url`):
   a local relay or a test server, where nothing crosses the network;
 * ``smtps://[user@]host[:port]`` (port 465 by default): TLS from the start.
 
-The certificate is checked against the system's authorities. The password is never part of the
+The certificate is checked against the system's authorities (``SSL_CERT_FILE`` names another file
+of authorities, as for any OpenSSL program); an unknown one is refused. The password is never part of the
 URL; it is given to :class:`SmtpSession` (asked by the CLI or read from ``E2DOCS_SMTP_PASSWORD``).
 """
 
@@ -213,6 +214,14 @@ class SmtpSession:
             raise MailServerError(
                 f"identifiant ou mot de passe refusé par le serveur {where} : rien n'a été envoyé.",
                 hint="Vérifiez l'identifiant (dans l'adresse smtp://IDENTIFIANT@…) et le mot de passe.",
+            ) from None
+        except ssl.SSLCertVerificationError as exc:
+            self._close()
+            raise MailServerError(
+                f"certificat du serveur {where} non reconnu ({exc.verify_message or exc.reason}) : rien n'a été "
+                "envoyé.",
+                hint="Vérifiez le nom du serveur dans l'adresse smtp://… ; si votre établissement a sa propre "
+                "autorité de certification, donnez son fichier dans la variable SSL_CERT_FILE.",
             ) from None
         except ssl.SSLError as exc:
             self._close()
