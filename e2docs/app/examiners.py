@@ -46,11 +46,11 @@ def examiner_groups(ledger: Ledger) -> list[tuple[Examiner, list[Candidate]]]:
     """Each examiner of the campaign (file order) with their candidates (roster order); ``[]`` before
     ``assign``."""
     assignment = ledger.assignment()
-    cands = ledger.candidates()
-    return [
-        (e, [c for c in cands if c.number in assignment and assignment[c.number].key == e.key])
-        for e in ledger.examiners()
-    ]
+    members: dict[str, list[Candidate]] = {}  # examiner's key → candidates, in one pass over the roster
+    for c in ledger.candidates():
+        if c.number in assignment:
+            members.setdefault(assignment[c.number].key, []).append(c)
+    return [(e, members.get(e.key, [])) for e in ledger.examiners()]
 
 
 def _resolve(

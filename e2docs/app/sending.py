@@ -12,7 +12,8 @@ What goes to each examiner:
 Every message gets a ``Message-ID`` recorded in the ledger (:class:`~e2docs.app.ledger.MessageRow`)
 with the examiner, the kind, the time, the candidates and the files attached.
 
-Re-running: a message the SMTP server accepted is recorded as ``sent`` at once; a re-run skips
+Re-running: a message the SMTP server accepted is recorded as ``sent`` at once (killed between the
+two, that one message goes again on the re-run: the only duplicate possible); a re-run skips
 the examiners whose ``send`` already went out for all their selected candidates, and those whose
 last ``remind`` that went out listed the same candidates in the same states (``resend`` forces).
 Drafts are always rewritten (nobody knows whether a draft was sent). A refusal of one message

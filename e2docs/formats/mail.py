@@ -12,17 +12,22 @@ SMTP URLs (:func:`parse_smtp_url`):
   a local relay or a test server, where nothing crosses the network;
 * ``smtps://[user@]host[:port]`` (port 465 by default): TLS from the start.
 
-The certificate is checked against the system's authorities. The password is never part of the
+The certificate is checked against the system's authorities (``SSL_CERT_FILE`` names another file
+of authorities, as for any OpenSSL program); an unknown one is refused. The password is never part of the
 URL; it is given to :class:`SmtpSession` (asked by the CLI or read from ``E2DOCS_SMTP_PASSWORD``).
 """
 
 from __future__ import annotations
 
+import binascii
 import contextlib
 import datetime as dt
+import email.generator
 import email.policy
 import email.utils
+import io
 import ipaddress
+import re
 import smtplib
 import socket
 import ssl
@@ -31,6 +36,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from email.message import EmailMessage
 from types import TracebackType
+from typing import cast
 
 from e2docs.model.errors import E2docsError
 
@@ -94,13 +100,43 @@ def build_message(
     for item in attachments:
         suffix = "." + item.name.rsplit(".", 1)[-1].lower() if "." in item.name else ""
         maintype, subtype = _TYPES.get(suffix, ("application", "octet-stream"))
-        msg.add_attachment(item.data, maintype=maintype, subtype=subtype, filename=item.name)
+        # the headers as add_attachment(data) writes them; the base64 body (76 characters a line, as
+        # the email package cuts it at the policy's 78) computed in C rather than line by line in Python
+        msg.add_attachment(b"", maintype=maintype, subtype=subtype, filename=item.name)
+        part = cast(list[EmailMessage], msg.get_payload())[-1]
+        part.set_payload(_base64_lines(item.data))
     return msg
 
 
+def _base64_lines(data: bytes) -> str:
+    """``data`` in base64, lines of 76 characters each ended by a newline: what
+    :meth:`EmailMessage.add_attachment` writes (57 bytes a line at the policy's 78 characters)."""
+    lines = _LINE.findall(binascii.b2a_base64(data, newline=False))
+    return (b"\n".join(lines) + b"\n").decode("ascii") if lines else ""
+
+
+_LINE = re.compile(rb".{1,76}", re.DOTALL)
+
+
+class _Generator(email.generator.BytesGenerator):
+    """The standard generator, writing a body's lines in one call rather than two per line (the
+    bytes are the same: a test compares them with :meth:`EmailMessage.as_bytes`)."""
+
+    def _write_lines(self, lines: str) -> None:
+        # as NLCRE.split(lines) then one newline between the pieces: "\r\n", "\r", "\n" each one line end
+        if lines:
+            nl = self._NL  # type: ignore[attr-defined]  # set by flatten()
+            if "\r" in lines:
+                lines = lines.replace("\r\n", "\n").replace("\r", "\n")
+            self.write(lines.replace("\n", nl) if nl != "\n" else lines)
+
+
 def as_bytes(msg: EmailMessage) -> bytes:
-    """The message as an ``.eml`` file holds it (CRLF line ends)."""
-    return msg.as_bytes(policy=email.policy.SMTP)
+    """The message as an ``.eml`` file holds it (CRLF line ends): the bytes of
+    ``msg.as_bytes(policy=email.policy.SMTP)``."""
+    out = io.BytesIO()
+    _Generator(out, mangle_from_=False, policy=email.policy.SMTP).flatten(msg)
+    return out.getvalue()
 
 
 # ------------------------------------------------------------------ SMTP
@@ -213,6 +249,14 @@ class SmtpSession:
             raise MailServerError(
                 f"identifiant ou mot de passe refusé par le serveur {where} : rien n'a été envoyé.",
                 hint="Vérifiez l'identifiant (dans l'adresse smtp://IDENTIFIANT@…) et le mot de passe.",
+            ) from None
+        except ssl.SSLCertVerificationError as exc:
+            self._close()
+            raise MailServerError(
+                f"certificat du serveur {where} non reconnu ({exc.verify_message or exc.reason}) : rien n'a été "
+                "envoyé.",
+                hint="Vérifiez le nom du serveur dans l'adresse smtp://… ; si votre établissement a sa propre "
+                "autorité de certification, donnez son fichier dans la variable SSL_CERT_FILE.",
             ) from None
         except ssl.SSLError as exc:
             self._close()
