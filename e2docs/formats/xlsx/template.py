@@ -12,8 +12,8 @@ the same candidate, byte for byte (the tests compare both); only the zip around 
 The shape is what would move or retype cells: which identity fields are empty (an empty one is a
 blank cell, not a text) and the heights of the candidate block's rows (layout version 2 sizes
 them for the name, and page breaks follow), :func:`~e2docs.formats.xlsx.layout.identity_heights`.
-A candidate a template cannot write exactly — a name with spaces at either end, a footer over
-Excel's 255 characters, a text over its 32,767 — is rendered whole, as is every candidate when a
+A candidate a template cannot write exactly — a name with spaces at either end, « &[Picture] »
+in a footer, a text over Excel's 32,767 characters — is rendered whole, as is every candidate when a
 template fails its own check (XlsxWriter writing its parts differently from what is patched).
 """
 
@@ -58,7 +58,6 @@ _FOOTER_OPEN, _FOOTER_CLOSE = b"<oddFooter>", b"</oddFooter>"
 MAX_TEMPLATES = 16
 """Templates kept at once (least recently used dropped): memory stays flat whatever the roster."""
 _MAX_STRING = 16383  # a longer text may pass XlsxWriter's 32,767 UTF-16 units, which it cuts
-_MAX_FOOTER = 255  # Excel's limit: XlsxWriter drops a longer footer
 
 
 class TemplateError(Exception):
@@ -330,7 +329,7 @@ class _Template:
         footers = {}
         for name in self.prefixes:
             text = footer(cand, self.sheet_titles[name])
-            if len(text.encode("utf-16-le")) > 2 * _MAX_FOOTER or "&[Picture]" in text:
+            if "&[Picture]" in text:  # XlsxWriter rewrites it
                 return None
             footers[name] = _xml_text(text).encode("utf-8")
 

@@ -11,6 +11,7 @@ import dataclasses
 import datetime as dt
 import io
 import re
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -278,7 +279,9 @@ class _Renderer:
             ws.set_margins(**MARGINS)
             ws.set_print_scale(100)
             ws.set_h_pagebreaks(sheet.breaks)
-        ws.set_footer(footer(layout.candidate, sheet.title))
+        with warnings.catch_warnings():  # a name holding "&[Picture]" (escaped, printed as such) makes it warn
+            warnings.simplefilter("ignore", UserWarning)
+            ws.set_footer(footer(layout.candidate, sheet.title))
         ws.hide_gridlines(2)
         ws.protect(password, {"select_locked_cells": True, "select_unlocked_cells": True})
         return ws
@@ -334,10 +337,24 @@ class _Renderer:
             self.wb.define_name(name, target)
 
 
+MAX_FOOTER = 255
+"""Excel's limit on a footer, in UTF-16 code units, codes included (XlsxWriter drops a longer one)."""
+
+
 def footer(cand: Candidate, sheet_title: str) -> str:
-    """The printed footer of a candidate's sheet (XlsxWriter's ``set_footer`` codes: ``&&`` is one ``&``)."""
-    name = cand.full_name.replace("&", "&&")
-    return f"&L&8{name} — N° {cand.number}&R&8{sheet_title.replace('&', '&&')} — page &P / &N"
+    """The printed footer of a candidate's sheet (XlsxWriter's ``set_footer`` codes: ``&&`` is one ``&``).
+
+    A name too long for Excel's :data:`MAX_FOOTER` is shortened with « … », so the footer is never dropped.
+    """
+
+    def text(name: str) -> str:
+        return f"&L&8{name.replace('&', '&&')} — N° {cand.number}&R&8{sheet_title.replace('&', '&&')} — page &P / &N"
+
+    name, out = cand.full_name, text(cand.full_name)
+    while len(out.encode("utf-16-le")) > 2 * MAX_FOOTER and name:
+        name = name[:-1]
+        out = text(name.rstrip() + "…")
+    return out
 
 
 def workbook_title(cand: Candidate) -> str:

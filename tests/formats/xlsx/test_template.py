@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from e2docs.formats.xlsx import template
 from e2docs.formats.xlsx.reader import read_workbook
 from e2docs.formats.xlsx.template import Stamper
-from e2docs.formats.xlsx.writer import Options, render_candidate
+from e2docs.formats.xlsx.writer import MAX_FOOTER, Options, footer, render_candidate
 from e2docs.formats.zipwrite import Prefix, deflated, zip_bytes
 from e2docs.model.candidate import Candidate
 from tests.helpers import CANDIDATE, CTX, GRID
@@ -57,7 +57,7 @@ TRICKY = [
     cand(last_name="A\x01B\x1fC", first_name="_x0041_ _x00"),
     cand(last_name="&[Picture] &P", first_name="&&"),
     cand(last_name="X" * 90, first_name="Y" * 60),  # taller identity rows: another template
-    cand(last_name="L" * 300),  # footer over Excel's 255 characters: rendered whole
+    cand(last_name="L" * 300),  # footer over Excel's 255 characters: the name is shortened in the footer
     cand(first_name=" espaces "),  # full_name strips them: rendered whole
     cand(first_name="Session"),  # equal to a label: stored once in the shared strings
     cand(first_name="D'ALMEIDA"),  # equal to the last name
@@ -72,8 +72,16 @@ def test_tricky_names_give_the_whole_rendering():
     stamper = Stamper(GRID, CTX, OPTIONS)
     for c in TRICKY:
         assert_same_workbook(stamper, c)
-    # rendered whole: « &[Picture] » (XlsxWriter rewrites it), the 300-character name, the spaces at its ends
-    assert stamper.rendered_whole == 3
+    # rendered whole: « &[Picture] » (XlsxWriter rewrites it), the spaces at its ends
+    assert stamper.rendered_whole == 2
+
+
+def test_a_name_too_long_for_excel_footer_is_shortened_not_dropped():
+    long = cand(last_name="L" * 300)
+    text = footer(long, "Grille E2")
+    assert len(text.encode("utf-16-le")) <= 2 * MAX_FOOTER
+    assert "LLLL…" in text and f"N° {long.number}" in text and "page &P / &N" in text
+    assert footer(cand(), "Grille E2") == footer(cand(), "Grille E2").replace("…", "")  # a usual name is whole
 
 
 @pytest.mark.parametrize("version", ["1", "2"])
