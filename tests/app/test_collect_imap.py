@@ -24,7 +24,9 @@ import pytest
 
 from e2docs.formats.imap import encode_folder, parse_imap_url, uid_set
 from e2docs.formats.mail import XLSX_TYPE
+from e2docs.formats.xlsx import names
 from tests.app.test_collect import COMPLETE, INCOMPLETE, Setup, new_campaign, number
+from tests.app.test_libreoffice_returns import PLANS, _expected
 from tests.app.test_sending import DURAND, FROM, MARTIN, attachments, messages
 from tests.app.test_sending import s as s  # noqa: F401 - the campaign with its examiners (fixture)
 from tests.app.test_sending import smtp as smtp  # noqa: F401 - the SMTP server (fixture)
@@ -181,6 +183,49 @@ def test_send_fill_reply_collect_remind_and_move(s, smtp, dovecot, tmp_path):
 
 
 # ------------------------------------------------------------------ re-runs, kills, failures
+
+
+@pytest.mark.libreoffice
+def test_a_workbook_received_by_mail_filled_in_libreoffice_comes_back_through_the_mailbox(
+    s, smtp, dovecot, lo, tmp_path
+):
+    """The attachment M. Durand received, typed into by LibreOffice Calc, recalculated and saved, then
+    sent back as a reply: collected from the mailbox with the rule's marks, linked to the message sent."""
+    assert s.run("send", "--deadline", "26/03/2027", "--smtp", smtp.url, "--from", FROM).exit_code == 0
+    (to_durand,) = smtp.to(DURAND)
+    num = number(1)
+    ((name, data),) = [(n, d) for n, d in attachments(to_durand).items() if n.endswith(f"_{num}.xlsx")]
+    received, saved = tmp_path / "recu" / name, tmp_path / "enregistre" / name
+    received.parent.mkdir()
+    saved.parent.mkdir()
+    received.write_bytes(data)
+    plan = next(iter(PLANS.values()))
+    named = s.named(num)
+    grid = [[named[names.level(cid, lvl)].ref, "X"] for cid, lvl in plan["levels"].items()]
+    grid.append([named["observations"].ref, plan["observations"]])
+    prosp = [[named[key].ref, text] for key, text in plan["prospecting"].items()]
+    results = lo.run(
+        [
+            {"op": "open", "path": str(received)},
+            {"op": "type_many", "sheet": "Grille E2", "entries": grid},
+            {"op": "type_many", "sheet": "Opération de prospection", "entries": prosp},
+            {"op": "recalc"},
+            {"op": "save", "path": str(saved)},
+            {"op": "close"},
+        ],
+        timeout=300,
+    )
+    assert all(e["changed"] for e in results[1]["entries"] + results[2]["entries"])
+    dovecot.append([reply(to_durand, DURAND, {name: saved.read_bytes()})])
+
+    result = s.run("collect", "--imap", dovecot.url())
+    assert result.exit_code == 0, result.output
+    expected = _expected(plan)
+    status = s.status()[num]
+    assert status["state"] == "complete"
+    assert status["proposed_mark"] == float(expected.proposed_mark)
+    assert status["final_mark"] == float(expected.final_mark)
+    assert status["history"][0]["reply_to"]["message_id"] == to_durand["Message-ID"]
 
 
 def test_a_new_uidvalidity_reads_every_message_again_as_already_imported(s, dovecot, tmp_path):
