@@ -44,10 +44,10 @@ from e2docs.formats.xlsx.package import (
     Package,
     Sheet,
     _core_times,
-    _destination,
     _protection_tag,
     cell_text,
     column_letters,
+    defined_names,
 )
 from e2docs.formats.xlsx.safety import MAX_PART_BYTES
 
@@ -351,19 +351,7 @@ def _read(zf: zipfile.ZipFile, cached: bool) -> Package:
         members[title] = (target, state)
     pr = book.find(f"{MAIN_NS}workbookPr")
     epoch = MAC_EPOCH if pr is not None and _bool(pr.get("date1904"), False) else WINDOWS_EPOCH
-    names: dict[str, tuple[str, str]] = {}
-    local: dict[str, dict[str, tuple[str, str]]] = {}
-    titles = list(members)
-    for dn in book.iter(f"{MAIN_NS}definedName"):
-        dest = _destination(dn.text or "")
-        name = dn.get("name")
-        if dest is None or name is None:
-            continue
-        scope = dn.get("localSheetId")
-        if scope is None:
-            names[name] = dest
-        elif scope.isdigit() and int(scope) < len(titles):
-            local.setdefault(titles[int(scope)], {})[name] = dest
+    names, local = defined_names(book, list(members))
     structure_locked = book.find(f"{MAIN_NS}workbookProtection") is not None
     sheets = Sheets(_Book(zf, _strings(zf), _styles(zf), epoch), members, cached)
     created, modified = _core_times(zf)

@@ -23,7 +23,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from defusedxml import ElementTree
 
@@ -123,6 +123,27 @@ def column_letters(number: int) -> str:
         number, rest = divmod(number - 1, 26)
         letters = chr(65 + rest) + letters
     return letters
+
+
+def defined_names(
+    book: Any, titles: list[str]
+) -> tuple[dict[str, tuple[str, str]], dict[str, dict[str, tuple[str, str]]]]:
+    """The defined names of a parsed ``xl/workbook.xml`` (``book``, an ElementTree or lxml element) whose
+    destination is one cell or range: global name → (sheet, reference), and sheet title → its local
+    names (``localSheetId`` indexes ``titles``, the sheets in workbook order; other scopes are ignored)."""
+    names: dict[str, tuple[str, str]] = {}
+    local: dict[str, dict[str, tuple[str, str]]] = {}
+    for dn in book.iter(f"{MAIN_NS}definedName"):
+        dest = _destination(dn.text or "")
+        name = dn.get("name")
+        if dest is None or name is None:
+            continue
+        scope = dn.get("localSheetId")
+        if scope is None:
+            names[name] = dest
+        elif scope.isdigit() and int(scope) < len(titles):
+            local.setdefault(titles[int(scope)], {})[name] = dest
+    return names, local
 
 
 def _destination(text: str) -> tuple[str, str] | None:
@@ -227,22 +248,10 @@ def read_package_openpyxl(path: Path, cached: bool = True) -> Package:
                 _stream(wb, sheets, "cached")
             finally:
                 wb.close()
-    names: dict[str, tuple[str, str]] = {}
-    local: dict[str, dict[str, tuple[str, str]]] = {}
-    titles = list(sheets)
     with zipfile.ZipFile(path) as zf:
         book = ElementTree.fromstring(zf.read("xl/workbook.xml"))
         structure_locked = book.find(f"{MAIN_NS}workbookProtection") is not None
-        for dn in book.iter(f"{MAIN_NS}definedName"):
-            dest = _destination(dn.text or "")
-            name = dn.get("name")
-            if dest is None or name is None:
-                continue
-            scope = dn.get("localSheetId")
-            if scope is None:
-                names[name] = dest
-            elif scope.isdigit() and int(scope) < len(titles):
-                local.setdefault(titles[int(scope)], {})[name] = dest
+        names, local = defined_names(book, list(sheets))
         for title, member in paths.items():
             head = _sheet_protection(zf, member)
             sheets[title].protected = bool(head) and re.search(r'\bsheet="(1|true)"', head) is not None
