@@ -180,30 +180,10 @@ WRITER_THREADS = 4
 for the disk is most of a workbook's cost (measured: 9.6 ms a workbook in turn, 2.3 ms with 4 threads)."""
 
 
-def _cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # macOS, Windows
-        return os.cpu_count() or 1
-
-
-def _load() -> float:
-    """Processes running or waiting for a core, averaged over the last minute (0 where unknown)."""
-    try:
-        return os.getloadavg()[0]
-    except (AttributeError, OSError):  # Windows
-        return 0.0
-
-
 def processes_for(count: int) -> int:
-    """How many processes write ``count`` workbooks: one below :data:`PARALLEL_FROM`; else this one
-    and one per idle core (cores less the load average; at most :data:`MAX_PROCESSES` in all, at most
-    one per :data:`PARALLEL_FROM` // 2 workbooks). On busy cores a spawned process only adds its
-    start-up (measured: 1.3 s lost at any size with the machine's two cores already busy)."""
-    if count < PARALLEL_FROM:
-        return 1
-    idle = int(_cores() - _load())
-    return max(1, min(_cores(), MAX_PROCESSES, count // (PARALLEL_FROM // 2), 1 + idle))
+    """How many processes write ``count`` workbooks (:func:`e2docs.formats.processes.share_count`
+    from :data:`PARALLEL_FROM`, at most :data:`MAX_PROCESSES`)."""
+    return processes.share_count(count, PARALLEL_FROM, MAX_PROCESSES)
 
 
 def write_candidates(

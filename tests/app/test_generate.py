@@ -13,6 +13,7 @@ import pytest
 
 from e2docs.app import generate
 from e2docs.app.generate import generate_from_roster, processes_for, write_candidates
+from e2docs.formats import processes
 from e2docs.formats.xlsx.writer import Options
 from e2docs.model.candidate import Candidate
 from tests.helpers import CTX, GRID, PROJECT
@@ -28,14 +29,14 @@ def roster(path: Path, n: int) -> Path:
 
 
 def test_processes_only_for_large_batches_and_idle_cores(monkeypatch):
-    monkeypatch.setattr(generate, "_cores", lambda: 2)
-    monkeypatch.setattr(generate, "_load", lambda: 0.3)
+    monkeypatch.setattr(processes, "cores", lambda: 2)
+    monkeypatch.setattr(processes, "load", lambda: 0.3)
     assert processes_for(1) == processes_for(generate.PARALLEL_FROM - 1) == 1
     assert processes_for(generate.PARALLEL_FROM) == 2
-    monkeypatch.setattr(generate, "_load", lambda: 1.5)  # the other core is busy
+    monkeypatch.setattr(processes, "load", lambda: 1.5)  # the other core is busy
     assert processes_for(10 * generate.PARALLEL_FROM) == 1
-    monkeypatch.setattr(generate, "_cores", lambda: 1)
-    monkeypatch.setattr(generate, "_load", lambda: 0.0)
+    monkeypatch.setattr(processes, "cores", lambda: 1)
+    monkeypatch.setattr(processes, "load", lambda: 0.0)
     assert processes_for(10 * generate.PARALLEL_FROM) == 1
 
 
@@ -44,8 +45,8 @@ def test_shares_written_by_spawned_processes_are_the_workbooks_of_one_process(tm
     one = [tmp_path / "un" / f"{c.number}.xlsx" for c in cands]
     alone = write_candidates(GRID, CTX, OPTIONS, cands, one)
     monkeypatch.setattr(generate, "PARALLEL_FROM", 4)
-    monkeypatch.setattr(generate, "_cores", lambda: 3)
-    monkeypatch.setattr(generate, "_load", lambda: 0.0)
+    monkeypatch.setattr(processes, "cores", lambda: 3)
+    monkeypatch.setattr(processes, "load", lambda: 0.0)
     assert processes_for(len(cands)) == 3  # this process and two spawned ones
     two = [tmp_path / "deux" / f"{c.number}.xlsx" for c in cands]
     split = write_candidates(GRID, CTX, OPTIONS, cands, two)
