@@ -13,23 +13,27 @@ is written beside it.
 from __future__ import annotations
 
 import errno
+import multiprocessing
 import os
 import re
 import shutil
 import tempfile
 from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from e2docs.app.campaign import Campaign, writes
 from e2docs.app.status import CandidateStatus, candidate_statuses
 from e2docs.app.written import Record, free_target, install, remove_own
+from e2docs.formats import processes
 from e2docs.formats.intake import Item, kept_conversion, kept_copy, to_xlsx
 from e2docs.formats.naming import candidate_stem, safe_part
 from e2docs.formats.processes import alive
 from e2docs.formats.xlsx.evaluation import evaluation_of
 from e2docs.formats.xlsx.reader import Reading, read_workbook
 from e2docs.model.errors import E2docsError
+from e2docs.model.evaluation import Evaluation
 from e2docs.model.grid import Grid
 from e2docs.model.states import CandidateState
 from e2docs.reports import (
@@ -134,33 +138,26 @@ def make_reports(
     rows: list[ClassRow] = []
     docs: list[Path] = []  # staged Word documents, in the order they are listed
     sheets: list[Path] = []  # staged evaluation sheets, for --merge
-    templates = Templates()  # each template compiled once for the run
+    templates = Templates()  # each template compiled once for the run (in this process)
     _remove_leftovers(outdir)
     stage = Path(tempfile.mkdtemp(prefix=f"{STAGING}{os.getpid()}-", dir=outdir))
     try:
-        with tempfile.TemporaryDirectory(prefix="e2docs-report-") as work:
-            todo = progress(statuses) if progress else statuses
-            for status in todo:
-                cand = status.candidate
-                if status.state in (CandidateState.COMPLETE, CandidateState.INCOMPLETE):
-                    # The class record keeps the evaluation (a few kB), not the reading: a whole Reading
-                    # (layout, cell values: ~140 kB) for 2,000 candidates would take over 400 MB.
-                    evaluation = evaluation_of(read_return(campaign, status, Path(work), grid))
-                    rows.append(ClassRow(cand, status.state, evaluation))
-                    if only_complete and status.state != CandidateState.COMPLETE:
-                        result.skipped.append(status)
-                        continue
-                    if status.state == CandidateState.INCOMPLETE:
-                        result.provisional.append(cand.full_name)
-                    rendered = render_candidate_documents(
-                        evaluation, stage, candidate_stem(cand, grid.specialty), templates_dir, templates
-                    )
-                    docs += rendered
-                    sheets.append(rendered[0])
-                else:
-                    reason = status.current.reasons[0] if status.current and status.current.reasons else ""
-                    rows.append(ClassRow(cand, status.state, None, reason))
+        job = _Job(campaign, grid, stage, templates_dir, only_complete)
+        for status, made in zip(statuses, _make_all(job, statuses, templates, progress), strict=True):
+            cand = status.candidate
+            if made.evaluation is not None:
+                rows.append(ClassRow(cand, status.state, made.evaluation))
+                if not made.documents:  # --only complete, and this grid is not
                     result.skipped.append(status)
+                    continue
+                if status.state == CandidateState.INCOMPLETE:
+                    result.provisional.append(cand.full_name)
+                docs += made.documents
+                sheets.append(made.documents[0])
+            else:
+                reason = status.current.reasons[0] if status.current and status.current.reasons else ""
+                rows.append(ClassRow(cand, status.state, None, reason))
+                result.skipped.append(status)
         s = campaign.settings
         divisions = sorted({c.candidate.division for c in rows if c.candidate.division})
         info = ClassInfo(
@@ -186,6 +183,139 @@ def make_reports(
         failure.message += f" Les {len(result.written)} documents Word sont quand même écrits dans {outdir}."
         raise failure
     return result
+
+
+PARALLEL_FROM = 100
+"""Candidates from which :func:`make_reports` splits their reading and rendering over processes.
+A spawned process takes about 1.2 s to start (imports, its templates compiled) where one process
+reads a return and renders its two documents in about 50 ms: a second process pays from about
+2 × 1.2 s / 50 ms ≈ 50 candidates on an idle core; 100 leaves a margin for a busy machine
+(``benchmarks/bench_report.py`` measures both ways)."""
+MAX_PROCESSES = 4
+CHUNK = 20
+"""Candidates handed to a process at a time: small enough that the work stays balanced and that a
+failure stops the others after their current chunk, large enough that handing out costs nothing."""
+
+
+def processes_for(count: int) -> int:
+    """How many processes read and render ``count`` candidates (:func:`e2docs.formats.processes.share_count`
+    from :data:`PARALLEL_FROM`, at most :data:`MAX_PROCESSES`)."""
+    return processes.share_count(count, PARALLEL_FROM, MAX_PROCESSES)
+
+
+@dataclass(frozen=True)
+class _Job:
+    """What every process needs to read and render a candidate (picklable: sent to spawned processes)."""
+
+    campaign: Campaign
+    grid: Grid
+    stage: Path
+    templates_dir: Path | None
+    only_complete: bool
+
+
+@dataclass(frozen=True)
+class _Made:
+    """One candidate's turn: ``evaluation`` of the return read again (``None`` when the candidate has
+    no return to read: missing, rejected, in conflict); ``documents``: the staged Word documents, the
+    evaluation sheet first, empty when none was written (no return, or ``--only complete`` and an
+    incomplete grid)."""
+
+    evaluation: Evaluation | None
+    documents: tuple[Path, ...] = ()
+
+
+def _make_one(job: _Job, status: CandidateStatus, work: Path, templates: Templates) -> _Made:
+    """Read ``status``'s return again and render its documents into ``job.stage``. Raises as
+    :func:`read_return` and :func:`~e2docs.reports.render_candidate_documents` do."""
+    if status.state not in (CandidateState.COMPLETE, CandidateState.INCOMPLETE):
+        return _Made(None)
+    # The class record keeps the evaluation (a few kB), not the reading: a whole Reading
+    # (layout, cell values: ~140 kB) for 2,000 candidates would take over 400 MB.
+    evaluation = evaluation_of(read_return(job.campaign, status, work, job.grid))
+    if job.only_complete and status.state != CandidateState.COMPLETE:
+        return _Made(evaluation)
+    stem = candidate_stem(status.candidate, job.grid.specialty)
+    rendered = render_candidate_documents(evaluation, job.stage, stem, job.templates_dir, templates)
+    return _Made(evaluation, tuple(rendered))
+
+
+def _make_all(
+    job: _Job,
+    statuses: list[CandidateStatus],
+    templates: Templates,
+    progress: Callable[[Iterable[CandidateStatus]], Iterable[CandidateStatus]] | None,
+) -> list[_Made]:
+    """Every candidate's turn (:func:`_make_one`), in the candidates' order.
+
+    Large batches (:func:`processes_for`) are cut in chunks of :data:`CHUNK` handed to spawned
+    processes (spawn: the same on Linux, macOS and Windows) from the first, while this process takes
+    those no process has started from the last: they meet in the middle, whatever the start-up of
+    the spawned processes. The first error in the candidates' order is raised, as one process would
+    have raised it (the later chunks not started are cancelled)."""
+    ticks = iter(progress(statuses) if progress else statuses)
+    n = processes_for(len(statuses))
+    with tempfile.TemporaryDirectory(prefix="e2docs-report-") as work:
+        if n == 1:
+            return [_make_one(job, status, Path(work), templates) for status in ticks]
+        chunks = [statuses[i : i + CHUNK] for i in range(0, len(statuses), CHUNK)]
+        made: list[list[_Made] | None] = [None] * len(chunks)
+        shown: set[int] = set()  # chunks counted by the progress bar
+
+        def show(i: int) -> None:
+            if i not in shown:
+                shown.add(i)
+                for _ in chunks[i]:
+                    next(ticks, None)
+
+        spawn = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(n - 1, spawn, processes.stop_with_parent) as pool:
+            futures = [pool.submit(_make_chunk, job, chunk, os.getpid()) for chunk in chunks]
+            try:
+                failed: tuple[int, Exception] | None = None
+                for i in reversed(range(len(chunks))):
+                    if not futures[i].cancel():  # a spawned process has it: so has it every chunk before
+                        break
+                    try:
+                        made[i] = [_make_one(job, status, Path(work), templates) for status in chunks[i]]
+                    except Exception as exc:  # raised once the chunks before it are known to succeed
+                        failed = (i, exc)
+                        break
+                    show(i)
+                    for j, future in enumerate(futures):
+                        if future.done() and not future.cancelled() and future.exception() is None:
+                            show(j)
+                for i, future in enumerate(futures):
+                    if failed is not None and failed[0] == i:
+                        raise failed[1]
+                    if made[i] is None:
+                        made[i] = future.result()
+                    show(i)
+            except BaseException:
+                for future in futures:
+                    future.cancel()
+                raise
+        for _ in ticks:  # the progress bar ends
+            pass
+    return [m for chunk in made if chunk is not None for m in chunk]
+
+
+_TEMPLATES: Templates | None = None  # in a spawned process: its templates, compiled on first use
+
+
+def _make_chunk(job: _Job, statuses: list[CandidateStatus], parent: int) -> list[_Made]:
+    """:func:`_make_one` for each of ``statuses``, in a spawned process: it stops when ``parent`` is
+    gone (POSIX), so that a killed run does not keep writing."""
+    global _TEMPLATES
+    if _TEMPLATES is None:
+        _TEMPLATES = Templates()
+    with tempfile.TemporaryDirectory(prefix="e2docs-report-") as work:
+        made = []
+        for status in statuses:
+            if os.name == "posix" and os.getppid() != parent:
+                raise SystemExit(1)
+            made.append(_make_one(job, status, Path(work), _TEMPLATES))
+    return made
 
 
 def _put_in_place(campaign: Campaign, result: ReportResult, docs: list[Path], pdfs: list[Path]) -> None:

@@ -221,6 +221,25 @@ def _windows_job(proc: subprocess.Popen[bytes]) -> int | None:
         return None
 
 
+def stop_with_parent() -> None:
+    """In a process started by :mod:`multiprocessing` (the ``initializer`` of a process pool): a thread
+    that ends this process as soon as the process that started it is gone, however it ended (SIGKILL,
+    ``TerminateProcess`` included). Without it, a pool's process whose parent was killed waits for
+    its next task for ever. Does nothing in a process not started by :mod:`multiprocessing`."""
+    import multiprocessing
+    import multiprocessing.connection
+
+    parent = multiprocessing.parent_process()
+    if parent is None or parent.sentinel is None:
+        return
+
+    def watch() -> None:
+        multiprocessing.connection.wait([parent.sentinel])  # ready when the parent is gone
+        os._exit(TERMINATED)
+
+    threading.Thread(target=watch, name="e2docs-parent-watch", daemon=True).start()
+
+
 def cores() -> int:
     """The cores this process may run on."""
     try:

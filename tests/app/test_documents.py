@@ -513,3 +513,111 @@ def test_leftovers_of_a_killed_report_are_removed_but_not_those_of_a_running_one
     running.mkdir()
     assert report(campaign).exit_code == 0
     assert not dead.exists() and running.is_dir()
+
+
+# ------------------------------------------------------------------ report over several processes
+
+
+def two_processes(monkeypatch, chunk: int = 2) -> None:
+    """Force the split over a spawned process (whatever the load of the machine), in small chunks."""
+    from e2docs.app import documents
+
+    monkeypatch.setattr(documents, "processes_for", lambda count: 2)
+    monkeypatch.setattr(documents, "CHUNK", chunk)
+
+
+def members(path: Path) -> dict[str, bytes]:
+    import zipfile
+
+    with zipfile.ZipFile(path) as z:
+        return {name: z.read(name) for name in z.namelist()}
+
+
+def test_documents_made_over_two_processes_are_those_of_one(campaign, tmp_path, monkeypatch):
+    serial = tmp_path / "serial"
+    shutil.copytree(campaign, serial)
+    one = report(serial, "--merge")
+    two_processes(monkeypatch)
+    two = report(campaign, "--merge")
+    assert one.exit_code == two.exit_code == 0, two.output
+    assert one.output.replace(str(serial), str(campaign)) == two.output  # same lines, same PROVISOIRE, same skipped
+    assert names(campaign / "rapports") == names(serial / "rapports") == sorted(EXPECTED + [MERGED])
+    for name in names(serial / "rapports"):
+        if name.endswith(".docx"):  # every member the same (only the zip's dates may differ)
+            assert members(campaign / "rapports" / name) == members(serial / "rapports" / name), name
+
+
+def test_a_broken_template_over_two_processes_gives_the_same_error_and_writes_nothing(campaign, tmp_path, monkeypatch):
+    mine = tmp_path / "modeles"
+    mine.mkdir()
+    doc = Document(str(template_path(EVALUATION)))
+    doc.add_paragraph("Nom : {{ candidat.nmo }}")
+    doc.save(str(mine / EVALUATION))
+    serial = tmp_path / "serial"
+    shutil.copytree(campaign, serial)
+    one = report(serial, "--templates", str(mine))
+    two_processes(monkeypatch)
+    two = report(campaign, "--templates", str(mine))
+    assert one.exit_code == two.exit_code == 2
+    assert one.output.replace(str(serial), str(campaign)) == two.output
+    assert "champ inconnu « nmo »" in two.output and "Traceback" not in two.output
+    assert not list((campaign / "rapports").glob("*.docx"))
+    assert not [p for p in (campaign / "rapports").iterdir()]  # no staging folder left either
+
+
+@pytest.mark.parametrize("broken", [1, 6])  # the second candidate returned (this process's), the last (the other's)
+def test_an_unreadable_return_over_two_processes_gives_the_same_error_and_writes_nothing(
+    campaign, tmp_path, monkeypatch, broken
+):
+    out = campaign / "rapports"
+    assert report(campaign).exit_code == 0
+    before = {name: (out / name).read_bytes() for name in names(out)}
+    stored = sorted((campaign / "retours").glob("*.xlsx"))
+    stored[broken].write_bytes(b"PK\x03\x04 not a workbook any more")
+    serial = tmp_path / "serial"
+    shutil.copytree(campaign, serial)
+    one = report(serial)
+    two_processes(monkeypatch, chunk=1)
+    two = report(campaign)
+    assert one.exit_code == two.exit_code == 2, two.output
+    assert one.output.replace(str(serial), str(campaign)) == two.output
+    assert stored[broken].name in two.output and "Traceback" not in two.output
+    assert {name: (out / name).read_bytes() for name in names(out)} == before  # the previous documents
+
+
+def children(pid: int) -> set[int]:
+    found: set[int] = set()
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found |= {int(x) for x in (task / "children").read_text().split()}
+    return found
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="lists child processes through /proc")
+def test_a_report_over_two_processes_killed_stops_its_worker_and_a_new_run_ends_as_one(campaign):
+    out = campaign / "rapports"
+    code = (
+        "import sys; from e2docs.app import documents as d; d.processes_for = lambda n: 2; d.CHUNK = 1; "
+        "from e2docs.cli import main; main(sys.argv[1:])"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code, "-C", str(campaign), "report", "--merge"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    workers: set[int] = set()
+    deadline = time.monotonic() + 60
+    while not workers and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+        workers = children(proc.pid)
+    assert workers, "no process was spawned"
+    time.sleep(1.5)  # the spawned process has started and renders
+    proc.kill()  # SIGKILL: no clean-up runs
+    proc.wait()
+    deadline = time.monotonic() + 20
+    while any(Path(f"/proc/{w}").exists() for w in workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(Path(f"/proc/{w}").exists() for w in workers), "a spawned process outlived the run"
+    result = report(campaign, "--merge")
+    assert result.exit_code == 0, result.output
+    assert names(out) == sorted(EXPECTED + [MERGED])  # no staging folder, no spare « nouvelle version »
+    assert table_row(out / SHEET, "NOTE FINALE")[-1] == "16 / 20"

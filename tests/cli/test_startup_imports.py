@@ -1,5 +1,7 @@
 """Each command imports only what it uses (issue 12): a real ``collect`` loads no writer and no Word library,
-and reads ordinary returns without openpyxl (kept for the files the fast reader cannot place).
+and reads ordinary returns without openpyxl (kept for the files the fast reader cannot place); a real
+``report`` loads the Word libraries but neither XlsxWriter nor openpyxl, and matplotlib only to draw a chart;
+``status`` loads none of them.
 
 Checked in a new interpreter, as a user starts it: ``e2docs collect --help``, then a real collect of
 filled returns into a campaign; the modules loaded at the end are listed from ``sys.modules``.
@@ -13,7 +15,7 @@ import sys
 
 from e2docs.formats.xlsx.layout import _rc, xl_cell_to_rowcol
 from tests.app.test_collect import new_campaign
-from tests.helpers import PROJECT
+from tests.helpers import ALL_LEVEL_3, PROJECT, fill, level_values
 
 WRITERS = {"xlsxwriter", "docx", "docxtpl", "jinja2", "matplotlib"}
 
@@ -46,6 +48,38 @@ def test_collect_help_and_a_real_collect_import_no_writer(tmp_path):
     assert "openpyxl" not in modules and "numpy" not in modules  # …without openpyxl, only the fallback
     with campaign.ledger() as ledger:
         assert len(ledger.returns()) == 2  # and recorded them (blank: nothing typed)
+
+
+def test_report_imports_no_workbook_library_and_matplotlib_only_for_a_chart(tmp_path):
+    from docx import Document
+
+    from e2docs.reports import CLASS_RECORD
+
+    assert not loaded("report", "--help") & (WRITERS | {"openpyxl"})
+    campaign = new_campaign(tmp_path, 2)
+    inbox = tmp_path / "retours"
+    inbox.mkdir()
+    for sent in (campaign.root / "envoi").glob("*.xlsx"):
+        fill(sent, level_values(ALL_LEVEL_3), inbox / sent.name)  # every level ticked: complete grids
+    assert not loaded("-C", str(campaign.root), "collect", str(inbox)) & WRITERS
+    modules = loaded("-C", str(campaign.root), "report")
+    assert len(list((campaign.root / "rapports").glob("*.docx"))) == 5  # 2 × 2 documents and the class record
+    assert {"docx", "docxtpl", "jinja2", "matplotlib"} <= modules  # the class record's charts were drawn…
+    assert not modules & {"xlsxwriter", "openpyxl"}  # …and the returns read without a workbook library
+    # a class record template without charts: nothing draws, matplotlib (and numpy) stay out
+    mine = tmp_path / "modeles"
+    mine.mkdir()
+    doc = Document()
+    doc.add_paragraph("Récapitulatif de la session {{ session }}")
+    doc.save(str(mine / CLASS_RECORD))
+    modules = loaded("-C", str(campaign.root), "report", "--templates", str(mine))
+    assert "docxtpl" in modules and not modules & {"xlsxwriter", "openpyxl", "matplotlib", "numpy"}
+
+
+def test_status_imports_no_writer_and_no_reader(tmp_path):
+    campaign = new_campaign(tmp_path, 2)
+    modules = loaded("-C", str(campaign.root), "status")
+    assert "e2docs" in modules and not modules & (WRITERS | {"openpyxl"})
 
 
 def test_cell_references_as_xlsxwriter_writes_them():
