@@ -7,7 +7,9 @@ are all made first in a hidden folder inside ``rapports/``, then moved into plac
 a run that fails or is killed leaves the documents of the previous run. Only what
 e2docs wrote and nobody changed since is replaced or removed (the record of
 :mod:`e2docs.app.written`); a document edited by hand stays, and the new version
-is written beside it.
+is written beside it. From :data:`PARALLEL_FROM` candidates, when cores are idle, the returns are
+read and the individual documents rendered by several processes (the same documents, the same
+errors); the class record, the merge, the PDFs and the putting in place stay in this one.
 """
 
 from __future__ import annotations
