@@ -14,3 +14,38 @@ def test_a_running_process_is_alive_and_a_finished_one_is_not():
     child = subprocess.Popen([sys.executable, "-c", "pass"])
     child.wait()
     assert not processes.alive(child.pid)
+
+
+# A parent that starts a pool process (spawn, as generate and report do), prints its pid, then is
+# killed without any clean-up (SIGKILL on POSIX, TerminateProcess on Windows).
+KILLED_PARENT = """
+import os, signal, sys
+from concurrent.futures import ProcessPoolExecutor
+import multiprocessing
+from e2docs.formats import processes
+if __name__ == "__main__":
+    pool = ProcessPoolExecutor(1, multiprocessing.get_context("spawn"), processes.stop_with_parent)
+    print(pool.submit(os.getpid).result(), flush=True)
+    os.kill(os.getpid(), getattr(signal, "SIGKILL", signal.SIGTERM))
+"""
+
+
+def test_a_pool_process_ends_when_its_parent_is_killed(tmp_path):
+    import time
+
+    script = tmp_path / "parent.py"
+    script.write_text(KILLED_PARENT, encoding="utf-8")
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
+    worker = int(out.stdout.split()[0])
+    deadline = time.monotonic() + 20
+    while processes.alive(worker) and time.monotonic() < deadline:  # without the watch: waits for ever
+        time.sleep(0.1)
+    assert not processes.alive(worker)
+
+
+def test_stop_with_parent_does_nothing_in_a_process_not_started_by_multiprocessing():
+    import threading
+
+    before = threading.active_count()
+    processes.stop_with_parent()
+    assert threading.active_count() == before
