@@ -518,6 +518,18 @@ def test_leftovers_of_a_killed_report_are_removed_but_not_those_of_a_running_one
 # ------------------------------------------------------------------ report over several processes
 
 
+def test_report_splits_only_large_batches_on_idle_cores(monkeypatch):
+    from e2docs.app import documents
+    from e2docs.formats import processes
+
+    monkeypatch.setattr(processes, "cores", lambda: 2)
+    monkeypatch.setattr(processes, "load", lambda: 0.3)
+    assert documents.processes_for(12) == documents.processes_for(documents.PARALLEL_FROM - 1) == 1
+    assert documents.processes_for(documents.PARALLEL_FROM) == documents.processes_for(5000) == 2
+    monkeypatch.setattr(processes, "load", lambda: 1.5)  # the other core is busy
+    assert documents.processes_for(5000) == 1
+
+
 def two_processes(monkeypatch, chunk: int = 2) -> None:
     """Force the split over a spawned process (whatever the load of the machine), in small chunks."""
     from e2docs.app import documents
