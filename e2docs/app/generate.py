@@ -202,7 +202,7 @@ def write_candidates(
     size = -(-len(jobs) // n)
     shares = [jobs[i : i + size] for i in range(0, len(jobs), size)]
     spawn = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=len(shares) - 1, mp_context=spawn) as pool:
+    with ProcessPoolExecutor(len(shares) - 1, spawn, processes.stop_with_parent) as pool:
         futures = [pool.submit(_write_share, grid, ctx, options, share, os.getpid()) for share in shares[1:]]
         try:
             metas = _write_share(grid, ctx, options, shares[0])
