@@ -59,13 +59,19 @@ class _Part:
 
 
 def _has_chart(value: object) -> bool:
-    """Whether ``value`` holds a :class:`Chart` (in nested dicts and lists too)."""
-    if isinstance(value, Chart):
-        return True
-    if isinstance(value, dict):
-        return any(_has_chart(v) for v in value.values())
-    if isinstance(value, (list, tuple)):
-        return any(_has_chart(v) for v in value)
+    """Whether ``value`` holds a :class:`Chart` (in nested dicts and lists too). Walked without
+    recursion: a candidate's context holds some 400 values, looked at for each of its documents."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, (str, int, float)):  # most of the values: texts and numbers
+            continue
+        if isinstance(item, Chart):
+            return True
+        if isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, (list, tuple)):
+            stack.extend(item)
     return False
 
 
