@@ -140,3 +140,16 @@ def test_raw_zip_copies_members_and_zipfile_reads_them():
         assert zf.read("a.xml") == b"<a/>" * 1000
         assert zf.read("stocké.bin") == b"\x00\x01"
         assert zf.read("word/nouveau.xml") == "é".encode() * 500
+
+
+def test_a_chart_is_found_wherever_the_context_holds_it():
+    from e2docs.model.distribution import Distribution
+    from e2docs.reports.charts import MARKS, Chart
+    from e2docs.reports.compiled import _has_chart
+
+    chart = Chart(MARKS, Distribution((), (), (), 0), 20)
+    plain = {"candidat": {"nom": "DUPONT", "notes": [1, 2.5, None, ("a", True)]}, "vide": {}}
+    assert not _has_chart(plain) and not _has_chart([]) and not _has_chart("texte")
+    assert _has_chart(chart)
+    assert _has_chart({**plain, "graphiques": {"repartition": chart}})
+    assert _has_chart({"lignes": [{"x": 1}, {"y": [("z", chart)]}]})
