@@ -58,9 +58,11 @@ SCRIPT = """
 import sys
 from pathlib import Path
 from e2docs.app import generate
+from e2docs.formats import processes
 generate.PARALLEL_FROM = 10
-generate._cores = lambda: 2
-generate._load = lambda: 0.0
+processes.cores = lambda: 2
+processes.load = lambda: 0.0
+assert generate.processes_for(400) == 2  # the run below is split, as the test means
 generate.generate_from_roster(Path(sys.argv[1]), Path(sys.argv[2]))
 """
 
