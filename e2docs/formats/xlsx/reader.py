@@ -30,7 +30,7 @@ from e2docs.formats.xlsx.layout import (
     Cell,
     CellKind,
     CellRole,
-    build_layout,
+    layout_for,
 )
 from e2docs.formats.xlsx.package import Package, core_times, read_package_openpyxl
 from e2docs.formats.xlsx.results import compute_outputs, outcome
@@ -161,7 +161,8 @@ def _parse_date(text: str) -> dt.date | None:
 def layout_from_meta(meta: Meta, grid: Grid) -> CandidateLayout:
     """Rebuild the layout the generator used, from the signed metadata: the layout version it names
     (``"1"`` when absent, as e2docs 0.1 wrote it). A version this e2docs does not know is rebuilt
-    as the current one: the fingerprint check then reports the workbook as made by another version."""
+    as the current one: the fingerprint check then reports the workbook as made by another version.
+    Built by :func:`~e2docs.formats.xlsx.layout.layout_for` (the layout of a class built once)."""
     version = meta.get("layout_version") or "1"
     cand = Candidate(
         meta.get("candidate_number", ""),
@@ -173,7 +174,7 @@ def layout_from_meta(meta: Meta, grid: Grid) -> CandidateLayout:
         meta.get("specialty", ""),
     )
     ctx = Context(meta.get("session", ""), meta.get("school", ""), meta.get("academie", ""))
-    return build_layout(
+    return layout_for(
         grid,
         cand,
         ctx,
