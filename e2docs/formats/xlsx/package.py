@@ -285,9 +285,16 @@ _PROTECTION = re.compile(rb"<(?:\w+:)?sheetProtection\b[^>]*>")
 
 
 def _protection_tag(data: bytes) -> str:
-    """The ``<sheetProtection …>`` tag of a sheet's XML, ``""`` when it has none."""
-    m = _PROTECTION.search(data)
-    return m[0].decode("utf-8", "replace") if m else ""
+    """The ``<sheetProtection …>`` tag of a sheet's XML (the first match of :data:`_PROTECTION`), ``""``
+    when it has none. Each occurrence of the tag's name is looked for (fast), then the pattern tried
+    from the ``<`` before it, which starts any match holding that occurrence (a prefix has no ``<``)."""
+    at = data.find(b"sheetProtection")
+    while at >= 0:
+        m = _PROTECTION.match(data, max(data.rfind(b"<", 0, at), 0))
+        if m:
+            return m[0].decode("utf-8", "replace")
+        at = data.find(b"sheetProtection", at + 1)
+    return ""
 
 
 def _sheet_protection(zf: zipfile.ZipFile, member: str) -> str:

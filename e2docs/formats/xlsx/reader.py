@@ -190,8 +190,24 @@ def layout_from_meta(meta: Meta, grid: Grid) -> CandidateLayout:
 _FUNC_PREFIX = re.compile(r"_xl(?:fn|ws)\.", re.I)
 
 
+_NORMALIZED: dict[str, str] = {}
+NORMALIZED_FORMULAS = 20_000
+"""Formula texts :func:`normalize_formula` remembers (a grid has a few dozen, the same in every return)."""
+
+
 def normalize_formula(text: object) -> str:
     """Formula text compared modulo what spreadsheet programs rewrite on save."""
+    if isinstance(text, str):
+        done = _NORMALIZED.get(text)
+        if done is None:
+            done = _normalize_formula(text)
+            if len(_NORMALIZED) < NORMALIZED_FORMULAS:
+                _NORMALIZED[text] = done
+        return done
+    return _normalize_formula(text)
+
+
+def _normalize_formula(text: object) -> str:
     s = str(text or "")
     s = s[1:] if s.startswith("=") else s
     s = _FUNC_PREFIX.sub("", s)
@@ -269,15 +285,20 @@ def _compare_locked(pkg: Package, layout: CandidateLayout) -> list[Issue]:
     """Every cell outside the inputs must hold what the layout prescribes."""
     issues = []
     missing_sheets = set()
+    sheet_values: dict[str, dict[str, object]] = {}  # title → its values, looked up once
     for c in layout.cells:
         if c.role is CellRole.INPUT:
             continue
-        if c.sheet not in pkg.sheets:
-            if c.sheet not in missing_sheets:
-                missing_sheets.add(c.sheet)
-                issues.append(Issue(IssueKind.MODIFIED, "feuille supprimée ou renommée.", c.sheet, None))
-            continue
-        found = pkg.value(c.sheet, c.ref)
+        found_values = sheet_values.get(c.sheet)
+        if found_values is None:
+            sheet = pkg.sheets.get(c.sheet)
+            if sheet is None:
+                if c.sheet not in missing_sheets:
+                    missing_sheets.add(c.sheet)
+                    issues.append(Issue(IssueKind.MODIFIED, "feuille supprimée ou renommée.", c.sheet, None))
+                continue
+            found_values = sheet_values[c.sheet] = sheet.values
+        found = found_values.get(c.ref)
         if c.role is CellRole.OUTPUT:
             if normalize_formula(found) != normalize_formula(c.formula):
                 issues.append(
@@ -430,16 +451,24 @@ def read_workbook(
     path = Path(path)
     check_workbook_file(path)
     grids = grids if grids is not None else known_grids()
-    if _is_strict(path):
+    fast: Package | None = None
+    try:  # the fast reader sees a Strict workbook part when it parses it; when it stops before, look
+        fast = fastread.read_fast(path, cached=check_cache)
+        strict = False
+    except fastread.StrictWorkbook:
+        strict = True
+    except Exception:  # noqa: BLE001 — openpyxl reads it, and says what is wrong with it
+        strict = _is_strict(path)
+    if strict:
         if keep_converted is not None:
             kept = kept_conversion(keep_converted, lambda work: strict_to_xlsx(path, work))
             check_workbook_file(kept)
             return _read_file(kept, path, grids, secret, check_cache, False)
         with tempfile.TemporaryDirectory(prefix="e2docs-strict-") as work:
-            strict = strict_to_xlsx(path, Path(work))
-            check_workbook_file(strict)
-            return _read_file(strict, path, grids, secret, check_cache, False)
-    return _read_file(path, path, grids, secret, check_cache, converted)
+            transitional = strict_to_xlsx(path, Path(work))
+            check_workbook_file(transitional)
+            return _read_file(transitional, path, grids, secret, check_cache, False)
+    return _read_package(fast, path, path, grids, secret, check_cache, converted)
 
 
 def _is_strict(path: Path) -> bool:
@@ -463,6 +492,20 @@ def _read_file(
         fast: Package | None = fastread.read_fast(source, cached=check_cache)
     except Exception:  # noqa: BLE001 — openpyxl reads it, and says what is wrong with it
         fast = None
+    return _read_package(fast, source, path, grids, secret, check_cache, converted)
+
+
+def _read_package(
+    fast: Package | None,
+    source: Path,
+    path: Path,
+    grids: dict[str, Grid],
+    secret: bytes,
+    check_cache: bool,
+    converted: bool,
+) -> list[Reading]:
+    """:func:`_read_file` once :mod:`.fastread` has read ``source`` into ``fast`` (closed here), or
+    could not (``None``): openpyxl then reads it."""
     if fast is not None:
         sheets = fast.sheets
         try:
@@ -564,7 +607,7 @@ def _read_candidate(
     # Results come from the raw inputs, exactly as the formulas see them: an invalid
     # input scores nothing there, and nothing here.
     res = outcome(layout, values)
-    outputs = compute_outputs(layout, values)
+    outputs = compute_outputs(layout, values, res)
     lost = lost_protection(pkg, layout, signature_ok, passwords_known=not converted)
     warnings = [lost] if lost else []
     return Reading(path, meta, grid, layout, values, outputs, res, errors, modified, warnings, signature_ok)
