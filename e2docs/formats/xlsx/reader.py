@@ -330,7 +330,8 @@ def _compare_structure(pkg: Package, layout: CandidateLayout) -> list[Issue]:
         title = sheet_layout.title
         if title in pkg.sheets and not pkg.sheets[title].protected:
             issues.append(Issue(IssueKind.MODIFIED, "protection de la feuille retirée.", title, None))
-    for c in layout.cells:
+    cells = layout.cells
+    for c in cells:
         if not c.name:
             continue
         defined = pkg.local_names.get(c.sheet, {}) if layout.local_names else pkg.names
@@ -356,9 +357,11 @@ def _compare_structure(pkg: Package, layout: CandidateLayout) -> list[Issue]:
                     c.ref,
                 )
             )
-    for c in layout.cells:
+    for c in cells:
+        if c.role is not CellRole.INPUT:
+            continue
         found = pkg.sheets.get(c.sheet)
-        if c.role is CellRole.INPUT and found is not None and found.protected and c.ref not in found.unlocked:
+        if found is not None and found.protected and c.ref not in found.unlocked:
             issues.append(
                 Issue(
                     IssueKind.MODIFIED,

@@ -114,3 +114,27 @@ def test_a_reference_openpyxl_must_judge_is_unplaceable_and_not_remembered(ref):
     with pytest.raises(fastread.Unplaceable):
         fastread._ref_column(ref)
     assert ref not in fastread._REF_COLUMNS
+
+
+def _cell_text_before(text: str) -> str:
+    """``package.cell_text`` before its shortcut for plain text (issue 12)."""
+    if "_x" in text:
+        text = package._unescape(text).encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    text = text.replace("\x0b", "\n").replace("\x0c", "\n")
+    return package._OTHER_CONTROLS.sub("", text)
+
+
+@given(st.text(st.sampled_from("a_x0B0D9é \t\n\r\x0b\x0c\x01\x7f\xa0\u2028\ud800😀")) | st.text())
+def test_plain_text_is_kept_as_it_is_and_any_other_decoded_as_before(text):
+    assert package.cell_text(text) == _cell_text_before(text)
+
+
+@pytest.mark.parametrize(
+    "text", ["'Grille E2'!$B$7", "Fiche!A1", "'L''été'!$C$3", " x!B2 ", "Grille!A1:B2", "", "#REF!"]
+)
+def test_a_defined_name_is_placed_as_before_and_remembered(text):
+    m = re.fullmatch(r"'?(.*?)'?!(\$?[A-Z]+\$?\d+)", (text or "").strip())
+    expected = (m[1].replace("''", "'"), m[2]) if m else None
+    package._DESTINATIONS.pop(text, None)
+    assert package._destination(text) == expected
+    assert package._destination(text) == expected and package._DESTINATIONS[text] == expected
