@@ -509,7 +509,7 @@ def _cells(book: _Book, sheet: Sheet, data: bytes, cached: bool) -> Sheet:
             kind = kinds.get(s)
             if kind is None:
                 kind = kinds[s] = _style_of(s, styles)
-            if len(c) or c.get("t") == "inlineStr":
+            if len(c):  # a cell without children holds nothing, whatever its type (an empty inline string too)
                 formula, typed = _cell(c, kind[0], strings, styles, epoch, shared, coordinate)
                 if isinstance(typed, str):
                     typed = cell_text(typed)
