@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -112,3 +113,27 @@ def test_the_candidate_texts_are_where_the_builder_put_them():
     placed = {key: s.cells[i].value for s in built.sheets for i, key in s.slots.items()}
     assert placed == texts
     assert texts[layout.SUBTITLE] == f"{CANDIDATE.full_name} — N° candidat {CANDIDATE.number}"
+
+
+def _fingerprint_text_before(lay: layout.CandidateLayout) -> str:
+    """``integrity.fingerprint_text`` before it remembered each cell's JSON (issue 12)."""
+    items: list[list[object]] = []
+    for c in lay.cells:
+        if c.role is layout.CellRole.INPUT:
+            items.append([c.sheet, c.ref, layout.CellRole.INPUT, c.name, c.merge, c.kind])
+        else:
+            items.append([c.sheet, c.ref, c.role, c.name, c.merge, integrity._canon(c.value), c.formula])
+    return json.dumps(items, ensure_ascii=False, separators=(",", ":"))
+
+
+@pytest.mark.parametrize("room", [integrity.FRAGMENTS, 50])
+@pytest.mark.parametrize("shape", SHAPES)
+def test_the_fingerprint_of_each_layout_of_a_class_is_the_one_computed_whole(shape, room, monkeypatch):
+    monkeypatch.setattr(integrity, "FRAGMENTS", room)  # 50: the remembered cells forgotten again and again
+    version, grid_title, prospect_title, local = shape
+    kw = {"grid_title": grid_title, "prospect_title": prospect_title, "local_names": local, "version": version}
+    roster = [CANDIDATE, Candidate("", "", ""), Candidate("1", 'O"BRIEN & <FILS> 😀', "Zoé\nAnne", "T\\B")]
+    for cand in roster * 2:
+        for lay in (layout_for(GRID, cand, CTX, **kw), build_layout(GRID, cand, CTX, **kw)):
+            assert integrity.fingerprint_text(lay) == _fingerprint_text_before(lay)
+    assert len(integrity._FRAGMENTS) <= room
