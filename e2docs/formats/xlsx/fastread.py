@@ -534,7 +534,7 @@ def _style_of(s: str | None, styles: _Styles) -> tuple[int, bool]:
     return style, style != 0 and not styles.locked[style]
 
 
-REF_CACHE = 200_000
+REF_CACHE = 50_000
 """Cell references :func:`_ref_column` remembers (every cell of a grid is one of a few hundred)."""
 _REF_COLUMNS: dict[str, int] = {}
 

@@ -60,7 +60,7 @@ def fingerprint_text(layout: CandidateLayout) -> str:
     return "[" + ",".join(parts) + "]"
 
 
-FRAGMENTS = 50_000
+FRAGMENTS = 20_000
 """Cells whose JSON :func:`fingerprint_text` remembers (a layout has about 600)."""
 _FRAGMENTS: dict[int, tuple[Cell, str]] = {}
 

@@ -148,8 +148,8 @@ def defined_names(
 
 _DESTINATION = re.compile(r"'?(.*?)'?!(\$?[A-Z]+\$?\d+)")
 _DESTINATIONS: dict[str, tuple[str, str] | None] = {}  # every return of a campaign has the same names
-DESTINATIONS = 50_000
-"""Defined names' texts :func:`_destination` remembers."""
+DESTINATIONS = 20_000
+"""Defined names' texts :func:`_destination` remembers, each of at most 300 characters."""
 
 
 def _destination(text: str) -> tuple[str, str] | None:
@@ -158,7 +158,7 @@ def _destination(text: str) -> tuple[str, str] | None:
         return _DESTINATIONS[text]
     m = _DESTINATION.fullmatch((text or "").strip())
     found = (m[1].replace("''", "'"), m[2]) if m else None
-    if len(_DESTINATIONS) < DESTINATIONS:
+    if len(_DESTINATIONS) < DESTINATIONS and len(text) <= 300:
         _DESTINATIONS[text] = found
     return found
 

@@ -191,8 +191,10 @@ _FUNC_PREFIX = re.compile(r"_xl(?:fn|ws)\.", re.I)
 
 
 _NORMALIZED: dict[str, str] = {}
-NORMALIZED_FORMULAS = 20_000
-"""Formula texts :func:`normalize_formula` remembers (a grid has a few dozen, the same in every return)."""
+NORMALIZED_FORMULAS = 5_000
+"""Formula texts :func:`normalize_formula` remembers (a grid has a few dozen, the same in every return),
+each of at most :data:`NORMALIZED_LENGTH` characters: a few megabytes at worst."""
+NORMALIZED_LENGTH = 1_000
 
 
 def normalize_formula(text: object) -> str:
@@ -201,7 +203,7 @@ def normalize_formula(text: object) -> str:
         done = _NORMALIZED.get(text)
         if done is None:
             done = _normalize_formula(text)
-            if len(_NORMALIZED) < NORMALIZED_FORMULAS:
+            if len(_NORMALIZED) < NORMALIZED_FORMULAS and len(text) <= NORMALIZED_LENGTH:
                 _NORMALIZED[text] = done
         return done
     return _normalize_formula(text)

@@ -138,3 +138,13 @@ def test_a_defined_name_is_placed_as_before_and_remembered(text):
     package._DESTINATIONS.pop(text, None)
     assert package._destination(text) == expected
     assert package._destination(text) == expected and package._DESTINATIONS[text] == expected
+
+
+@pytest.mark.parametrize(
+    "text", ["=SUM($A$1:A3)", "=_xlfn.CEILING.MATH(A1, 0.5)", "IF(TRUE(),1,2)", "=" + "A1+" * 400 + "1", 12, None, ""]
+)
+def test_a_formula_is_normalised_as_before_and_only_short_texts_are_remembered(text):
+    reader._NORMALIZED.clear()
+    assert reader.normalize_formula(text) == reader.normalize_formula(text) == reader._normalize_formula(text)
+    remembered = isinstance(text, str) and len(text) <= reader.NORMALIZED_LENGTH
+    assert (text in reader._NORMALIZED) is remembered
