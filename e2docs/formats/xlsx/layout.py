@@ -1001,7 +1001,8 @@ def build_layout(
 ) -> CandidateLayout:
     """The complete description of one candidate's sheets, as layout ``version`` places them
     (one of :data:`LAYOUT_VERSIONS`; ``ValueError`` for another). ``sized_for``: see
-    :func:`build_grid_sheet` (the workbook templates of :mod:`~e2docs.formats.xlsx.template`)."""
+    :func:`build_grid_sheet` (the workbook templates of :mod:`~e2docs.formats.xlsx.template`).
+    :func:`layout_for` gives the same layout from one built for another candidate of the class."""
     if version not in LAYOUT_VERSIONS:
         raise ValueError(f"unknown layout version {version!r}")
     return CandidateLayout(
