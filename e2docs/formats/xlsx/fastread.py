@@ -8,7 +8,10 @@ nodes, any ``<!DOCTYPE`` refused, :data:`~e2docs.formats.xlsx.safety.MAX_PART_BY
 the content types, ``xl/workbook.xml`` and its relationships, ``xl/styles.xml`` (cell protection
 and number formats only), the shared strings, ``docProps/core.xml``, and each worksheet when it is
 first looked at (:class:`Sheets`), values and cached results in the same pass. The stored
-``<dimension>`` is never read.
+``<dimension>`` is never read. The parts every return of a campaign shares byte for byte (styles,
+content types, workbook relationships) are parsed once per distinct content (:func:`_parsed`), and a
+workbook part in Strict Open XML raises :class:`StrictWorkbook`, so that the caller need not open
+the file again to find out.
 
 Every cell is typed as openpyxl types it (its rules, copied here and checked against its own
 functions by the tests, so that a collect never imports openpyxl: serial dates through the
@@ -185,6 +188,8 @@ _P = TypeVar("_P")
 PARSED_PARTS = 16
 """Parts kept parsed by their bytes, per kind (the oldest dropped): the returns of a campaign share
 their styles, content types and workbook relationships byte for byte, so each is parsed once."""
+PARSED_BYTES = 1 << 20
+"""The largest part kept parsed (a return's styles: about 20 kB): memory stays under 50 MB whatever the files."""
 _PARSED: dict[str, dict[bytes, Any]] = {"styles": {}, "types": {}, "rels": {}}
 _PARSED_LOCK = threading.Lock()
 
@@ -198,6 +203,8 @@ def _parsed(kind: str, data: bytes, parse: Callable[[bytes], _P]) -> _P:
         found = cache.get(data)
     if found is None:
         found = parse(data)
+        if len(data) > PARSED_BYTES:
+            return found
         with _PARSED_LOCK:
             if len(cache) >= PARSED_PARTS:
                 del cache[next(iter(cache))]

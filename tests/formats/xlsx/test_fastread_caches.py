@@ -148,3 +148,11 @@ def test_a_formula_is_normalised_as_before_and_only_short_texts_are_remembered(t
     assert reader.normalize_formula(text) == reader.normalize_formula(text) == reader._normalize_formula(text)
     remembered = isinstance(text, str) and len(text) <= reader.NORMALIZED_LENGTH
     assert (text in reader._NORMALIZED) is remembered
+
+
+def test_a_part_too_big_to_keep_is_parsed_each_time(tmp_path, parses, monkeypatch):
+    monkeypatch.setattr(fastread, "PARSED_BYTES", 100)  # every styles part is bigger
+    path = make_workbook(tmp_path)
+    for _ in range(2):
+        assert read_workbook(path)[0].ok
+    assert parses["styles"] == 2 and fastread._PARSED["styles"] == {}
