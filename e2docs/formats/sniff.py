@@ -103,10 +103,17 @@ def is_strict_ooxml(zf: zipfile.ZipFile) -> bool:
     try:
         with zf.open("xl/workbook.xml") as fh:
             for _event, element in ElementTree.iterparse(fh, events=("start",)):
-                return bool(element.tag.startswith("{" + STRICT_MAIN_NS + "}"))
+                return is_strict_root(element.tag)
     except (KeyError, ValueError, SyntaxError, OSError, zipfile.BadZipFile):  # XML ParseError is a SyntaxError
         return False
     return False
+
+
+def is_strict_root(tag: str) -> bool:
+    """Whether a workbook part whose root element has ``tag`` (``{namespace}name``, as ElementTree and
+    lxml give it) is written in Strict Open XML (the rule of :func:`is_strict_ooxml`, for a reader that
+    has parsed the part already)."""
+    return tag.startswith("{" + STRICT_MAIN_NS + "}")
 
 
 def small_member(zf: zipfile.ZipFile, name: str, cap: int) -> bytes:

@@ -8,7 +8,10 @@ nodes, any ``<!DOCTYPE`` refused, :data:`~e2docs.formats.xlsx.safety.MAX_PART_BY
 the content types, ``xl/workbook.xml`` and its relationships, ``xl/styles.xml`` (cell protection
 and number formats only), the shared strings, ``docProps/core.xml``, and each worksheet when it is
 first looked at (:class:`Sheets`), values and cached results in the same pass. The stored
-``<dimension>`` is never read.
+``<dimension>`` is never read. The parts every return of a campaign shares byte for byte (styles,
+content types, workbook relationships) are parsed once per distinct content (:func:`_parsed`), and a
+workbook part in Strict Open XML raises :class:`StrictWorkbook`, so that the caller need not open
+the file again to find out.
 
 Every cell is typed as openpyxl types it (its rules, copied here and checked against its own
 functions by the tests, so that a collect never imports openpyxl: serial dates through the
@@ -31,14 +34,17 @@ from __future__ import annotations
 import datetime as dt
 import posixpath
 import re
+import threading
 import zipfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from types import MappingProxyType
+from typing import Any, TypeVar
 
 from lxml import etree
 
+from e2docs.formats.sniff import is_strict_root
 from e2docs.formats.xlsx.package import (
     MAIN_NS,
     Package,
@@ -114,6 +120,11 @@ class Unplaceable(Exception):
     """This reader cannot place the file (see the module docstring): read it with openpyxl instead."""
 
 
+class StrictWorkbook(Unplaceable):
+    """The workbook part is in Strict Open XML (:func:`~e2docs.formats.sniff.is_strict_root`): openpyxl
+    reads it as a workbook without sheets, so the caller converts it first."""
+
+
 def _parser() -> etree.XMLParser:
     """A parser hardened like defusedxml: no entity resolved, no DTD loaded, no network, text nodes
     under lxml's default limits; comments and processing instructions dropped (as ElementTree does)."""
@@ -164,13 +175,41 @@ def _text_content(node: etree._Element) -> str:
     return (plain or "") + "".join(runs)
 
 
-@dataclass
+@dataclass(frozen=True)
 class _Styles:
     """What the cells need of ``xl/styles.xml``: each cell format's lock, the date and time formats."""
 
-    locked: list[bool]
-    dates: set[int]
-    timedeltas: set[int]
+    locked: tuple[bool, ...]
+    dates: frozenset[int]
+    timedeltas: frozenset[int]
+
+
+_P = TypeVar("_P")
+PARSED_PARTS = 16
+"""Parts kept parsed by their bytes, per kind (the oldest dropped): the returns of a campaign share
+their styles, content types and workbook relationships byte for byte, so each is parsed once."""
+PARSED_BYTES = 1 << 20
+"""The largest part kept parsed (a return's styles: about 20 kB): memory stays under 50 MB whatever the files."""
+_PARSED: dict[str, dict[bytes, Any]] = {"styles": {}, "types": {}, "rels": {}}
+_PARSED_LOCK = threading.Lock()
+
+
+def _parsed(kind: str, data: bytes, parse: Callable[[bytes], _P]) -> _P:
+    """``parse(data)``, remembered by ``data`` itself (never by a hash or a size: a part that differs
+    by one byte is parsed on its own); what raises is not remembered. ``parse`` must give an
+    object nobody changes."""
+    cache = _PARSED[kind]
+    with _PARSED_LOCK:
+        found = cache.get(data)
+    if found is None:
+        found = parse(data)
+        if len(data) > PARSED_BYTES:
+            return found
+        with _PARSED_LOCK:
+            if len(cache) >= PARSED_PARTS:
+                del cache[next(iter(cache))]
+            cache[data] = found
+    return found
 
 
 @dataclass
@@ -210,6 +249,13 @@ class Sheets(Mapping[str, Sheet]):
     def __contains__(self, title: object) -> bool:
         return title in self._members
 
+    def get(self, title: str, default: Any = None) -> Any:
+        """``sheets[title]``, or ``default`` when the workbook has no such sheet (as a mapping's ``get``)."""
+        sheet = self._read.get(title)
+        if sheet is not None:
+            return sheet
+        return self[title] if title in self._members else default
+
     def __iter__(self) -> Iterator[str]:
         return iter(self._members)
 
@@ -242,8 +288,13 @@ def _has_doctype(root: etree._Element) -> bool:
 
 def _xml(zf: zipfile.ZipFile, name: str) -> etree._Element:
     """A part parsed by the hardened parser; :class:`Unplaceable` when it does not parse or has a DTD."""
+    return _parse(_member(zf, name), name)
+
+
+def _parse(data: bytes, name: str) -> etree._Element:
+    """``data`` (a part's bytes, read by :func:`_member`) parsed as :func:`_xml` parses it."""
     try:
-        root = etree.fromstring(_member(zf, name), _parser())
+        root = etree.fromstring(data, _parser())
     except etree.XMLSyntaxError as exc:
         raise Unplaceable(f"{name}: {exc}") from None
     if _has_doctype(root):
@@ -252,14 +303,21 @@ def _xml(zf: zipfile.ZipFile, name: str) -> etree._Element:
 
 
 def _styles(zf: zipfile.ZipFile) -> _Styles:
-    root = _xml(zf, "xl/styles.xml")
+    """The cell formats of ``xl/styles.xml``, parsed once per distinct part (:func:`_parsed`)."""
+    return _parsed("styles", _member(zf, "xl/styles.xml"), _parse_styles)
+
+
+def _parse_styles(data: bytes) -> _Styles:
+    root = _parse(data, "xl/styles.xml")
     custom = {}
     for fmt in root.iterfind(f"{MAIN_NS}numFmts/{MAIN_NS}numFmt"):
         custom[int(fmt.get("numFmtId", ""))] = fmt.get("formatCode")
     xfs = root.find(f"{MAIN_NS}cellXfs")
     if xfs is None or len(xfs) == 0:
         raise Unplaceable("no cell formats")  # openpyxl then uses its defaults
-    styles = _Styles([], set(), set())
+    locked: list[bool] = []
+    dates: set[int] = set()
+    timedeltas: set[int] = set()
     for idx, xf in enumerate(xfs):
         if xf.tag != f"{MAIN_NS}xf":
             raise Unplaceable(f"cellXfs element {xf.tag}")
@@ -267,40 +325,61 @@ def _styles(zf: zipfile.ZipFile) -> _Styles:
         if number in custom:
             code = custom[number]
             if is_date_format(code):
-                styles.dates.add(idx)
+                dates.add(idx)
             if is_duration_format(code):
-                styles.timedeltas.add(idx)
+                timedeltas.add(idx)
         elif number in BUILTIN_DATES:
-            styles.dates.add(idx)
+            dates.add(idx)
             if number in BUILTIN_DURATIONS:
-                styles.timedeltas.add(idx)
+                timedeltas.add(idx)
         protection = xf.find(f"{MAIN_NS}protection")
-        styles.locked.append(True if protection is None else _bool(protection.get("locked"), True))
-    return styles
+        locked.append(True if protection is None else _bool(protection.get("locked"), True))
+    return _Styles(tuple(locked), frozenset(dates), frozenset(timedeltas))
 
 
-def _strings(zf: zipfile.ZipFile) -> list[str]:
-    root = _xml(zf, "[Content_Types].xml")
-    part = next(
-        (o.get("PartName", "") for o in root.iter(f"{CT_NS}Override") if o.get("ContentType") == SHARED_STRINGS_TYPE),
-        None,
-    )
+def _strings(zf: zipfile.ZipFile, part: str | None) -> list[str]:
+    """The shared strings of ``part`` (a part name from the content types, ``None``: none)."""
     if part is None:
         return []
     table = _xml(zf, part[1:])
     return [_text_content(si).replace("x005F_", "") for si in table.iter(f"{MAIN_NS}si")]
 
 
-def _check_workbook_part(zf: zipfile.ZipFile) -> None:
-    """Unplaceable unless the content types name ``/xl/workbook.xml`` as the workbook, the way openpyxl finds it."""
-    root = _xml(zf, "[Content_Types].xml")
+def _content_types(zf: zipfile.ZipFile) -> str | None:
+    """The shared strings part the content types name (``/xl/sharedStrings.xml``), ``None`` for none;
+    Unplaceable unless they name ``/xl/workbook.xml`` as the workbook, the way openpyxl finds it.
+    Parsed once per distinct part (:func:`_parsed`)."""
+    ok, strings = _parsed("types", _member(zf, "[Content_Types].xml"), _parse_content_types)
+    if not ok:
+        raise Unplaceable("workbook part")
+    return strings
+
+
+def _parse_content_types(data: bytes) -> tuple[bool, str | None]:
+    """(whether the workbook part is ``/xl/workbook.xml``, the shared strings part or ``None``)."""
+    root = _parse(data, "[Content_Types].xml")
     found: dict[int, str] = {}
     for override in root.iter(f"{CT_NS}Override"):
         rank = WORKBOOK_TYPES.get(override.get("ContentType", ""))
         if rank is not None:
             found.setdefault(rank, override.get("PartName", ""))
-    if not found or found[min(found)] != "/xl/workbook.xml":
-        raise Unplaceable("workbook part")
+    strings = next(
+        (o.get("PartName", "") for o in root.iter(f"{CT_NS}Override") if o.get("ContentType") == SHARED_STRINGS_TYPE),
+        None,
+    )
+    return bool(found) and found[min(found)] == "/xl/workbook.xml", strings
+
+
+def _relationships(data: bytes) -> Mapping[str | None, tuple[str, str]]:
+    """The workbook's relationships (``xl/_rels/workbook.xml.rels``): id → (member, type), external ones left out."""
+    rels: dict[str | None, tuple[str, str]] = {}
+    for rel in _parse(data, "xl/_rels/workbook.xml.rels").iter(f"{REL_NS}Relationship"):
+        target = rel.get("Target", "")
+        if rel.get("TargetMode") == "External":
+            continue
+        target = target[1:] if target.startswith("/") else posixpath.normpath(posixpath.join("xl", target))
+        rels[rel.get("Id")] = (target, rel.get("Type", ""))
+    return MappingProxyType(rels)
 
 
 def read_fast(path: Path, cached: bool = True) -> Package:
@@ -326,17 +405,13 @@ def read_fast(path: Path, cached: bool = True) -> Package:
 
 
 def _read(zf: zipfile.ZipFile, cached: bool) -> Package:
-    _check_workbook_part(zf)
+    shared_strings = _content_types(zf)
     book = _xml(zf, "xl/workbook.xml")
+    if is_strict_root(book.tag):
+        raise StrictWorkbook(book.tag)
     if book.tag != f"{MAIN_NS}workbook":
         raise Unplaceable(f"workbook root {book.tag}")
-    rels: dict[str | None, tuple[str, str]] = {}
-    for rel in _xml(zf, "xl/_rels/workbook.xml.rels").iter(f"{REL_NS}Relationship"):
-        target = rel.get("Target", "")
-        if rel.get("TargetMode") == "External":
-            continue
-        target = target[1:] if target.startswith("/") else posixpath.normpath(posixpath.join("xl", target))
-        rels[rel.get("Id")] = (target, rel.get("Type", ""))
+    rels = _parsed("rels", _member(zf, "xl/_rels/workbook.xml.rels"), _relationships)
     present = set(zf.namelist())
     members: dict[str, tuple[str, str]] = {}
     for sheet in book.iterfind(f"{MAIN_NS}sheets/{MAIN_NS}sheet"):
@@ -353,7 +428,7 @@ def _read(zf: zipfile.ZipFile, cached: bool) -> Package:
     epoch = MAC_EPOCH if pr is not None and _bool(pr.get("date1904"), False) else WINDOWS_EPOCH
     names, local = defined_names(book, list(members))
     structure_locked = book.find(f"{MAIN_NS}workbookProtection") is not None
-    sheets = Sheets(_Book(zf, _strings(zf), _styles(zf), epoch), members, cached)
+    sheets = Sheets(_Book(zf, _strings(zf, shared_strings), _styles(zf), epoch), members, cached)
     created, modified = _core_times(zf)
     return Package(sheets, names, local, created, modified, structure_locked)
 
@@ -389,6 +464,8 @@ def _cells(book: _Book, sheet: Sheet, data: bytes, cached: bool) -> Sheet:
     strings, styles, epoch = book.strings, book.styles, book.epoch
     shared: dict[str | None, Any] = {}  # si → openpyxl's Translator
     values, cache, unlocked = sheet.values, sheet.cached, sheet.unlocked
+    columns = _REF_COLUMNS
+    kinds: dict[str | None, tuple[int, bool]] = {}  # a cell's "s" → (its cell format, whether unlocked)
     counter = 1  # openpyxl's next row to give out: rows before it are skipped
     row_number = 0
     for row in root.iter(_ROW):
@@ -406,20 +483,19 @@ def _cells(book: _Book, sheet: Sheet, data: bytes, cached: bool) -> Sheet:
         else:
             row_number += 1
         column = 0
-        ordered = True  # columns strictly increasing and every reference canonical: the common case
+        ordered = True  # columns strictly increasing: the common case
         cells: list[tuple[str, int, etree._Element]] = []
         for c in row:
             if c.tag != _C:
                 raise Unplaceable(f"row element {c.tag}")
             ref = c.get("r")
             if ref:
-                m = _REF.fullmatch(ref)
-                if m is None:
-                    raise Unplaceable(f"reference {ref!r}")  # "b7", "A07", "$B$7": openpyxl decides
-                at_row, at_col = int(m[2]), _column(m[1])
+                at_col = columns.get(ref)
+                if at_col is None:
+                    at_col = _ref_column(ref)
             else:
-                at_row, at_col = row_number, column + 1
-                ref = f"{column_letters(at_col)}{at_row}"
+                at_col = column + 1
+                ref = f"{column_letters(at_col)}{row_number}"
             if at_col <= column:
                 ordered = False
             column = at_col
@@ -437,22 +513,49 @@ def _cells(book: _Book, sheet: Sheet, data: bytes, cached: bool) -> Sheet:
             cells = [placed[col] for col in sorted(placed)]
         for coordinate, _col, c in cells:
             s = c.get("s")
-            if s is None:
-                style = 0
-            elif s:
-                style = int(s)
-            else:
-                raise Unplaceable("empty style")  # openpyxl fails on it
-            if len(c) or c.get("t") == "inlineStr":
-                formula, typed = _cell(c, style, strings, styles, epoch, shared, coordinate)
-                value = formula if formula is not None else typed
-                if value is not None:
-                    values[coordinate] = cell_text(value) if isinstance(value, str) else value
+            kind = kinds.get(s)
+            if kind is None:
+                kind = kinds[s] = _style_of(s, styles)
+            if len(c):  # a cell without children holds nothing, whatever its type (an empty inline string too)
+                formula, typed = _cell(c, kind[0], strings, styles, epoch, shared, coordinate)
+                if isinstance(typed, str):
+                    typed = cell_text(typed)
+                if formula is not None:
+                    values[coordinate] = cell_text(formula)
+                elif typed is not None:
+                    values[coordinate] = typed
                 if cached and typed is not None:
-                    cache[coordinate] = cell_text(typed) if isinstance(typed, str) else typed
-            if style != 0 and not styles.locked[style]:
+                    cache[coordinate] = typed
+            if kind[1]:
                 unlocked.add(coordinate)
     return sheet
+
+
+def _style_of(s: str | None, styles: _Styles) -> tuple[int, bool]:
+    """(cell format, whether unlocked) of a cell whose ``s`` attribute is ``s`` (``None``: absent, format 0)."""
+    if s is None:
+        return 0, False
+    if not s:
+        raise Unplaceable("empty style")  # openpyxl fails on it
+    style = int(s)
+    return style, style != 0 and not styles.locked[style]
+
+
+REF_CACHE = 50_000
+"""Cell references :func:`_ref_column` remembers (every cell of a grid is one of a few hundred)."""
+_REF_COLUMNS: dict[str, int] = {}
+
+
+def _ref_column(ref: str) -> int:
+    """The column number of a canonical cell reference ("B7" → 2), remembered; :class:`Unplaceable`
+    for any other ("b7", "A07", "$B$7": openpyxl decides)."""
+    m = _REF.fullmatch(ref)
+    if m is None:
+        raise Unplaceable(f"reference {ref!r}")
+    column = _column(m[1])
+    if len(_REF_COLUMNS) < REF_CACHE:
+        _REF_COLUMNS[ref] = column
+    return column
 
 
 _COLUMNS: dict[str, int] = {}

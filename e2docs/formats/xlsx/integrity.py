@@ -16,7 +16,7 @@ import hmac
 import json
 from collections.abc import Mapping
 
-from e2docs.formats.xlsx.layout import CandidateLayout, CellRole
+from e2docs.formats.xlsx.layout import CandidateLayout, Cell, CellRole
 
 # Without a campaign, workbooks are signed with this public key: the signature then
 # detects changes made by mistake, not a forger. Campaigns have their own secret.
@@ -40,14 +40,36 @@ def digest(text: str) -> str:
 
 def fingerprint_text(layout: CandidateLayout) -> str:
     """The JSON text the fingerprint is taken over: one array per placed cell, in placing order,
-    without spaces, non-ASCII characters as they are."""
-    items: list[list[object]] = []
+    without spaces, non-ASCII characters as they are.
+
+    Each cell's array is encoded once per cell object and remembered (:data:`FRAGMENTS` at most):
+    the layouts of a class share their cells but for the candidate's texts
+    (:func:`~e2docs.formats.xlsx.layout.layout_for`)."""
+    fragments = _FRAGMENTS
+    parts = []
     for c in layout.cells:
-        if c.role is CellRole.INPUT:
-            items.append([c.sheet, c.ref, CellRole.INPUT, c.name, c.merge, c.kind])
-        else:
-            items.append([c.sheet, c.ref, c.role, c.name, c.merge, _canon(c.value), c.formula])
-    return json.dumps(items, ensure_ascii=False, separators=(",", ":"))
+        known = fragments.get(id(c))
+        if known is not None and known[0] is c:
+            parts.append(known[1])
+            continue
+        text = json.dumps(_item(c), ensure_ascii=False, separators=(",", ":"))
+        if len(fragments) >= FRAGMENTS:
+            fragments.clear()
+        fragments[id(c)] = (c, text)  # the cell kept alive with it: its id cannot name another cell
+        parts.append(text)
+    return "[" + ",".join(parts) + "]"
+
+
+FRAGMENTS = 20_000
+"""Cells whose JSON :func:`fingerprint_text` remembers (a layout has about 600)."""
+_FRAGMENTS: dict[int, tuple[Cell, str]] = {}
+
+
+def _item(c: Cell) -> list[object]:
+    """A cell's array in :func:`fingerprint_text`."""
+    if c.role is CellRole.INPUT:
+        return [c.sheet, c.ref, CellRole.INPUT, c.name, c.merge, c.kind]
+    return [c.sheet, c.ref, c.role, c.name, c.merge, _canon(c.value), c.formula]
 
 
 def sign(secret: bytes, meta: Mapping[str, object]) -> str:

@@ -146,10 +146,21 @@ def defined_names(
     return names, local
 
 
+_DESTINATION = re.compile(r"'?(.*?)'?!(\$?[A-Z]+\$?\d+)")
+_DESTINATIONS: dict[str, tuple[str, str] | None] = {}  # every return of a campaign has the same names
+DESTINATIONS = 20_000
+"""Defined names' texts :func:`_destination` remembers, each of at most 300 characters."""
+
+
 def _destination(text: str) -> tuple[str, str] | None:
     """``'Fiche 1'!$B$7`` → ("Fiche 1", "$B$7"); ``None`` unless it names one cell."""
-    m = re.fullmatch(r"'?(.*?)'?!(\$?[A-Z]+\$?\d+)", (text or "").strip())
-    return (m[1].replace("''", "'"), m[2]) if m else None
+    if text in _DESTINATIONS:
+        return _DESTINATIONS[text]
+    m = _DESTINATION.fullmatch((text or "").strip())
+    found = (m[1].replace("''", "'"), m[2]) if m else None
+    if len(_DESTINATIONS) < DESTINATIONS and len(text) <= 300:
+        _DESTINATIONS[text] = found
+    return found
 
 
 _OTHER_CONTROLS = re.compile("[\x00-\x08\x0e-\x1f\x7f]")
@@ -166,6 +177,8 @@ def cell_text(text: str) -> str:
     ``_x005F_x000B_`` the literal text "_x000B_"); a vertical tab or form feed (a line break pasted from
     Word) becomes a line feed, other control characters but tab, line feed and carriage return are
     removed; a lone surrogate escape becomes U+FFFD."""
+    if "_x" not in text and text.isprintable():  # no escape, no control character: as it is
+        return text
     if "_x" in text:
         text = _unescape(text).encode("utf-16", "surrogatepass").decode("utf-16", "replace")
     text = text.replace("\x0b", "\n").replace("\x0c", "\n")
@@ -285,9 +298,16 @@ _PROTECTION = re.compile(rb"<(?:\w+:)?sheetProtection\b[^>]*>")
 
 
 def _protection_tag(data: bytes) -> str:
-    """The ``<sheetProtection …>`` tag of a sheet's XML, ``""`` when it has none."""
-    m = _PROTECTION.search(data)
-    return m[0].decode("utf-8", "replace") if m else ""
+    """The ``<sheetProtection …>`` tag of a sheet's XML (the first match of :data:`_PROTECTION`), ``""``
+    when it has none. Each occurrence of the tag's name is looked for (fast), then the pattern tried
+    from the ``<`` before it, which starts any match holding that occurrence (a prefix has no ``<``)."""
+    at = data.find(b"sheetProtection")
+    while at >= 0:
+        m = _PROTECTION.match(data, max(data.rfind(b"<", 0, at), 0))
+        if m:
+            return m[0].decode("utf-8", "replace")
+        at = data.find(b"sheetProtection", at + 1)
+    return ""
 
 
 def _sheet_protection(zf: zipfile.ZipFile, member: str) -> str:

@@ -30,7 +30,7 @@ from e2docs.formats.xlsx.layout import (
     Cell,
     CellKind,
     CellRole,
-    build_layout,
+    layout_for,
 )
 from e2docs.formats.xlsx.package import Package, core_times, read_package_openpyxl
 from e2docs.formats.xlsx.results import compute_outputs, outcome
@@ -161,7 +161,8 @@ def _parse_date(text: str) -> dt.date | None:
 def layout_from_meta(meta: Meta, grid: Grid) -> CandidateLayout:
     """Rebuild the layout the generator used, from the signed metadata: the layout version it names
     (``"1"`` when absent, as e2docs 0.1 wrote it). A version this e2docs does not know is rebuilt
-    as the current one: the fingerprint check then reports the workbook as made by another version."""
+    as the current one: the fingerprint check then reports the workbook as made by another version.
+    Built by :func:`~e2docs.formats.xlsx.layout.layout_for` (the layout of a class built once)."""
     version = meta.get("layout_version") or "1"
     cand = Candidate(
         meta.get("candidate_number", ""),
@@ -173,7 +174,7 @@ def layout_from_meta(meta: Meta, grid: Grid) -> CandidateLayout:
         meta.get("specialty", ""),
     )
     ctx = Context(meta.get("session", ""), meta.get("school", ""), meta.get("academie", ""))
-    return build_layout(
+    return layout_for(
         grid,
         cand,
         ctx,
@@ -189,8 +190,26 @@ def layout_from_meta(meta: Meta, grid: Grid) -> CandidateLayout:
 _FUNC_PREFIX = re.compile(r"_xl(?:fn|ws)\.", re.I)
 
 
+_NORMALIZED: dict[str, str] = {}
+NORMALIZED_FORMULAS = 5_000
+"""Formula texts :func:`normalize_formula` remembers (a grid has a few dozen, the same in every return),
+each of at most :data:`NORMALIZED_LENGTH` characters: a few megabytes at worst."""
+NORMALIZED_LENGTH = 1_000
+
+
 def normalize_formula(text: object) -> str:
     """Formula text compared modulo what spreadsheet programs rewrite on save."""
+    if isinstance(text, str):
+        done = _NORMALIZED.get(text)
+        if done is None:
+            done = _normalize_formula(text)
+            if len(_NORMALIZED) < NORMALIZED_FORMULAS and len(text) <= NORMALIZED_LENGTH:
+                _NORMALIZED[text] = done
+        return done
+    return _normalize_formula(text)
+
+
+def _normalize_formula(text: object) -> str:
     s = str(text or "")
     s = s[1:] if s.startswith("=") else s
     s = _FUNC_PREFIX.sub("", s)
@@ -268,15 +287,20 @@ def _compare_locked(pkg: Package, layout: CandidateLayout) -> list[Issue]:
     """Every cell outside the inputs must hold what the layout prescribes."""
     issues = []
     missing_sheets = set()
+    sheet_values: dict[str, dict[str, object]] = {}  # title → its values, looked up once
     for c in layout.cells:
         if c.role is CellRole.INPUT:
             continue
-        if c.sheet not in pkg.sheets:
-            if c.sheet not in missing_sheets:
-                missing_sheets.add(c.sheet)
-                issues.append(Issue(IssueKind.MODIFIED, "feuille supprimée ou renommée.", c.sheet, None))
-            continue
-        found = pkg.value(c.sheet, c.ref)
+        found_values = sheet_values.get(c.sheet)
+        if found_values is None:
+            sheet = pkg.sheets.get(c.sheet)
+            if sheet is None:
+                if c.sheet not in missing_sheets:
+                    missing_sheets.add(c.sheet)
+                    issues.append(Issue(IssueKind.MODIFIED, "feuille supprimée ou renommée.", c.sheet, None))
+                continue
+            found_values = sheet_values[c.sheet] = sheet.values
+        found = found_values.get(c.ref)
         if c.role is CellRole.OUTPUT:
             if normalize_formula(found) != normalize_formula(c.formula):
                 issues.append(
@@ -308,7 +332,8 @@ def _compare_structure(pkg: Package, layout: CandidateLayout) -> list[Issue]:
         title = sheet_layout.title
         if title in pkg.sheets and not pkg.sheets[title].protected:
             issues.append(Issue(IssueKind.MODIFIED, "protection de la feuille retirée.", title, None))
-    for c in layout.cells:
+    cells = layout.cells
+    for c in cells:
         if not c.name:
             continue
         defined = pkg.local_names.get(c.sheet, {}) if layout.local_names else pkg.names
@@ -334,9 +359,11 @@ def _compare_structure(pkg: Package, layout: CandidateLayout) -> list[Issue]:
                     c.ref,
                 )
             )
-    for c in layout.cells:
+    for c in cells:
+        if c.role is not CellRole.INPUT:
+            continue
         found = pkg.sheets.get(c.sheet)
-        if c.role is CellRole.INPUT and found is not None and found.protected and c.ref not in found.unlocked:
+        if found is not None and found.protected and c.ref not in found.unlocked:
             issues.append(
                 Issue(
                     IssueKind.MODIFIED,
@@ -429,16 +456,24 @@ def read_workbook(
     path = Path(path)
     check_workbook_file(path)
     grids = grids if grids is not None else known_grids()
-    if _is_strict(path):
+    fast: Package | None = None
+    try:  # the fast reader sees a Strict workbook part when it parses it; when it stops before, look
+        fast = fastread.read_fast(path, cached=check_cache)
+        strict = False
+    except fastread.StrictWorkbook:
+        strict = True
+    except Exception:  # noqa: BLE001 — openpyxl reads it, and says what is wrong with it
+        strict = _is_strict(path)
+    if strict:
         if keep_converted is not None:
             kept = kept_conversion(keep_converted, lambda work: strict_to_xlsx(path, work))
             check_workbook_file(kept)
             return _read_file(kept, path, grids, secret, check_cache, False)
         with tempfile.TemporaryDirectory(prefix="e2docs-strict-") as work:
-            strict = strict_to_xlsx(path, Path(work))
-            check_workbook_file(strict)
-            return _read_file(strict, path, grids, secret, check_cache, False)
-    return _read_file(path, path, grids, secret, check_cache, converted)
+            transitional = strict_to_xlsx(path, Path(work))
+            check_workbook_file(transitional)
+            return _read_file(transitional, path, grids, secret, check_cache, False)
+    return _read_package(fast, path, path, grids, secret, check_cache, converted)
 
 
 def _is_strict(path: Path) -> bool:
@@ -462,6 +497,20 @@ def _read_file(
         fast: Package | None = fastread.read_fast(source, cached=check_cache)
     except Exception:  # noqa: BLE001 — openpyxl reads it, and says what is wrong with it
         fast = None
+    return _read_package(fast, source, path, grids, secret, check_cache, converted)
+
+
+def _read_package(
+    fast: Package | None,
+    source: Path,
+    path: Path,
+    grids: dict[str, Grid],
+    secret: bytes,
+    check_cache: bool,
+    converted: bool,
+) -> list[Reading]:
+    """:func:`_read_file` once :mod:`.fastread` has read ``source`` into ``fast`` (closed here), or
+    could not (``None``): openpyxl then reads it."""
     if fast is not None:
         sheets = fast.sheets
         try:
@@ -563,7 +612,7 @@ def _read_candidate(
     # Results come from the raw inputs, exactly as the formulas see them: an invalid
     # input scores nothing there, and nothing here.
     res = outcome(layout, values)
-    outputs = compute_outputs(layout, values)
+    outputs = compute_outputs(layout, values, res)
     lost = lost_protection(pkg, layout, signature_ok, passwords_known=not converted)
     warnings = [lost] if lost else []
     return Reading(path, meta, grid, layout, values, outputs, res, errors, modified, warnings, signature_ok)

@@ -42,9 +42,12 @@ def _cell_value(value: object) -> object:
     return value
 
 
-def compute_outputs(layout: CandidateLayout, values: Mapping[str, object]) -> dict[str, object]:
-    """Output name → value (float, int, text or "" for an empty result)."""
-    res = outcome(layout, values)
+def compute_outputs(
+    layout: CandidateLayout, values: Mapping[str, object], res: scoring.Outcome | None = None
+) -> dict[str, object]:
+    """Output name → value (float, int, text or "" for an empty result). ``res``: :func:`outcome` of
+    the same layout and values when the caller has it already (``None``: computed here)."""
+    res = res if res is not None else outcome(layout, values)
     out: dict[str, object] = {names.points(cid): _cell_value(p) for cid, p in res.points.items()}
     out[names.PROPOSED_MARK] = _cell_value(res.proposed_mark)
     out[names.FINAL_MARK] = _cell_value(res.final_mark)
