@@ -8,6 +8,13 @@ again picks up the files not yet recorded, in the same run (the killed run is
 resumed: :meth:`~e2docs.app.ledger.Ledger.new_batch`). Which return counts is
 recomputed from everything recorded (:mod:`e2docs.app.returns`), so the re-run
 ends in the state of one uninterrupted run, conflicts included.
+
+From :data:`PARALLEL_FROM` entries on, the records are committed in groups of files
+(:data:`GROUP_FILES`) and, when the machine has cores to spare, plain .xlsx returns are read
+and judged by spawned processes (:mod:`e2docs.app.checks`); this process still archives each
+file before it is read and records every file in the input order, so the report and the ledger
+are those of a run in one process. A run killed then loses the records of its last group, not
+their archived files: the next run records them, each exactly once.
 """
 
 from __future__ import annotations
@@ -363,17 +370,17 @@ class _Run:
         return self.record(entry, base, self.check(entry, stored))
 
     def take_all(self, entries: Iterable[Item | Refusal | Skipped]) -> None:
-        """:meth:`take` each entry in turn, the reading and checking of plain .xlsx returns shared with
-        spawned processes when there are enough of them (:func:`processes_for`, looking
-        :data:`PARALLEL_FROM` entries ahead); the report and the ledger are the same either way."""
+        """:meth:`take` each entry in turn. From :data:`PARALLEL_FROM` entries (looked ahead), the records
+        are committed in groups and the reading of plain .xlsx returns is shared with spawned processes
+        when the machine has cores to spare (:func:`processes_for`); the report and the ledger are the
+        same either way."""
         stream = iter(entries)
         ahead = list(itertools.islice(stream, PARALLEL_FROM))
-        count = processes_for(len(ahead))
-        if count == 1:
-            for entry in itertools.chain(ahead, stream):
+        if len(ahead) < PARALLEL_FROM:
+            for entry in ahead:
                 self.take(entry)
             return
-        _Shared(self, count - 1).take_all(itertools.chain(ahead, stream))
+        _Shared(self, processes_for(len(ahead)) - 1).take_all(itertools.chain(ahead, stream))
 
     def store(self, entry: Item) -> tuple[_FileFields, Path]:
         """Archive ``entry``'s bytes (:func:`archive`); the file's fields of its ledger rows, and where it
@@ -511,7 +518,7 @@ def _explain_retention(ledger: Ledger, recorded: dict[str, list[tuple[int, FileO
 
 # ------------------------------------------------------------------ checks shared with spawned processes
 
-PARALLEL_FROM = 60
+PARALLEL_FROM = 100
 """Entries from which :meth:`_Run.take_all` shares the reading of plain .xlsx returns with spawned
 processes. A spawned process takes about 1 s to start, during which this one goes on reading (it
 takes back work not yet started, :meth:`_Shared.finish_head`), so splitting pays early; measured
@@ -551,7 +558,8 @@ class _Pending:
 
 class _Shared:
     """The entries of a run, the reading and judging of plain .xlsx returns shared between this process
-    and ``workers`` spawned ones (spawn: the same on Linux, macOS and Windows). This process alone
+    and ``workers`` spawned ones (spawn: the same on Linux, macOS and Windows; 0: none, this process
+    reads everything, its records committed in groups all the same). This process alone
     archives (before a file is read), writes the ledger and reports, entry after entry in the input
     order, exactly as :meth:`_Run.take` does one after the other. It takes whole, when its turn comes
     (everything before it recorded): refusals, skips, files already imported, .ods/.xls and Strict
@@ -591,7 +599,11 @@ class _Shared:
         checks = replace(self.run.checks, parent=os.getpid())
         window: deque[_Pending] = deque()
         limit = WINDOW * (self.workers + 1)
-        pool = ProcessPoolExecutor(self.workers, spawn, initializer=start_worker, initargs=(checks,))
+        pool = (
+            ProcessPoolExecutor(self.workers, spawn, initializer=start_worker, initargs=(checks,))
+            if self.workers
+            else None
+        )
         try:
             for entry in entries:
                 window.append(self.start(pool, entry))
@@ -602,11 +614,13 @@ class _Shared:
             self.commit(now=True)
         finally:
             self.rollback()  # stopped midway (killed by SIGTERM, a system fault): maybe inside a file's records
-            pool.shutdown(wait=True, cancel_futures=True)
+            if pool is not None:
+                pool.shutdown(wait=True, cancel_futures=True)
 
-    def start(self, pool: ProcessPoolExecutor, entry: Item | Refusal | Skipped) -> _Pending:
-        """Put ``entry`` in flight: a plain .xlsx not yet imported is archived and given to the processes."""
-        if not isinstance(entry, Item):
+    def start(self, pool: ProcessPoolExecutor | None, entry: Item | Refusal | Skipped) -> _Pending:
+        """Put ``entry`` in flight: a plain .xlsx not yet imported is archived and given to the processes
+        (``pool``; ``None``: none spawned, this process reads everything)."""
+        if pool is None or not isinstance(entry, Item):
             return _Pending(entry)
         sha = hashlib.sha256(entry.data).hexdigest()
         self.flight[sha] += 1

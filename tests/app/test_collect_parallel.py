@@ -34,11 +34,11 @@ from tests.helpers import PROJECT
 POSIX = pytest.mark.skipif(os.name == "nt", reason="SIGKILL: POSIX")
 
 
-def force_parallel(monkeypatch: pytest.MonkeyPatch, *, steal: bool = True, window: int = 2) -> None:
-    """Share the reading from 2 entries on, with 2 spawned processes, whatever the machine's load;
-    ``steal``: whether this process may read files no spawned process has started."""
+def force_parallel(monkeypatch: pytest.MonkeyPatch, *, steal: bool = True, window: int = 2, processes: int = 3) -> None:
+    """Share the reading from 2 entries on, between ``processes`` (this one included) whatever the
+    machine's load; ``steal``: whether this process may read files no spawned process has started."""
     monkeypatch.setattr(collect_module, "PARALLEL_FROM", 2)
-    monkeypatch.setattr(collect_module, "processes_for", lambda n: 3 if n >= 2 else 1)
+    monkeypatch.setattr(collect_module, "processes_for", lambda n: processes if n >= 2 else 1)
     monkeypatch.setattr(collect_module, "WINDOW", window)
     monkeypatch.setattr(collect_module, "GROUP_FILES", 3)
     if not steal:
@@ -106,13 +106,19 @@ def copies(campaign: Campaign, tmp_path: Path, *names: str) -> list[Campaign]:
     return out
 
 
-@pytest.mark.parametrize("steal", [False, True], ids=["read-by-spawned-processes", "shared-with-this-one"])
-def test_the_parallel_path_gives_the_serial_report_and_ledger_on_a_mixed_folder(tmp_path, monkeypatch, steal):
+@pytest.mark.parametrize(
+    "steal, processes",
+    [(False, 3), (True, 3), (True, 1)],
+    ids=["read-by-spawned-processes", "shared-with-this-one", "no-core-to-spare-records-grouped"],
+)
+def test_the_parallel_path_gives_the_serial_report_and_ledger_on_a_mixed_folder(
+    tmp_path, monkeypatch, steal, processes
+):
     campaign, folder = mixed_folder(tmp_path / "base")
     serial, parallel = copies(campaign, tmp_path, "serie", "parallele")
     expected = collect(serial, [folder])  # in one process: fewer entries than PARALLEL_FROM
     assert len(expected.outcomes) < collect_module.PARALLEL_FROM
-    force_parallel(monkeypatch, steal=steal)
+    force_parallel(monkeypatch, steal=steal, processes=processes)
 
     got = collect(parallel, [folder])
 
