@@ -9,7 +9,7 @@ resumed: :meth:`~e2docs.app.ledger.Ledger.new_batch`). Which return counts is
 recomputed from everything recorded (:mod:`e2docs.app.returns`), so the re-run
 ends in the state of one uninterrupted run, conflicts included.
 
-From :data:`PARALLEL_FROM` entries on, the records are committed in groups of files
+After the first :data:`PARALLEL_FROM` entries, the records are committed in groups of files
 (:data:`GROUP_FILES`) and, when the machine has cores to spare, plain .xlsx returns are read
 and judged by spawned processes (:mod:`e2docs.app.checks`); this process still archives each
 file before it is read and records every file in the input order, so the report and the ledger
@@ -370,17 +370,17 @@ class _Run:
         return self.record(entry, base, self.check(entry, stored))
 
     def take_all(self, entries: Iterable[Item | Refusal | Skipped]) -> None:
-        """:meth:`take` each entry in turn. From :data:`PARALLEL_FROM` entries (looked ahead), the records
-        are committed in groups and the reading of plain .xlsx returns is shared with spawned processes
+        """:meth:`take` each entry in turn. After the first :data:`PARALLEL_FROM` entries, the records are
+        committed in groups and the reading of plain .xlsx returns is shared with spawned processes
         when the machine has cores to spare (:func:`processes_for`); the report and the ledger are the
-        same either way."""
+        same either way. Entries are taken as they come (a progress bar around ``entries`` follows the
+        work), none is held in advance."""
         stream = iter(entries)
-        ahead = list(itertools.islice(stream, PARALLEL_FROM))
-        if len(ahead) < PARALLEL_FROM:
-            for entry in ahead:
-                self.take(entry)
-            return
-        _Shared(self, processes_for(len(ahead)) - 1).take_all(itertools.chain(ahead, stream))
+        for entry in itertools.islice(stream, PARALLEL_FROM):
+            self.take(entry)
+        following = next(stream, None)
+        if following is not None:
+            _Shared(self, processes_for(PARALLEL_FROM) - 1).take_all(itertools.chain([following], stream))
 
     def store(self, entry: Item) -> tuple[_FileFields, Path]:
         """Archive ``entry``'s bytes (:func:`archive`); the file's fields of its ledger rows, and where it
@@ -519,10 +519,10 @@ def _explain_retention(ledger: Ledger, recorded: dict[str, list[tuple[int, FileO
 # ------------------------------------------------------------------ checks shared with spawned processes
 
 PARALLEL_FROM = 100
-"""Entries from which :meth:`_Run.take_all` shares the reading of plain .xlsx returns with spawned
-processes. A spawned process takes about 1 s to start, during which this one goes on reading (it
-takes back work not yet started, :meth:`_Shared.finish_head`), so splitting pays early; measured
-with ``benchmarks/bench_collect.py``."""
+"""Entries after which :meth:`_Run.take_all` commits the records in groups and shares the reading of
+plain .xlsx returns with spawned processes. A spawned process takes about 1 s of a core to start
+(this process goes on reading meanwhile: :meth:`_Shared.finish_head`); measured on the loaded 2-core
+machine, splitting did not pay at 60 files and did at 120 (``benchmarks/bench_collect.py``)."""
 MAX_PROCESSES = 4
 GROUP_FILES = 32
 GROUP_SECONDS = 1.0

@@ -35,7 +35,7 @@ POSIX = pytest.mark.skipif(os.name == "nt", reason="SIGKILL: POSIX")
 
 
 def force_parallel(monkeypatch: pytest.MonkeyPatch, *, steal: bool = True, window: int = 2, processes: int = 3) -> None:
-    """Share the reading from 2 entries on, between ``processes`` (this one included) whatever the
+    """Share the reading after the first 2 entries, between ``processes`` (this one included) whatever the
     machine's load; ``steal``: whether this process may read files no spawned process has started."""
     monkeypatch.setattr(collect_module, "PARALLEL_FROM", 2)
     monkeypatch.setattr(collect_module, "processes_for", lambda n: processes if n >= 2 else 1)
@@ -47,8 +47,9 @@ def force_parallel(monkeypatch: pytest.MonkeyPatch, *, steal: bool = True, windo
 
 def mixed_folder(tmp_path: Path) -> tuple[Campaign, Path]:
     """A campaign of 8 and a folder of every kind of entry: complete, incomplete, blank, modified,
-    invalid, the same file twice (side by side and far apart), two returns of one candidate, a file
-    that is no workbook, a text file, and a class workbook."""
+    invalid, the same file twice (side by side, and far apart from one recorded before the shared
+    reading began), two returns of one candidate, a file that is no workbook, a text file, and a
+    class workbook."""
     campaign = new_campaign(tmp_path, 8)
     generate_in_campaign(campaign, per="class")  # beside the candidates' workbooks
     s = Setup(campaign, tmp_path / "arrivees")
@@ -59,7 +60,8 @@ def mixed_folder(tmp_path: Path) -> tuple[Campaign, Path]:
     s.make(number(3), "04-modifie.xlsx", COMPLETE, _remove_protection, folder=folder)
     s.make(number(4), "05-invalide.xlsx", COMPLETE | {"note_commission": 21}, folder=folder)
     shutil.copy(first, folder / "06-copie-du-01.xlsx")
-    s.make(number(5), "07-complet.xlsx", folder=folder)
+    twin = s.make(number(5), "07-complet.xlsx", folder=folder)
+    shutil.copy(twin, folder / "07b-copie-du-07.xlsx")  # in flight together with it
     s.make(number(5), "08-autre-retour-du-07.xlsx", INCOMPLETE, folder=folder)
     (folder / "09-pas-un-classeur.xlsx").write_bytes(b"ceci n'est pas un classeur")
     (folder / "10-notes.txt").write_text("à lire", encoding="utf-8")
