@@ -9,7 +9,7 @@ resumed: :meth:`~e2docs.app.ledger.Ledger.new_batch`). Which return counts is
 recomputed from everything recorded (:mod:`e2docs.app.returns`), so the re-run
 ends in the state of one uninterrupted run, conflicts included.
 
-After the first :data:`PARALLEL_FROM` entries, the records are committed in groups of files
+For :data:`PARALLEL_FROM` files or more, the records are committed in groups of files
 (:data:`GROUP_FILES`) and, when the machine has cores to spare, plain .xlsx returns are read
 and judged by spawned processes (:mod:`e2docs.app.checks`); this process still archives each
 file before it is read and records every file in the input order, so the report and the ledger
@@ -201,7 +201,7 @@ def collect(
         run = _Run(campaign, ledger, Path(work), accept_modified, report)
         run.batch = ledger.new_batch(now(), [str(Path(p).absolute()) for p in paths])
         entries = gather(paths)
-        run.take_all(progress(entries) if progress else entries)
+        run.take_all(progress(entries) if progress else entries, files_in(paths, enough=PARALLEL_FROM))
         run.finish()
     return report
 
@@ -369,18 +369,21 @@ class _Run:
         base, stored = self.store(entry)
         return self.record(entry, base, self.check(entry, stored))
 
-    def take_all(self, entries: Iterable[Item | Refusal | Skipped]) -> None:
-        """:meth:`take` each entry in turn. After the first :data:`PARALLEL_FROM` entries, the records are
-        committed in groups and the reading of plain .xlsx returns is shared with spawned processes
-        when the machine has cores to spare (:func:`processes_for`); the report and the ledger are the
-        same either way. Entries are taken as they come (a progress bar around ``entries`` follows the
-        work), none is held in advance."""
+    def take_all(self, entries: Iterable[Item | Refusal | Skipped], expected: int = 0) -> None:
+        """:meth:`take` each entry in turn. When ``expected`` (files the paths hold, see :func:`files_in`)
+        reaches :data:`PARALLEL_FROM`, from the start, else after the first :data:`PARALLEL_FROM`
+        entries (archives, e-mails holding many workbooks), the records are committed in groups and the
+        reading of plain .xlsx returns is shared with spawned processes when the machine has cores to
+        spare (:func:`processes_for`); the report and the ledger are the same either way. Entries are
+        taken as they come (a progress bar around ``entries`` follows the work)."""
         stream = iter(entries)
-        for entry in itertools.islice(stream, PARALLEL_FROM):
-            self.take(entry)
+        if expected < PARALLEL_FROM:
+            for entry in itertools.islice(stream, PARALLEL_FROM):
+                self.take(entry)
         following = next(stream, None)
         if following is not None:
-            _Shared(self, processes_for(PARALLEL_FROM) - 1).take_all(itertools.chain([following], stream))
+            count = max(expected, PARALLEL_FROM)
+            _Shared(self, processes_for(count) - 1).take_all(itertools.chain([following], stream))
 
     def store(self, entry: Item) -> tuple[_FileFields, Path]:
         """Archive ``entry``'s bytes (:func:`archive`); the file's fields of its ledger rows, and where it
@@ -519,7 +522,7 @@ def _explain_retention(ledger: Ledger, recorded: dict[str, list[tuple[int, FileO
 # ------------------------------------------------------------------ checks shared with spawned processes
 
 PARALLEL_FROM = 100
-"""Entries after which :meth:`_Run.take_all` commits the records in groups and shares the reading of
+"""Files from which :meth:`_Run.take_all` commits the records in groups and shares the reading of
 plain .xlsx returns with spawned processes. A spawned process takes about 1 s of a core to start
 (this process goes on reading meanwhile: :meth:`_Shared.finish_head`); measured on the loaded 2-core
 machine, splitting did not pay at 60 files and did at 120 (``benchmarks/bench_collect.py``)."""
@@ -533,6 +536,23 @@ not their archived files: the next run records them, each exactly once."""
 WINDOW = 8
 """Files in flight per process (archived, being read, or read and waiting to be recorded): the
 memory stays flat whatever the number of files."""
+
+
+def files_in(paths: Iterable[str | Path], enough: int) -> int:
+    """How many files ``paths`` name or hold in their folders (names only, nothing read), counted up to
+    ``enough`` at least: an estimate of the entries to come, an archive or an e-mail counting as one."""
+    count = 0
+    for path in paths:
+        if Path(path).is_dir():
+            for _folder, _subfolders, names in os.walk(path):
+                count += len(names)
+                if count >= enough:
+                    return count
+        else:
+            count += 1
+        if count >= enough:
+            return count
+    return count
 
 
 def processes_for(count: int) -> int:
@@ -580,11 +600,11 @@ class _Shared:
             self.group.enter_context(self.run.ledger.transaction())
             self.grouped, self.since = 0, time.monotonic()
 
-    def commit(self, *, now: bool = False) -> None:
-        """Commit the group when it holds :data:`GROUP_FILES` files, is :data:`GROUP_SECONDS` old, or ``now``."""
+    def commit(self, *, force: bool = False) -> None:
+        """Commit the group when it holds :data:`GROUP_FILES` files, is :data:`GROUP_SECONDS` old, or ``force``."""
         if self.group is None:
             return
-        if now or self.grouped >= GROUP_FILES or time.monotonic() - self.since >= GROUP_SECONDS:
+        if force or self.grouped >= GROUP_FILES or time.monotonic() - self.since >= GROUP_SECONDS:
             group, self.group = self.group, None
             group.close()
 
@@ -611,7 +631,7 @@ class _Shared:
                     self.finish_head(window)
             while window:
                 self.finish_head(window)
-            self.commit(now=True)
+            self.commit(force=True)
         finally:
             self.rollback()  # stopped midway (killed by SIGTERM, a system fault): maybe inside a file's records
             if pool is not None:
@@ -680,7 +700,7 @@ class _Shared:
         try:
             return future.result()
         except BrokenProcessPool:
-            self.commit(now=True)  # between two files: what is recorded is whole
+            self.commit(force=True)  # between two files: what is recorded is whole
             raise SystemFault(
                 "« e2docs collect » arrêté : un des processus qui lisaient les classeurs s'est arrêté "
                 "brutalement (arrêté par le système, mémoire insuffisante ?). Les retours enregistrés "
