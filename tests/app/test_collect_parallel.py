@@ -270,3 +270,15 @@ def test_the_parallel_collect_killed_midway_then_run_again_records_every_return_
     assert sorted(r.candidate for r in rows) == [number(i) for i in range(count)]  # each exactly once
     assert {r.sha256 for r in rows} == set(originals) and {r.state for r in rows} == {"complete"}
     assert sorted(p.name for p in retours.iterdir()) == sorted(f"{d}.xlsx" for d in originals)
+
+
+def test_the_files_to_collect_are_counted_by_name_up_to_enough(tmp_path):
+    folder = tmp_path / "lot"
+    (folder / "sous-dossier").mkdir(parents=True)
+    for name in ("a.xlsx", "b.xlsx", "sous-dossier/c.xlsx"):
+        (folder / name).write_bytes(b"")
+    archive = tmp_path / "retours.zip"
+    archive.write_bytes(b"")
+    assert collect_module.files_in([folder, archive], enough=100) == 4  # an archive counts as one
+    assert collect_module.files_in([folder, archive], enough=2) >= 2  # stops once enough are seen
+    assert collect_module.files_in([tmp_path / "absent.xlsx"], enough=100) == 1
