@@ -8,22 +8,44 @@ again picks up the files not yet recorded, in the same run (the killed run is
 resumed: :meth:`~e2docs.app.ledger.Ledger.new_batch`). Which return counts is
 recomputed from everything recorded (:mod:`e2docs.app.returns`), so the re-run
 ends in the state of one uninterrupted run, conflicts included.
+
+For :data:`PARALLEL_FROM` files or more, the records are committed in groups of files
+(:data:`GROUP_FILES`) and, when the machine has cores to spare, plain .xlsx returns are read
+and judged by spawned processes (:mod:`e2docs.app.checks`); this process still archives each
+file before it is read and records every file in the input order, so the report and the ledger
+are those of a run in one process. A run killed then loses the records of its last group, not
+their archived files: the next run records them, each exactly once.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import itertools
+import multiprocessing
 import os
 import tempfile
-from collections import defaultdict
+import time
+from collections import defaultdict, deque
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
-from fractions import Fraction
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 from typing import TypedDict
 
 from e2docs.app.campaign import EXIT_PARTIAL, Campaign, now, writes
+from e2docs.app.checks import (
+    Checks,
+    Failure,
+    Verdict,
+    check_plain,
+    check_shared,
+    failure,
+    start_worker,
+    verdicts,
+)
 from e2docs.app.ledger import Ledger, MessageRow
 from e2docs.app.returns import content, made_time
 from e2docs.app.status import status_of
@@ -33,7 +55,6 @@ from e2docs.formats.imap import ImapError, ImapSession, ImapUrl, Listed, batches
 from e2docs.formats.intake import (
     MAX_MESSAGE_BYTES,
     SEP,
-    ConversionError,
     Item,
     Refusal,
     Skipped,
@@ -44,9 +65,8 @@ from e2docs.formats.intake import (
     message_too_big,
     to_xlsx,
 )
-from e2docs.formats.xlsx.layout import CellRole
-from e2docs.formats.xlsx.reader import Issue, Reading, read_workbook
-from e2docs.model.errors import E2docsError
+from e2docs.formats.xlsx.reader import read_workbook
+from e2docs.model.errors import E2docsError, SystemFault
 from e2docs.model.states import ReturnState
 
 
@@ -155,54 +175,6 @@ def remove_leftovers(campaign: Campaign) -> list[Path]:
     return removed
 
 
-def identity_changes(reading: Reading) -> list[Issue]:
-    """The changes to the candidate's identity found in a workbook: an identity cell that no longer
-    says what the signed metadata says (another candidate's grid under this metadata, or a name
-    retyped). Never accepted, even with ``--accept-modified``."""
-    identity = {(c.sheet, c.ref) for c in reading.layout.cells if c.role is CellRole.IDENTITY}
-    return [i for i in reading.modified if (i.sheet, i.cell) in identity]
-
-
-def judge(
-    campaign: Campaign, reading: Reading, roster: set[str], accept_modified: bool
-) -> tuple[ReturnState, list[str]]:
-    """The state of one candidate's return (complete, incomplete, blank or rejected) and the reasons
-    (French) when it is rejected or blank, ``[]`` otherwise. ``roster``: the campaign's candidate numbers."""
-    cand = reading.candidate
-    other = str(reading.meta.get("campaign_id") or "")
-    if not other:
-        return ReturnState.REJECTED, [
-            "classeur généré hors de toute campagne (e2docs generate -o) : il n'est pas signé "
-            "pour cette campagne. Envoyez le classeur du dossier envoi/ de la campagne."
-        ]
-    if other != campaign.id:
-        return ReturnState.REJECTED, [
-            f"classeur d'une autre campagne (campagne {other[:8]}, attendue {campaign.id[:8]})."
-        ]
-    if not reading.signature_ok:
-        return ReturnState.REJECTED, ["signature invalide : les métadonnées du classeur ont été modifiées."]
-    if cand.number not in roster:
-        return ReturnState.REJECTED, [f"candidat inconnu dans cette campagne : N° {cand.number} ({cand.full_name})."]
-    identity = identity_changes(reading)
-    if identity and accept_modified:
-        return ReturnState.REJECTED, [
-            f"identité du candidat modifiée, jamais acceptée (même avec --accept-modified) — {issue}"
-            for issue in identity
-        ]
-    if reading.blank:
-        return ReturnState.BLANK, [
-            "classeur vierge : rien n'y a été saisi (le classeur envoyé, pas encore rempli ?). "
-            "Il ne remplace aucun retour ; demandez le classeur rempli."
-        ]
-    reasons = []
-    if reading.modified and not accept_modified:
-        reasons += [f"modifié hors des cellules de saisie — {issue}" for issue in reading.modified]
-    reasons += [f"saisie invalide — {issue}" for issue in reading.errors]
-    if reasons:
-        return ReturnState.REJECTED, reasons
-    return (ReturnState.COMPLETE if reading.outcome.complete else ReturnState.INCOMPLETE), []
-
-
 @writes("collect")
 def collect(
     campaign: Campaign,
@@ -229,8 +201,7 @@ def collect(
         run = _Run(campaign, ledger, Path(work), accept_modified, report)
         run.batch = ledger.new_batch(now(), [str(Path(p).absolute()) for p in paths])
         entries = gather(paths)
-        for entry in progress(entries) if progress else entries:
-            run.take(entry)
+        run.take_all(progress(entries) if progress else entries, files_in(paths, enough=PARALLEL_FROM))
         run.finish()
     return report
 
@@ -372,12 +343,13 @@ class _Run:
         grid = campaign.grid()
         self.grids = {grid.content_hash: grid}
         self.roster = {c.number for c in ledger.candidates()}
+        self.checks = Checks(self.grids, campaign.secret, campaign.id, frozenset(self.roster), accept_modified)
         self.batch = 0  # set by the caller (Ledger.new_batch) before the first entry
         self.recorded: dict[str, list[tuple[int, FileOutcome]]] = defaultdict(list)
 
     def take(self, entry: Item | Refusal | Skipped) -> _Taken:
         """Deal with one entry found: report it, and record it when it is a workbook not yet imported."""
-        report, ledger, campaign = self.report, self.ledger, self.campaign
+        report = self.report
         if isinstance(entry, Refusal):
             report.outcomes.append(
                 FileOutcome(
@@ -391,34 +363,62 @@ class _Run:
             report.outcomes.append(FileOutcome(entry.origin, ReturnState.SKIPPED, reasons=[entry.reason]))
             return _Taken()
         sha = hashlib.sha256(entry.data).hexdigest()
-        if ledger.known_file(sha, accept_modified=self.accept_modified):
+        if self.ledger.known_file(sha, accept_modified=self.accept_modified):
             report.outcomes.append(FileOutcome(entry.origin, ReturnState.ALREADY, reasons=["déjà importé"]))
             return _Taken(workbooks=1)
-        sha, stored = archive(campaign, entry)
-        base = _FileFields(
+        base, stored = self.store(entry)
+        return self.record(entry, base, self.check(entry, stored))
+
+    def take_all(self, entries: Iterable[Item | Refusal | Skipped], expected: int = 0) -> None:
+        """:meth:`take` each entry in turn. When ``expected`` (files the paths hold, see :func:`files_in`)
+        reaches :data:`PARALLEL_FROM`, from the start, else after the first :data:`PARALLEL_FROM`
+        entries (archives, e-mails holding many workbooks), the records are committed in groups and the
+        reading of plain .xlsx returns is shared with spawned processes when the machine has cores to
+        spare (:func:`processes_for`); the report and the ledger are the same either way. Entries are
+        taken as they come (a progress bar around ``entries`` follows the work)."""
+        stream = iter(entries)
+        if expected < PARALLEL_FROM:
+            for entry in itertools.islice(stream, PARALLEL_FROM):
+                self.take(entry)
+        following = next(stream, None)
+        if following is not None:
+            count = max(expected, PARALLEL_FROM)
+            _Shared(self, processes_for(count) - 1).take_all(itertools.chain([following], stream))
+
+    def store(self, entry: Item) -> tuple[_FileFields, Path]:
+        """Archive ``entry``'s bytes (:func:`archive`); the file's fields of its ledger rows, and where it
+        is archived (absolute)."""
+        sha, stored = archive(self.campaign, entry)
+        return _FileFields(
             sha256=sha,
-            stored_path=str(stored.relative_to(campaign.root)),
+            stored_path=str(stored.relative_to(self.campaign.root)),
             original_name=entry.name,
             origin=entry.origin,
             size=len(entry.data),
             received_at=entry.received_at,
             sender=entry.sender,
             batch=self.batch,
-        )
-        reply = ledger.replied(entry.replies_to) if entry.replies_to else None
-        reply_to = reply.message_id if reply is not None else None
+        ), stored
+
+    def check(self, entry: Item, stored: Path) -> list[Verdict] | Failure:
+        """Read and judge the archived ``stored`` in this process (an .ods, .xls or Strict return
+        converted once by LibreOffice, the copy kept beside it for ``report``)."""
         try:
-            # an .ods, .xls or Strict return is converted once, the copy kept beside it for `report`
             kept = kept_copy(stored)
             xlsx = stored if entry.kind == "xlsx" else kept_conversion(kept, partial(to_xlsx, entry), self.work)
             readings = read_workbook(
-                xlsx, self.grids, secret=campaign.secret, converted=xlsx != stored, keep_converted=kept
+                xlsx, self.grids, secret=self.campaign.secret, converted=xlsx != stored, keep_converted=kept
             )
         except E2docsError as exc:
-            reason = exc.message + (f" {exc.hint}" if exc.hint else "")
-            retryable = isinstance(exc, ConversionError)
-            if retryable:
-                reason += " (Le fichier sera relu à la prochaine relève.)"
+            return failure(exc)
+        return verdicts(readings, self.checks)
+
+    def record(self, entry: Item, base: _FileFields, checked: list[Verdict] | Failure) -> _Taken:
+        """Record what the checks made of the archived ``entry`` (one transaction per file) and report it."""
+        ledger, report = self.ledger, self.report
+        reply = ledger.replied(entry.replies_to) if entry.replies_to else None
+        reply_to = reply.message_id if reply is not None else None
+        if isinstance(checked, Failure):
             ledger.record_return(
                 **base,
                 when=now(),
@@ -427,50 +427,43 @@ class _Run:
                 proposed=None,
                 final=None,
                 missing=[],
-                reasons=[reason],
+                reasons=[checked.reason],
                 warnings=[],
                 modified=False,
                 accepted_modified=False,
                 levels={},
                 made_at=entry.received_at,
-                retryable=retryable,
+                retryable=checked.retryable,
                 reply_to=reply_to,
             )
-            report.outcomes.append(FileOutcome(entry.origin, ReturnState.REJECTED, reasons=[reason], reply=reply))
-            return _Taken(workbooks=1, retryable=retryable)
+            report.outcomes.append(
+                FileOutcome(entry.origin, ReturnState.REJECTED, reasons=[checked.reason], reply=reply)
+            )
+            return _Taken(workbooks=1, retryable=checked.retryable)
         with ledger.transaction():  # every candidate of a class workbook, or none
-            for reading in readings:
-                state, reasons = judge(campaign, reading, self.roster, self.accept_modified)
-                number = reading.candidate.number
-                # an identity not signed by this campaign is not trusted: the file is kept, unattributed
-                trusted = reading.signature_ok and reading.meta.get("campaign_id") == campaign.id
-                res = reading.outcome
-                warnings = [str(w) for w in reading.warnings]
-                waived = bool(reading.modified) and self.accept_modified and state.accepted
-                if waived:
-                    warnings += [f"accepté malgré une modification — {i}" for i in reading.modified]
+            for v in checked:
                 rid = ledger.record_return(
                     **base,
                     when=now(),
-                    candidate=number if trusted and number in self.roster else None,
-                    state=state,
-                    proposed=_num(res.proposed_mark),
-                    final=_num(res.final_mark),
-                    missing=list(res.missing),
-                    reasons=reasons,
-                    warnings=warnings,
-                    modified=bool(reading.modified),
-                    accepted_modified=waived,
-                    levels=dict(res.levels),
-                    made_at=reading.saved_at or entry.received_at,
+                    candidate=v.number if v.trusted and v.number in self.roster else None,
+                    state=v.state,
+                    proposed=v.proposed,
+                    final=v.final,
+                    missing=list(v.missing),
+                    reasons=list(v.reasons),
+                    warnings=list(v.warnings),
+                    modified=v.modified,
+                    accepted_modified=v.waived,
+                    levels=dict(v.levels),
+                    made_at=v.saved_at or entry.received_at,
                     reply_to=reply_to,
                 )
                 outcome = FileOutcome(
-                    entry.origin, state, f"{reading.candidate.full_name} ({number})", reasons, warnings, reply
+                    entry.origin, v.state, f"{v.full_name} ({v.number})", list(v.reasons), list(v.warnings), reply
                 )
                 report.outcomes.append(outcome)
-                if state.accepted:
-                    self.recorded[number].append((rid, outcome))
+                if v.state.accepted:
+                    self.recorded[v.number].append((rid, outcome))
         return _Taken(workbooks=1)
 
     def finish(self) -> None:
@@ -526,5 +519,192 @@ def _explain_retention(ledger: Ledger, recorded: dict[str, list[tuple[int, FileO
                 outcome.warnings.append(f"non retenu : {why} (n° {retained.id}, {retained.original_name}).")
 
 
-def _num(value: Fraction | None) -> float | None:
-    return None if value is None else float(value)
+# ------------------------------------------------------------------ checks shared with spawned processes
+
+PARALLEL_FROM = 100
+"""Files from which :meth:`_Run.take_all` commits the records in groups and shares the reading of
+plain .xlsx returns with spawned processes. A spawned process takes about 1 s of a core to start
+(this process goes on reading meanwhile: :meth:`_Shared.finish_head`); measured on the loaded 2-core
+machine, splitting did not pay at 60 files and did at 120 (``benchmarks/bench_collect.py``)."""
+MAX_PROCESSES = 4
+GROUP_FILES = 32
+GROUP_SECONDS = 1.0
+"""When the reading is shared, the files recorded are committed to the ledger together, every
+:data:`GROUP_FILES` files or :data:`GROUP_SECONDS` seconds (each commit waits for the disk several
+times: measured 15 ms a file when committed one by one). A run killed midway loses the group's records,
+not their archived files: the next run records them, each exactly once."""
+WINDOW = 8
+"""Files in flight per process (archived, being read, or read and waiting to be recorded): the
+memory stays flat whatever the number of files."""
+
+
+def files_in(paths: Iterable[str | Path], enough: int) -> int:
+    """How many files ``paths`` name or hold in their folders (names only, nothing read), counted up to
+    ``enough`` at least: an estimate of the entries to come, an archive or an e-mail counting as one."""
+    count = 0
+    for path in paths:
+        if Path(path).is_dir():
+            for _folder, _subfolders, names in os.walk(path):
+                count += len(names)
+                if count >= enough:
+                    return count
+        else:
+            count += 1
+        if count >= enough:
+            return count
+    return count
+
+
+def processes_for(count: int) -> int:
+    """How many processes read ``count`` returns, this one included
+    (:func:`e2docs.formats.processes.share_count` from :data:`PARALLEL_FROM`, at most :data:`MAX_PROCESSES`)."""
+    return processes.share_count(count, PARALLEL_FROM, MAX_PROCESSES)
+
+
+@dataclass
+class _Pending:
+    """An entry of the window of :class:`_Shared`: ``future`` is its reading by a spawned process (the
+    file archived: ``base``, ``stored``), ``None`` for an entry this process takes whole
+    (:meth:`_Run.take`); ``stolen``: taken back from the processes and read here (``local``)."""
+
+    entry: Item | Refusal | Skipped
+    sha: str = ""
+    base: _FileFields | None = None
+    stored: Path | None = None
+    future: Future[list[Verdict] | Failure | None] | None = None
+    stolen: bool = False
+    local: list[Verdict] | Failure | None = None
+
+
+class _Shared:
+    """The entries of a run, the reading and judging of plain .xlsx returns shared between this process
+    and ``workers`` spawned ones (spawn: the same on Linux, macOS and Windows; 0: none, this process
+    reads everything, its records committed in groups all the same). This process alone
+    archives (before a file is read), writes the ledger and reports, entry after entry in the input
+    order, exactly as :meth:`_Run.take` does one after the other. It takes whole, when its turn comes
+    (everything before it recorded): refusals, skips, files already imported, .ods/.xls and Strict
+    returns (LibreOffice), and a second copy of a file still in flight (« déjà importé »)."""
+
+    def __init__(self, run: _Run, workers: int) -> None:
+        self.run = run
+        self.workers = workers
+        self.flight: dict[str, int] = defaultdict(int)  # sha256 → entries of the window with these bytes
+        self.group: contextlib.ExitStack | None = None  # holds the ledger transaction of the files recorded lately
+        self.grouped = 0  # files recorded in it
+        self.since = 0.0  # when it began (time.monotonic)
+
+    def begin(self) -> None:
+        """Record the next files in the current group, one ledger transaction (begun when none is)."""
+        if self.group is None:
+            self.group = contextlib.ExitStack()
+            self.group.enter_context(self.run.ledger.transaction())
+            self.grouped, self.since = 0, time.monotonic()
+
+    def commit(self, *, force: bool = False) -> None:
+        """Commit the group when it holds :data:`GROUP_FILES` files, is :data:`GROUP_SECONDS` old, or ``force``."""
+        if self.group is None:
+            return
+        if force or self.grouped >= GROUP_FILES or time.monotonic() - self.since >= GROUP_SECONDS:
+            group, self.group = self.group, None
+            group.close()
+
+    def rollback(self) -> None:
+        """Forget the group's records (their files stay archived: the next run records them)."""
+        if self.group is not None:
+            group, self.group = self.group, None
+            group.__exit__(RuntimeError, RuntimeError("rollback"), None)
+
+    def take_all(self, entries: Iterable[Item | Refusal | Skipped]) -> None:
+        spawn = multiprocessing.get_context("spawn")
+        checks = replace(self.run.checks, parent=os.getpid())
+        window: deque[_Pending] = deque()
+        limit = WINDOW * (self.workers + 1)
+        pool = (
+            ProcessPoolExecutor(self.workers, spawn, initializer=start_worker, initargs=(checks,))
+            if self.workers
+            else None
+        )
+        try:
+            for entry in entries:
+                window.append(self.start(pool, entry))
+                while len(window) > limit:
+                    self.finish_head(window)
+            while window:
+                self.finish_head(window)
+            self.commit(force=True)
+        finally:
+            self.rollback()  # stopped midway (killed by SIGTERM, a system fault): maybe inside a file's records
+            if pool is not None:
+                pool.shutdown(wait=True, cancel_futures=True)
+
+    def start(self, pool: ProcessPoolExecutor | None, entry: Item | Refusal | Skipped) -> _Pending:
+        """Put ``entry`` in flight: a plain .xlsx not yet imported is archived and given to the processes
+        (``pool``; ``None``: none spawned, this process reads everything)."""
+        if pool is None or not isinstance(entry, Item):
+            return _Pending(entry)
+        sha = hashlib.sha256(entry.data).hexdigest()
+        self.flight[sha] += 1
+        pending = _Pending(entry, sha)
+        if (
+            entry.kind != "xlsx"
+            or self.flight[sha] > 1
+            or self.run.ledger.known_file(sha, accept_modified=self.run.accept_modified)
+        ):
+            return pending
+        pending.base, pending.stored = self.run.store(entry)
+        try:
+            pending.future = pool.submit(check_shared, pending.stored)
+        except BrokenProcessPool as exc:  # a process died: said when this entry's turn comes
+            pending.future = Future()
+            pending.future.set_exception(exc)
+        return pending
+
+    def finish_head(self, window: deque[_Pending]) -> None:
+        """Record the first entry of ``window`` once read; while it is being read by a spawned process,
+        read here those of the window no process has started yet."""
+        head = window[0]
+        if head.future is not None:
+            while not head.future.done() and self.steal(window):
+                pass
+        window.popleft()
+        if head.sha:
+            self.flight[head.sha] -= 1
+            if not self.flight[head.sha]:
+                del self.flight[head.sha]
+        if head.future is None:
+            self.begin()
+            self.run.take(head.entry)
+        else:
+            assert isinstance(head.entry, Item) and head.base is not None and head.stored is not None
+            checked = head.local if head.stolen else self.result(head.future)
+            if checked is None:  # Strict: converted by LibreOffice, here
+                checked = self.run.check(head.entry, head.stored)
+            self.begin()
+            self.run.record(head.entry, head.base, checked)
+        self.grouped += 1
+        self.commit()
+
+    def steal(self, window: deque[_Pending]) -> bool:
+        """Read here the first entry of ``window`` no spawned process has started; False when none."""
+        for pending in window:
+            if pending.future is not None and not pending.stolen and pending.future.cancel():
+                assert pending.stored is not None
+                pending.local = check_plain(self.run.checks, pending.stored)
+                pending.stolen = True
+                return True
+        return False
+
+    def result(self, future: Future[list[Verdict] | Failure | None]) -> list[Verdict] | Failure | None:
+        """What a spawned process made of a file; a process that died (killed, out of memory) stops the
+        run with a French error, what was recorded before kept."""
+        try:
+            return future.result()
+        except BrokenProcessPool:
+            self.commit(force=True)  # between two files: what is recorded is whole
+            raise SystemFault(
+                "« e2docs collect » arrêté : un des processus qui lisaient les classeurs s'est arrêté "
+                "brutalement (arrêté par le système, mémoire insuffisante ?). Les retours enregistrés "
+                "avant restent enregistrés, aucun n'est enregistré à moitié.",
+                self.run.campaign.root,
+                "Relancez la même commande : elle reprend la relève là où elle s'est arrêtée.",
+            ) from None
