@@ -37,6 +37,15 @@ def fill_returns(root: Path, folder: Path) -> None:
         list(pool.map(_fill, jobs, chunksize=16))
 
 
+def settle(below: float = 1.0, most: float = 180.0) -> None:
+    """Wait (at most ``most`` seconds) for the load average to fall below ``below``: filling the returns
+    took every core, and the commands that follow decide from the load whether to share their work."""
+    start = time.monotonic()
+    while os.getloadavg()[0] >= below and time.monotonic() - start < most:
+        time.sleep(5)
+    print(f"[attente de la fin de la préparation : {time.monotonic() - start:.0f} s, charge {os.getloadavg()[0]:.1f}]")
+
+
 def main(n: int) -> None:
     print(f"Python {sys.version.split()[0]}, {os.cpu_count()} processeur(s), charge {os.getloadavg()[0]:.1f}")
     with tempfile.TemporaryDirectory(prefix="e2docs-bench-academie-") as tmp:
@@ -49,6 +58,7 @@ def main(n: int) -> None:
         t = time.perf_counter()
         fill_returns(root, base / "retours")
         filled = time.perf_counter() - t
+        settle()
         steps.append(("collect", run_measured(["-C", str(root), "collect", str(base / "retours")])))
         assert recorded(root) == n, f"{recorded(root)} retours enregistrés sur {n}"
         steps.append(("report", run_measured(["-C", str(root), "report"])))

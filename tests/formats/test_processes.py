@@ -49,3 +49,15 @@ def test_stop_with_parent_does_nothing_in_a_process_not_started_by_multiprocessi
     before = threading.active_count()
     processes.stop_with_parent()
     assert threading.active_count() == before
+
+
+def test_a_core_counts_as_idle_when_at_most_forty_percent_of_it_is_taken(monkeypatch):
+    monkeypatch.setattr(processes, "cores", lambda: 2)
+    for load, count in [(0.0, 2), (1.03, 2), (1.39, 2), (1.41, 1), (2.4, 1)]:
+        monkeypatch.setattr(processes, "load", lambda load=load: load)
+        assert processes.share_count(1000, 100) == count, load
+    assert processes.share_count(99, 100) == 1  # below the threshold, whatever the cores
+    monkeypatch.setattr(processes, "cores", lambda: 8)
+    monkeypatch.setattr(processes, "load", lambda: 0.0)
+    assert processes.share_count(1000, 100) == 4  # at most ``most``
+    assert processes.share_count(150, 100) == 3  # at most one per 50 items
