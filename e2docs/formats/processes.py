@@ -260,8 +260,8 @@ def share_count(count: int, parallel_from: int, most: int = 4) -> int:
     """How many processes share ``count`` items of work: one below ``parallel_from``; else this one
     and one per idle core (cores less the load average, a core counting as idle when at most 40 % of
     it is taken: the load a command's own start or the end of the previous one leaves; at most ``most``
-    in all, at most one per ``parallel_from // 2`` items). On busy cores a spawned process only adds its start-up (measured
-    for ``generate``: 1.3 s lost at any size with the machine's two cores already busy)."""
+    in all, at most one per ``parallel_from // 2`` items). On busy cores a spawned process only adds its
+    start-up (measured for ``generate``: 1.3 s lost at any size with the machine's two cores already busy)."""
     if count < parallel_from:
         return 1
     idle = int(cores() - load() + 0.4)
