@@ -249,17 +249,25 @@ def cores() -> int:
 
 
 def load() -> float:
-    """Processes running or waiting for a core, averaged over the last minute (0 where unknown)."""
-    try:
-        return os.getloadavg()[0]
-    except (AttributeError, OSError):  # Windows
-        return 0.0
+    """The cores busy now, 0 to the machine's count: its processor use measured over
+    :data:`LOAD_SAMPLE` seconds by psutil (this process sleeps meanwhile, so what is measured is the
+    others' work). Not the load average: a command started right after another (``collect`` then
+    ``report``) would see the previous one's minute of work as busy cores. psutil is imported here
+    only (this module is otherwise standard library: see the module docstring)."""
+    import psutil  # noqa: PLC0415 — only when a large batch asks
+
+    logical = psutil.cpu_count() or cores()
+    return float(psutil.cpu_percent(interval=LOAD_SAMPLE)) / 100 * logical
+
+
+LOAD_SAMPLE = 0.2
+"""Seconds over which :func:`load` measures the processor use (spent only by batches large enough to share)."""
 
 
 def share_count(count: int, parallel_from: int, most: int = 4) -> int:
     """How many processes share ``count`` items of work: one below ``parallel_from``; else this one
-    and one per idle core (cores less the load average, a core counting as idle when at most 40 % of
-    it is taken: the load a command's own start or the end of the previous one leaves; at most ``most``
+    and one per idle core (cores less those busy now, :func:`load`, a core counting as idle when at most
+    40 % of it is taken; at most ``most``
     in all, at most one per ``parallel_from // 2`` items). On busy cores a spawned process only adds its
     start-up (measured for ``generate``: 1.3 s lost at any size with the machine's two cores already busy)."""
     if count < parallel_from:

@@ -61,3 +61,8 @@ def test_a_core_counts_as_idle_when_at_most_forty_percent_of_it_is_taken(monkeyp
     monkeypatch.setattr(processes, "load", lambda: 0.0)
     assert processes.share_count(1000, 100) == 4  # at most ``most``
     assert processes.share_count(150, 100) == 3  # at most one per 50 items
+
+
+def test_the_cores_busy_now_are_measured_between_none_and_all():
+    busy = processes.load()
+    assert 0.0 <= busy <= (os.cpu_count() or 1)
