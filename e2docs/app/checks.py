@@ -9,8 +9,6 @@ archived plain .xlsx and judges each candidate in it (:func:`judge`), giving sma
 from __future__ import annotations
 
 import os
-import threading
-import time
 import zipfile
 from collections.abc import Collection
 from dataclasses import dataclass
@@ -186,22 +184,12 @@ _WORKER_CHECKS: Checks | None = None
 
 def start_worker(checks: Checks) -> None:
     """Initialise a spawned process (``ProcessPoolExecutor``'s ``initializer``): ``checks`` for every file;
-    the process ends by itself within :data:`WATCH_SECONDS` once ``checks.parent`` is gone (a run
-    killed by SIGKILL leaves no process reading, idle ones included)."""
+    the process ends by itself once the run's process is gone
+    (:func:`~e2docs.formats.processes.stop_with_parent`: a run killed by SIGKILL leaves no process
+    reading, idle ones included)."""
     global _WORKER_CHECKS
     _WORKER_CHECKS = checks
-    if checks.parent:
-        threading.Thread(target=_watch, args=(checks.parent,), name="e2docs-parent", daemon=True).start()
-
-
-WATCH_SECONDS = 0.5
-
-
-def _watch(parent: int) -> None:
-    """End this process (at once: nothing of it is to be kept) when the process ``parent`` is gone."""
-    while processes.alive(parent):
-        time.sleep(WATCH_SECONDS)
-    os._exit(1)
+    processes.stop_with_parent()
 
 
 def check_shared(stored: Path) -> list[Verdict] | Failure | None:
