@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
-from e2docs.formats import processes
+from e2docs.formats import evaluation_record, processes
 from e2docs.formats.intake import ConversionError
 from e2docs.formats.sniff import is_strict_ooxml
+from e2docs.formats.xlsx.evaluation import evaluation_of
 from e2docs.formats.xlsx.layout import CellRole
 from e2docs.formats.xlsx.reader import Issue, Reading, read_workbook
 from e2docs.formats.xlsx.safety import check_workbook_file
@@ -96,7 +97,9 @@ class Verdict:
     workbook says; ``trusted``: its identity is signed by this campaign; ``proposed``, ``final``:
     marks out of 20 (``None``: not computable); ``warnings``: French, the waived changes included;
     ``waived``: changes outside the input cells accepted (``--accept-modified``); ``saved_at``: ISO
-    date-time of the last save by a person, ``None`` when never re-saved."""
+    date-time of the last save by a person, ``None`` when never re-saved; ``record``: the evaluation read,
+    kept for ``report`` (:func:`e2docs.formats.evaluation_record.encode`), ``None`` when the return is
+    not accepted or holds a value the record cannot."""
 
     number: str
     full_name: str
@@ -111,6 +114,7 @@ class Verdict:
     modified: bool
     waived: bool
     saved_at: str | None
+    record: bytes | None = None
 
 
 @dataclass(frozen=True)
@@ -157,6 +161,7 @@ def verdicts(readings: list[Reading], checks: Checks) -> list[Verdict]:
                 modified=bool(reading.modified),
                 waived=waived,
                 saved_at=reading.saved_at,
+                record=_record(reading) if state.accepted else None,
             )
         )
     return out
@@ -200,6 +205,14 @@ def check_shared(stored: Path) -> list[Verdict] | Failure | None:
     if checks.parent and os.name == "posix" and os.getppid() != checks.parent:
         raise SystemExit(1)
     return check_plain(checks, stored)
+
+
+def _record(reading: Reading) -> bytes | None:
+    """The evaluation of ``reading`` as kept for ``report``; ``None`` when a value cannot be kept."""
+    try:
+        return evaluation_record.encode(evaluation_of(reading))
+    except evaluation_record.Unencodable:
+        return None
 
 
 def _num(value: Fraction | None) -> float | None:

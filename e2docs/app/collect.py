@@ -49,7 +49,7 @@ from e2docs.app.checks import (
 from e2docs.app.ledger import Ledger, MessageRow
 from e2docs.app.returns import content, made_time
 from e2docs.app.status import status_of
-from e2docs.formats import processes
+from e2docs.formats import evaluation_record, processes
 from e2docs.formats.atomic import atomic_write
 from e2docs.formats.imap import ImapError, ImapSession, ImapUrl, Listed, batches
 from e2docs.formats.intake import (
@@ -342,6 +342,7 @@ class _Run:
         self.report = report
         grid = campaign.grid()
         self.grids = {grid.content_hash: grid}
+        self.reader = evaluation_record.reader_key(grid)
         self.roster = {c.number for c in ledger.candidates()}
         self.checks = Checks(self.grids, campaign.secret, campaign.id, frozenset(self.roster), accept_modified)
         self.batch = 0  # set by the caller (Ledger.new_batch) before the first entry
@@ -458,6 +459,10 @@ class _Run:
                     made_at=v.saved_at or entry.received_at,
                     reply_to=reply_to,
                 )
+                if v.record is not None and v.trusted and v.number in self.roster:
+                    sha = base["sha256"]
+                    sealed = evaluation_record.seal(self.checks.secret, sha, v.number, self.reader, v.record)
+                    ledger.record_evaluation(sha, v.number, self.reader, v.record, sealed)
                 outcome = FileOutcome(
                     entry.origin, v.state, f"{v.full_name} ({v.number})", list(v.reasons), list(v.warnings), reply
                 )

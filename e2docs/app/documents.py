@@ -1,7 +1,10 @@
 """``e2docs report``: a campaign's Word documents, from the returns the ledger holds.
 
-Each accepted return is read again from its archived original (never from the
-ledger's summary), so the documents show what the reader computes today.
+Each accepted return's evaluation is what the reader makes of its archived original today: the
+inputs ``collect`` read are kept in the ledger, sealed (:mod:`e2docs.formats.evaluation_record`), and
+used when the file's bytes, the grid and the reader's version are those they were read with; otherwise
+the archived file is read again. Either way the marks are computed now by the scoring rule (never taken
+from the ledger's summary).
 Documents are named like the workbooks (``NOM_Prénom_31214_<numéro>_…``). They
 are all made first in a hidden folder inside ``rapports/``, then moved into place:
 a run that fails or is killed leaves the documents of the previous run. Only what
@@ -15,6 +18,7 @@ errors); the class record, the merge, the PDFs and the putting in place stay in 
 from __future__ import annotations
 
 import errno
+import hashlib
 import multiprocessing
 import os
 import re
@@ -28,7 +32,7 @@ from pathlib import Path
 from e2docs.app.campaign import Campaign, writes
 from e2docs.app.status import CandidateStatus, candidate_statuses
 from e2docs.app.written import Record, free_target, install, remove_own
-from e2docs.formats import processes
+from e2docs.formats import evaluation_record, processes
 from e2docs.formats.intake import Item, kept_conversion, kept_copy, to_xlsx
 from e2docs.formats.naming import candidate_stem, safe_part
 from e2docs.formats.processes import alive
@@ -135,8 +139,10 @@ def make_reports(
     outdir = campaign.folder("rapports")
     result = ReportResult(outdir)
     grid = campaign.grid()
+    reader = evaluation_record.reader_key(grid)
     with campaign.ledger() as ledger:
         statuses = candidate_statuses(ledger)
+        records = ledger.evaluations(reader)
     rows: list[ClassRow] = []
     docs: list[Path] = []  # staged Word documents, in the order they are listed
     sheets: list[Path] = []  # staged evaluation sheets, for --merge
@@ -144,8 +150,9 @@ def make_reports(
     _remove_leftovers(outdir)
     stage = Path(tempfile.mkdtemp(prefix=f"{STAGING}{os.getpid()}-", dir=outdir))
     try:
-        job = _Job(campaign, grid, stage, templates_dir, only_complete)
-        for status, made in zip(statuses, _make_all(job, statuses, templates, progress), strict=True):
+        job = _Job(campaign, grid, stage, templates_dir, only_complete, campaign.secret, reader)
+        turns = [_Turn(s, records.get((s.current.sha256, s.candidate.number)) if s.current else None) for s in statuses]
+        for status, made in zip(statuses, _make_all(job, turns, templates, progress), strict=True):
             cand = status.candidate
             if made.evaluation is not None:
                 rows.append(ClassRow(cand, status.state, made.evaluation))
@@ -214,6 +221,17 @@ class _Job:
     stage: Path
     templates_dir: Path | None
     only_complete: bool
+    secret: bytes
+    reader: str  # evaluation_record.reader_key(grid)
+
+
+@dataclass(frozen=True)
+class _Turn:
+    """A candidate to read and render: their status, and the evaluation ``collect`` kept of their current
+    return (record, seal), ``None`` when none is kept."""
+
+    status: CandidateStatus
+    kept: tuple[bytes, bytes] | None = None
 
 
 @dataclass(frozen=True)
@@ -227,14 +245,33 @@ class _Made:
     documents: tuple[Path, ...] = ()
 
 
-def _make_one(job: _Job, status: CandidateStatus, work: Path, templates: Templates) -> _Made:
-    """Read ``status``'s return again and render its documents into ``job.stage``. Raises as
-    :func:`read_return` and :func:`~e2docs.reports.render_candidate_documents` do."""
+def _kept(job: _Job, turn: _Turn) -> Evaluation | None:
+    """The evaluation ``collect`` kept of ``turn``'s current return, when the archived file still has the
+    bytes it was read from and the seal holds; ``None`` otherwise (the file is then read again)."""
+    row = turn.status.current
+    if row is None or turn.kept is None:
+        return None
+    try:
+        data = (job.campaign.root / row.stored_path).read_bytes()
+    except OSError:
+        return None  # read_return says what is wrong
+    if hashlib.sha256(data).hexdigest() != row.sha256:
+        return None
+    record, seal = turn.kept
+    number = turn.status.candidate.number
+    return evaluation_record.opened(job.secret, row.sha256, number, job.reader, record, seal, job.grid)
+
+
+def _make_one(job: _Job, turn: _Turn, work: Path, templates: Templates) -> _Made:
+    """Get ``turn``'s evaluation (kept by ``collect``, else its return read again) and render its
+    documents into ``job.stage``. Raises as :func:`read_return` and
+    :func:`~e2docs.reports.render_candidate_documents` do."""
+    status = turn.status
     if status.state not in (CandidateState.COMPLETE, CandidateState.INCOMPLETE):
         return _Made(None)
     # The class record keeps the evaluation (a few kB), not the reading: a whole Reading
     # (layout, cell values: ~140 kB) for 2,000 candidates would take over 400 MB.
-    evaluation = evaluation_of(read_return(job.campaign, status, work, job.grid))
+    evaluation = _kept(job, turn) or evaluation_of(read_return(job.campaign, status, work, job.grid))
     if job.only_complete and status.state != CandidateState.COMPLETE:
         return _Made(evaluation)
     stem = candidate_stem(status.candidate, job.grid.specialty)
@@ -244,7 +281,7 @@ def _make_one(job: _Job, status: CandidateStatus, work: Path, templates: Templat
 
 def _make_all(
     job: _Job,
-    statuses: list[CandidateStatus],
+    turns: list[_Turn],
     templates: Templates,
     progress: Callable[[Iterable[CandidateStatus]], Iterable[CandidateStatus]] | None,
 ) -> list[_Made]:
@@ -255,12 +292,13 @@ def _make_all(
     those no process has started from the last: they meet in the middle, whatever the start-up of
     the spawned processes. The first error in the candidates' order is raised, as one process would
     have raised it (the later chunks not started are cancelled)."""
+    statuses = [turn.status for turn in turns]
     ticks = iter(progress(statuses) if progress else statuses)
-    n = processes_for(len(statuses))
+    n = processes_for(len(turns))
     with tempfile.TemporaryDirectory(prefix="e2docs-report-") as work:
         if n == 1:
-            return [_make_one(job, status, Path(work), templates) for status in ticks]
-        chunks = [statuses[i : i + CHUNK] for i in range(0, len(statuses), CHUNK)]
+            return [_make_one(job, turn, Path(work), templates) for turn, _ in zip(turns, ticks, strict=True)]
+        chunks = [turns[i : i + CHUNK] for i in range(0, len(turns), CHUNK)]
         made: list[list[_Made] | None] = [None] * len(chunks)
         shown: set[int] = set()  # chunks counted by the progress bar
 
@@ -279,7 +317,7 @@ def _make_all(
                     if not futures[i].cancel():  # a spawned process has it: so has it every chunk before
                         break
                     try:
-                        made[i] = [_make_one(job, status, Path(work), templates) for status in chunks[i]]
+                        made[i] = [_make_one(job, turn, Path(work), templates) for turn in chunks[i]]
                     except Exception as exc:  # raised once the chunks before it are known to succeed
                         failed = (i, exc)
                         break
@@ -305,18 +343,18 @@ def _make_all(
 _TEMPLATES: Templates | None = None  # in a spawned process: its templates, compiled on first use
 
 
-def _make_chunk(job: _Job, statuses: list[CandidateStatus], parent: int) -> list[_Made]:
-    """:func:`_make_one` for each of ``statuses``, in a spawned process: it stops when ``parent`` is
+def _make_chunk(job: _Job, turns: list[_Turn], parent: int) -> list[_Made]:
+    """:func:`_make_one` for each of ``turns``, in a spawned process: it stops when ``parent`` is
     gone (POSIX), so that a killed run does not keep writing."""
     global _TEMPLATES
     if _TEMPLATES is None:
         _TEMPLATES = Templates()
     with tempfile.TemporaryDirectory(prefix="e2docs-report-") as work:
         made = []
-        for status in statuses:
+        for turn in turns:
             if os.name == "posix" and os.getppid() != parent:
                 raise SystemExit(1)
-            made.append(_make_one(job, status, Path(work), _TEMPLATES))
+            made.append(_make_one(job, turn, Path(work), _TEMPLATES))
     return made
 
 

@@ -21,10 +21,11 @@ from e2docs.model.errors import E2docsError
 from e2docs.model.examiner import Examiner
 from e2docs.model.states import ReturnState
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 """The ledger's schema version, kept in ``PRAGMA user_version``: 0 is the schema of e2docs 0.1.0
-(:data:`SCHEMA_0_1`), 1 that of undo and keep, 2 that of examiners and messages, 3 the current one
-(:data:`SCHEMA`: replies linked to the messages sent, messages read from IMAP folders). An older
+(:data:`SCHEMA_0_1`), 1 that of undo and keep, 2 that of examiners and messages, 3 that of replies
+linked to the messages sent and messages read from IMAP folders, 4 the current one (:data:`SCHEMA`:
+the evaluations read by ``collect``, kept for ``report``). An older
 ledger is migrated forward when opened, in one transaction (a migration killed midway leaves the
 old ledger intact)."""
 
@@ -80,6 +81,13 @@ CREATE TABLE imap_messages (
 )
 """
 
+_EVALUATIONS = """
+CREATE TABLE evaluations (
+    sha256 TEXT NOT NULL REFERENCES files(sha256), candidate TEXT NOT NULL, reader TEXT NOT NULL,
+    record BLOB NOT NULL, seal BLOB NOT NULL, PRIMARY KEY (sha256, candidate)
+)
+"""
+
 SCHEMA = (
     """
 CREATE TABLE candidates (
@@ -107,6 +115,8 @@ CREATE TABLE files (
     + _EXAMINERS
     + ";"
     + _REPLIES_AND_IMAP
+    + ";"
+    + _EVALUATIONS
 )
 """The current schema (version :data:`SCHEMA_VERSION`), as a new ledger gets it.
 
@@ -125,6 +135,10 @@ CREATE TABLE files (
   (``user@host:port/FOLDER``), the folder's ``uidvalidity`` and the message's ``uid``, the run
   (``batch``), ``workbooks``: how many workbooks it brought; ``moved_to``/``moved_at`` once
   moved by ``--move-to``.
+* ``evaluations``: what ``collect`` read of each candidate of an accepted file, for ``report``
+  (:mod:`e2docs.formats.evaluation_record`): the ``record`` (compressed JSON), the ``reader`` it is
+  valid for (:func:`~e2docs.formats.evaluation_record.reader_key`) and its ``seal`` (HMAC-SHA256 under
+  the campaign's secret). Only a cache: a missing, stale or unsealed row means the file is read again.
 """
 
 SCHEMA_0_1 = """
@@ -190,6 +204,8 @@ ALTER TABLE returns_v1 RENAME TO returns;
     2: _EXAMINERS,
     # 2 → 3: replies linked to the messages sent; the messages read from IMAP folders.
     3: _REPLIES_AND_IMAP,
+    # 3 → 4: the evaluations collect read, kept for report.
+    4: _EVALUATIONS,
 }
 """Version → the SQL statements that bring a ledger from the version before to it."""
 
@@ -753,6 +769,21 @@ class Ledger:
                 "UPDATE imap_messages SET moved_to = ?, moved_at = ? WHERE mailbox = ? AND uidvalidity = ? AND uid = ?",
                 [(target, when, mailbox, uidvalidity, uid) for uid in uids],
             )
+
+    def record_evaluation(self, sha256: str, candidate: str, reader: str, record: bytes, seal: bytes) -> None:
+        """Keep what ``collect`` read of ``candidate`` in the file ``sha256`` (recorded in ``files`` first):
+        ``record`` valid for ``reader``, sealed by ``seal`` (:mod:`e2docs.formats.evaluation_record`).
+        A row already there for the same file and candidate is replaced."""
+        with self.transaction():
+            self.db.execute(
+                "INSERT OR REPLACE INTO evaluations (sha256, candidate, reader, record, seal) VALUES (?,?,?,?,?)",
+                (sha256, candidate, reader, record, seal),
+            )
+
+    def evaluations(self, reader: str) -> dict[tuple[str, str], tuple[bytes, bytes]]:
+        """The records kept for ``reader``: (file's sha256, candidate number) → (record, seal)."""
+        rows = self.db.execute("SELECT sha256, candidate, record, seal FROM evaluations WHERE reader = ?", (reader,))
+        return {(r[0], r[1]): (bytes(r[2]), bytes(r[3])) for r in rows}
 
     def returns(self, candidate: str | None = None) -> list[ReturnRow]:
         """Returns in import order, with their file's and run's details; all, or one candidate's

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pytest
 
+from e2docs.app.ledger import SCHEMA_VERSION
 from e2docs.formats.imap import encode_folder, parse_imap_url, uid_set
 from e2docs.formats.mail import XLSX_TYPE
 from e2docs.formats.xlsx import names
@@ -359,6 +360,7 @@ def test_imap_urls_and_folder_names():
 
 def test_a_version_2_ledger_opens_and_is_migrated(s):
     db = sqlite3.connect(s.root / "registre.sqlite")
+    db.execute("DROP TABLE evaluations")  # schema 4
     db.execute("DROP TABLE imap_messages")
     db.execute("ALTER TABLE returns DROP COLUMN reply_to")
     db.execute("PRAGMA user_version = 2")
@@ -367,6 +369,6 @@ def test_a_version_2_ledger_opens_and_is_migrated(s):
     assert s.status()[number(0)]["history"] == []  # read-only: migrated in memory
     assert s.collect(s.make(number(0), "a.xlsx")).exit_code == 0
     db = sqlite3.connect(s.root / "registre.sqlite")
-    assert db.execute("PRAGMA user_version").fetchone()[0] == 3
+    assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     assert db.execute("SELECT reply_to FROM returns").fetchall() == [(None,)]
     db.close()

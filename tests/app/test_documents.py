@@ -7,6 +7,8 @@ No LibreOffice needed here (tests/reports/test_libreoffice_reports.py converts t
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import os
 import re
 import shutil
@@ -128,6 +130,89 @@ def test_evaluation_sheet_shows_the_marks_of_the_return(campaign):
     assert table_row(sheet, "Note attribuée par la commission")[-1] == "16"
     assert table_row(sheet, "NOTE FINALE")[-1] == "16 / 20"
     assert "PROVISOIRE" not in text
+
+
+def kept_records(root: Path) -> dict[str, tuple[str, bytes]]:
+    """candidate number → (file sha256, record) of the evaluations ``collect`` kept in the ledger."""
+    import sqlite3
+
+    with contextlib.closing(sqlite3.connect(root / "registre.sqlite")) as db:
+        return {n: (sha, bytes(r)) for sha, n, r in db.execute("SELECT sha256, candidate, record FROM evaluations")}
+
+
+def rewrite_record(root: Path, number: str, edit, *, sealed: bool) -> None:
+    """Change the evaluation kept for candidate ``number`` (``edit``: Evaluation → Evaluation), its seal
+    made again with the campaign's secret when ``sealed``, else left as it was."""
+    import sqlite3
+
+    from e2docs.formats import evaluation_record
+    from e2docs.formats.gridfile import load_grid
+
+    grid = load_grid(root / "grille.toml")
+    key = evaluation_record.reader_key(grid)
+    sha, record = kept_records(root)[number]
+    changed = evaluation_record.encode(edit(evaluation_record.decode(record, grid)))
+    with contextlib.closing(sqlite3.connect(root / "registre.sqlite")) as db, db:
+        if sealed:
+            secret = bytes.fromhex((root / ".secret").read_text().strip())
+            mac = evaluation_record.seal(secret, sha, number, key, changed)
+            db.execute("UPDATE evaluations SET record = ?, seal = ? WHERE candidate = ?", (changed, mac, number))
+        else:
+            db.execute("UPDATE evaluations SET record = ? WHERE candidate = ?", (changed, number))
+
+
+def test_collect_kept_the_evaluation_of_each_accepted_return_only(campaign):
+    kept = kept_records(campaign)
+    assert sorted(kept) == sorted([number for _, _, number in COMPLETE] + ["2709411092"])  # + HOARAU, incomplete
+    assert "2709411134" not in kept  # NGUYEN, rejected
+
+
+def test_documents_from_the_kept_evaluations_are_those_of_the_returns_read_again(campaign, tmp_path):
+    import sqlite3
+
+    again = tmp_path / "relus"
+    shutil.copytree(campaign, again)
+    with contextlib.closing(sqlite3.connect(again / "registre.sqlite")) as db, db:
+        db.execute("DELETE FROM evaluations")
+    kept, read = report(campaign, "--merge"), report(again, "--merge")
+    assert kept.exit_code == read.exit_code == 0, read.output
+    assert kept.output.replace(str(campaign), str(again)) == read.output
+    assert names(campaign / "rapports") == names(again / "rapports") == sorted(EXPECTED + [MERGED])
+    for name in names(again / "rapports"):
+        if name.endswith(".docx"):
+            assert members(campaign / "rapports" / name) == members(again / "rapports" / name), name
+
+
+def observations(root: Path) -> str:
+    return all_text(root / "rapports" / f"{LE_GOFF}_fiche-evaluation.docx")
+
+
+def test_report_takes_the_evaluation_collect_kept_and_scores_it_again(campaign):
+    def edit(evaluation):
+        levels = {cid: 1 for cid in evaluation.levels}  # every criterion at the lowest level
+        return dataclasses.replace(evaluation, observations="Relu depuis le registre.", levels=levels)
+
+    rewrite_record(campaign, "2709411105", edit, sealed=True)
+    assert report(campaign).exit_code == 0
+    sheet = campaign / "rapports" / f"{LE_GOFF}_fiche-evaluation.docx"
+    assert "Relu depuis le registre." in all_text(sheet)
+    assert table_row(sheet, "Note proposée")[-1] != "17,5 / 20"  # the marks computed now, from these levels
+
+
+def test_a_kept_evaluation_changed_without_the_secret_is_not_used(campaign):
+    rewrite_record(campaign, "2709411105", lambda e: dataclasses.replace(e, observations="Falsifié."), sealed=False)
+    assert report(campaign).exit_code == 0
+    sheet = campaign / "rapports" / f"{LE_GOFF}_fiche-evaluation.docx"
+    assert "Falsifié." not in all_text(sheet)  # the return read again instead
+    assert table_row(sheet, "Note proposée")[-1] == "17,5 / 20"
+
+
+def test_a_kept_evaluation_is_not_used_once_the_archived_file_changed(campaign):
+    rewrite_record(campaign, "2709411105", lambda e: dataclasses.replace(e, observations="Ancien."), sealed=True)
+    stored = campaign / "retours" / f"{kept_records(campaign)['2709411105'][0]}.xlsx"
+    stored.write_bytes(stored.read_bytes() + b"\0")  # other bytes: a zip with a trailing byte still reads
+    assert report(campaign).exit_code == 0
+    assert "Ancien." not in all_text(campaign / "rapports" / f"{LE_GOFF}_fiche-evaluation.docx")
 
 
 def test_incomplete_candidate_documents_are_provisional_and_listed(campaign):

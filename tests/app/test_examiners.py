@@ -240,7 +240,7 @@ def test_generate_per_examiner_without_assignment(s):
 
 def test_a_version_1_ledger_opens_and_is_migrated(s):
     db = sqlite3.connect(s.root / "registre.sqlite")
-    for table in ("messages", "assignments", "examiners", "imap_messages"):
+    for table in ("messages", "assignments", "examiners", "imap_messages", "evaluations"):
         db.execute(f"DROP TABLE {table}")
     db.execute("ALTER TABLE returns DROP COLUMN reply_to")  # schema 3
     db.execute("PRAGMA user_version = 1")
@@ -253,7 +253,7 @@ def test_a_version_1_ledger_opens_and_is_migrated(s):
     path = s.inbox / "e.csv"
     assert s.run("assign", str(write(path, f"{MARTIN};;TMCV1", f"{DURAND};;TMCV2"))).exit_code == 0
     db = sqlite3.connect(s.root / "registre.sqlite")
-    assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
+    assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
     db.close()
 
 
