@@ -364,13 +364,15 @@ def _put_in_place(campaign: Campaign, result: ReportResult, docs: list[Path], pd
     unchanged). Fills ``written``, ``pdfs``, ``beside``, ``removed`` and ``kept`` of ``result``."""
     record = Record.load(campaign.root)
     final: dict[Path, Path] = {}  # staged → target
+    chosen: set[Path] = set()  # its targets
     for staged in docs + pdfs:
         if staged.suffix == ".pdf":  # the PDF goes with its Word document, wherever that went
             wanted = final[staged.with_suffix(".docx")].with_suffix(".pdf")
         else:
             wanted = result.outdir / staged.name
-        target = free_target(record, wanted, final.values())
+        target = free_target(record, wanted, chosen)
         final[staged] = target
+        chosen.add(target)
         if target != wanted:
             result.beside.append((wanted, target))
     install(record, list(final.items()), by="report")

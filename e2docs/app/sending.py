@@ -449,14 +449,14 @@ def _draft_all(
     folder = Path(folder) if folder is not None else campaign.root / DRAFTS
     record = Record.load(campaign.root)
     prefix = "relance" if kind == "remind" else "envoi"
-    taken: list[Path] = []
+    taken: set[Path] = set()
     for plan in plans:
         when = deadline or (_last_deadline(ledger, plan.examiner) if kind == "remind" else None)
         msg, msgid, attached = _build(campaign, plan, kind, sender, when, domain, draft=True)
         data = mail.as_bytes(msg)
         stem = safe_part(plan.examiner.name) or safe_part(plan.examiner.email.split("@")[0]) or "examinateur"
         target = free_target(record, folder / f"{prefix}_{stem}.eml", taken)
-        taken.append(target)
+        taken.add(target)
         record.expect(target, hashlib.sha256(data).hexdigest(), kind)
         record.save()
         try:

@@ -26,7 +26,9 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import os
 from collections.abc import Iterable, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -64,6 +66,7 @@ class Record:
 
     root: Path
     files: dict[str, dict[str, Any]] = field(default_factory=dict)
+    _folders: dict[Path, Path] = field(default_factory=dict, repr=False, compare=False)  # folder → resolved
 
     @classmethod
     def load(cls, root: Path) -> Record:
@@ -86,8 +89,17 @@ class Record:
         return self.root / RECORD
 
     def key(self, path: Path) -> str:
-        """``path``'s key: relative to the campaign folder (``/`` separators) when inside it, else absolute."""
-        full = Path(path).resolve()
+        """``path``'s key: relative to the campaign folder (``/`` separators) when inside it, else absolute
+        (symbolic links resolved; each folder resolved once per record: a report puts thousands of
+        documents in one folder)."""
+        path = Path(path)
+        if path.name in ("", ".", "..") or os.path.islink(path):
+            full = path.resolve()
+        else:
+            folder = self._folders.get(path.parent)
+            if folder is None:
+                folder = self._folders[path.parent] = path.parent.resolve()
+            full = folder / path.name
         try:
             return full.relative_to(self.root).as_posix()
         except ValueError:
@@ -143,14 +155,13 @@ class Record:
         atomic_write(self.path, (json.dumps(data, ensure_ascii=False, indent=1) + "\n").encode("utf-8"))
 
 
-def free_target(record: Record, path: Path, taken: Iterable[Path] = ()) -> Path:
+def free_target(record: Record, path: Path, taken: AbstractSet[Path] = frozenset()) -> Path:
     """Where to write the new version of ``path``: ``path`` itself when it does not exist or is ours
     and unchanged, else the first of « X (nouvelle version).docx », « X (nouvelle version 2).docx »…
     that is free in the same sense. ``taken``: targets already chosen in this run."""
-    busy = set(taken)
     n = 0
     candidate = path
-    while candidate in busy or (candidate.exists() and not record.owns(candidate)):
+    while candidate in taken or (candidate.exists() and not record.owns(candidate)):
         n += 1
         candidate = beside(path, n)
     return candidate
