@@ -46,6 +46,13 @@ def compress(name: str, content: bytes) -> Member:
     return Member(name, zipfile.ZIP_DEFLATED, zlib.crc32(content), len(content), data)
 
 
+def content(member: Member) -> bytes:
+    """The uncompressed bytes of ``member``."""
+    if member.method == zipfile.ZIP_STORED:
+        return member.data
+    return zlib.decompress(member.data, -15)
+
+
 def read_members(package: bytes) -> list[Member]:
     """The members of the zip ``package``, in its order, with their compressed bytes.
 

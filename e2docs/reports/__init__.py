@@ -12,6 +12,7 @@ from pathlib import Path
 
 from e2docs.formats.bundled import bundled
 from e2docs.model.evaluation import Evaluation
+from e2docs.reports import limits
 from e2docs.reports.check import Problem, check_template
 from e2docs.reports.compiled import CompiledTemplate, Templates
 from e2docs.reports.context import FIELDS_DOC, ClassInfo, ClassRow, candidate_context, class_context, class_rows
@@ -88,8 +89,10 @@ def render_class_record(
     templates: Templates | None = None,
 ) -> Path:
     """Write the class record (one row per candidate, statistics, charts) to ``out``; ``templates``
-    as for :func:`render_candidate_documents` (its charts keep docxtpl's path: one document per class)."""
+    as for :func:`render_candidate_documents`. The template's bounds (:mod:`e2docs.reports.limits`) grow
+    with the class beyond :data:`~e2docs.reports.limits.CLASS_ROWS` candidates."""
     path = template_path(CLASS_RECORD, templates_dir)
+    scale = len(rows) / limits.CLASS_ROWS  # a larger class gets bounds in proportion
     if templates is None:
-        return render_to(path, class_context(rows, meta), Path(out))
-    return templates.get(path).render_to(class_context(rows, meta), Path(out))
+        return render_to(path, class_context(rows, meta), Path(out), scale)
+    return templates.get(path).render_to(class_context(rows, meta), Path(out), scale)

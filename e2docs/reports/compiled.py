@@ -11,21 +11,26 @@ members copied as they are plus the rendered parts (:mod:`e2docs.formats.rawzip`
 The documents are the ones docxtpl writes (same steps on the same XML: ``patch_xml``, the
 ``<w:p`` line breaks, ``resolve_listing``, ``fix_tables``, drawing ids from 1001, headers and
 footers parsed and serialised by python-docx, core properties rendered); a test compares both
-on the sample campaign. Two cases keep docxtpl's own path (:func:`~e2docs.reports.render.render_to`):
-a context holding :class:`~e2docs.reports.charts.Chart` values (the class record: its images add
-parts and relationships; one document per class) and a template with footnotes (docxtpl renders
-them once per section).
+on the sample campaign. A context holding :class:`~e2docs.reports.charts.Chart` values (the class
+record) gets its images as docxtpl adds them (a part per distinct picture, its relationship, the PNG
+content type, python-docx's drawing). A template with footnotes keeps docxtpl's own path
+(:func:`~e2docs.reports.render.render_to`: docxtpl renders them once per section).
+
+A body of :data:`LARGE_BODY` characters or more (the class record of a few hundred candidates and
+more) is not parsed whole: it is checked as it is read (:func:`_streamed`) and written as Jinja gave
+it, so that the memory a report takes does not grow with a tree of the whole class.
 """
 
 from __future__ import annotations
 
 import copy
+import hashlib
 import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from docxtpl import DocxTemplate
 from jinja2 import Template, TemplateError
@@ -45,7 +50,16 @@ _CORE = "application/vnd.openxmlformats-package.core-properties+xml"
 _HEADER = DocxTemplate.HEADER_URI
 _FOOTER = DocxTemplate.FOOTER_URI
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
-_WP_DOCPR = "{http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing}docPr"
+_WP = "http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing"
+_WP_DOCPR = f"{{{_WP}}}docPr"
+_RELS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
+_TYPES = "{http://schemas.openxmlformats.org/package/2006/content-types}"
+_IMAGE_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/image"
+_CONTENT_TYPES = "[Content_Types].xml"
+LARGE_BODY = 1_000_000
+"""Characters of a filled-in body from which it is checked while read and written as rendered
+(:func:`_streamed`) rather than parsed into a tree and written again: the class record of 5,000
+candidates is 7.4 million characters, whose tree took 95 MB."""
 
 
 @dataclass(frozen=True)
@@ -126,6 +140,15 @@ class CompiledTemplate:
         buffer = io.BytesIO()
         docx.save(buffer)
         self._members = rawzip.read_members(buffer.getvalue())
+        # What adding a picture needs (docx.parts.story.StoryPart.new_pic_inline, as docxtpl calls it).
+        part = docx.part
+        self._rels_member = part.partname.rels_uri.membername
+        self._rids = set(part.rels.keys())
+        related = {rel.target_part.partname: rid for rid, rel in part.rels.items() if not rel.is_external}
+        # sha1 → (member, the document's relationship to it or None)
+        self._images = {p.sha1: (p.partname.membername, related.get(p.partname)) for p in package.image_parts}
+        self._image_numbers = {p.partname.idx for p in package.image_parts}
+        self._shape_id = part.next_id
 
     def _compile(self, member: str, xml: str) -> _Part:
         """``xml`` pre-processed and compiled as docxtpl's ``render_xml_part`` does."""
@@ -171,18 +194,30 @@ class CompiledTemplate:
 
         return self._before + _XMLNS.sub(keep, xml[:end]) + xml[end:] + self._after
 
-    def render(self, context: Mapping[str, Any]) -> bytes:
+    def render(self, context: Mapping[str, Any], scale: float = 1.0) -> bytes:
         """The .docx package of this template filled with ``context`` (the fast path only: see
-        :meth:`render_to`). Raises :class:`ReportError` as :func:`~e2docs.reports.render.render_to` does."""
+        :meth:`render_to`); its :class:`Chart` values become pictures. ``scale``: the bounds of the
+        rendering multiplied (:meth:`~e2docs.reports.render.Sandbox.bounded`). Raises
+        :class:`ReportError` as :func:`~e2docs.reports.render.render_to` does."""
         from docx.oxml.parser import parse_xml
 
         env = make_env()
         replaced: dict[str, bytes] = {}
-        with explained(self.path), env.bounded():
-            body = self._fixed_tables(self._render(self._body, context))
-            for n, el in enumerate(body.iter(_WP_DOCPR), 1001):
-                el.set("id", str(n))
-            replaced[self._document_member] = self._document(body)
+        pictures = _Pictures(self)
+        if _has_chart(context):
+            context = pictures.bind(context)
+        with explained(self.path), env.bounded(scale=scale):
+            xml = self._render(self._body, context)
+            streamed = _streamed(xml, self._namespaces) if len(xml) >= LARGE_BODY else None
+            if streamed is not None:
+                head, body_bytes = streamed
+                replaced[self._document_member] = self._before + head + body_bytes + self._after
+            else:
+                body = self._fixed_tables(xml)
+                for n, el in enumerate(body.iter(_WP_DOCPR), 1001):
+                    el.set("id", str(n))
+                replaced[self._document_member] = self._document(body)
+            del xml
             for part in self._parts:
                 xml = self._render(part, context)
                 try:
@@ -198,20 +233,213 @@ class CompiledTemplate:
                 for name, template in self._properties.items():
                     setattr(props, name, template.render(context))
                 replaced[self._core_member] = etree.tostring(core, encoding="UTF-8", standalone=True)
-        members = [rawzip.compress(m.name, replaced[m.name]) if m.name in replaced else m for m in self._members]
+        replaced.update(pictures.parts())
+        members = [rawzip.compress(m.name, replaced.pop(m.name)) if m.name in replaced else m for m in self._members]
+        members += [rawzip.compress(name, data) for name, data in replaced.items()]  # the pictures added
         return rawzip.write_zip(members, time.time())
 
-    def render_to(self, context: Mapping[str, Any], out: str | Path) -> Path:
+    def render_to(self, context: Mapping[str, Any], out: str | Path, scale: float = 1.0) -> Path:
         """Fill the template with ``context`` and write ``out`` atomically; returns ``out``.
 
-        A context holding charts, or a template with footnotes, goes through docxtpl
-        (:func:`~e2docs.reports.render.render_to`). Raises :class:`ReportError` (French message,
-        the template) as that function does, and ``OSError`` when ``out`` cannot be written."""
+        A template with footnotes goes through docxtpl (:func:`~e2docs.reports.render.render_to`).
+        Raises :class:`ReportError` (French message, the template) as that function does, and
+        ``OSError`` when ``out`` cannot be written."""
         out = Path(out)
-        if not self.fast or _has_chart(context):
-            return render_to(self.path, context, out)
-        atomic_write(out, self.render(context), prefix=f".{out.stem}.")
+        if not self.fast:
+            return render_to(self.path, context, out, scale)
+        atomic_write(out, self.render(context, scale), prefix=f".{out.stem}.")
         return out
+
+
+class _Picture:
+    """A :class:`Chart` of the context, written where the template shows it as docxtpl's ``InlineImage``
+    writes a picture (its PNG drawn then, and added to the document once)."""
+
+    def __init__(self, chart: Chart, pictures: _Pictures) -> None:
+        self.chart = chart
+        self.pictures = pictures
+
+    def __html__(self) -> str:
+        from docx.image.image import Image
+        from docx.oxml.shape import CT_Inline
+        from docx.shared import Mm
+
+        png = self.chart.png
+        rid = self.pictures.add(png)
+        image = Image.from_blob(png)
+        cx, cy = image.scaled_dimensions(Mm(self.chart.width_mm), None)
+        compiled = self.pictures.template
+        pic = CT_Inline.new_pic_inline(compiled._shape_id, rid, image.filename, cx, cy).xml
+        # the declarations the document element makes already: lxml drops them once the body is in it
+        declared = compiled._namespaces
+        pic = _XMLNS_TEXT.sub(lambda m: "" if declared.get((m[1] or "").encode()) == m[2].encode() else m[0], pic)
+        return f'</w:t></w:r><w:r><w:drawing>{pic}</w:drawing></w:r><w:r><w:t xml:space="preserve">'
+
+    __str__ = __html__
+
+
+class _Pictures:
+    """The pictures one document adds to its template's package (python-docx's rules: a part per
+    distinct image, ``word/media/imageN.png`` with the first free N, a relationship with the first
+    free ``rIdN``, the PNG default content type)."""
+
+    def __init__(self, template: CompiledTemplate) -> None:
+        self.template = template
+        self.added: dict[str, tuple[str, str, bytes]] = {}  # sha1 → (rId, member, PNG; b"": the template's)
+        self.rids = set(template._rids)
+        self.numbers = set(template._image_numbers)
+
+    def bind(self, context: Any) -> Any:
+        """``context`` with its charts (in nested dicts and lists too) as pictures of this document."""
+        if isinstance(context, Chart):
+            return _Picture(context, self)
+        if isinstance(context, dict):
+            return {k: self.bind(v) for k, v in context.items()}
+        if isinstance(context, list):
+            return [self.bind(v) for v in context]
+        return context
+
+    def add(self, png: bytes) -> str:
+        """The relationship id of ``png`` in this document, added on first use."""
+        sha1 = hashlib.sha1(png).hexdigest()  # noqa: S324 — python-docx's key for the same image
+        if sha1 in self.added:
+            return self.added[sha1][0]
+        rid = next(f"rId{n}" for n in range(1, len(self.rids) + 2) if f"rId{n}" not in self.rids)
+        if sha1 in self.template._images:  # the template holds the same picture: related to, not added
+            member, related = self.template._images[sha1]
+            if related is not None:
+                return related
+            self.added[sha1] = (rid, member, b"")
+        else:
+            number = next(n for n in range(1, len(self.numbers) + 2) if n not in self.numbers)
+            self.numbers.add(number)
+            self.added[sha1] = (rid, f"word/media/image{number}.png", png)
+        self.rids.add(rid)
+        return rid
+
+    def parts(self) -> dict[str, bytes]:
+        """The members this document changes or adds for its pictures (none without pictures)."""
+        if not self.added:
+            return {}
+        members = {m.name: m for m in self.template._members}
+        rels = etree.fromstring(rawzip.content(members[self.template._rels_member]))
+        types = etree.fromstring(rawzip.content(members[_CONTENT_TYPES]))
+        out: dict[str, bytes] = {}
+        for rid, member, png in self.added.values():
+            target = member.removeprefix("word/")
+            etree.SubElement(rels, f"{_RELS}Relationship", {"Id": rid, "Type": _IMAGE_REL, "Target": target})
+            if png:
+                out[member] = png
+        defaults = types.findall(f"{_TYPES}Default")
+        if not any((d.get("Extension") or "").lower() == "png" for d in defaults):
+            png_default = types.makeelement(f"{_TYPES}Default", {"Extension": "png", "ContentType": "image/png"})
+            after = [d for d in defaults if (d.get("Extension") or "") < "png"]
+            if after:
+                after[-1].addnext(png_default)
+            else:
+                types.insert(0, png_default)
+        out[self.template._rels_member] = etree.tostring(rels, encoding="UTF-8", standalone=True)
+        out[_CONTENT_TYPES] = etree.tostring(types, encoding="UTF-8", standalone=True)
+        return out
+
+
+def _streamed(xml: str, declared: dict[bytes, bytes]) -> tuple[bytes, bytes] | None:
+    """A large filled-in body (``xml``, a ``w:body`` element) checked as it is read, row after row
+    let go: (its start tag without the namespace declarations the document element makes, ``declared``;
+    the rest), UTF-8, its drawings numbered from 1001 as docxtpl numbers them. ``None`` when it needs
+    what only a whole tree gives: a table whose grid docxtpl would fix (:func:`_grid_mismatch`), or
+    drawings the text does not show plainly. :class:`BrokenXml` when it is not well-formed."""
+    parser = etree.XMLPullParser(events=("start", "end"), resolve_entities=False, no_network=True, huge_tree=True)
+    tables: list[list[int]] = []  # open tables, outermost first: [columns of its grid (-1: not seen), widest row]
+    drawings = 0
+    prefix: str | None = None
+    body: etree._Element | None = None
+    step = 1 << 20
+    try:
+        for start in range(0, len(xml), step):
+            parser.feed(xml[start : start + step])
+            for event, found in parser.read_events():
+                el = cast(etree._Element, found)  # "start" and "end" events give elements
+                tag = el.tag
+                if event == "start":
+                    if body is None:
+                        body = el
+                        prefix = next((p for p, uri in el.nsmap.items() if uri == _WP), None)
+                    elif tag == _W + "tbl":
+                        tables.append([-1, 0])
+                    continue
+                if tag == _W + "tblGrid":
+                    parent = el.getparent()
+                    if parent is not None and parent.tag == _W + "tbl" and tables and tables[-1][0] < 0:
+                        tables[-1][0] = len(el.findall(_W + "gridCol"))
+                elif tag == _W + "tr":
+                    span = _row_span(el)
+                    for table in tables:
+                        if table[0] < 0 or span is None or span[0] > table[0]:
+                            return None
+                        table[1] = max(table[1], span[1])
+                    _let_go(el)
+                elif tag == _W + "tbl":
+                    columns, widest = tables.pop()
+                    if columns < 0 or widest < columns:
+                        return None
+                elif tag == _WP_DOCPR:
+                    drawings += 1
+                if el.getparent() is body:
+                    _let_go(el)
+        parser.close()
+    except etree.XMLSyntaxError as exc:
+        raise BrokenXml(exc.msg) from None
+    if drawings and prefix is None:
+        return None
+    n = 1000
+
+    def renumber(m: re.Match[str]) -> str:
+        nonlocal n
+        n += 1
+        return _DOCPR_ID.sub(f'id="{n}"', m.group(0), count=1)
+
+    if drawings:
+        docpr = re.compile(rf"<{re.escape(str(prefix))}:docPr\b[^>]*>")
+        if sum(1 for m in docpr.finditer(xml) if _DOCPR_ID.search(m.group(0))) != drawings:
+            return None
+        xml = docpr.sub(renumber, xml)
+    end = xml.index(">")
+
+    def keep(m: re.Match[bytes]) -> bytes:
+        return b"" if declared.get(m.group(1) or b"") == m.group(2) else m.group(0)
+
+    head = _XMLNS.sub(keep, xml[:end].encode("utf-8"))
+    return head, xml[end:].encode("utf-8")
+
+
+_XMLNS_TEXT = re.compile(r' xmlns(?::([^=\s]+))?="([^"]*)"')
+_DOCPR_ID = re.compile(r'\bid="[^"]*"')
+
+
+def _row_span(row: etree._Element) -> tuple[int, int] | None:
+    """(cells, columns spanned) of a table row as :func:`_grid_mismatch` counts them; ``None`` for a
+    span that is not a number (docxtpl fails on it: the whole tree is built to let it say so)."""
+    cells = row.findall(_W + "tc")
+    span = 0
+    for cell in cells:
+        found = cell.find(f"{_W}tcPr/{_W}gridSpan")
+        if found is None:
+            span += 1
+        elif (val := found.get(_W + "val") or "").isdigit():
+            span += int(val)
+        else:
+            return None
+    return len(cells), span
+
+
+def _let_go(el: etree._Element) -> None:
+    """Free ``el``'s content and the siblings before it (already checked)."""
+    el.clear(keep_tail=True)  # type: ignore[call-arg]  # lxml's own argument
+    parent = el.getparent()
+    if parent is not None:
+        while el.getprevious() is not None:
+            del parent[0]
 
 
 _XMLNS = re.compile(rb' xmlns(?::([^=\s]+))?="([^"]*)"')

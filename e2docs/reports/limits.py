@@ -42,6 +42,10 @@ MAX_ITEMS = 100_000  # longest list a template may build
 MAX_WIDTH = 10_000  # largest width or count given to center, indent, format, batch…
 MAX_DEPTH = 50  # nested macro or recursive-loop calls
 MAX_BITS = 100_000  # largest integer a template may compute (bits)
+CLASS_ROWS = 1_000
+"""Candidates a document's bounds are made for: the class record of a larger class gets time, steps
+and output in proportion (:meth:`Meter.start`'s ``scale``), so that a whole académie's record is
+not refused while a template's runaway loop still is."""
 
 
 class TemplateLimit(SecurityError):
@@ -79,11 +83,15 @@ class Meter:
         self.start()
         self.stop()
 
-    def start(self, seconds: float = SECONDS) -> None:
-        """Reset the counts and set the deadline ``seconds`` from now."""
+    def start(self, seconds: float = SECONDS, scale: float = 1.0) -> None:
+        """Reset the counts and set the deadline ``seconds`` from now; ``scale`` (at least 1) multiplies
+        the time, the steps (:data:`MAX_STEPS`) and the output (:data:`MAX_OUTPUT`) allowed."""
+        scale = max(scale, 1.0)
         self.armed = True
-        self.deadline = time.monotonic() + seconds
-        self.seconds = seconds
+        self.deadline = time.monotonic() + seconds * scale
+        self.seconds = seconds * scale
+        self.max_steps = int(MAX_STEPS * scale)
+        self.max_output = int(MAX_OUTPUT * scale)
         self.steps = 0
         self.output = 0
         self.depth = 0
@@ -97,9 +105,11 @@ class Meter:
         if not self.armed:
             return
         self.steps += n
-        if self.steps > MAX_STEPS:
+        if self.steps > self.max_steps:
             raise TemplateLimit(
-                f"le modèle demande trop de calculs (plus de {MAX_STEPS:,} tours de boucle ou appels)".replace(",", " ")
+                f"le modèle demande trop de calculs (plus de {self.max_steps:,} tours de boucle ou appels)".replace(
+                    ",", " "
+                )
             )
         if time.monotonic() > self.deadline:
             raise TemplateLimit(f"le remplissage du modèle dépasse {self.seconds:g} secondes")
@@ -109,10 +119,9 @@ class Meter:
         if not self.armed:
             return
         self.output += chars
-        if self.output > MAX_OUTPUT:
-            raise TemplateLimit(
-                f"le modèle produit un document démesuré (plus de {MAX_OUTPUT // 1_000_000} millions de caractères)"
-            )
+        if self.output > self.max_output:
+            millions = self.max_output // 1_000_000
+            raise TemplateLimit(f"le modèle produit un document démesuré (plus de {millions} millions de caractères)")
 
     def loop(self, iterable: Iterable[Any], size: int = 0) -> Iterator[Any]:
         """``iterable`` with one step counted per item (every ``{% for %}`` goes through here), and
@@ -135,13 +144,20 @@ class Meter:
     def concat(self, pieces: Iterable[str]) -> str:
         """``Environment.concat``: every buffer of the template joined, counted piece by piece
         before the join so that a runaway loop is stopped before its text is built."""
+        joined: list[str] = []  # the buffer joined every 4,096 pieces: a class record holds a million
         buffer: list[str] = []
         for piece in pieces:
             self.produce(len(piece))
+            buffer.append(piece)
             if len(buffer) % 1024 == 0:
                 self.tick(0)
-            buffer.append(piece)
-        return "".join(buffer)
+                if len(buffer) == 4096:
+                    joined.append("".join(buffer))
+                    buffer.clear()
+        if not joined:
+            return "".join(buffer)
+        joined.append("".join(buffer))
+        return "".join(joined)
 
     def call(self, run: Callable[[], Any]) -> Any:
         """A call from the template, one level deeper; :class:`TemplateLimit` beyond :data:`MAX_DEPTH`

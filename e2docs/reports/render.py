@@ -94,10 +94,11 @@ class Sandbox(SandboxedEnvironment):
         return value
 
     @contextlib.contextmanager
-    def bounded(self, seconds: float = limits.SECONDS) -> Iterator[None]:
-        """Arm the meter for one rendering of at most ``seconds``; a ``RecursionError`` inside
-        becomes a :class:`~e2docs.reports.limits.TemplateLimit`."""
-        self.meter.start(seconds)
+    def bounded(self, seconds: float = limits.SECONDS, scale: float = 1.0) -> Iterator[None]:
+        """Arm the meter for one rendering of at most ``seconds`` (times ``scale``, as the other bounds:
+        :meth:`~e2docs.reports.limits.Meter.start`); a ``RecursionError`` inside becomes a
+        :class:`~e2docs.reports.limits.TemplateLimit`."""
+        self.meter.start(seconds, scale)
         try:
             yield
         except RecursionError:
@@ -244,14 +245,14 @@ def syntax_message(exc: TemplateSyntaxError) -> str:
     return f"erreur de syntaxe dans une balise ({msg})."
 
 
-def render_to(template: str | Path, context: Mapping[str, object], out: str | Path) -> Path:
+def render_to(template: str | Path, context: Mapping[str, object], out: str | Path, scale: float = 1.0) -> Path:
     """Fill ``template`` with ``context`` and write ``out`` atomically (temporary file, then rename).
 
     ``context`` maps the template's top-level field names to their values; its
     :class:`~e2docs.reports.charts.Chart` values become images (drawn only if the template shows them). Returns
     ``out``; raises :class:`ReportError` (French message, the template) when the template
-    is missing or unreadable, uses an unknown field, breaks the sandbox or gives an
-    invalid document.
+    is missing or unreadable, uses an unknown field, breaks the sandbox (its bounds times ``scale``,
+    see :meth:`Sandbox.bounded`) or gives an invalid document.
     """
     template, out = Path(template), Path(out)
     if not template.exists():
@@ -259,7 +260,7 @@ def render_to(template: str | Path, context: Mapping[str, object], out: str | Pa
     doc = load_template(template)
     refuse_merge_fields(doc, template)
     env = make_env()
-    with explained(template), env.bounded():
+    with explained(template), env.bounded(scale=scale):
         doc.render(bind_charts(dict(context), doc), env, autoescape=True)
     save_atomically(doc, out)
     return out

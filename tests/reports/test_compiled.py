@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import io
+import re
 import zipfile
 from pathlib import Path
 
@@ -14,7 +15,16 @@ from e2docs.formats import rawzip
 from e2docs.formats.bundled import bundled
 from e2docs.formats.xlsx.evaluation import evaluation_of
 from e2docs.formats.xlsx.reader import read_workbook
-from e2docs.reports import EVALUATION, PROSPECTING, ReportError, Templates, candidate_context, template_path
+from e2docs.reports import (
+    CLASS_RECORD,
+    EVALUATION,
+    PROSPECTING,
+    ReportError,
+    Templates,
+    candidate_context,
+    template_path,
+)
+from e2docs.reports import compiled as compiled_module
 from e2docs.reports.compiled import CompiledTemplate
 from e2docs.reports.render import render_to
 from e2docs.reports.samples import sample_evaluation
@@ -153,3 +163,71 @@ def test_a_chart_is_found_wherever_the_context_holds_it():
     assert _has_chart(chart)
     assert _has_chart({**plain, "graphiques": {"repartition": chart}})
     assert _has_chart({"lignes": [{"x": 1}, {"y": [("z", chart)]}]})
+
+
+# --- The class record: its charts as docxtpl adds pictures; a large body checked while read
+
+
+def _class_context() -> dict:
+    from e2docs.reports.context import class_context
+    from e2docs.reports.samples import sample_class_info, sample_class_rows
+
+    return class_context(sample_class_rows(), sample_class_info())
+
+
+def test_the_class_record_with_its_charts_is_docxtpl_s(tmp_path):
+    template = template_path(CLASS_RECORD)
+    reference = _members(render_to(template, _class_context(), tmp_path / "docxtpl.docx"))
+    compiled = _members(CompiledTemplate(template).render_to(_class_context(), tmp_path / "compiled.docx"))
+    assert sorted(compiled) == sorted(reference)  # the two chart pictures added (the zip's order aside)
+    assert [name for name in reference if reference[name] != compiled[name]] == []
+    assert sum(name.startswith("word/media/") for name in compiled) == 2
+
+
+def _canonical(xml: bytes) -> bytes:
+    from lxml import etree
+
+    return etree.tostring(etree.fromstring(xml), method="c14n")
+
+
+def _streamed_and_whole(template: Path, context: dict, monkeypatch) -> tuple[dict, dict]:
+    compiled = CompiledTemplate(template)
+    whole = compiled.render(context)
+    monkeypatch.setattr(compiled_module, "LARGE_BODY", 0)  # every body checked while read
+    streamed = compiled.render(context)
+    monkeypatch.undo()
+    with zipfile.ZipFile(io.BytesIO(whole)) as a, zipfile.ZipFile(io.BytesIO(streamed)) as b:
+        return {n: a.read(n) for n in a.namelist()}, {n: b.read(n) for n in b.namelist()}
+
+
+def test_a_body_checked_while_read_is_the_same_document(tmp_path, monkeypatch):
+    cases = [(template_path(CLASS_RECORD), _class_context())]
+    cases += [
+        (template_path(name), context) for name in (EVALUATION, PROSPECTING) for context in _sample_contexts()[:3]
+    ]
+    cases.append((_template(tmp_path, loop_cells=False), {"nom": "Zoé & Cie", "texte": TRICKY, "liste": ["a", "b"]}))
+    for template, context in cases:
+        whole, streamed = _streamed_and_whole(template, context, monkeypatch)
+        assert whole.keys() == streamed.keys()
+        assert [n for n in whole if n != "word/document.xml" and whole[n] != streamed[n]] == []
+        assert _canonical(streamed["word/document.xml"]) == _canonical(whole["word/document.xml"]), template
+        ids = re.findall(rb'<wp:docPr id="(\d+)"', streamed["word/document.xml"])
+        assert ids == re.findall(rb'<wp:docPr id="(\d+)"', whole["word/document.xml"])
+
+
+def test_a_body_whose_grid_docxtpl_fixes_is_built_whole(tmp_path, monkeypatch):
+    template = _template(tmp_path, loop_cells=True)  # a loop over cells: the grid is fixed
+    context = {"nom": "A", "texte": "t", "liste": ["a", "b", "c", "d"]}
+    whole, streamed = _streamed_and_whole(template, context, monkeypatch)
+    assert streamed == whole  # the same bytes: the tree was built
+
+
+def test_a_broken_large_body_is_the_same_french_error(tmp_path, monkeypatch):
+    doc = Document()
+    doc.add_paragraph("{{ '</w:t>' | safe }}")  # a value that breaks the document's XML
+    template = tmp_path / "modele.docx"
+    doc.save(str(template))
+    whole = _error(lambda: CompiledTemplate(template).render({}))
+    monkeypatch.setattr(compiled_module, "LARGE_BODY", 0)
+    assert _error(lambda: CompiledTemplate(template).render({})) == whole
+    assert "document produit serait invalide" in whole

@@ -164,3 +164,28 @@ def test_bounds_apply_to_each_document_not_to_the_batch(tmp_path):
         render_class_record(sample_class_rows(), None, tmp_path / "r.docx")
         assert env.meter.armed is False
     assert check_template(template_path("recapitulatif-classe.docx")) == []
+
+
+def test_the_class_record_of_a_large_class_gets_bounds_in_proportion(tmp_path):
+    """A loop per candidate that is fine for each one is not refused because the class is large (a whole
+    académie's record), while the same work for a small class still is."""
+    from e2docs.model.candidate import Candidate
+    from e2docs.model.states import CandidateState
+    from e2docs.reports import limits
+    from e2docs.reports.context import ClassRow
+
+    doc = Document()
+    doc.add_paragraph("{% for e in lignes %}{% for i in range(150) %}{% endfor %}{% endfor %}{{ lignes|length }}")
+    (tmp_path / "modeles").mkdir()
+    doc.save(tmp_path / "modeles" / "recapitulatif-classe.docx")
+    big = [
+        ClassRow(Candidate(f"{n:010d}", "NOM", "Prénom"), CandidateState.MISSING) for n in range(2 * limits.CLASS_ROWS)
+    ]
+    assert 150 * len(big) > limits.MAX_STEPS  # one bound would refuse it
+    out = render_class_record(big, None, tmp_path / "grand.docx", tmp_path / "modeles")
+    assert Document(out).paragraphs[0].text == str(len(big))
+    small = big[:10]
+    doc.paragraphs[0].text = "{% for e in lignes %}{% for i in range(30000) %}{% endfor %}{% endfor %}"
+    doc.save(tmp_path / "modeles" / "recapitulatif-classe.docx")
+    with pytest.raises(ReportError, match="trop de calculs"):
+        render_class_record(small, None, tmp_path / "petit.docx", tmp_path / "modeles")
