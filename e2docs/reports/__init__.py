@@ -76,7 +76,7 @@ def render_candidate_documents(
     outdir = Path(outdir)
     templates = templates or Templates()
     return [
-        templates.get(template_path(name, templates_dir)).render_to(context, outdir / f"{stem}_{name}")
+        templates.get(template_path(name, templates_dir)).render_to(context, outdir / f"{stem}_{name}", charts=False)
         for name in (EVALUATION, PROSPECTING)
     ]
 

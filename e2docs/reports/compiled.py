@@ -194,9 +194,10 @@ class CompiledTemplate:
 
         return self._before + _XMLNS.sub(keep, xml[:end]) + xml[end:] + self._after
 
-    def render(self, context: Mapping[str, Any], scale: float = 1.0) -> bytes:
+    def render(self, context: Mapping[str, Any], scale: float = 1.0, charts: bool | None = None) -> bytes:
         """The .docx package of this template filled with ``context`` (the fast path only: see
-        :meth:`render_to`); its :class:`Chart` values become pictures. ``scale``: the bounds of the
+        :meth:`render_to`); its :class:`Chart` values become pictures (``charts``: whether it holds any,
+        ``None``: looked for; a candidate's never does). ``scale``: the bounds of the
         rendering multiplied (:meth:`~e2docs.reports.render.Sandbox.bounded`). Raises
         :class:`ReportError` as :func:`~e2docs.reports.render.render_to` does."""
         from docx.oxml.parser import parse_xml
@@ -204,7 +205,7 @@ class CompiledTemplate:
         env = make_env()
         replaced: dict[str, bytes] = {}
         pictures = _Pictures(self)
-        if _has_chart(context):
+        if charts or (charts is None and _has_chart(context)):
             context = pictures.bind(context)
         with explained(self.path), env.bounded(scale=scale):
             xml = self._render(self._body, context)
@@ -238,7 +239,9 @@ class CompiledTemplate:
         members += [rawzip.compress(name, data) for name, data in replaced.items()]  # the pictures added
         return rawzip.write_zip(members, time.time())
 
-    def render_to(self, context: Mapping[str, Any], out: str | Path, scale: float = 1.0) -> Path:
+    def render_to(
+        self, context: Mapping[str, Any], out: str | Path, scale: float = 1.0, charts: bool | None = None
+    ) -> Path:
         """Fill the template with ``context`` and write ``out`` atomically; returns ``out``.
 
         A template with footnotes goes through docxtpl (:func:`~e2docs.reports.render.render_to`).
@@ -247,7 +250,7 @@ class CompiledTemplate:
         out = Path(out)
         if not self.fast:
             return render_to(self.path, context, out, scale)
-        atomic_write(out, self.render(context, scale), prefix=f".{out.stem}.")
+        atomic_write(out, self.render(context, scale, charts), prefix=f".{out.stem}.")
         return out
 
 

@@ -231,3 +231,11 @@ def test_a_broken_large_body_is_the_same_french_error(tmp_path, monkeypatch):
     monkeypatch.setattr(compiled_module, "LARGE_BODY", 0)
     assert _error(lambda: CompiledTemplate(template).render({})) == whole
     assert "document produit serait invalide" in whole
+
+
+def test_a_candidate_s_context_never_holds_a_chart():
+    """render_candidate_documents does not look for charts (``charts=False``): it need not."""
+    from e2docs.reports.compiled import _has_chart
+
+    assert not any(_has_chart(context) for context in _sample_contexts())
+    assert _has_chart(_class_context())
