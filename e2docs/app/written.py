@@ -66,7 +66,7 @@ class Record:
 
     root: Path
     files: dict[str, dict[str, Any]] = field(default_factory=dict)
-    _folders: dict[Path, Path] = field(default_factory=dict, repr=False, compare=False)  # folder → resolved
+    _folders: dict[str, tuple[str, Path]] = field(default_factory=dict, repr=False, compare=False)  # → key, resolved
 
     @classmethod
     def load(cls, root: Path) -> Record:
@@ -92,14 +92,19 @@ class Record:
         """``path``'s key: relative to the campaign folder (``/`` separators) when inside it, else absolute
         (symbolic links resolved; each folder resolved once per record: a report puts thousands of
         documents in one folder)."""
-        path = Path(path)
-        if path.name in ("", ".", "..") or os.path.islink(path):
-            full = path.resolve()
-        else:
-            folder = self._folders.get(path.parent)
-            if folder is None:
-                folder = self._folders[path.parent] = path.parent.resolve()
-            full = folder / path.name
+        folder, name = os.path.split(os.fspath(path))
+        if name in ("", ".", "..") or os.path.islink(path):
+            return self._key_of(Path(path).resolve())
+        base = self._folders.get(folder)
+        if base is None:
+            resolved = Path(folder or ".").resolve()
+            base = self._folders[folder] = (self._key_of(resolved), resolved)
+        key, resolved = base
+        if not resolved.is_relative_to(self.root):
+            return str(resolved / name)  # outside the campaign folder: absolute, as the system writes it
+        return name if key == "." else f"{key}/{name}"
+
+    def _key_of(self, full: Path) -> str:
         try:
             return full.relative_to(self.root).as_posix()
         except ValueError:
@@ -171,18 +176,25 @@ def install(record: Record, moves: Sequence[tuple[Path, Path]], by: str) -> None
     """Move each staged file onto its target (``moves``: (staged, target) pairs, same file system),
     recording them as written by ``by``. The targets must be free (:func:`free_target`). Raises
     ``OSError`` when the record or a file cannot be written; what was moved is then recorded."""
+    digests = []
     for staged, target in moves:
         digest = sha256_of(staged)
         if digest is None:
             raise FileNotFoundError(staged)
         record.expect(target, digest, by)
+        digests.append(digest)
     record.save()
+    moved = 0
     try:
         for staged, target in moves:
             atomic.replace(staged, target)
+            moved += 1
     finally:
-        for _, target in moves:
-            record.settle(target)
+        for i, (_, target) in enumerate(moves):
+            if i < moved:  # what was moved there is what was hashed: no need to read it again
+                record.files[record.key(target)]["sha256"] = [digests[i]]
+            else:
+                record.settle(target)
         record.save()
 
 

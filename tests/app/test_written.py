@@ -201,3 +201,30 @@ def test_export_refusal_from_a_real_process_is_exit_2_in_french(s):
     )
     assert done.returncode == 2
     assert "dans le dossier retours/ (retours archivés)" in done.stderr
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="symbolic links need privileges on Windows")
+def test_a_file_s_key_is_the_resolved_path_whatever_way_it_is_named(tmp_path, monkeypatch):
+    """Keys are worked out once per folder (a report records thousands of documents): the same keys
+    as resolving each path, through a linked folder, at the campaign's root and outside it."""
+    import os
+
+    from e2docs.app.written import Record
+
+    (tmp_path / "rapports").mkdir()
+    os.symlink(tmp_path / "rapports", tmp_path / "lien")
+    (tmp_path / "rapports" / "vrai.docx").write_bytes(b"x")
+    os.symlink(tmp_path / "rapports" / "vrai.docx", tmp_path / "rapports" / "alias.docx")
+    record = Record.load(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    for path, key in [
+        (tmp_path / "rapports" / "a.docx", "rapports/a.docx"),
+        (tmp_path / "lien" / "a.docx", "rapports/a.docx"),
+        (tmp_path / "rapports" / "alias.docx", "rapports/vrai.docx"),
+        (tmp_path / "x.txt", "x.txt"),
+        (tmp_path / "rapports" / ".." / "y.txt", "y.txt"),
+        (Path("rapports") / "b.docx", "rapports/b.docx"),
+        (Path("z.docx"), "z.docx"),
+        (tmp_path.parent / "ailleurs.docx", str((tmp_path.parent / "ailleurs.docx").resolve())),
+    ]:
+        assert record.key(path) == key, path
