@@ -352,48 +352,50 @@ def _streamed(xml: str, declared: dict[bytes, bytes]) -> tuple[bytes, bytes] | N
     the rest), UTF-8, its drawings numbered from 1001 as docxtpl numbers them. ``None`` when it needs
     what only a whole tree gives: a table whose grid docxtpl would fix (:func:`_grid_mismatch`), or
     drawings the text does not show plainly. :class:`BrokenXml` when it is not well-formed."""
-    parser = etree.XMLPullParser(events=("start", "end"), resolve_entities=False, no_network=True, huge_tree=True)
-    tables: list[list[int]] = []  # open tables, outermost first: [columns of its grid (-1: not seen), widest row]
+    watched = [_W + "tbl", _W + "tblGrid", _W + "tr", _W + "p", _W + "sectPr", _WP_DOCPR]
+    parser = etree.XMLPullParser(events=("end",), tag=watched, resolve_entities=False, no_network=True, huge_tree=True)
+    columns: dict[etree._Element, int] = {}  # table → columns of its grid (the element kept alive: its key)
+    widest: dict[etree._Element, int] = {}  # table → widest row seen, its nested tables' rows included
     drawings = 0
     prefix: str | None = None
-    body: etree._Element | None = None
+    body = _W + "body"
     step = 1 << 20
     try:
         for start in range(0, len(xml), step):
             parser.feed(xml[start : start + step])
-            for event, found in parser.read_events():
-                el = cast(etree._Element, found)  # "start" and "end" events give elements
+            for _, found in parser.read_events():
+                el = cast(etree._Element, found)  # "end" events give elements
                 tag = el.tag
-                if event == "start":
-                    if body is None:
-                        body = el
-                        prefix = next((p for p, uri in el.nsmap.items() if uri == _WP), None)
-                    elif tag == _W + "tbl":
-                        tables.append([-1, 0])
+                if tag == _W + "tr":
+                    span = _row_span(el)
+                    for table in el.iterancestors(_W + "tbl"):
+                        grid = columns.get(table)
+                        if grid is None or span is None or span[0] > grid:
+                            return None
+                        widest[table] = max(widest.get(table, 0), span[1])
+                    _let_go(el)
                     continue
                 if tag == _W + "tblGrid":
                     parent = el.getparent()
-                    if parent is not None and parent.tag == _W + "tbl" and tables and tables[-1][0] < 0:
-                        tables[-1][0] = len(el.findall(_W + "gridCol"))
-                elif tag == _W + "tr":
-                    span = _row_span(el)
-                    for table in tables:
-                        if table[0] < 0 or span is None or span[0] > table[0]:
-                            return None
-                        table[1] = max(table[1], span[1])
-                    _let_go(el)
-                elif tag == _W + "tbl":
-                    columns, widest = tables.pop()
-                    if columns < 0 or widest < columns:
+                    if parent is not None and parent.tag == _W + "tbl" and parent not in columns:
+                        columns[parent] = len(el.findall(_W + "gridCol"))
+                    continue
+                if tag == _W + "tbl":
+                    grid = columns.pop(el, None)
+                    if grid is None or widest.pop(el, 0) < grid:
                         return None
                 elif tag == _WP_DOCPR:
+                    if prefix is None:
+                        prefix = next((p for p, uri in el.getroottree().getroot().nsmap.items() if uri == _WP), "")
                     drawings += 1
-                if el.getparent() is body:
+                    continue
+                parent = el.getparent()
+                if parent is not None and parent.tag == body:
                     _let_go(el)
         parser.close()
     except etree.XMLSyntaxError as exc:
         raise BrokenXml(exc.msg) from None
-    if drawings and prefix is None:
+    if drawings and not prefix:  # wp as the default namespace, or not declared on the body
         return None
     n = 1000
 
