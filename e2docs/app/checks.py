@@ -17,11 +17,10 @@ from pathlib import Path
 
 from e2docs.formats import evaluation_record, processes
 from e2docs.formats.intake import ConversionError
-from e2docs.formats.sniff import is_strict_ooxml
 from e2docs.formats.xlsx.evaluation import evaluation_of
+from e2docs.formats.xlsx.fastread import StrictWorkbook
 from e2docs.formats.xlsx.layout import CellRole
 from e2docs.formats.xlsx.reader import Issue, Reading, read_workbook
-from e2docs.formats.xlsx.safety import check_workbook_file
 from e2docs.model.errors import E2docsError
 from e2docs.model.grid import Grid
 from e2docs.model.states import ReturnState
@@ -171,11 +170,9 @@ def check_plain(checks: Checks, stored: Path) -> list[Verdict] | Failure | None:
     """Read and judge the archived plain .xlsx ``stored``, as ``collect`` reads any return; ``None`` for a
     Strict workbook (LibreOffice converts it, in the parent)."""
     try:
-        check_workbook_file(stored)
-        with zipfile.ZipFile(stored) as zf:
-            if is_strict_ooxml(zf):
-                return None
-        readings = read_workbook(stored, checks.grids, secret=checks.secret)
+        readings = read_workbook(stored, checks.grids, secret=checks.secret, convert_strict=False)
+    except StrictWorkbook:
+        return None
     except E2docsError as exc:
         return failure(exc)
     except (OSError, zipfile.BadZipFile):

@@ -434,6 +434,7 @@ def read_workbook(
     check_cache: bool = True,
     converted: bool = False,
     keep_converted: Path | None = None,
+    convert_strict: bool = True,
 ) -> list[Reading]:
     """Read every candidate of a generated workbook (one, or a class).
 
@@ -445,7 +446,9 @@ def read_workbook(
     converted by LibreOffice, then read as any other: into a temporary folder, or, when
     ``keep_converted`` is given (an archived return's :func:`~e2docs.formats.intake.kept_copy`),
     into that file, kept there and reused by the next reading
-    (:func:`~e2docs.formats.intake.kept_conversion`).
+    (:func:`~e2docs.formats.intake.kept_conversion`). ``convert_strict=False``: a Strict workbook
+    raises :class:`~e2docs.formats.xlsx.fastread.StrictWorkbook` instead (a process that must not
+    start LibreOffice leaves it to another).
 
     Raises :class:`WorkbookError` when the file cannot be used at all (not a
     workbook, not from e2docs, unknown grid), :class:`~e2docs.formats.intake.ConversionError`
@@ -464,6 +467,8 @@ def read_workbook(
         strict = True
     except Exception:  # noqa: BLE001 — openpyxl reads it, and says what is wrong with it
         strict = _is_strict(path)
+    if strict and not convert_strict:
+        raise fastread.StrictWorkbook(str(path))
     if strict:
         if keep_converted is not None:
             kept = kept_conversion(keep_converted, lambda work: strict_to_xlsx(path, work))
