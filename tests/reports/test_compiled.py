@@ -239,3 +239,66 @@ def test_a_candidate_s_context_never_holds_a_chart():
 
     assert not any(_has_chart(context) for context in _sample_contexts())
     assert _has_chart(_class_context())
+
+
+def _grid_mismatch_reference(table) -> bool:
+    """The row-by-row count :func:`e2docs.reports.compiled._grid_mismatch` replaced (docxtpl's reading
+    of a table), kept to check the XPath against."""
+    w = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+    grid = table.find(w + "tblGrid")
+    if grid is None:
+        return True
+    columns = len(grid.findall(w + "gridCol"))
+    widest = 0
+    for row in table.iter(w + "tr"):
+        cells = row.findall(w + "tc")
+        if len(cells) > columns:
+            return True
+        span = 0
+        for cell in cells:
+            found = cell.find(f"{w}tcPr/{w}gridSpan")
+            if found is None:
+                span += 1
+            elif (val := found.get(w + "val") or "").isdigit():
+                span += int(val)
+            else:
+                return True
+        widest = max(widest, span)
+    return widest < columns
+
+
+def test_the_grid_check_is_docxtpl_s_reading_for_any_table():
+    import random
+
+    from lxml import etree
+
+    from e2docs.reports.compiled import _grid_mismatch
+
+    w = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+    rng = random.Random(12)
+
+    def table(depth: int) -> str:
+        grid = "" if rng.random() < 0.05 else "<w:tblGrid>" + "<w:gridCol/>" * rng.randint(0, 4) + "</w:tblGrid>"
+        rows = []
+        for _ in range(rng.randint(0, 3)):
+            cells = []
+            for _ in range(rng.randint(0, 5)):
+                span = rng.choice([None, None, None, "1", "2", "3", "", "x", "02", "absent"])
+                pr = ""
+                if span == "absent":
+                    pr = "<w:tcPr><w:gridSpan/></w:tcPr>"
+                elif span is not None:
+                    pr = f'<w:tcPr><w:gridSpan w:val="{span}"/></w:tcPr>'
+                inner = table(depth + 1) if depth < 2 and rng.random() < 0.2 else ""
+                cells.append(f"<w:tc>{pr}<w:p/>{inner}</w:tc>")
+            rows.append("<w:tr>" + "".join(cells) + "</w:tr>")
+        return "<w:tbl>" + grid + "".join(rows) + "</w:tbl>"
+
+    seen = set()
+    for _ in range(3000):
+        root = etree.fromstring(f'<w:body xmlns:w="{w}">{table(0)}</w:body>')
+        for t in root.iter(f"{{{w}}}tbl"):
+            expected = _grid_mismatch_reference(t)
+            assert _grid_mismatch(t) == expected, etree.tostring(t)
+            seen.add(expected)
+    assert seen == {True, False}
