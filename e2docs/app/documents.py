@@ -152,10 +152,17 @@ def make_reports(
     try:
         job = _Job(campaign, grid, stage, templates_dir, only_complete, campaign.secret, reader)
         turns = [_Turn(s, records.get((s.current.sha256, s.candidate.number)) if s.current else None) for s in statuses]
-        for status, made in zip(statuses, _make_all(job, turns, templates, progress), strict=True):
+        s = campaign.settings
+        divisions = sorted({st.candidate.division for st in statuses if st.candidate.division})
+        info = ClassInfo(
+            s.get("session", ""), s.get("etablissement", ""), s.get("academie", ""), ", ".join(divisions), grid
+        )
+        label = safe_part("-".join(divisions) or "classe")
+        record = _ClassRecord(job, turns, info, stage / f"recapitulatif-classe_{label}.docx", templates)
+        for status, made in zip(statuses, _make_all(job, turns, templates, progress, record), strict=True):
             cand = status.candidate
+            rows.append(_class_row(status, made.evaluation))
             if made.evaluation is not None:
-                rows.append(ClassRow(cand, status.state, made.evaluation))
                 if not made.documents:  # --only complete, and this grid is not
                     result.skipped.append(status)
                     continue
@@ -164,18 +171,8 @@ def make_reports(
                 docs += made.documents
                 sheets.append(made.documents[0])
             else:
-                reason = status.current.reasons[0] if status.current and status.current.reasons else ""
-                rows.append(ClassRow(cand, status.state, None, reason))
                 result.skipped.append(status)
-        s = campaign.settings
-        divisions = sorted({c.candidate.division for c in rows if c.candidate.division})
-        info = ClassInfo(
-            s.get("session", ""), s.get("etablissement", ""), s.get("academie", ""), ", ".join(divisions), grid
-        )
-        label = safe_part("-".join(divisions) or "classe")
-        docs.append(
-            render_class_record(rows, info, stage / f"recapitulatif-classe_{label}.docx", templates_dir, templates)
-        )
+        docs.append(record.made(rows))
         if merge and sheets:
             docs.append(merge_documents(sheets, stage / f"fiches-evaluation_{label}.docx"))
         pdfs: list[Path] = []
@@ -245,6 +242,57 @@ class _Made:
     documents: tuple[Path, ...] = ()
 
 
+def _class_row(status: CandidateStatus, evaluation: Evaluation | None) -> ClassRow:
+    """The class record's row of ``status``, whose return read gave ``evaluation`` (``None``: none read)."""
+    if evaluation is not None:
+        return ClassRow(status.candidate, status.state, evaluation)
+    reason = status.current.reasons[0] if status.current and status.current.reasons else ""
+    return ClassRow(status.candidate, status.state, None, reason)
+
+
+class _ClassRecord:
+    """The class record of a run, rendered in this process while spawned ones render the candidates'
+    documents (:meth:`early`) when ``collect`` kept every evaluation it needs, else once they are all
+    read (:meth:`made`). The same document either way; an error of its template is raised where the
+    documents of one process would have raised it, after the candidates'."""
+
+    def __init__(self, job: _Job, turns: list[_Turn], info: ClassInfo, out: Path, templates: Templates) -> None:
+        self.job, self.turns, self.info, self.out, self.templates = job, turns, info, out, templates
+        self.evaluations: dict[str, Evaluation] = {}  # candidate number → evaluation, when made early
+        self.done = False
+        self.failure: ReportError | None = None
+
+    def early(self) -> None:
+        """Render it now if every return to read has its evaluation kept (and remember them, for
+        :func:`_make_one` in this process); otherwise leave it to :meth:`made`."""
+        rows = []
+        for turn in self.turns:
+            evaluation = None
+            if turn.status.state in (CandidateState.COMPLETE, CandidateState.INCOMPLETE):
+                evaluation = _kept(self.job, turn)
+                if evaluation is None:
+                    self.evaluations.clear()
+                    return
+                self.evaluations[turn.status.candidate.number] = evaluation
+            rows.append(_class_row(turn.status, evaluation))
+        try:
+            self._render(rows)
+        except ReportError as exc:  # raised by made(), after the candidates' own errors
+            self.failure = exc
+        self.done = True
+
+    def made(self, rows: list[ClassRow]) -> Path:
+        """The staged class record, of ``rows`` (every candidate, in order) unless made early."""
+        if self.failure is not None:
+            raise self.failure
+        if not self.done:
+            self._render(rows)
+        return self.out
+
+    def _render(self, rows: list[ClassRow]) -> None:
+        render_class_record(rows, self.info, self.out, self.job.templates_dir, self.templates)
+
+
 def _kept(job: _Job, turn: _Turn) -> Evaluation | None:
     """The evaluation ``collect`` kept of ``turn``'s current return, when the archived file still has the
     bytes it was read from and the seal holds; ``None`` otherwise (the file is then read again)."""
@@ -262,16 +310,16 @@ def _kept(job: _Job, turn: _Turn) -> Evaluation | None:
     return evaluation_record.opened(job.secret, row.sha256, number, job.reader, record, seal, job.grid)
 
 
-def _make_one(job: _Job, turn: _Turn, work: Path, templates: Templates) -> _Made:
+def _make_one(job: _Job, turn: _Turn, work: Path, templates: Templates, known: Evaluation | None = None) -> _Made:
     """Get ``turn``'s evaluation (kept by ``collect``, else its return read again) and render its
-    documents into ``job.stage``. Raises as :func:`read_return` and
-    :func:`~e2docs.reports.render_candidate_documents` do."""
+    documents into ``job.stage`` (``known``: its evaluation, already got). Raises as :func:`read_return`
+    and :func:`~e2docs.reports.render_candidate_documents` do."""
     status = turn.status
     if status.state not in (CandidateState.COMPLETE, CandidateState.INCOMPLETE):
         return _Made(None)
     # The class record keeps the evaluation (a few kB), not the reading: a whole Reading
     # (layout, cell values: ~140 kB) for 2,000 candidates would take over 400 MB.
-    evaluation = _kept(job, turn) or evaluation_of(read_return(job.campaign, status, work, job.grid))
+    evaluation = known or _kept(job, turn) or evaluation_of(read_return(job.campaign, status, work, job.grid))
     if job.only_complete and status.state != CandidateState.COMPLETE:
         return _Made(evaluation)
     stem = candidate_stem(status.candidate, job.grid.specialty)
@@ -284,6 +332,7 @@ def _make_all(
     turns: list[_Turn],
     templates: Templates,
     progress: Callable[[Iterable[CandidateStatus]], Iterable[CandidateStatus]] | None,
+    record: _ClassRecord | None = None,
 ) -> list[_Made]:
     """Every candidate's turn (:func:`_make_one`), in the candidates' order.
 
@@ -291,7 +340,8 @@ def _make_all(
     processes (spawn: the same on Linux, macOS and Windows) from the first, while this process takes
     those no process has started from the last: they meet in the middle, whatever the start-up of
     the spawned processes. The first error in the candidates' order is raised, as one process would
-    have raised it (the later chunks not started are cancelled)."""
+    have raised it (the later chunks not started are cancelled). When spawned processes work,
+    ``record`` (the class record) is first rendered here meanwhile, when it can be (:meth:`_ClassRecord.early`)."""
     statuses = [turn.status for turn in turns]
     ticks = iter(progress(statuses) if progress else statuses)
     n = processes_for(len(turns))
@@ -312,12 +362,18 @@ def _make_all(
         with ProcessPoolExecutor(n - 1, spawn, processes.stop_with_parent) as pool:
             futures = [pool.submit(_make_chunk, job, chunk, os.getpid()) for chunk in chunks]
             try:
+                if record is not None:
+                    record.early()
+                known = record.evaluations if record is not None else {}
                 failed: tuple[int, Exception] | None = None
                 for i in reversed(range(len(chunks))):
                     if not futures[i].cancel():  # a spawned process has it: so has it every chunk before
                         break
                     try:
-                        made[i] = [_make_one(job, turn, Path(work), templates) for turn in chunks[i]]
+                        made[i] = [
+                            _make_one(job, turn, Path(work), templates, known.get(turn.status.candidate.number))
+                            for turn in chunks[i]
+                        ]
                     except Exception as exc:  # raised once the chunks before it are known to succeed
                         failed = (i, exc)
                         break

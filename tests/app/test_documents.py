@@ -662,6 +662,70 @@ def test_a_broken_template_over_two_processes_gives_the_same_error_and_writes_no
     assert not [p for p in (campaign / "rapports").iterdir()]  # no staging folder left either
 
 
+@pytest.mark.parametrize("also_the_sheet", [False, True], ids=["class record", "both"])
+def test_a_broken_class_record_over_two_processes_gives_one_process_s_error(
+    campaign, tmp_path, monkeypatch, also_the_sheet
+):
+    """The class record is rendered while the other process renders candidates (collect kept every
+    evaluation): its template's error still comes after the candidates' own, as in one process."""
+    from e2docs.app import documents
+    from e2docs.reports import CLASS_RECORD as CLASS_TEMPLATE
+
+    mine = tmp_path / "modeles"
+    mine.mkdir()
+    doc = Document(str(template_path(CLASS_TEMPLATE)))
+    doc.add_paragraph("{{ classe.inconnu }}")
+    doc.save(str(mine / CLASS_TEMPLATE))
+    if also_the_sheet:
+        doc = Document(str(template_path(EVALUATION)))
+        doc.add_paragraph("Nom : {{ candidat.nmo }}")
+        doc.save(str(mine / EVALUATION))
+    serial = tmp_path / "serial"
+    shutil.copytree(campaign, serial)
+    one = report(serial, "--templates", str(mine))
+    early = []
+    real = documents._ClassRecord.early
+
+    def spy(self):
+        real(self)
+        early.append(self.done)
+
+    monkeypatch.setattr(documents._ClassRecord, "early", spy)
+    two_processes(monkeypatch)
+    two = report(campaign, "--templates", str(mine))
+    assert early == [True]  # rendered early, while the other process worked
+    assert one.exit_code == two.exit_code == 2
+    assert one.output.replace(str(serial), str(campaign)) == two.output
+    assert ("champ inconnu « nmo »" in two.output) == also_the_sheet
+    assert "Traceback" not in two.output
+    assert not [p for p in (campaign / "rapports").iterdir()]  # nothing written, no staging folder left
+
+
+def test_the_class_record_waits_for_every_return_when_one_must_be_read_again(campaign, tmp_path, monkeypatch):
+    import sqlite3
+
+    from e2docs.app import documents
+
+    with contextlib.closing(sqlite3.connect(campaign / "registre.sqlite")) as db, db:
+        db.execute("DELETE FROM evaluations WHERE candidate = ?", ("2709411105",))  # LE GOFF: read again
+    serial = tmp_path / "serial"
+    shutil.copytree(campaign, serial)
+    one = report(serial)
+    early = []
+    real = documents._ClassRecord.early
+
+    def spy(self):
+        real(self)
+        early.append(self.done)
+
+    monkeypatch.setattr(documents._ClassRecord, "early", spy)
+    two_processes(monkeypatch)
+    two = report(campaign)
+    assert early == [False]  # made at the end, from every return read
+    assert one.exit_code == two.exit_code == 0
+    assert members(campaign / "rapports" / CLASS_RECORD) == members(serial / "rapports" / CLASS_RECORD)
+
+
 @pytest.mark.parametrize("broken", [1, 6])  # the second candidate returned (this process's), the last (the other's)
 def test_an_unreadable_return_over_two_processes_gives_the_same_error_and_writes_nothing(
     campaign, tmp_path, monkeypatch, broken
