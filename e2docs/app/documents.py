@@ -32,7 +32,7 @@ from pathlib import Path
 from e2docs.app.campaign import Campaign, writes
 from e2docs.app.status import CandidateStatus, candidate_statuses
 from e2docs.app.written import Record, free_target, install, remove_own
-from e2docs.formats import evaluation_record, processes
+from e2docs.formats import atomic, evaluation_record, processes
 from e2docs.formats.intake import Item, kept_conversion, kept_copy, to_xlsx
 from e2docs.formats.naming import candidate_stem, safe_part
 from e2docs.formats.processes import alive
@@ -159,7 +159,10 @@ def make_reports(
         )
         label = safe_part("-".join(divisions) or "classe")
         record = _ClassRecord(job, turns, info, stage / f"recapitulatif-classe_{label}.docx", templates)
-        for status, made in zip(statuses, _make_all(job, turns, templates, progress, record), strict=True):
+        with atomic.Flusher() as flusher:
+            made_all = _make_all(job, turns, templates, progress, record, flusher)
+            flusher.wait()  # every staged document on disk before any is put in place
+        for status, made in zip(statuses, made_all, strict=True):
             cand = status.candidate
             rows.append(_class_row(status, made.evaluation))
             if made.evaluation is not None:
@@ -323,7 +326,8 @@ def _make_one(job: _Job, turn: _Turn, work: Path, templates: Templates, known: E
     if job.only_complete and status.state != CandidateState.COMPLETE:
         return _Made(evaluation)
     stem = candidate_stem(status.candidate, job.grid.specialty)
-    rendered = render_candidate_documents(evaluation, job.stage, stem, job.templates_dir, templates)
+    # not flushed to disk one by one: make_reports flushes them together (atomic.Flusher)
+    rendered = render_candidate_documents(evaluation, job.stage, stem, job.templates_dir, templates, durable=False)
     return _Made(evaluation, tuple(rendered))
 
 
@@ -333,6 +337,7 @@ def _make_all(
     templates: Templates,
     progress: Callable[[Iterable[CandidateStatus]], Iterable[CandidateStatus]] | None,
     record: _ClassRecord | None = None,
+    flusher: atomic.Flusher | None = None,
 ) -> list[_Made]:
     """Every candidate's turn (:func:`_make_one`), in the candidates' order.
 
@@ -341,13 +346,19 @@ def _make_all(
     those no process has started from the last: they meet in the middle, whatever the start-up of
     the spawned processes. The first error in the candidates' order is raised, as one process would
     have raised it (the later chunks not started are cancelled). When spawned processes work,
-    ``record`` (the class record) is first rendered here meanwhile, when it can be (:meth:`_ClassRecord.early`)."""
+    ``record`` (the class record) is first rendered here meanwhile, when it can be (:meth:`_ClassRecord.early`).
+    ``flusher``: given each candidate's documents as soon as they are known here, to flush them to disk."""
+    flush = flusher.add if flusher is not None else (lambda paths: None)
     statuses = [turn.status for turn in turns]
     ticks = iter(progress(statuses) if progress else statuses)
     n = processes_for(len(turns))
     with tempfile.TemporaryDirectory(prefix="e2docs-report-") as work:
         if n == 1:
-            return [_make_one(job, turn, Path(work), templates) for turn, _ in zip(turns, ticks, strict=True)]
+            made_one = []
+            for turn, _ in zip(turns, ticks, strict=True):
+                made_one.append(_make_one(job, turn, Path(work), templates))
+                flush(made_one[-1].documents)
+            return made_one
         chunks = [turns[i : i + CHUNK] for i in range(0, len(turns), CHUNK)]
         made: list[list[_Made] | None] = [None] * len(chunks)
         shown: set[int] = set()  # chunks counted by the progress bar
@@ -357,6 +368,10 @@ def _make_all(
                 shown.add(i)
                 for _ in chunks[i]:
                     next(ticks, None)
+                done = made[i]
+                if done is None:  # a spawned process's chunk, done (show is called only then)
+                    done = futures[i].result()
+                flush(p for m in done for p in m.documents)
 
         spawn = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(n - 1, spawn, processes.stop_with_parent) as pool:

@@ -13,7 +13,7 @@ import re
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
@@ -76,7 +76,7 @@ def replace(source: str | Path, target: str | Path) -> None:
 _TEMPORARY = re.compile(r"^\.(?:.*\D)?(\d+)-[a-z0-9_]+\.tmp$")
 
 
-def atomic_write(path: str | Path, data: bytes, prefix: str = DEFAULT_PREFIX) -> Path:
+def atomic_write(path: str | Path, data: bytes, prefix: str = DEFAULT_PREFIX, durable: bool = True) -> Path:
     """Write ``data`` to a temporary file beside ``path``, flush it to disk, then rename it.
 
     A reader sees the old file or the new one, never a part; if anything fails, the
@@ -87,16 +87,18 @@ def atomic_write(path: str | Path, data: bytes, prefix: str = DEFAULT_PREFIX) ->
     with a dot); the process id follows it (``<prefix><pid>-<random>.tmp``).
     Returns ``path``; raises ``OSError`` when the folder or the file cannot be written.
     """
-    with atomic_stream(path, prefix) as fh:
+    with atomic_stream(path, prefix, durable) as fh:
         fh.write(data)
     return Path(path)
 
 
 @contextlib.contextmanager
-def atomic_stream(path: str | Path, prefix: str = DEFAULT_PREFIX) -> Iterator[BinaryIO]:
+def atomic_stream(path: str | Path, prefix: str = DEFAULT_PREFIX, durable: bool = True) -> Iterator[BinaryIO]:
     """:func:`atomic_write` for a file written piece by piece: the ``with`` block writes into the
     open temporary file given; when the block ends normally the file is flushed to disk and
-    renamed to ``path``, otherwise it is removed and ``path`` left untouched. Same errors."""
+    renamed to ``path``, otherwise it is removed and ``path`` left untouched. Same errors.
+    ``durable=False``: not flushed to disk, for a file the caller flushes later with others
+    (:class:`Flusher`: thousands of staged documents, whose flushes one by one were waits)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f"{prefix}{os.getpid()}-", suffix=".tmp", dir=path.parent)
@@ -105,12 +107,58 @@ def atomic_stream(path: str | Path, prefix: str = DEFAULT_PREFIX) -> Iterator[Bi
         with os.fdopen(fd, "wb") as fh:
             yield fh
             fh.flush()
-            os.fsync(fh.fileno())
+            if durable:
+                os.fsync(fh.fileno())
         replace(tmp, path)
     except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)
         if isinstance(exc, OSError) and exc.filename is None:
             exc.filename = str(path)  # a failed write names no file: name the one being written
+        raise
+
+
+class Flusher:
+    """Files written with ``durable=False`` flushed to disk by background threads (the system call
+    releases the GIL: the waits overlap the work of the process and each other's): :meth:`add` them
+    as they are written, :meth:`wait` before relying on them. A context manager; its threads end
+    with it."""
+
+    THREADS = 4
+
+    def __init__(self) -> None:
+        from concurrent.futures import Future, ThreadPoolExecutor
+
+        self._pool = ThreadPoolExecutor(self.THREADS, thread_name_prefix="e2docs-flush")
+        self._pending: list[Future[None]] = []
+
+    def add(self, paths: Iterable[str | Path]) -> None:
+        """Flush ``paths`` to disk, in the background."""
+        self._pending += [self._pool.submit(_flush, Path(p)) for p in paths]
+
+    def wait(self) -> None:
+        """Return once every file added is on disk; ``OSError`` (naming the file) when one could not be."""
+        pending, self._pending = self._pending, []
+        for future in pending:
+            future.result()
+
+    def __enter__(self) -> Flusher:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _flush(path: Path) -> None:
+    # Windows' FlushFileBuffers needs a handle open for writing; elsewhere reading is enough.
+    mode = os.O_RDWR | getattr(os, "O_BINARY", 0) if os.name == "nt" else os.O_RDONLY
+    try:
+        fd = os.open(path, mode)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    except OSError as exc:
+        exc.filename = exc.filename or str(path)
         raise
 
 

@@ -67,16 +67,20 @@ def render_candidate_documents(
     stem: str,
     templates_dir: str | Path | None = None,
     templates: Templates | None = None,
+    durable: bool = True,
 ) -> list[Path]:
     """Write ``<stem>_fiche-evaluation.docx`` and ``<stem>_synthese-prospection.docx`` into ``outdir``;
     return their paths, in that order. ``templates``: the run's compiled templates (a batch passes
     the same one to every call, so that each template is compiled once; ``None``: compiled for this
-    call). Raises :class:`ReportError` when a template cannot be rendered."""
+    call); ``durable=False``: not flushed to disk yet (the caller flushes them,
+    :class:`~e2docs.formats.atomic.Flusher`). Raises :class:`ReportError` when a template cannot be rendered."""
     context = candidate_context(evaluation)
     outdir = Path(outdir)
     templates = templates or Templates()
     return [
-        templates.get(template_path(name, templates_dir)).render_to(context, outdir / f"{stem}_{name}", charts=False)
+        templates.get(template_path(name, templates_dir)).render_to(
+            context, outdir / f"{stem}_{name}", charts=False, durable=durable
+        )
         for name in (EVALUATION, PROSPECTING)
     ]
 

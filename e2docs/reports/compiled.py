@@ -240,17 +240,23 @@ class CompiledTemplate:
         return rawzip.write_zip(members, time.time())
 
     def render_to(
-        self, context: Mapping[str, Any], out: str | Path, scale: float = 1.0, charts: bool | None = None
+        self,
+        context: Mapping[str, Any],
+        out: str | Path,
+        scale: float = 1.0,
+        charts: bool | None = None,
+        durable: bool = True,
     ) -> Path:
         """Fill the template with ``context`` and write ``out`` atomically; returns ``out``.
 
         A template with footnotes goes through docxtpl (:func:`~e2docs.reports.render.render_to`).
-        Raises :class:`ReportError` (French message, the template) as that function does, and
-        ``OSError`` when ``out`` cannot be written."""
+        ``durable=False``: not flushed to disk (:func:`~e2docs.formats.atomic.atomic_write`). Raises
+        :class:`ReportError` (French message, the template) as that function does, and ``OSError`` when
+        ``out`` cannot be written."""
         out = Path(out)
         if not self.fast:
             return render_to(self.path, context, out, scale)
-        atomic_write(out, self.render(context, scale, charts), prefix=f".{out.stem}.")
+        atomic_write(out, self.render(context, scale, charts), prefix=f".{out.stem}.", durable=durable)
         return out
 
 

@@ -121,6 +121,24 @@ def test_report_writes_every_document_named_like_the_workbooks(campaign):
         assert name in result.output
 
 
+def test_each_document_is_flushed_to_disk_once_before_it_is_put_in_place(campaign, monkeypatch):
+    """Staged documents are not flushed one by one as they are written (thousands of waits) but by the
+    flusher's threads, all of them before any is moved into rapports/."""
+    import threading
+
+    flushed: list[str] = []
+    real = os.fsync
+
+    def spy(fd):
+        flushed.append(threading.current_thread().name)
+        return real(fd)
+
+    monkeypatch.setattr(os, "fsync", spy)
+    assert report(campaign).exit_code == 0
+    by_flusher = [name for name in flushed if name.startswith("e2docs-flush")]
+    assert len(by_flusher) == len(EXPECTED) - 1  # every candidate document (the class record is flushed as written)
+
+
 def test_evaluation_sheet_shows_the_marks_of_the_return(campaign):
     assert report(campaign).exit_code == 0
     sheet = campaign / "rapports" / f"{LE_GOFF}_fiche-evaluation.docx"

@@ -88,3 +88,30 @@ def test_export_over_a_summary_open_in_excel_ends_in_french_with_exit_2(tmp_path
     assert again.exit_code == 2
     assert "ouvert dans un autre programme" in again.output and str(out) in again.output
     assert "inattendue" not in again.output and out.read_bytes() == before
+
+
+def test_the_flusher_flushes_every_file_added_and_names_one_it_cannot(tmp_path, monkeypatch):
+    import os
+    import threading
+
+    from e2docs.formats import atomic
+
+    flushed: list[str] = []
+    real = os.fsync
+
+    def spy(fd):
+        flushed.append(threading.current_thread().name)
+        return real(fd)
+
+    monkeypatch.setattr(os, "fsync", spy)
+    paths = [atomic.atomic_write(tmp_path / f"{n}.docx", b"x" * n, durable=False) for n in range(20)]
+    assert flushed == []  # written, not flushed
+    with atomic.Flusher() as flusher:
+        flusher.add(paths)
+        flusher.wait()
+    assert len(flushed) == 20 and all(name.startswith("e2docs-flush") for name in flushed)
+    with atomic.Flusher() as flusher:
+        flusher.add([tmp_path / "absent.docx"])
+        with pytest.raises(OSError) as caught:
+            flusher.wait()
+    assert caught.value.filename == str(tmp_path / "absent.docx")
