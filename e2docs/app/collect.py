@@ -49,7 +49,7 @@ from e2docs.app.checks import (
 from e2docs.app.ledger import Ledger, MessageRow
 from e2docs.app.returns import content, made_time
 from e2docs.app.status import status_of
-from e2docs.formats import evaluation_record, processes
+from e2docs.formats import atomic, evaluation_record, processes
 from e2docs.formats.atomic import atomic_write
 from e2docs.formats.imap import ImapError, ImapSession, ImapUrl, Listed, batches
 from e2docs.formats.intake import (
@@ -148,15 +148,26 @@ class _FileFields(TypedDict):
     batch: int
 
 
-def archive(campaign: Campaign, item: Item) -> tuple[str, Path]:
-    """Store the original bytes under ``retours/<sha256>.<ext>`` (once); return the hash (hex) and the
-    absolute path."""
+def archive(campaign: Campaign, item: Item, durable: bool = True) -> tuple[str, Path]:
+    """Store the original bytes under ``retours/<sha256>.<ext>`` (once: a file already there with
+    these bytes is kept; one with others, cut short by a power failure, is written again); return the
+    hash (hex) and the absolute path. ``durable=False``: not flushed to disk yet
+    (:func:`~e2docs.formats.atomic.atomic_write`; the caller flushes it before recording it)."""
     sha = hashlib.sha256(item.data).hexdigest()
     folder = campaign.folder("retours")
     target = folder / f"{sha}.{item.kind}"
-    if not target.exists():
-        atomic_write(target, item.data, prefix=f"{TEMP_PREFIX}{os.getpid()}-")
+    if not _holds(target, sha):
+        atomic_write(target, item.data, prefix=f"{TEMP_PREFIX}{os.getpid()}-", durable=durable)
     return sha, target
+
+
+def _holds(path: Path, sha: str) -> bool:
+    """Whether the file at ``path`` exists with the content whose SHA-256 is ``sha``."""
+    try:
+        with open(path, "rb") as fh:
+            return hashlib.file_digest(fh, "sha256").hexdigest() == sha
+    except OSError:
+        return False
 
 
 def remove_leftovers(campaign: Campaign) -> list[Path]:
@@ -386,10 +397,10 @@ class _Run:
             count = max(expected, PARALLEL_FROM)
             _Shared(self, processes_for(count) - 1).take_all(itertools.chain([following], stream))
 
-    def store(self, entry: Item) -> tuple[_FileFields, Path]:
+    def store(self, entry: Item, durable: bool = True) -> tuple[_FileFields, Path]:
         """Archive ``entry``'s bytes (:func:`archive`); the file's fields of its ledger rows, and where it
         is archived (absolute)."""
-        sha, stored = archive(self.campaign, entry)
+        sha, stored = archive(self.campaign, entry, durable)
         return _FileFields(
             sha256=sha,
             stored_path=str(stored.relative_to(self.campaign.root)),
@@ -597,6 +608,7 @@ class _Shared:
         self.group: contextlib.ExitStack | None = None  # holds the ledger transaction of the files recorded lately
         self.grouped = 0  # files recorded in it
         self.since = 0.0  # when it began (time.monotonic)
+        self.flusher = atomic.Flusher()  # archives flushed to disk in the background
 
     def begin(self) -> None:
         """Record the next files in the current group, one ledger transaction (begun when none is)."""
@@ -610,6 +622,7 @@ class _Shared:
         if self.group is None:
             return
         if force or self.grouped >= GROUP_FILES or time.monotonic() - self.since >= GROUP_SECONDS:
+            self.flusher.wait()  # the files these records name are on disk first
             group, self.group = self.group, None
             group.close()
 
@@ -641,6 +654,7 @@ class _Shared:
             self.rollback()  # stopped midway (killed by SIGTERM, a system fault): maybe inside a file's records
             if pool is not None:
                 pool.shutdown(wait=True, cancel_futures=True)
+            self.flusher.__exit__()
 
     def start(self, pool: ProcessPoolExecutor | None, entry: Item | Refusal | Skipped) -> _Pending:
         """Put ``entry`` in flight: a plain .xlsx not yet imported is archived and given to the processes
@@ -656,7 +670,8 @@ class _Shared:
             or self.run.ledger.known_file(sha, accept_modified=self.run.accept_modified)
         ):
             return pending
-        pending.base, pending.stored = self.run.store(entry)
+        pending.base, pending.stored = self.run.store(entry, durable=False)
+        self.flusher.add([pending.stored])  # on disk before its group of records is committed
         try:
             pending.future = pool.submit(check_shared, pending.stored)
         except BrokenProcessPool as exc:  # a process died: said when this entry's turn comes

@@ -1078,3 +1078,17 @@ def test_random_valid_fillings_give_the_marks_of_the_rule(prop, filling):
     assert row.levels == expected.levels and row.missing == expected.missing
     if expected.final_mark is not None:
         assert Fraction(row.final_mark) == expected.final_mark  # halves survive the ledger exactly
+
+
+def test_an_archive_cut_short_by_a_power_failure_is_written_again(s):
+    """Archives may reach the disk after their name (flushed in the background); a file already in
+    retours/ under a return's hash but holding other bytes is replaced by the return's own."""
+    path = s.make(A, "a.xlsx")
+    data = path.read_bytes()
+    stored = s.root / "retours" / f"{sha(data)}.xlsx"
+    stored.parent.mkdir(exist_ok=True)
+    stored.write_bytes(data[: len(data) // 3])  # named, not all written
+    result = s.collect(path)
+    assert result.exit_code == 0, result.output
+    assert stored.read_bytes() == data
+    assert [r.state for r in s.returns()] == ["complete"]

@@ -282,3 +282,41 @@ def test_the_files_to_collect_are_counted_by_name_up_to_enough(tmp_path):
     assert collect_module.files_in([folder, archive], enough=100) == 4  # an archive counts as one
     assert collect_module.files_in([folder, archive], enough=2) >= 2  # stops once enough are seen
     assert collect_module.files_in([tmp_path / "absent.xlsx"], enough=100) == 1
+
+
+def test_archives_are_flushed_to_disk_before_their_records_are_committed(tmp_path, monkeypatch):
+    """On the shared path, each archived file is flushed by the flusher's threads, and every one of a
+    group is on disk before the group's ledger transaction commits."""
+    import threading
+
+    from e2docs.app.ledger import Ledger
+    from e2docs.formats import atomic
+
+    campaign, folder = mixed_folder(tmp_path / "base")
+    force_parallel(monkeypatch)
+    flushed: set[str] = set()
+    real_fsync = os.fsync
+
+    def spy(fd):
+        if threading.current_thread().name.startswith("e2docs-flush"):
+            flushed.add(os.path.basename(os.readlink(f"/proc/self/fd/{fd}")) if sys.platform == "linux" else str(fd))
+        return real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", spy)
+    real_wait = atomic.Flusher.wait
+    waits: list[int] = []
+
+    def wait(self):
+        real_wait(self)
+        waits.append(len(flushed))
+
+    monkeypatch.setattr(atomic.Flusher, "wait", wait)
+    report = collect(campaign, [folder])
+    assert report.exit_code in (0, 1)
+    archived = {p.name for p in (campaign.root / "retours").iterdir() if p.suffix == ".xlsx"}
+    with Ledger(campaign.root / "registre.sqlite", readonly=True) as ledger:
+        recorded = {Path(r.stored_path).name for r in ledger.returns()}
+    assert waits  # the flusher was waited for before commits
+    if sys.platform == "linux":
+        assert recorded <= flushed, recorded - flushed  # every recorded archive flushed by the threads
+    assert recorded <= archived
