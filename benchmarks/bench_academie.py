@@ -7,12 +7,18 @@ spawned, ``ru_maxrss``). Filling the returns (openpyxl, as a teacher's spreadshe
 the cores) is preparation, not timed. On a busy machine run it at 1,000 and scale up: every step
 grows linearly (the figures per candidate are printed, and the total at 5,000 they give).
 
+Filling 5,000 returns takes about 20 minutes: ``--keep DIR`` keeps the campaign as generated and the
+filled returns in ``DIR``, and ``--reuse DIR`` takes them from there (``new`` and ``generate`` are
+still timed, in a campaign of their own; ``collect`` and ``report`` run on a copy of the kept one).
+
 Target (issue 12): 5,000 candidates end to end under 2 minutes.
 """
 
 from __future__ import annotations
 
+import argparse
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -46,20 +52,31 @@ def settle(below: float = 1.0, most: float = 180.0) -> None:
     print(f"[attente de la fin de la préparation : {time.monotonic() - start:.0f} s, charge {os.getloadavg()[0]:.1f}]")
 
 
-def main(n: int) -> None:
+def main(n: int, keep: Path | None = None, reuse: Path | None = None) -> None:
     print(f"Python {sys.version.split()[0]}, {os.cpu_count()} processeur(s), charge {os.getloadavg()[0]:.1f}")
     with tempfile.TemporaryDirectory(prefix="e2docs-bench-academie-") as tmp:
         base = Path(tmp)
         roster = write_roster(base / "liste.csv", n)
         root = base / "campagne"
+        returns = base / "retours"
         steps: list[tuple[str, dict]] = []
         steps.append(("new", run_measured(["new", str(root), "--roster", str(roster), "--session", "2027"])))
         steps.append(("generate", run_measured(["-C", str(root), "generate"])))
-        t = time.perf_counter()
-        fill_returns(root, base / "retours")
-        filled = time.perf_counter() - t
+        filled = 0.0
+        if reuse is not None:  # the returns filled by an earlier run, with the campaign that signed them
+            shutil.rmtree(root)
+            shutil.copytree(reuse / "campagne", root)
+            returns = reuse / "retours"
+        else:
+            t = time.perf_counter()
+            fill_returns(root, returns)
+            filled = time.perf_counter() - t
+            if keep is not None:
+                keep.mkdir(parents=True)
+                shutil.copytree(root, keep / "campagne")
+                shutil.copytree(returns, keep / "retours")
         settle()
-        steps.append(("collect", run_measured(["-C", str(root), "collect", str(base / "retours")])))
+        steps.append(("collect", run_measured(["-C", str(root), "collect", str(returns)])))
         assert recorded(root) == n, f"{recorded(root)} retours enregistrés sur {n}"
         steps.append(("report", run_measured(["-C", str(root), "report"])))
         total = 0.0
@@ -71,13 +88,18 @@ def main(n: int) -> None:
                 f"mémoire max {result['peak_kb'] / 1024:5.0f} Mo"
             )
         at_5000 = total / n * 5000
+        prepared = f"préparation des retours {filled:.0f} s" if reuse is None else f"retours repris de {reuse}"
         print(
             f"total {total:.1f} s pour {n} candidats ({1000 * total / n:.1f} ms/candidat) ; "
             f"à 5 000 : {at_5000:.0f} s {'mesuré' if n == 5000 else 'extrapolé'} "
-            f"[cible < {TARGET_5000_S} s : {'OK' if at_5000 < TARGET_5000_S else 'DÉPASSÉE'}] "
-            f"[préparation des retours {filled:.0f} s]"
+            f"[cible < {TARGET_5000_S} s : {'OK' if at_5000 < TARGET_5000_S else 'DÉPASSÉE'}] [{prepared}]"
         )
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 5000)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("n", nargs="?", type=int, default=5000, help="candidats (5 000 par défaut)")
+    parser.add_argument("--keep", type=Path, help="garder la campagne générée et les retours remplis ici")
+    parser.add_argument("--reuse", type=Path, help="reprendre la campagne et les retours gardés par --keep")
+    args = parser.parse_args()
+    main(args.n, args.keep, args.reuse)
