@@ -23,7 +23,7 @@ from e2docs.reports.samples import sample_evaluation
 
 GRID = load_grid()
 SAMPLES = Path(__file__).parents[2] / "samples" / "retours"
-TYPED_BY_LIBREOFFICE = Path(__file__).parents[3] / "shared" / "cases" / "retours-0.1"
+TYPED_BY_LIBREOFFICE = Path(__file__).parents[1] / "data" / "cases" / "retours-0.1"
 SECRET = b"s" * 32
 SHA = "ab" * 32
 
