@@ -46,6 +46,19 @@ def compress(name: str, content: bytes) -> Member:
     return Member(name, zipfile.ZIP_DEFLATED, zlib.crc32(content), len(content), data)
 
 
+def compress_parts(name: str, parts: Iterable[bytes | memoryview]) -> Member:
+    """The concatenation of ``parts`` as a deflated member ``name``, without joining them first (a
+    class record's body is millions of bytes)."""
+    packer = zlib.compressobj(LEVEL, zlib.DEFLATED, -15)
+    crc, size, out = 0, 0, []
+    for part in parts:
+        crc = zlib.crc32(part, crc)
+        size += len(part)
+        out.append(packer.compress(part))
+    out.append(packer.flush())
+    return Member(name, zipfile.ZIP_DEFLATED, crc, size, b"".join(out))
+
+
 def content(member: Member) -> bytes:
     """The uncompressed bytes of ``member``."""
     if member.method == zipfile.ZIP_STORED:

@@ -204,21 +204,32 @@ class CompiledTemplate:
 
         env = make_env()
         replaced: dict[str, bytes] = {}
+        ready: dict[str, rawzip.Member] = {}  # members already compressed (a large body)
         pictures = _Pictures(self)
         if charts or (charts is None and _has_chart(context)):
             context = pictures.bind(context)
         with explained(self.path), env.bounded(scale=scale):
             xml = self._render(self._body, context)
-            streamed = _streamed(xml, self._namespaces) if len(xml) >= LARGE_BODY else None
+            streamed = None
+            if len(xml) >= LARGE_BODY:
+                data = xml.encode("utf-8")
+                del xml  # the text no longer held beside its bytes
+                streamed = _streamed(data, self._namespaces)
+                if streamed is None:
+                    xml = data.decode("utf-8")
+                del data
             if streamed is not None:
-                head, body_bytes = streamed
-                replaced[self._document_member] = self._before + head + body_bytes + self._after
+                head, rest = streamed
+                ready[self._document_member] = rawzip.compress_parts(
+                    self._document_member, (self._before, head, rest, self._after)
+                )
+                del streamed, rest
             else:
                 body = self._fixed_tables(xml)
                 for n, el in enumerate(body.iter(_WP_DOCPR), 1001):
                     el.set("id", str(n))
                 replaced[self._document_member] = self._document(body)
-            del xml
+                del xml
             for part in self._parts:
                 xml = self._render(part, context)
                 try:
@@ -235,8 +246,10 @@ class CompiledTemplate:
                     setattr(props, name, template.render(context))
                 replaced[self._core_member] = etree.tostring(core, encoding="UTF-8", standalone=True)
         replaced.update(pictures.parts())
-        members = [rawzip.compress(m.name, replaced.pop(m.name)) if m.name in replaced else m for m in self._members]
-        members += [rawzip.compress(name, data) for name, data in replaced.items()]  # the pictures added
+        for name, data in replaced.items():
+            ready[name] = rawzip.compress(name, data)
+        members = [ready.pop(m.name, m) for m in self._members]
+        members += list(ready.values())  # the pictures added
         return rawzip.write_zip(members, time.time())
 
     def render_to(
@@ -352,10 +365,10 @@ class _Pictures:
         return out
 
 
-def _streamed(xml: str, declared: dict[bytes, bytes]) -> tuple[bytes, bytes] | None:
-    """A large filled-in body (``xml``, a ``w:body`` element) checked as it is read, row after row
-    let go: (its start tag without the namespace declarations the document element makes, ``declared``;
-    the rest), UTF-8, its drawings numbered from 1001 as docxtpl numbers them. ``None`` when it needs
+def _streamed(data: bytes, declared: dict[bytes, bytes]) -> tuple[bytes, memoryview] | None:
+    """A large filled-in body (``data``: a ``w:body`` element, UTF-8) checked as it is read, row after
+    row let go: (its start tag without the namespace declarations the document element makes,
+    ``declared``; the rest), its drawings numbered from 1001 as docxtpl numbers them. ``None`` when it needs
     what only a whole tree gives: a table whose grid docxtpl would fix (:func:`_grid_mismatch`), or
     drawings the text does not show plainly. :class:`BrokenXml` when it is not well-formed."""
     watched = [_W + "tbl", _W + "tblGrid", _W + "tr", _W + "p", _W + "sectPr", _WP_DOCPR]
@@ -367,8 +380,8 @@ def _streamed(xml: str, declared: dict[bytes, bytes]) -> tuple[bytes, bytes] | N
     body = _W + "body"
     step = 1 << 20
     try:
-        for start in range(0, len(xml), step):
-            parser.feed(xml[start : start + step])
+        for start in range(0, len(data), step):
+            parser.feed(data[start : start + step])
             for _, found in parser.read_events():
                 el = cast(etree._Element, found)  # "end" events give elements
                 tag = el.tag
@@ -405,27 +418,26 @@ def _streamed(xml: str, declared: dict[bytes, bytes]) -> tuple[bytes, bytes] | N
         return None
     n = 1000
 
-    def renumber(m: re.Match[str]) -> str:
+    def renumber(m: re.Match[bytes]) -> bytes:
         nonlocal n
         n += 1
-        return _DOCPR_ID.sub(f'id="{n}"', m.group(0), count=1)
+        return _DOCPR_ID.sub(f'id="{n}"'.encode(), m.group(0), count=1)
 
     if drawings:
-        docpr = re.compile(rf"<{re.escape(str(prefix))}:docPr\b[^>]*>")
-        if sum(1 for m in docpr.finditer(xml) if _DOCPR_ID.search(m.group(0))) != drawings:
+        docpr = re.compile(rb"<" + re.escape(str(prefix).encode()) + rb":docPr\b[^>]*>")
+        if sum(1 for m in docpr.finditer(data) if _DOCPR_ID.search(m.group(0))) != drawings:
             return None
-        xml = docpr.sub(renumber, xml)
-    end = xml.index(">")
+        data = docpr.sub(renumber, data)
+    end = data.index(b">")
 
     def keep(m: re.Match[bytes]) -> bytes:
         return b"" if declared.get(m.group(1) or b"") == m.group(2) else m.group(0)
 
-    head = _XMLNS.sub(keep, xml[:end].encode("utf-8"))
-    return head, xml[end:].encode("utf-8")
+    return _XMLNS.sub(keep, data[:end]), memoryview(data)[end:]
 
 
 _XMLNS_TEXT = re.compile(r' xmlns(?::([^=\s]+))?="([^"]*)"')
-_DOCPR_ID = re.compile(r'\bid="[^"]*"')
+_DOCPR_ID = re.compile(rb'\bid="[^"]*"')
 
 
 def _row_span(row: etree._Element) -> tuple[int, int] | None:

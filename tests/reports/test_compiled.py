@@ -302,3 +302,11 @@ def test_the_grid_check_is_docxtpl_s_reading_for_any_table():
             assert _grid_mismatch(t) == expected, etree.tostring(t)
             seen.add(expected)
     assert seen == {True, False}
+
+
+def test_a_member_compressed_from_parts_reads_back_as_their_concatenation():
+    parts = [b"<w:body>", memoryview("é".encode() * 100_000)[1:], b"", b"</w:body>" * 3]
+    package = rawzip.write_zip([rawzip.compress_parts("word/document.xml", parts)])
+    with zipfile.ZipFile(io.BytesIO(package)) as zf:
+        assert zf.testzip() is None
+        assert zf.read("word/document.xml") == b"".join(bytes(p) for p in parts)
