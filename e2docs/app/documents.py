@@ -162,9 +162,11 @@ def make_reports(
         with atomic.Flusher() as flusher:
             made_all = _make_all(job, turns, templates, progress, record, flusher)
             flusher.wait()  # every staged document on disk before any is put in place
+        record.evaluations.clear()
         for status, made in zip(statuses, made_all, strict=True):
             cand = status.candidate
-            rows.append(_class_row(status, made.evaluation))
+            if not record.done:  # the rows of a class record still to make
+                rows.append(_class_row(status, made.evaluation))
             if made.evaluation is not None:
                 if not made.documents:  # --only complete, and this grid is not
                     result.skipped.append(status)
