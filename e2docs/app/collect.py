@@ -376,6 +376,7 @@ class _Run:
             return _Taken()
         sha = hashlib.sha256(entry.data).hexdigest()
         if self.ledger.known_file(sha, accept_modified=self.accept_modified):
+            archive(self.campaign, entry)  # its archive written again if it was damaged since (report refuses it)
             report.outcomes.append(FileOutcome(entry.origin, ReturnState.ALREADY, reasons=["déjà importé"]))
             return _Taken(workbooks=1)
         base, stored = self.store(entry)

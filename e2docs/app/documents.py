@@ -81,8 +81,9 @@ def read_return(campaign: Campaign, status: CandidateStatus, workdir: Path, grid
     (:func:`~e2docs.formats.intake.kept_copy`), made now when missing or damaged.
 
     Raises :class:`ValueError` for a candidate without a return (``status.current`` is ``None``),
-    :class:`FileNotFoundError` when the archived original is gone, :class:`E2docsError` when it cannot
-    be read or no longer holds the candidate.
+    :class:`FileNotFoundError` when the archived original is gone, :class:`E2docsError` when it changed
+    since it was collected (its bytes no longer have the hash recorded), cannot be read or no longer
+    holds the candidate.
     """
     row = status.current
     if row is None:
@@ -90,6 +91,14 @@ def read_return(campaign: Campaign, status: CandidateStatus, workdir: Path, grid
     stored = campaign.root / row.stored_path
     if not stored.is_file():  # deleted or moved from retours/: a system fault, named by the campaign lock
         raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), str(stored))
+    if hashlib.sha256(stored.read_bytes()).hexdigest() != row.sha256:
+        raise E2docsError(
+            "le retour archivé a changé depuis sa relève (son contenu ne correspond plus à l'empreinte "
+            "enregistrée dans le registre) : e2docs ne s'en sert pas.",
+            stored,
+            hint=f"Relevez à nouveau le fichier reçu ({row.original_name}) avec e2docs collect : l'archive "
+            "est réécrite. Sinon, restaurez le dossier retours/ depuis une sauvegarde.",
+        )
     path = stored
     kept = kept_copy(stored)  # an .ods, .xls or Strict return: the copy collect converted, or made now
     if stored.suffix.lower() != ".xlsx":

@@ -783,7 +783,8 @@ class Ledger:
     def evaluations(self, reader: str) -> dict[tuple[str, str], tuple[bytes, bytes]]:
         """The records kept for ``reader``: (file's sha256, candidate number) → (record, seal)."""
         rows = self.db.execute("SELECT sha256, candidate, record, seal FROM evaluations WHERE reader = ?", (reader,))
-        return {(r[0], r[1]): (bytes(r[2]), bytes(r[3])) for r in rows}
+        # a row edited by hand into text is left out, as a broken seal would be: the file is read again
+        return {(r[0], r[1]): (r[2], r[3]) for r in rows if isinstance(r[2], bytes) and isinstance(r[3], bytes)}
 
     def returns(self, candidate: str | None = None) -> list[ReturnRow]:
         """Returns in import order, with their file's and run's details; all, or one candidate's

@@ -225,12 +225,38 @@ def test_a_kept_evaluation_changed_without_the_secret_is_not_used(campaign):
     assert table_row(sheet, "Note proposée")[-1] == "17,5 / 20"
 
 
-def test_a_kept_evaluation_is_not_used_once_the_archived_file_changed(campaign):
-    rewrite_record(campaign, "2709411105", lambda e: dataclasses.replace(e, observations="Ancien."), sealed=True)
-    stored = campaign / "retours" / f"{kept_records(campaign)['2709411105'][0]}.xlsx"
-    stored.write_bytes(stored.read_bytes() + b"\0")  # other bytes: a zip with a trailing byte still reads
+def test_an_archive_changed_since_collect_is_refused_and_collecting_the_file_again_mends_it(campaign, tmp_path):
+    """report neither takes the evaluation kept for a changed archive nor reads the changed file (its marks
+    would disagree with status and export): it says so, and collecting the received file again rewrites
+    the archive."""
     assert report(campaign).exit_code == 0
-    assert "Ancien." not in all_text(campaign / "rapports" / f"{LE_GOFF}_fiche-evaluation.docx")
+    out = campaign / "rapports"
+    before = {name: all_text(out / name) for name in names(out) if name.endswith(".docx")}
+    stored = campaign / "retours" / f"{kept_records(campaign)['2709411105'][0]}.xlsx"
+    received = tmp_path / "recu" / "LE-GOFF.xlsx"
+    received.parent.mkdir()
+    received.write_bytes(stored.read_bytes())
+    stored.write_bytes(stored.read_bytes() + b"\0")  # other bytes: a zip with a trailing byte still reads
+    refused = report(campaign)
+    assert refused.exit_code == 2, refused.output
+    assert stored.name in refused.output and "a changé depuis sa relève" in refused.output
+    assert "e2docs collect" in refused.output and "Traceback" not in refused.output
+    again = run("-C", str(campaign), "collect", str(received))
+    assert again.exit_code == 0 and "déjà importé" in again.output, again.output
+    assert stored.read_bytes() == received.read_bytes()  # mended
+    assert report(campaign).exit_code == 0
+    assert {name: all_text(out / name) for name in names(out) if name.endswith(".docx")} == before
+
+
+def test_a_kept_evaluation_edited_into_text_is_left_out(campaign):
+    import sqlite3
+
+    with contextlib.closing(sqlite3.connect(campaign / "registre.sqlite")) as db, db:
+        db.execute("UPDATE evaluations SET seal = 'abc' WHERE candidate = ?", ("2709411050",))
+        db.execute("UPDATE evaluations SET record = 'texte' WHERE candidate = ?", ("2709411021",))
+    result = report(campaign)
+    assert result.exit_code == 0, result.output  # those two returns read again
+    assert table_row(campaign / "rapports" / f"{LE_GOFF}_fiche-evaluation.docx", "NOTE FINALE")[-1] == "16 / 20"
 
 
 def test_incomplete_candidate_documents_are_provisional_and_listed(campaign):
