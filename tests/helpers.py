@@ -110,3 +110,19 @@ def to_strict(src: Path, dst: Path) -> Path:
         return text.encode("utf-8")
 
     return rewrite_parts(src, dst, edit)
+
+
+def fsync_threads(monkeypatch) -> list[str]:
+    """Spy on ``os.fsync`` (still called): the names of the threads that call it, in order."""
+    import os
+    import threading
+
+    names: list[str] = []
+    real = os.fsync
+
+    def spy(fd):
+        names.append(threading.current_thread().name)
+        return real(fd)
+
+    monkeypatch.setattr(os, "fsync", spy)
+    return names

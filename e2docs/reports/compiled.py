@@ -187,12 +187,7 @@ class CompiledTemplate:
         """document.xml holding ``body`` (a ``w:body`` element), as python-docx would write it."""
         xml = etree.tostring(body, encoding="UTF-8")
         end = xml.index(b">")
-        declared = self._namespaces
-
-        def keep(m: re.Match[bytes]) -> bytes:
-            return b"" if declared.get(m.group(1) or b"") == m.group(2) else m.group(0)
-
-        return self._before + _XMLNS.sub(keep, xml[:end]) + xml[end:] + self._after
+        return self._before + _undeclared(xml[:end], self._namespaces) + xml[end:] + self._after
 
     def render(self, context: Mapping[str, Any], scale: float = 1.0, charts: bool | None = None) -> bytes:
         """The .docx package of this template filled with ``context`` (the fast path only: see
@@ -293,8 +288,7 @@ class _Picture:
         compiled = self.pictures.template
         pic = CT_Inline.new_pic_inline(compiled._shape_id, rid, image.filename, cx, cy).xml
         # the declarations the document element makes already: lxml drops them once the body is in it
-        declared = compiled._namespaces
-        pic = _XMLNS_TEXT.sub(lambda m: "" if declared.get((m[1] or "").encode()) == m[2].encode() else m[0], pic)
+        pic = _undeclared(pic.encode("utf-8"), compiled._namespaces).decode("utf-8")
         return f'</w:t></w:r><w:r><w:drawing>{pic}</w:drawing></w:r><w:r><w:t xml:space="preserve">'
 
     __str__ = __html__
@@ -429,14 +423,19 @@ def _streamed(data: bytes, declared: dict[bytes, bytes]) -> tuple[bytes, memoryv
             return None
         data = docpr.sub(renumber, data)
     end = data.index(b">")
+    return _undeclared(data[:end], declared), memoryview(data)[end:]
+
+
+def _undeclared(xml: bytes, declared: dict[bytes, bytes]) -> bytes:
+    """``xml`` without the namespace declarations (prefix → URI) ``declared`` already makes, as lxml
+    drops them once the element is inside the one that declares them."""
 
     def keep(m: re.Match[bytes]) -> bytes:
         return b"" if declared.get(m.group(1) or b"") == m.group(2) else m.group(0)
 
-    return _XMLNS.sub(keep, data[:end]), memoryview(data)[end:]
+    return _XMLNS.sub(keep, xml)
 
 
-_XMLNS_TEXT = re.compile(r' xmlns(?::([^=\s]+))?="([^"]*)"')
 _DOCPR_ID = re.compile(rb'\bid="[^"]*"')
 
 

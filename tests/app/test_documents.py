@@ -28,6 +28,7 @@ from e2docs.app import written
 from e2docs.cli import main
 from e2docs.formats import libreoffice
 from e2docs.reports import EVALUATION, template_path
+from tests.helpers import fsync_threads
 
 # (file stem, family name as printed, number) of the candidates with a complete return, in roster order
 COMPLETE = [
@@ -124,16 +125,7 @@ def test_report_writes_every_document_named_like_the_workbooks(campaign):
 def test_each_document_is_flushed_to_disk_once_before_it_is_put_in_place(campaign, monkeypatch):
     """Staged documents are not flushed one by one as they are written (thousands of waits) but by the
     flusher's threads, all of them before any is moved into rapports/."""
-    import threading
-
-    flushed: list[str] = []
-    real = os.fsync
-
-    def spy(fd):
-        flushed.append(threading.current_thread().name)
-        return real(fd)
-
-    monkeypatch.setattr(os, "fsync", spy)
+    flushed = fsync_threads(monkeypatch)
     assert report(campaign).exit_code == 0
     by_flusher = [name for name in flushed if name.startswith("e2docs-flush")]
     assert len(by_flusher) == len(EXPECTED) - 1  # every candidate document (the class record is flushed as written)
@@ -706,13 +698,27 @@ def test_a_broken_template_over_two_processes_gives_the_same_error_and_writes_no
     assert not [p for p in (campaign / "rapports").iterdir()]  # no staging folder left either
 
 
+def early_renders(monkeypatch) -> list[bool]:
+    """Spy on the class record's early rendering: for each call, whether it rendered it then."""
+    from e2docs.app import documents
+
+    early: list[bool] = []
+    real = documents._ClassRecord.early
+
+    def spy(self):
+        real(self)
+        early.append(self.done)
+
+    monkeypatch.setattr(documents._ClassRecord, "early", spy)
+    return early
+
+
 @pytest.mark.parametrize("also_the_sheet", [False, True], ids=["class record", "both"])
 def test_a_broken_class_record_over_two_processes_gives_one_process_s_error(
     campaign, tmp_path, monkeypatch, also_the_sheet
 ):
     """The class record is rendered while the other process renders candidates (collect kept every
     evaluation): its template's error still comes after the candidates' own, as in one process."""
-    from e2docs.app import documents
     from e2docs.reports import CLASS_RECORD as CLASS_TEMPLATE
 
     mine = tmp_path / "modeles"
@@ -727,14 +733,7 @@ def test_a_broken_class_record_over_two_processes_gives_one_process_s_error(
     serial = tmp_path / "serial"
     shutil.copytree(campaign, serial)
     one = report(serial, "--templates", str(mine))
-    early = []
-    real = documents._ClassRecord.early
-
-    def spy(self):
-        real(self)
-        early.append(self.done)
-
-    monkeypatch.setattr(documents._ClassRecord, "early", spy)
+    early = early_renders(monkeypatch)
     two_processes(monkeypatch)
     two = report(campaign, "--templates", str(mine))
     assert early == [True]  # rendered early, while the other process worked
@@ -748,21 +747,12 @@ def test_a_broken_class_record_over_two_processes_gives_one_process_s_error(
 def test_the_class_record_waits_for_every_return_when_one_must_be_read_again(campaign, tmp_path, monkeypatch):
     import sqlite3
 
-    from e2docs.app import documents
-
     with contextlib.closing(sqlite3.connect(campaign / "registre.sqlite")) as db, db:
         db.execute("DELETE FROM evaluations WHERE candidate = ?", ("2709411105",))  # LE GOFF: read again
     serial = tmp_path / "serial"
     shutil.copytree(campaign, serial)
     one = report(serial)
-    early = []
-    real = documents._ClassRecord.early
-
-    def spy(self):
-        real(self)
-        early.append(self.done)
-
-    monkeypatch.setattr(documents._ClassRecord, "early", spy)
+    early = early_renders(monkeypatch)
     two_processes(monkeypatch)
     two = report(campaign)
     assert early == [False]  # made at the end, from every return read

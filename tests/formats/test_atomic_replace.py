@@ -91,19 +91,10 @@ def test_export_over_a_summary_open_in_excel_ends_in_french_with_exit_2(tmp_path
 
 
 def test_the_flusher_flushes_every_file_added_and_names_one_it_cannot(tmp_path, monkeypatch):
-    import os
-    import threading
-
     from e2docs.formats import atomic
+    from tests.helpers import fsync_threads
 
-    flushed: list[str] = []
-    real = os.fsync
-
-    def spy(fd):
-        flushed.append(threading.current_thread().name)
-        return real(fd)
-
-    monkeypatch.setattr(os, "fsync", spy)
+    flushed = fsync_threads(monkeypatch)
     paths = [atomic.atomic_write(tmp_path / f"{n}.docx", b"x" * n, durable=False) for n in range(20)]
     assert flushed == []  # written, not flushed
     with atomic.Flusher() as flusher:
