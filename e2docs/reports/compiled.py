@@ -16,18 +16,20 @@ record) gets its images as docxtpl adds them (a part per distinct picture, its r
 content type, python-docx's drawing). A template with footnotes keeps docxtpl's own path
 (:func:`~e2docs.reports.render.render_to`: docxtpl renders them once per section).
 
-A body of :data:`LARGE_BODY` characters or more (the class record of a few hundred candidates and
-more) is not parsed whole: it is checked as it is read (:func:`_streamed`) and written as Jinja gave
-it, so that the memory a report takes does not grow with a tree of the whole class.
+The body is rendered in chunks of :data:`BODY_CHUNK` characters. One of :data:`LARGE_BODY` characters
+or more (the class record of a few hundred candidates and more) is never held whole: each chunk is
+checked as it comes (:class:`_BodyCheck`) and compressed into the package as Jinja gave it, so that
+the memory a report takes does not grow with the class.
 """
 
 from __future__ import annotations
 
 import copy
 import hashlib
+import itertools
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
@@ -57,9 +59,11 @@ _TYPES = "{http://schemas.openxmlformats.org/package/2006/content-types}"
 _IMAGE_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/image"
 _CONTENT_TYPES = "[Content_Types].xml"
 LARGE_BODY = 1_000_000
-"""Characters of a filled-in body from which it is checked while read and written as rendered
-(:func:`_streamed`) rather than parsed into a tree and written again: the class record of 5,000
-candidates is 7.4 million characters, whose tree took 95 MB."""
+"""Characters of a filled-in body from which it is checked while rendered and compressed as it comes
+(:meth:`CompiledTemplate._streamed`) rather than parsed into a tree and written again: the class
+record of 5,000 candidates is 7.4 million characters, whose tree took 95 MB."""
+BODY_CHUNK = 1 << 20
+"""Characters of a body rendered, post-processed, checked and compressed at a time."""
 
 
 @dataclass(frozen=True)
@@ -162,14 +166,28 @@ class CompiledTemplate:
 
     def _render(self, part: _Part, context: Mapping[str, Any]) -> str:
         """``part`` filled with ``context``, post-processed as docxtpl's ``render_xml_part`` does."""
+        return "".join(self._chunks(part, context))
+
+    def _chunks(self, part: _Part, context: Mapping[str, Any]) -> Iterator[str]:
+        """``part`` filled with ``context`` as Jinja produces it, in texts of about :data:`BODY_CHUNK`
+        characters each ending after a paragraph's ``</w:p>``, post-processed as docxtpl's
+        ``render_xml_part`` does. None of its steps spans a paragraph's end (:func:`_post_processed`):
+        the texts joined are the whole part post-processed."""
+        carry = ""
         try:
-            xml = part.template.render(context)
+            for text in make_env().meter.stream(part.template.generate(context), BODY_CHUNK):
+                text = carry + text
+                cut = text.rfind("</w:p>") + len("</w:p>")
+                if cut < len("</w:p>"):  # no paragraph ends in it yet
+                    carry = text
+                    continue
+                carry = text[cut:]
+                yield _post_processed(self._tpl, text[:cut])
         except TemplateError as exc:
             _quote(exc, part.source)
             raise
-        xml = re.sub(r"\n<w:p([ >])", r"<w:p\1", xml)
-        xml = xml.replace("{_{", "{{").replace("}_}", "}}").replace("{_%", "{%").replace("%_}", "%}")
-        return _resolve_listing(self._tpl, xml)
+        if carry:
+            yield _post_processed(self._tpl, carry)
 
     def _fixed_tables(self, xml: str) -> etree._Element:
         """The filled-in body parsed (:class:`BrokenXml` when it is not well-formed), its tables'
@@ -189,6 +207,22 @@ class CompiledTemplate:
         end = xml.index(b">")
         return self._before + _undeclared(xml[:end], self._namespaces) + xml[end:] + self._after
 
+    def _streamed(self, held: list[str], rest: Iterator[str]) -> rawzip.Member:
+        """document.xml compressed from a large body's chunks (``held``, then ``rest``) as they come, each
+        checked (:class:`_BodyCheck`) and let go: the body is never held whole, as text or as a tree.
+        Raises :class:`_WholeTreeNeeded` when only a whole tree will do, :class:`BrokenXml` when it is
+        not well-formed."""
+        check = _BodyCheck(self._namespaces)
+
+        def body() -> Iterator[bytes]:
+            while held:
+                yield check.feed(held.pop(0).encode("utf-8"))
+            for chunk in rest:
+                yield check.feed(chunk.encode("utf-8"))
+            check.close()
+
+        return rawzip.compress_parts(self._document_member, itertools.chain((self._before,), body(), (self._after,)))
+
     def render(self, context: Mapping[str, Any], scale: float = 1.0, charts: bool | None = None) -> bytes:
         """The .docx package of this template filled with ``context`` (the fast path only: see
         :meth:`render_to`); its :class:`Chart` values become pictures (``charts``: whether it holds any,
@@ -204,27 +238,30 @@ class CompiledTemplate:
         if charts or (charts is None and _has_chart(context)):
             context = pictures.bind(context)
         with explained(self.path), env.bounded(scale=scale):
-            xml = self._render(self._body, context)
-            streamed = None
-            if len(xml) >= LARGE_BODY:
-                data = xml.encode("utf-8")
-                del xml  # the text no longer held beside its bytes
-                streamed = _streamed(data, self._namespaces)
-                if streamed is None:
-                    xml = data.decode("utf-8")
-                del data
-            if streamed is not None:
-                head, rest = streamed
-                ready[self._document_member] = rawzip.compress_parts(
-                    self._document_member, (self._before, head, rest, self._after)
-                )
-                del streamed, rest
+            chunks = self._chunks(self._body, context)
+            held: list[str] = []  # the body's first chunks, until it is known to be large
+            size = 0
+            for chunk in chunks:
+                held.append(chunk)
+                size += len(chunk)
+                if size >= LARGE_BODY:
+                    break
+            xml: str | None = None
+            if size >= LARGE_BODY:
+                try:
+                    ready[self._document_member] = self._streamed(held, chunks)
+                except _WholeTreeNeeded:  # rendered again, as a whole
+                    xml = self._render(self._body, context)
             else:
+                xml = "".join(held)
+            del held, chunks
+            if xml is not None:
                 body = self._fixed_tables(xml)
+                del xml
                 for n, el in enumerate(body.iter(_WP_DOCPR), 1001):
                     el.set("id", str(n))
                 replaced[self._document_member] = self._document(body)
-                del xml
+                del body
             for part in self._parts:
                 xml = self._render(part, context)
                 try:
@@ -359,71 +396,100 @@ class _Pictures:
         return out
 
 
-def _streamed(data: bytes, declared: dict[bytes, bytes]) -> tuple[bytes, memoryview] | None:
-    """A large filled-in body (``data``: a ``w:body`` element, UTF-8) checked as it is read, row after
-    row let go: (its start tag without the namespace declarations the document element makes,
-    ``declared``; the rest), its drawings numbered from 1001 as docxtpl numbers them. ``None`` when it needs
-    what only a whole tree gives: a table whose grid docxtpl would fix (:func:`_grid_mismatch`), or
-    drawings the text does not show plainly. :class:`BrokenXml` when it is not well-formed."""
-    watched = [_W + "tbl", _W + "tblGrid", _W + "tr", _W + "p", _W + "sectPr", _WP_DOCPR]
-    parser = etree.XMLPullParser(events=("end",), tag=watched, resolve_entities=False, no_network=True, huge_tree=True)
-    columns: dict[etree._Element, int] = {}  # table → columns of its grid (the element kept alive: its key)
-    widest: dict[etree._Element, int] = {}  # table → widest row seen, its nested tables' rows included
-    drawings = 0
-    prefix: str | None = None
-    body = _W + "body"
-    step = 1 << 20
-    try:
-        for start in range(0, len(data), step):
-            parser.feed(data[start : start + step])
-            for _, found in parser.read_events():
-                el = cast(etree._Element, found)  # "end" events give elements
-                tag = el.tag
-                if tag == _W + "tr":
-                    span = _row_span(el)
-                    for table in el.iterancestors(_W + "tbl"):
-                        grid = columns.get(table)
-                        if grid is None or span is None or span[0] > grid:
-                            return None
-                        widest[table] = max(widest.get(table, 0), span[1])
-                    _let_go(el)
-                    continue
-                if tag == _W + "tblGrid":
-                    parent = el.getparent()
-                    if parent is not None and parent.tag == _W + "tbl" and parent not in columns:
-                        columns[parent] = len(el.findall(_W + "gridCol"))
-                    continue
-                if tag == _W + "tbl":
-                    grid = columns.pop(el, None)
-                    if grid is None or widest.pop(el, 0) < grid:
-                        return None
-                elif tag == _WP_DOCPR:
-                    if prefix is None:
-                        prefix = next((p for p, uri in el.getroottree().getroot().nsmap.items() if uri == _WP), "")
-                    drawings += 1
-                    continue
+class _WholeTreeNeeded(Exception):
+    """A large body needs what only a whole tree gives (:class:`_BodyCheck`)."""
+
+
+class _BodyCheck:
+    """A large filled-in body (a ``w:body`` element, UTF-8) checked as it is read, chunk after chunk
+    (:meth:`feed`, then :meth:`close`), each table row let go once checked: the chunks come back with
+    the body's start tag stripped of the namespace declarations the document element makes
+    (``declared``), and the drawings numbered from 1001 as docxtpl numbers them.
+
+    Raises :class:`_WholeTreeNeeded` for what only a whole tree gives: a table whose grid docxtpl
+    would fix (:func:`_grid_mismatch`), or drawings the text does not show plainly (in a namespace not
+    declared on the body with a prefix, or a ``docPr`` the text hides); :class:`BrokenXml` when the body
+    is not well-formed. Each chunk must end at a tag's end (the chunks of :meth:`CompiledTemplate._chunks`
+    end after ``</w:p>``), so that no drawing's tag is cut."""
+
+    _WATCHED = (_W + "tbl", _W + "tblGrid", _W + "tr", _W + "p", _W + "sectPr", _WP_DOCPR)
+
+    def __init__(self, declared: dict[bytes, bytes]) -> None:
+        self.declared = declared
+        self.parser = etree.XMLPullParser(
+            events=("end",), tag=self._WATCHED, resolve_entities=False, no_network=True, huge_tree=True
+        )
+        self.columns: dict[etree._Element, int] = {}  # table → columns of its grid (the element kept alive: its key)
+        self.widest: dict[etree._Element, int] = {}  # table → widest row seen, its nested tables' rows included
+        self.drawings = 0  # docPr elements the parser met
+        self.numbered = 0  # docPr tags the text shows, numbered
+        self.docpr: re.Pattern[bytes] | None = None  # a docPr's start tag, once the body's is read
+
+    def feed(self, chunk: bytes) -> bytes:
+        """``chunk`` checked, returned with its drawings numbered (and the body's start tag undeclared)."""
+        try:
+            for start in range(0, len(chunk), _FEED):
+                self.parser.feed(chunk[start : start + _FEED])
+                self._check()
+        except etree.XMLSyntaxError as exc:
+            raise BrokenXml(exc.msg) from None
+        if self.docpr is None:  # the first chunk: the body's start tag, and the drawings' prefix
+            end = chunk.index(b">")
+            prefix = next((p for p, uri in _XMLNS.findall(chunk[:end]) if uri == _WP.encode() and p), None)
+            self.docpr = re.compile(rb"<" + re.escape(prefix) + rb":docPr\b[^>]*>") if prefix else _NO_DOCPR
+            chunk = _undeclared(chunk[:end], self.declared) + chunk[end:]
+        return self.docpr.sub(self._renumber, chunk)
+
+    def close(self) -> None:
+        """The end of the body: the last checks."""
+        try:
+            self.parser.close()
+            self._check()
+        except etree.XMLSyntaxError as exc:
+            raise BrokenXml(exc.msg) from None
+        if self.drawings != self.numbered:  # a drawing the text does not show plainly
+            raise _WholeTreeNeeded
+
+    def _renumber(self, m: re.Match[bytes]) -> bytes:
+        tag = m.group(0)
+        if not _DOCPR_ID.search(tag):
+            return tag  # counted as not numbered: close() finds the difference
+        self.numbered += 1
+        return _DOCPR_ID.sub(f'id="{1000 + self.numbered}"'.encode(), tag, count=1)
+
+    def _check(self) -> None:
+        body = _W + "body"
+        for _, found in self.parser.read_events():
+            el = cast(etree._Element, found)  # "end" events give elements
+            tag = el.tag
+            if tag == _W + "tr":
+                span = _row_span(el)
+                for table in el.iterancestors(_W + "tbl"):
+                    grid = self.columns.get(table)
+                    if grid is None or span is None or span[0] > grid:
+                        raise _WholeTreeNeeded
+                    self.widest[table] = max(self.widest.get(table, 0), span[1])
+                _let_go(el)
+                continue
+            if tag == _W + "tblGrid":
                 parent = el.getparent()
-                if parent is not None and parent.tag == body:
-                    _let_go(el)
-        parser.close()
-    except etree.XMLSyntaxError as exc:
-        raise BrokenXml(exc.msg) from None
-    if drawings and not prefix:  # wp as the default namespace, or not declared on the body
-        return None
-    n = 1000
+                if parent is not None and parent.tag == _W + "tbl" and parent not in self.columns:
+                    self.columns[parent] = len(el.findall(_W + "gridCol"))
+                continue
+            if tag == _W + "tbl":
+                grid = self.columns.pop(el, None)
+                if grid is None or self.widest.pop(el, 0) < grid:
+                    raise _WholeTreeNeeded
+            elif tag == _WP_DOCPR:
+                self.drawings += 1
+                continue
+            parent = el.getparent()
+            if parent is not None and parent.tag == body:
+                _let_go(el)
 
-    def renumber(m: re.Match[bytes]) -> bytes:
-        nonlocal n
-        n += 1
-        return _DOCPR_ID.sub(f'id="{n}"'.encode(), m.group(0), count=1)
 
-    if drawings:
-        docpr = re.compile(rb"<" + re.escape(str(prefix).encode()) + rb":docPr\b[^>]*>")
-        if sum(1 for m in docpr.finditer(data) if _DOCPR_ID.search(m.group(0))) != drawings:
-            return None
-        data = docpr.sub(renumber, data)
-    end = data.index(b">")
-    return _undeclared(data[:end], declared), memoryview(data)[end:]
+_FEED = 1 << 18  # bytes given to the parser at a time: its events read between, rows let go
+_NO_DOCPR = re.compile(rb"(?!)")  # never matches: no prefix for drawings on the body
 
 
 def _undeclared(xml: bytes, declared: dict[bytes, bytes]) -> bytes:
@@ -467,6 +533,16 @@ def _let_go(el: etree._Element) -> None:
 _XMLNS = re.compile(rb' xmlns(?::([^=\s]+))?="([^"]*)"')
 _PARAGRAPH = re.compile(r"<w:p(?: [^>]*)?>.*?</w:p>", re.DOTALL)
 _SPECIAL = re.compile("[\t\a\n\f]")
+
+
+def _post_processed(tpl: DocxTemplate, xml: str) -> str:
+    """Rendered ``xml`` post-processed as docxtpl's ``render_xml_part`` does: the line breaks put
+    before paragraphs removed, the escaped tags restored, the special characters of values resolved
+    (:func:`_resolve_listing`). No step spans a paragraph's end: applied to texts cut after ``</w:p>``,
+    the results joined are those of the whole."""
+    xml = re.sub(r"\n<w:p([ >])", r"<w:p\1", xml)
+    xml = xml.replace("{_{", "{{").replace("}_}", "}}").replace("{_%", "{%").replace("%_}", "%}")
+    return _resolve_listing(tpl, xml)
 
 
 def _resolve_listing(tpl: DocxTemplate, xml: str) -> str:

@@ -144,20 +144,26 @@ class Meter:
     def concat(self, pieces: Iterable[str]) -> str:
         """``Environment.concat``: every buffer of the template joined, counted piece by piece
         before the join so that a runaway loop is stopped before its text is built."""
-        joined: list[str] = []  # the buffer joined every 4,096 pieces: a class record holds a million
+        return "".join(self.stream(pieces, 1 << 16))  # a class record holds a million pieces
+
+    def stream(self, pieces: Iterable[str], size: int) -> Iterator[str]:
+        """``pieces`` (a template's output, as Jinja's ``generate`` gives it) counted as :meth:`concat`
+        counts them, joined into texts of ``size`` characters or a little more (the last one shorter):
+        a large document is then never held whole."""
         buffer: list[str] = []
+        held = 0
         for piece in pieces:
             self.produce(len(piece))
             buffer.append(piece)
+            held += len(piece)
             if len(buffer) % 1024 == 0:
                 self.tick(0)
-                if len(buffer) == 4096:
-                    joined.append("".join(buffer))
-                    buffer.clear()
-        if not joined:
-            return "".join(buffer)
-        joined.append("".join(buffer))
-        return "".join(joined)
+            if held >= size:
+                yield "".join(buffer)
+                buffer.clear()
+                held = 0
+        if buffer:
+            yield "".join(buffer)
 
     def call(self, run: Callable[[], Any]) -> Any:
         """A call from the template, one level deeper; :class:`TemplateLimit` beyond :data:`MAX_DEPTH`

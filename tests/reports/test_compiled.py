@@ -215,6 +215,75 @@ def test_a_body_checked_while_read_is_the_same_document(tmp_path, monkeypatch):
         assert ids == re.findall(rb'<wp:docPr id="(\d+)"', whole["word/document.xml"])
 
 
+def _escapes_template(tmp_path: Path) -> Path:
+    """Tags written to be shown (« {_{ … }_} »), values with tabs and breaks, many paragraphs."""
+    doc = Document()
+    doc.add_paragraph("Balise montrée : {_{ nom }_} et {_% if %_} ; valeur : {{ texte }}")
+    doc.add_paragraph("{% for x in liste %}")
+    doc.add_paragraph("Ligne {{ x }} de {{ nom }}\t{{ texte }}")
+    doc.add_paragraph("{% endfor %}")
+    path = tmp_path / "echappes.docx"
+    doc.save(str(path))
+    return path
+
+
+@pytest.mark.parametrize("chunk", [1, 37, 4096])
+def test_a_body_rendered_in_chunks_is_the_same_document(tmp_path, monkeypatch, chunk):
+    """The body is rendered, post-processed and checked a chunk at a time, each cut after a
+    paragraph's end: whatever the size of the chunks, the document is the one rendered whole."""
+    context = {"nom": "Zoé & Cie", "texte": TRICKY, "liste": [f"l{i}" for i in range(30)]}
+    cases = [
+        (template_path(CLASS_RECORD), _class_context()),
+        (_template(tmp_path, loop_cells=False), context),
+        (_template(tmp_path, loop_cells=True), context),
+        (_escapes_template(tmp_path), context),
+    ]
+    for template, ctx in cases:
+        compiled = CompiledTemplate(template)
+        whole = compiled.render(ctx)
+        monkeypatch.setattr(compiled_module, "BODY_CHUNK", chunk)
+        assert _zip_members(compiled.render(ctx)) == _zip_members(whole), template  # small: the tree path
+        monkeypatch.setattr(compiled_module, "LARGE_BODY", 0)  # large: checked and compressed chunk by chunk
+        streamed = _zip_members(compiled.render(ctx))
+        monkeypatch.undo()
+        expected = _zip_members(whole)
+        assert [n for n in expected if n != "word/document.xml" and expected[n] != streamed[n]] == []
+        assert _canonical(streamed["word/document.xml"]) == _canonical(expected["word/document.xml"]), template
+        ids = re.findall(rb'<wp:docPr id="(\d+)"', streamed["word/document.xml"])
+        assert ids == re.findall(rb'<wp:docPr id="(\d+)"', expected["word/document.xml"])
+    shown = _zip_members(CompiledTemplate(_escapes_template(tmp_path)).render(context))["word/document.xml"]
+    assert b"{{ nom }}" in shown and b"{% if %}" in shown
+
+
+def test_a_large_body_reaches_the_package_in_pieces(monkeypatch):
+    """A large body is never joined whole: it reaches the zip compressor chunk by chunk."""
+    from e2docs.formats import rawzip
+
+    seen: list[int] = []
+    compress = rawzip.compress_parts
+
+    def spy(name, parts):
+        def counted():
+            for part in parts:
+                seen.append(len(part))
+                yield part
+
+        return compress(name, counted())
+
+    monkeypatch.setattr(rawzip, "compress_parts", spy)
+    monkeypatch.setattr(compiled_module, "LARGE_BODY", 0)
+    monkeypatch.setattr(compiled_module, "BODY_CHUNK", 2000)
+    document = _zip_members(CompiledTemplate(template_path(CLASS_RECORD)).render(_class_context()))["word/document.xml"]
+    assert sum(seen) == len(document)
+    assert len(seen) > 10
+    assert max(seen) < 0.2 * len(document)
+
+
+def _zip_members(data: bytes) -> dict[str, bytes]:
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        return {n: zf.read(n) for n in zf.namelist()}
+
+
 def test_a_body_whose_grid_docxtpl_fixes_is_built_whole(tmp_path, monkeypatch):
     template = _template(tmp_path, loop_cells=True)  # a loop over cells: the grid is fixed
     context = {"nom": "A", "texte": "t", "liste": ["a", "b", "c", "d"]}
