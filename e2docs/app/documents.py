@@ -41,6 +41,7 @@ from e2docs.formats.xlsx.reader import Reading, read_workbook
 from e2docs.model.errors import E2docsError
 from e2docs.model.evaluation import Evaluation
 from e2docs.model.grid import Grid
+from e2docs.model.scoring import Outcome
 from e2docs.model.states import CandidateState
 from e2docs.reports import (
     ClassInfo,
@@ -171,12 +172,12 @@ def make_reports(
         with atomic.Flusher() as flusher:
             made_all = _make_all(job, turns, templates, progress, record, flusher)
             flusher.wait()  # every staged document on disk before any is put in place
-        record.evaluations.clear()
+        del turns, records  # the kept evaluations' records: read
         for status, made in zip(statuses, made_all, strict=True):
             cand = status.candidate
             if not record.done:  # the rows of a class record still to make
-                rows.append(_class_row(status, made.evaluation))
-            if made.evaluation is not None:
+                rows.append(_class_row(status, made.outcome))
+            if made.outcome is not None:
                 if not made.documents:  # --only complete, and this grid is not
                     result.skipped.append(status)
                     continue
@@ -247,19 +248,20 @@ class _Turn:
 
 @dataclass(frozen=True)
 class _Made:
-    """One candidate's turn: ``evaluation`` of the return read again (``None`` when the candidate has
-    no return to read: missing, rejected, in conflict); ``documents``: the staged Word documents, the
-    evaluation sheet first, empty when none was written (no return, or ``--only complete`` and an
-    incomplete grid)."""
+    """One candidate's turn: ``outcome``, the scoring rule's result for the evaluation of their return
+    (what the class record reads of it: the whole evaluation, four times larger, is not kept for
+    thousands of candidates); ``None`` when the candidate has no return to read (missing, rejected, in
+    conflict). ``documents``: the staged Word documents, the evaluation sheet first, empty when none
+    was written (no return, or ``--only complete`` and an incomplete grid)."""
 
-    evaluation: Evaluation | None
+    outcome: Outcome | None
     documents: tuple[Path, ...] = ()
 
 
-def _class_row(status: CandidateStatus, evaluation: Evaluation | None) -> ClassRow:
-    """The class record's row of ``status``, whose return read gave ``evaluation`` (``None``: none read)."""
-    if evaluation is not None:
-        return ClassRow(status.candidate, status.state, evaluation)
+def _class_row(status: CandidateStatus, outcome: Outcome | None) -> ClassRow:
+    """The class record's row of ``status``, whose return read gave ``outcome`` (``None``: none read)."""
+    if outcome is not None:
+        return ClassRow(status.candidate, status.state, outcome=outcome)
     reason = status.current.reasons[0] if status.current and status.current.reasons else ""
     return ClassRow(status.candidate, status.state, None, reason)
 
@@ -272,23 +274,23 @@ class _ClassRecord:
 
     def __init__(self, job: _Job, turns: list[_Turn], info: ClassInfo, out: Path, templates: Templates) -> None:
         self.job, self.turns, self.info, self.out, self.templates = job, turns, info, out, templates
-        self.evaluations: dict[str, Evaluation] = {}  # candidate number → evaluation, when made early
         self.done = False
         self.failure: ReportError | None = None
 
     def early(self) -> None:
-        """Render it now if every return to read has its evaluation kept (and remember them, for
-        :func:`_make_one` in this process); otherwise leave it to :meth:`made`."""
+        """Render it now if every return to read has its evaluation kept; otherwise leave it to
+        :meth:`made`. Only the rows' outcomes are held: :func:`_make_one` opens the kept evaluations
+        again (a tenth of a millisecond each) rather than this process holding thousands."""
         rows = []
-        for turn in self.turns:
-            evaluation = None
+        turns, self.turns = self.turns, []  # not needed afterwards: made() is given its rows
+        for turn in turns:
+            outcome = None
             if turn.status.state in (CandidateState.COMPLETE, CandidateState.INCOMPLETE):
                 evaluation = _kept(self.job, turn)
                 if evaluation is None:
-                    self.evaluations.clear()
                     return
-                self.evaluations[turn.status.candidate.number] = evaluation
-            rows.append(_class_row(turn.status, evaluation))
+                outcome = evaluation.outcome
+            rows.append(_class_row(turn.status, outcome))
         try:
             self._render(rows)
         except ReportError as exc:  # raised by made(), after the candidates' own errors
@@ -324,22 +326,20 @@ def _kept(job: _Job, turn: _Turn) -> Evaluation | None:
     return evaluation_record.opened(job.secret, row.sha256, number, job.reader, record, seal, job.grid)
 
 
-def _make_one(job: _Job, turn: _Turn, work: Path, templates: Templates, known: Evaluation | None = None) -> _Made:
+def _make_one(job: _Job, turn: _Turn, work: Path, templates: Templates) -> _Made:
     """Get ``turn``'s evaluation (kept by ``collect``, else its return read again) and render its
-    documents into ``job.stage`` (``known``: its evaluation, already got). Raises as :func:`read_return`
-    and :func:`~e2docs.reports.render_candidate_documents` do."""
+    documents into ``job.stage``. Raises as :func:`read_return` and
+    :func:`~e2docs.reports.render_candidate_documents` do."""
     status = turn.status
     if status.state not in (CandidateState.COMPLETE, CandidateState.INCOMPLETE):
         return _Made(None)
-    # The class record keeps the evaluation (a few kB), not the reading: a whole Reading
-    # (layout, cell values: ~140 kB) for 2,000 candidates would take over 400 MB.
-    evaluation = known or _kept(job, turn) or evaluation_of(read_return(job.campaign, status, work, job.grid))
+    evaluation = _kept(job, turn) or evaluation_of(read_return(job.campaign, status, work, job.grid))
     if job.only_complete and status.state != CandidateState.COMPLETE:
-        return _Made(evaluation)
+        return _Made(evaluation.outcome)
     stem = candidate_stem(status.candidate, job.grid.specialty)
     # not flushed to disk one by one: make_reports flushes them together (atomic.Flusher)
     rendered = render_candidate_documents(evaluation, job.stage, stem, job.templates_dir, templates, durable=False)
-    return _Made(evaluation, tuple(rendered))
+    return _Made(evaluation.outcome, tuple(rendered))
 
 
 def _make_all(
@@ -390,16 +390,12 @@ def _make_all(
             try:
                 if record is not None:
                     record.early()
-                known = record.evaluations if record is not None else {}
                 failed: tuple[int, Exception] | None = None
                 for i in reversed(range(len(chunks))):
                     if not futures[i].cancel():  # a spawned process has it: so has it every chunk before
                         break
                     try:
-                        made[i] = [
-                            _make_one(job, turn, Path(work), templates, known.get(turn.status.candidate.number))
-                            for turn in chunks[i]
-                        ]
+                        made[i] = [_make_one(job, turn, Path(work), templates) for turn in chunks[i]]
                     except Exception as exc:  # raised once the chunks before it are known to succeed
                         failed = (i, exc)
                         break

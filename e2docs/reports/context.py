@@ -29,6 +29,7 @@ from e2docs.model.candidate import Candidate, Context
 from e2docs.model.distribution import Distribution, distribution
 from e2docs.model.evaluation import Evaluation
 from e2docs.model.grid import Competence, Criterion, Grid, Meta
+from e2docs.model.scoring import Outcome
 from e2docs.model.states import CandidateState
 from e2docs.reports.charts import LEVELS, MARKS, Chart
 from e2docs.reports.schema import BOOL, COMPAT, IMAGE, NUMBER, TEXTS, VALUES, FieldDoc, L, O, Spec, T, build, flatten
@@ -336,13 +337,22 @@ class ClassRow:
     ``status`` is one of ``complete``, ``incomplete``, ``missing`` (not returned)
     or ``rejected``, as in ``e2docs status``; ``evaluation`` is None when there
     is none (not returned, or rejected before it could be read); ``detail`` may
-    say why a file was rejected.
+    say why a file was rejected. ``outcome``: what the class record reads of the
+    evaluation, the scoring rule's result (:class:`~e2docs.model.scoring.Outcome`:
+    levels and marks); taken from ``evaluation`` when not given. A row given only
+    its outcome (no evaluation) takes a quarter of the memory: a report of a whole
+    académie holds thousands.
     """
 
     candidate: Candidate
     status: CandidateState
     evaluation: Evaluation | None = None
     detail: str = ""
+    outcome: Outcome | None = None
+
+    def __post_init__(self) -> None:
+        if self.outcome is None and self.evaluation is not None:
+            object.__setattr__(self, "outcome", self.evaluation.outcome)
 
     @classmethod
     def from_evaluation(cls, evaluation: Evaluation) -> ClassRow:
@@ -356,12 +366,12 @@ class ClassRow:
     @property
     def scored(self) -> bool:
         """Its marks and levels count in the statistics (returned and not rejected)."""
-        return self.evaluation is not None and self.status in (CandidateState.COMPLETE, CandidateState.INCOMPLETE)
+        return self.outcome is not None and self.status in (CandidateState.COMPLETE, CandidateState.INCOMPLETE)
 
     @property
     def final_mark(self) -> Fraction | None:
         """The final mark on the grid's scale (20), None when not scored or without one."""
-        return self.evaluation.outcome.final_mark if self.evaluation is not None and self.scored else None
+        return self.outcome.final_mark if self.outcome is not None and self.scored else None
 
 
 @dataclass(frozen=True)
@@ -412,7 +422,7 @@ class _Class:
     @functools.cached_property
     def distribution(self) -> Distribution:
         """Final marks per band and levels per criterion of the scored rows (what the charts show)."""
-        scored = [r.evaluation.levels for r in self.rows if r.evaluation is not None and r.scored]
+        scored = [r.outcome.levels for r in self.rows if r.outcome is not None and r.scored]
         return distribution(self.grid, self.marks, scored)
 
 
@@ -459,7 +469,7 @@ def _levels(c: _Class) -> list[dict]:
 
 
 def _row(r: ClassRow) -> dict:
-    return {"r": r, "o": r.evaluation.outcome if r.evaluation is not None else None}
+    return {"r": r, "o": r.outcome}
 
 
 _ROW = _candidate_fields(lambda x: x["r"].candidate) + (

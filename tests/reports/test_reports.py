@@ -322,6 +322,20 @@ def test_class_record_without_missing_candidates_has_no_missing_section(tmp_path
     assert "Grilles non rendues ou rejetées" not in text and "{%" not in text
 
 
+def test_a_class_record_of_outcomes_alone_is_that_of_whole_evaluations(tmp_path):
+    """report holds each row's outcome only (a quarter of an evaluation's memory): the class record
+    is the same, statistics and charts included."""
+    rows = sample_class_rows()
+    slim = [ClassRow(r.candidate, r.status, None, r.detail, r.outcome) for r in rows]
+    assert any(r.evaluation is not None for r in rows) and all(r.evaluation is None for r in slim)
+    assert [r.scored for r in slim] == [r.scored for r in rows]
+    whole = render_class_record(rows, sample_class_info(), tmp_path / "entier.docx")
+    light = render_class_record(slim, sample_class_info(), tmp_path / "leger.docx")
+    with zipfile.ZipFile(whole) as a, zipfile.ZipFile(light) as b:
+        assert a.namelist() == b.namelist()
+        assert [n for n in a.namelist() if n != "docProps/core.xml" and a.read(n) != b.read(n)] == []
+
+
 def _template(tmp_path: Path, *paragraphs: str, name: str = "fiche-evaluation.docx") -> Path:
     doc = Document()
     for text in paragraphs:
