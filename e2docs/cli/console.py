@@ -478,16 +478,29 @@ def undo_lines(batch: BatchRow) -> list[str]:
 # ------------------------------------------------------------------ report
 
 
+NAMES_SHOWN = 20
+"""Names a line of ``report`` lists before « … et N autre(s) » (a whole académie has hundreds of
+incomplete grids: ``e2docs status`` lists every candidate)."""
+
+
+def _names(names: list[str]) -> str:
+    """``names`` joined by commas, the first :data:`NAMES_SHOWN` only when there are more."""
+    if len(names) <= NAMES_SHOWN:
+        return ", ".join(names)
+    rest = len(names) - NAMES_SHOWN
+    return f"{', '.join(names[:NAMES_SHOWN])} … et {rest} autre(s) (liste complète : e2docs status)"
+
+
 def report_lines(result: ReportResult) -> list[str]:
     """``report``: documents written, PROVISOIRE ones, candidates without documents, stale ones removed."""
     out = [f"{len(result.written)} document(s) Word écrit(s) dans {result.outdir}"]
     if result.pdfs:
         out.append(f"{len(result.pdfs)} PDF écrit(s)")
     if result.provisional:
-        out.append(f"Documents marqués PROVISOIRE (grille incomplète) : {', '.join(result.provisional)}")
+        out.append(f"Documents marqués PROVISOIRE (grille incomplète) : {_names(result.provisional)}")
     if result.skipped:
-        skipped = ", ".join(f"{s.candidate.full_name} ({s.state.label})" for s in result.skipped)
-        out.append(f"Sans document individuel : {skipped}")
+        skipped = [f"{s.candidate.full_name} ({s.state.label})" for s in result.skipped]
+        out.append(f"Sans document individuel : {_names(skipped)}")
     if result.beside:
         out.append(
             f"{len(result.beside)} document(s) modifié(s) depuis qu'e2docs les a écrits, conservé(s) ; "

@@ -253,3 +253,18 @@ def test_history_keep_and_undo_on_the_demo_campaign(tmp_path):
     assert totals == {"missing": 12, "incomplete": 0, "complete": 0, "rejected": 0, "review": 0}
     bad = run("-C", str(root), "keep", le_goff["number"], str(only["id"]))  # its run is cancelled
     assert bad.exit_code == 2 and "retours possibles : aucun" in bad.output
+
+
+def test_report_lists_at_most_twenty_names_per_line(tmp_path):
+    """A whole académie has hundreds of incomplete grids: report names the first twenty and says how
+    many more, where status lists them all."""
+    from e2docs.app.documents import ReportResult
+    from e2docs.cli.console import report_lines
+
+    few = ReportResult(tmp_path, provisional=[f"NOM-{i} Prénom" for i in range(20)])
+    assert "… et" not in "\n".join(report_lines(few))
+    assert "NOM-19 Prénom" in "\n".join(report_lines(few))
+    many = ReportResult(tmp_path, provisional=[f"NOM-{i} Prénom" for i in range(523)])
+    line = next(x for x in report_lines(many) if x.startswith("Documents marqués PROVISOIRE"))
+    assert "NOM-0 Prénom" in line and "NOM-19 Prénom" in line and "NOM-20 Prénom" not in line
+    assert line.endswith("… et 503 autre(s) (liste complète : e2docs status)")
