@@ -24,6 +24,7 @@ from docx.shared import Mm
 from docxtpl import DocxTemplate, InlineImage
 
 from e2docs.model.distribution import Distribution
+from e2docs.reports import limits
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -55,8 +56,10 @@ class Chart:
 
     @functools.cached_property
     def png(self) -> bytes:
-        """The chart as PNG bytes, drawn on first use."""
-        return draw(self)
+        """The chart as PNG bytes, drawn on first use (not counted in the template's time:
+        :func:`~e2docs.reports.limits.untimed`)."""
+        with limits.untimed():
+            return draw(self)
 
 
 class ChartImage(InlineImage):

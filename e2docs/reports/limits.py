@@ -23,6 +23,7 @@ reason. The meter is per rendering: :meth:`Meter.start` arms it for one template
 
 from __future__ import annotations
 
+import contextlib
 import re
 import sys
 import time
@@ -83,11 +84,14 @@ class Meter:
         self.start()
         self.stop()
 
-    def start(self, seconds: float = SECONDS, scale: float = 1.0) -> None:
-        """Reset the counts and set the deadline ``seconds`` from now; ``scale`` (at least 1) multiplies
-        the time, the steps (:data:`MAX_STEPS`) and the output (:data:`MAX_OUTPUT`) allowed."""
+    def start(self, seconds: float | None = None, scale: float = 1.0) -> None:
+        """Reset the counts and set the deadline ``seconds`` from now (``None``: :data:`SECONDS`);
+        ``scale`` (at least 1) multiplies the time, the steps (:data:`MAX_STEPS`) and the output
+        (:data:`MAX_OUTPUT`) allowed."""
+        seconds = SECONDS if seconds is None else seconds
         scale = max(scale, 1.0)
         self.armed = True
+        _ARMED.add(self)
         self.deadline = time.monotonic() + seconds * scale
         self.seconds = seconds * scale
         self.max_steps = int(MAX_STEPS * scale)
@@ -99,6 +103,7 @@ class Meter:
     def stop(self) -> None:
         """Disarm: nothing is counted until the next :meth:`start`."""
         self.armed = False
+        _ARMED.discard(self)
 
     def tick(self, n: int = 1) -> None:
         """Count ``n`` steps; :class:`TemplateLimit` past the step budget or the deadline."""
@@ -178,6 +183,23 @@ class Meter:
             return run()
         finally:
             self.depth -= 1
+
+
+_ARMED: set[Meter] = set()  # the meters of the renderings in progress (one per thread rendering)
+
+
+@contextlib.contextmanager
+def untimed() -> Iterator[None]:
+    """The time spent inside is not counted in the deadline of the renderings in progress: for
+    e2docs's own work called from a template, such as drawing a chart it shows (the first one also
+    imports matplotlib: seconds on a slow machine, which a template's bound is not about)."""
+    start = time.monotonic()
+    try:
+        yield
+    finally:
+        spent = time.monotonic() - start
+        for meter in list(_ARMED):
+            meter.deadline += spent
 
 
 def check_text(length: int) -> None:

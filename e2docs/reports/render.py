@@ -94,8 +94,9 @@ class Sandbox(SandboxedEnvironment):
         return value
 
     @contextlib.contextmanager
-    def bounded(self, seconds: float = limits.SECONDS, scale: float = 1.0) -> Iterator[None]:
-        """Arm the meter for one rendering of at most ``seconds`` (times ``scale``, as the other bounds:
+    def bounded(self, seconds: float | None = None, scale: float = 1.0) -> Iterator[None]:
+        """Arm the meter for one rendering of at most ``seconds`` (``None``: :data:`~e2docs.reports.limits.SECONDS`;
+        times ``scale``, as the other bounds:
         :meth:`~e2docs.reports.limits.Meter.start`); a ``RecursionError`` inside becomes a
         :class:`~e2docs.reports.limits.TemplateLimit`."""
         self.meter.start(seconds, scale)

@@ -189,3 +189,31 @@ def test_libreoffice_prints_the_charts(tmp_path):
     assert all(int(r[3]) > 1000 for r in images)  # the full-resolution PNGs, not thumbnails
     text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
     assert "Répartition des notes finales" in text and "Niveaux atteints par critère" in text
+
+
+@pytest.mark.parametrize("path", ["compiled", "docxtpl"])
+def test_drawing_the_charts_is_not_counted_in_the_template_s_time(tmp_path, monkeypatch, path):
+    """Drawing a chart (and importing matplotlib, seconds on a slow machine) is e2docs's work, not the
+    template's: a class record whose charts take longer than the template's bound is still written."""
+    import time
+
+    from e2docs.reports import Templates, charts, limits
+
+    def slow(chart):
+        time.sleep(0.6)
+        return draw(chart)
+
+    monkeypatch.setattr(charts, "draw", slow)
+    monkeypatch.setattr(limits, "SECONDS", 0.5)  # the two charts take 1.2 s
+    templates = Templates() if path == "compiled" else None
+    out = render_class_record(sample_class_rows(), sample_class_info(), tmp_path / "recap.docx", None, templates)
+    assert len(_images(out)) == 2
+    # the bound still holds for the template's own work
+    loop = tmp_path / "modeles"
+    loop.mkdir()
+    doc = Document()
+    doc.add_paragraph("{% for i in range(1000) %}{% for j in range(1000) %}{% endfor %}{% endfor %}")
+    doc.save(loop / "recapitulatif-classe.docx")
+    monkeypatch.setattr(limits, "MAX_STEPS", 10**9)
+    with pytest.raises(Exception, match="dépasse 0.5 secondes"):
+        render_class_record(sample_class_rows(), sample_class_info(), tmp_path / "r2.docx", loop, templates)
