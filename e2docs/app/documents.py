@@ -187,7 +187,9 @@ def make_reports(
                 sheets.append(made.documents[0])
             else:
                 result.skipped.append(status)
+        del statuses, made_all  # what is left of them is in result; the rows go once the record is made
         docs.append(record.made(rows))
+        rows.clear()
         if merge and sheets:
             docs.append(merge_documents(sheets, stage / f"fiches-evaluation_{label}.docx"))
         pdfs: list[Path] = []
