@@ -29,6 +29,7 @@ import hashlib
 import itertools
 import re
 import time
+import zlib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -207,18 +208,26 @@ class CompiledTemplate:
         end = xml.index(b">")
         return self._before + _undeclared(xml[:end], self._namespaces) + xml[end:] + self._after
 
-    def _streamed(self, held: list[str], rest: Iterator[str]) -> rawzip.Member:
+    def _streamed(self, held: list[str], rest: Iterator[str], spool: _Spool) -> rawzip.Member:
         """document.xml compressed from a large body's chunks (``held``, then ``rest``) as they come, each
         checked (:class:`_BodyCheck`) and let go: the body is never held whole, as text or as a tree.
-        Raises :class:`_WholeTreeNeeded` when only a whole tree will do, :class:`BrokenXml` when it is
-        not well-formed."""
+        Each chunk is also kept in ``spool`` (compressed), for when only a whole tree will do: then
+        :class:`_WholeTreeNeeded` is raised, and the body is ``spool``'s text followed by what ``rest``
+        still gives (the template is not rendered twice). A body that is not well-formed raises
+        :class:`BrokenXml` once Jinja has rendered it all, so that an error of the template further on
+        is the one raised, as when the body is rendered whole."""
         check = _BodyCheck(self._namespaces)
 
         def body() -> Iterator[bytes]:
-            while held:
-                yield check.feed(held.pop(0).encode("utf-8"))
-            for chunk in rest:
-                yield check.feed(chunk.encode("utf-8"))
+            for chunk in itertools.chain(_taken(held), rest):
+                data = chunk.encode("utf-8")
+                spool.add(data)
+                try:
+                    yield check.feed(data)
+                except BrokenXml:
+                    for _ in rest:  # the template's own errors first
+                        pass
+                    raise
             check.close()
 
         return rawzip.compress_parts(self._document_member, itertools.chain((self._before,), body(), (self._after,)))
@@ -248,10 +257,12 @@ class CompiledTemplate:
                     break
             xml: str | None = None
             if size >= LARGE_BODY:
+                spool = _Spool()
                 try:
-                    ready[self._document_member] = self._streamed(held, chunks)
-                except _WholeTreeNeeded:  # rendered again, as a whole
-                    xml = self._render(self._body, context)
+                    ready[self._document_member] = self._streamed(held, chunks, spool)
+                except _WholeTreeNeeded:  # the whole text: what was checked, then the rest
+                    xml = spool.text() + "".join(chunks)
+                del spool
             else:
                 xml = "".join(held)
             del held, chunks
@@ -394,6 +405,29 @@ class _Pictures:
         out[self.template._rels_member] = etree.tostring(rels, encoding="UTF-8", standalone=True)
         out[_CONTENT_TYPES] = etree.tostring(types, encoding="UTF-8", standalone=True)
         return out
+
+
+class _Spool:
+    """A large body's bytes as they go by, kept compressed (a tenth of their size), in case the whole
+    text is needed after all (:meth:`CompiledTemplate._streamed`)."""
+
+    def __init__(self) -> None:
+        self._packer = zlib.compressobj(1)
+        self._parts: list[bytes] = []
+
+    def add(self, data: bytes) -> None:
+        self._parts.append(self._packer.compress(data))
+
+    def text(self) -> str:
+        """Everything added, as text (the spool is then closed)."""
+        self._parts.append(self._packer.flush())
+        return zlib.decompress(b"".join(self._parts)).decode("utf-8")
+
+
+def _taken(items: list[str]) -> Iterator[str]:
+    """``items`` in order, each removed from the list as it is given (let go once used)."""
+    while items:
+        yield items.pop(0)
 
 
 class _WholeTreeNeeded(Exception):

@@ -604,7 +604,8 @@ def class_context(rows: Sequence[ClassRow], info: ClassInfo | None = None) -> di
     """Template data for the class record: field name → French text, boolean, number or nested
     lists/dicts, as declared in :data:`CLASS_FIELDS`; rows in the order given.
 
-    ``info`` defaults to what the first evaluation says; the grid to the bundled one.
+    ``info`` defaults to what the first evaluation says; the grid to the bundled one (rows given only
+    an outcome say nothing of the school or the grid: give ``info``).
     """
     first = next((r.evaluation for r in rows if r.evaluation is not None), None)
     if info is None:

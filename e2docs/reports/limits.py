@@ -92,7 +92,8 @@ class Meter:
         scale = max(scale, 1.0)
         self.armed = True
         _ARMED.add(self)
-        self.deadline = time.monotonic() + seconds * scale
+        self.started = time.monotonic()
+        self.deadline = self.started + seconds * scale
         self.seconds = seconds * scale
         self.max_steps = int(MAX_STEPS * scale)
         self.max_output = int(MAX_OUTPUT * scale)
@@ -154,17 +155,20 @@ class Meter:
     def stream(self, pieces: Iterable[str], size: int) -> Iterator[str]:
         """``pieces`` (a template's output, as Jinja's ``generate`` gives it) counted as :meth:`concat`
         counts them, joined into texts of ``size`` characters or a little more (the last one shorter):
-        a large document is then never held whole."""
+        a large document is then never held whole. The time the caller takes with each text before
+        asking for the next is its own, not the template's: it is not counted in the deadline."""
         buffer: list[str] = []
         held = 0
-        for piece in pieces:
+        for count, piece in enumerate(pieces, 1):
             self.produce(len(piece))
             buffer.append(piece)
             held += len(piece)
-            if len(buffer) % 1024 == 0:
+            if count % 1024 == 0:
                 self.tick(0)
             if held >= size:
+                paused = time.monotonic()
                 yield "".join(buffer)
+                self.deadline += time.monotonic() - paused
                 buffer.clear()
                 held = 0
         if buffer:
@@ -185,21 +189,27 @@ class Meter:
             self.depth -= 1
 
 
-_ARMED: set[Meter] = set()  # the meters of the renderings in progress (one per thread rendering)
+_ARMED: set[Meter] = set()  # the meters armed in this process (one per environment: renderings in progress)
+_UNTIMED = 0  # untimed() blocks entered and not left
 
 
 @contextlib.contextmanager
 def untimed() -> Iterator[None]:
     """The time spent inside is not counted in the deadline of the renderings in progress: for
     e2docs's own work called from a template, such as drawing a chart it shows (the first one also
-    imports matplotlib: seconds on a slow machine, which a template's bound is not about)."""
+    imports matplotlib: seconds on a slow machine, which a template's bound is not about). Nested
+    blocks count once; a meter armed inside gets back only the time since it was armed."""
+    global _UNTIMED
     start = time.monotonic()
+    _UNTIMED += 1
     try:
         yield
     finally:
-        spent = time.monotonic() - start
-        for meter in list(_ARMED):
-            meter.deadline += spent
+        _UNTIMED -= 1
+        if _UNTIMED == 0:
+            now = time.monotonic()
+            for meter in list(_ARMED):
+                meter.deadline += now - max(start, meter.started)
 
 
 def check_text(length: int) -> None:

@@ -279,6 +279,46 @@ def test_a_large_body_reaches_the_package_in_pieces(monkeypatch):
     assert max(seen) < 0.2 * len(document)
 
 
+def test_a_large_body_needing_a_whole_tree_is_rendered_once(tmp_path, monkeypatch):
+    """When a large body turns out to need a whole tree (docxtpl fixes a grid), its text is what was
+    already rendered and checked, then the rest: the template runs once (its bounds count it once, and
+    what it does to the context is done once)."""
+    doc = Document()
+    doc.add_paragraph("{% if vus.append(1) %}{% endif %}passage n° {{ vus|length }}")
+    table = doc.add_table(rows=1, cols=3)  # a loop over cells: the grid is fixed
+    for cell, text in zip(table.rows[0].cells, ("{%tc for x in liste %}", "{{ x }}", "{%tc endfor %}"), strict=True):
+        cell.text = text
+    for i in range(30):
+        doc.add_paragraph(f"ligne {i} : {{{{ liste|length }}}}")
+    template = tmp_path / "modele.docx"
+    doc.save(template)
+    compiled = CompiledTemplate(template)
+    whole = _zip_members(compiled.render({"vus": [], "liste": [1, 2, 3, 4, 5]}))
+    monkeypatch.setattr(compiled_module, "LARGE_BODY", 0)
+    monkeypatch.setattr(compiled_module, "BODY_CHUNK", 64)
+    large = _zip_members(compiled.render({"vus": [], "liste": [1, 2, 3, 4, 5]}))
+    assert b"passage n\xc2\xb0 1<" in large["word/document.xml"]
+    assert large == whole  # the tree was built: the same bytes
+
+
+def test_a_large_body_s_template_error_comes_before_its_broken_xml(tmp_path, monkeypatch):
+    """As when the body is rendered whole: an error of the template further on is the one said,
+    not the invalid XML an earlier value made."""
+    doc = Document()
+    doc.add_paragraph("Début {{ v|safe }}")
+    for i in range(20):
+        doc.add_paragraph(f"ligne {i} {{{{ nom }}}}")
+    doc.add_paragraph("Fin {{ inconnu }}")
+    template = tmp_path / "modele.docx"
+    doc.save(template)
+    context = {"v": "</w:bogus>", "nom": "A"}
+    whole = _error(lambda: CompiledTemplate(template).render(context))
+    monkeypatch.setattr(compiled_module, "LARGE_BODY", 0)
+    monkeypatch.setattr(compiled_module, "BODY_CHUNK", 100)
+    assert _error(lambda: CompiledTemplate(template).render(context)) == whole
+    assert "champ inconnu « inconnu »" in whole
+
+
 def _zip_members(data: bytes) -> dict[str, bytes]:
     with zipfile.ZipFile(io.BytesIO(data)) as zf:
         return {n: zf.read(n) for n in zf.namelist()}

@@ -189,3 +189,44 @@ def test_the_class_record_of_a_large_class_gets_bounds_in_proportion(tmp_path):
     doc.save(tmp_path / "modeles" / "recapitulatif-classe.docx")
     with pytest.raises(ReportError, match="trop de calculs"):
         render_class_record(small, None, tmp_path / "petit.docx", tmp_path / "modeles")
+
+
+def test_a_streamed_output_is_counted_and_stopped_as_a_joined_one():
+    """Meter.stream (a large body) counts output and checks the deadline as concat does, however
+    long the pieces; the time its reader takes between texts is not the template's."""
+    from e2docs.reports import limits
+
+    meter = limits.Meter()
+    meter.start(60)
+    texts = list(meter.stream(("x" * 100 for _ in range(100_000)), 1 << 16))
+    assert "".join(texts) == "x" * 10_000_000 and meter.output == 10_000_000
+    assert all(len(t) >= 1 << 16 for t in texts[:-1])
+    meter.start(60)
+    meter.deadline = time.monotonic() - 1  # past: the next check stops it
+    with pytest.raises(limits.TemplateLimit, match="dépasse"):
+        meter.concat("x" * 100 for _ in range(100_000))
+    meter.start(0.3)
+    for _ in meter.stream(("x" * 10 for _ in range(5000)), 10):
+        time.sleep(0.0002)  # the reader's work: 5000 × 0.2 ms, over the 0.3 s the template has
+    meter.stop()
+
+
+def test_untimed_work_gives_its_time_back_once():
+    from e2docs.reports import limits
+
+    meter = limits.Meter()
+    meter.start(10)
+    before = meter.deadline
+    with limits.untimed():
+        time.sleep(0.1)
+        with limits.untimed():  # nested: counted once
+            time.sleep(0.1)
+        other = limits.Meter()
+        other.start(10)  # armed inside: only its own time back
+        armed = other.deadline
+    moved = meter.deadline - before
+    assert 0.2 <= moved < 0.35, moved
+    assert other.deadline - armed < 0.05
+    meter.stop()
+    other.stop()
+    assert meter not in limits._ARMED and other not in limits._ARMED
