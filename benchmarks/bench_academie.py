@@ -2,8 +2,8 @@
 default 5,000).
 
 ``e2docs new``, ``generate``, ``collect`` of N filled returns, ``report`` without PDF: each command
-timed in its own process (wall time, start-up included; peak memory of that process and of any it
-spawned, ``ru_maxrss``). Filling the returns (openpyxl, as a teacher's spreadsheet would, spread over
+timed in its own process (wall time, start-up included; peak memory of the largest of its processes,
+``ru_maxrss``, and of all of them together, sampled every 50 ms with psutil). Filling the returns (openpyxl, as a teacher's spreadsheet would, spread over
 the cores) is preparation, not timed. On a busy machine run it at 1,000 and scale up: every step
 grows linearly (the figures per candidate are printed, and the total at 5,000 they give).
 
@@ -85,7 +85,8 @@ def main(n: int, keep: Path | None = None, reuse: Path | None = None) -> None:
             total += result["wall"]
             print(
                 f"{name:9s} {result['wall']:8.1f} s  {1000 * result['wall'] / n:7.1f} ms/candidat  "
-                f"mémoire max {result['peak_kb'] / 1024:5.0f} Mo"
+                f"mémoire max {result['peak_kb'] / 1024:5.0f} Mo (le plus gros processus), "
+                f"{result['tree_kb'] / 1024:5.0f} Mo (tous ses processus ensemble)"
             )
         at_5000 = total / n * 5000
         prepared = f"préparation des retours {filled:.0f} s" if reuse is None else f"retours repris de {reuse}"

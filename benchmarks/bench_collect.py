@@ -33,11 +33,21 @@ from common import write_roster  # noqa: E402
 # Runs ``python -m e2docs ARGS`` and prints its exit code, wall time and peak RSS (kB) as JSON.
 _WRAPPER = """
 import json, resource, subprocess, sys, time
+import psutil
 start = time.perf_counter()
-proc = subprocess.run([sys.executable, "-m", "e2docs", *sys.argv[1:]], stdout=subprocess.DEVNULL)
+proc = subprocess.Popen([sys.executable, "-m", "e2docs", *sys.argv[1:]], stdout=subprocess.DEVNULL)
+tree = 0  # the most memory the command's processes held at once (sampled every 50 ms)
+watched = psutil.Process(proc.pid)
+while proc.poll() is None:
+    try:
+        held = sum(p.memory_info().rss for p in [watched, *watched.children(recursive=True)])
+        tree = max(tree, held)
+    except psutil.Error:
+        pass
+    time.sleep(0.05)
 wall = time.perf_counter() - start
 print(json.dumps({"rc": proc.returncode, "wall": wall,
-                  "peak_kb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}))
+                  "peak_kb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, "tree_kb": tree // 1024}))
 """
 
 
