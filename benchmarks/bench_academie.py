@@ -3,9 +3,10 @@ default 5,000).
 
 ``e2docs new``, ``generate``, ``collect`` of N filled returns, ``report`` without PDF: each command
 timed in its own process (wall time, start-up included; peak memory of the largest of its processes,
-``ru_maxrss``, and of all of them together, sampled every 50 ms with psutil). Filling the returns (openpyxl, as a teacher's spreadsheet would, spread over
-the cores) is preparation, not timed. On a busy machine run it at 1,000 and scale up: every step
-grows linearly (the figures per candidate are printed, and the total at 5,000 they give).
+``ru_maxrss``, and of all of them together, sampled every 50 ms with psutil). Filling the returns
+(openpyxl, as a teacher's spreadsheet would, spread over the cores) is preparation, not timed. On a
+busy machine run it at 1,000 and scale up: every step grows linearly (the figures per candidate are
+printed, and the total at 5,000 they give).
 
 Filling 5,000 returns takes about 20 minutes: ``--keep DIR`` keeps the campaign as generated and the
 filled returns in ``DIR``, and ``--reuse DIR`` takes them from there (``new`` and ``generate`` are
