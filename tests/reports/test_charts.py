@@ -212,8 +212,12 @@ def test_drawing_the_charts_is_not_counted_in_the_template_s_time(tmp_path, monk
     loop = tmp_path / "modeles"
     loop.mkdir()
     doc = Document()
-    doc.add_paragraph("{% for i in range(1000) %}{% for j in range(1000) %}{% endfor %}{% endfor %}")
+    # a billion turns: far beyond 0.5 s on any machine (a million could take less)
+    doc.add_paragraph(
+        "{% for i in range(1000) %}{% for j in range(1000) %}{% for k in range(1000) %}"
+        "{% endfor %}{% endfor %}{% endfor %}"
+    )
     doc.save(loop / "recapitulatif-classe.docx")
-    monkeypatch.setattr(limits, "MAX_STEPS", 10**9)
+    monkeypatch.setattr(limits, "MAX_STEPS", 10**12)
     with pytest.raises(Exception, match="dépasse 0.5 secondes"):
         render_class_record(sample_class_rows(), sample_class_info(), tmp_path / "r2.docx", loop, templates)
