@@ -19,18 +19,22 @@ from __future__ import annotations
 
 import errno
 import hashlib
+import itertools
 import multiprocessing
 import os
 import re
 import shutil
 import tempfile
-from collections.abc import Callable, Iterable
-from concurrent.futures import ProcessPoolExecutor
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import overload
 
 from e2docs.app.campaign import Campaign, writes
-from e2docs.app.status import CandidateStatus, candidate_statuses
+from e2docs.app.ledger import Ledger
+from e2docs.app.status import CandidateStatus, iter_candidate_statuses
 from e2docs.app.written import Record, free_target, install, remove_own
 from e2docs.formats import atomic, evaluation_record, processes
 from e2docs.formats.intake import Item, kept_conversion, kept_copy, to_xlsx
@@ -53,6 +57,7 @@ from e2docs.reports import (
     render_candidate_documents,
     render_class_record,
 )
+from e2docs.reports.rows import ClassRows
 
 STAGING = ".e2docs-rapport-"  # staging folders inside rapports/: « .e2docs-rapport-<pid>-<random> »
 
@@ -150,62 +155,65 @@ def make_reports(
     result = ReportResult(outdir)
     grid = campaign.grid()
     reader = evaluation_record.reader_key(grid)
-    with campaign.ledger() as ledger:
-        statuses = candidate_statuses(ledger)
-        records = ledger.evaluations(reader)
-    rows: list[ClassRow] = []
-    docs: list[Path] = []  # staged Word documents, in the order they are listed
-    sheets: list[Path] = []  # staged evaluation sheets, for --merge
+    docs: list[str] = []  # names of the staged Word documents, in the order they are listed
+    sheets: list[str] = []  # those of the staged evaluation sheets, for --merge
     templates = Templates()  # each template compiled once for the run (in this process)
     _remove_leftovers(outdir)
     stage = Path(tempfile.mkdtemp(prefix=f"{STAGING}{os.getpid()}-", dir=outdir))
     try:
-        job = _Job(campaign, grid, stage, templates_dir, only_complete, campaign.secret, reader)
-        turns = [_Turn(s, records.get((s.current.sha256, s.candidate.number)) if s.current else None) for s in statuses]
-        s = campaign.settings
-        divisions = sorted({st.candidate.division for st in statuses if st.candidate.division})
-        info = ClassInfo(
-            s.get("session", ""), s.get("etablissement", ""), s.get("academie", ""), ", ".join(divisions), grid
-        )
-        label = safe_part("-".join(divisions) or "classe")
-        record = _ClassRecord(job, turns, info, stage / f"recapitulatif-classe_{label}.docx", templates)
-        with atomic.Flusher() as flusher:
-            made_all = _make_all(job, turns, templates, progress, record, flusher)
-            flusher.wait()  # every staged document on disk before any is put in place
-        del turns, records  # the kept evaluations' records: read
-        for status, made in zip(statuses, made_all, strict=True):
-            cand = status.candidate
-            if not record.done:  # the rows of a class record still to make
-                rows.append(_class_row(status, made.outcome))
-            if made.outcome is not None:
-                if not made.documents:  # --only complete, and this grid is not
+        # the candidates are read from the ledger a batch at a time, their class record rows kept on disk:
+        # memory does not grow with the number of candidates (but for the documents' names)
+        with campaign.ledger() as ledger, ClassRows(ledger.candidate_count()) as rows:
+            job = _Job(campaign, grid, stage, templates_dir, only_complete, campaign.secret, reader)
+            s = campaign.settings
+            divisions = ledger.divisions()
+            info = ClassInfo(
+                s.get("session", ""), s.get("etablissement", ""), s.get("academie", ""), ", ".join(divisions), grid
+            )
+            label = safe_part("-".join(divisions) or "classe")
+            out = stage / f"recapitulatif-classe_{label}.docx"
+            record = _ClassRecord(job, lambda: _turns(ledger, reader), len(rows), info, out, templates)
+
+            def settle(index: int, turn: _Turn, made: _Made) -> None:
+                status = turn.status
+                if not record.done:  # the rows of a class record still to make
+                    rows.put(index, _class_row(status, made.outcome))
+                if made.outcome is None or not made.documents:  # no return read, or --only-complete
                     result.skipped.append(status)
-                    continue
+                    return
                 if status.state == CandidateState.INCOMPLETE:
-                    result.provisional.append(cand.full_name)
-                docs += made.documents
+                    result.provisional.append(status.candidate.full_name)
+                docs.extend(made.documents)
                 sheets.append(made.documents[0])
-            else:
-                result.skipped.append(status)
-        del statuses, made_all  # what is left of them is in result; the rows go once the record is made
-        docs.append(record.made(rows))
-        rows.clear()
+
+            with atomic.Flusher() as flusher:
+                _make_all(job, _turns(ledger, reader), len(rows), templates, progress, settle, record, flusher)
+                flusher.wait()  # every staged document on disk before any is put in place
+            docs.append(record.made(rows).name)
         if merge and sheets:
-            docs.append(merge_documents(sheets, stage / f"fiches-evaluation_{label}.docx"))
+            docs.append(merge_documents([stage / n for n in sheets], stage / f"fiches-evaluation_{label}.docx").name)
         pdfs: list[Path] = []
         failure: ReportError | None = None
         if pdf:
             try:
-                pdfs = convert_to_pdf(docs, stage)
+                pdfs = convert_to_pdf([stage / n for n in docs], stage)
             except ReportError as exc:  # the Word documents are put in place all the same
                 failure = exc
-        _put_in_place(campaign, result, docs, pdfs)
+        _put_in_place(campaign, result, stage, docs, [p.name for p in pdfs])
     finally:
         shutil.rmtree(stage, ignore_errors=True)
     if failure is not None:  # exit code 2 usually means "nothing written": say what was
         failure.message += f" Les {len(result.written)} documents Word sont quand même écrits dans {outdir}."
         raise failure
     return result
+
+
+def _turns(ledger: Ledger, reader: str) -> Iterator[_Turn]:
+    """Every candidate's turn, in roster order, read from the open ``ledger`` a batch at a time
+    (:func:`~e2docs.app.status.iter_candidate_statuses`), with the evaluation kept for ``reader``."""
+    for status in iter_candidate_statuses(ledger):
+        row = status.current
+        yield _Turn(status, ledger.evaluation(reader, row.sha256, status.candidate.number) if row else None)
 
 
 PARALLEL_FROM = 100
@@ -253,11 +261,12 @@ class _Made:
     """One candidate's turn: ``outcome``, the scoring rule's result for the evaluation of their return
     (what the class record reads of it: the whole evaluation, four times larger, is not kept for
     thousands of candidates); ``None`` when the candidate has no return to read (missing, rejected, in
-    conflict). ``documents``: the staged Word documents, the evaluation sheet first, empty when none
+    conflict). ``documents``: the names of the staged Word documents (in ``_Job.stage``), the evaluation
+    sheet first, empty when none
     was written (no return, or ``--only complete`` and an incomplete grid)."""
 
     outcome: Outcome | None
-    documents: tuple[Path, ...] = ()
+    documents: tuple[str, ...] = ()
 
 
 def _class_row(status: CandidateStatus, outcome: Outcome | None) -> ClassRow:
@@ -272,34 +281,42 @@ class _ClassRecord:
     """The class record of a run, rendered in this process while spawned ones render the candidates'
     documents (:meth:`early`) when ``collect`` kept every evaluation it needs, else once they are all
     read (:meth:`made`). The same document either way; an error of its template is raised where the
-    documents of one process would have raised it, after the candidates'."""
+    documents of one process would have raised it, after the candidates'. ``turns``: every candidate's
+    turn, read anew (from the ledger) at each call; ``count``: how many."""
 
-    def __init__(self, job: _Job, turns: list[_Turn], info: ClassInfo, out: Path, templates: Templates) -> None:
-        self.job, self.turns, self.info, self.out, self.templates = job, turns, info, out, templates
+    def __init__(
+        self,
+        job: _Job,
+        turns: Callable[[], Iterable[_Turn]],
+        count: int,
+        info: ClassInfo,
+        out: Path,
+        templates: Templates,
+    ) -> None:
+        self.job, self.turns, self.count, self.info, self.out, self.templates = job, turns, count, info, out, templates
         self.done = False
         self.failure: ReportError | None = None
 
     def early(self) -> None:
         """Render it now if every return to read has its evaluation kept; otherwise leave it to
-        :meth:`made`. Only the rows' outcomes are held: :func:`_make_one` opens the kept evaluations
-        again (a tenth of a millisecond each) rather than this process holding thousands."""
-        rows = []
-        turns, self.turns = self.turns, []  # not needed afterwards: made() is given its rows
-        for turn in turns:
-            outcome = None
-            if turn.status.state in (CandidateState.COMPLETE, CandidateState.INCOMPLETE):
-                evaluation = _kept(self.job, turn)
-                if evaluation is None:
-                    return
-                outcome = evaluation.outcome
-            rows.append(_class_row(turn.status, outcome))
-        try:
-            self._render(rows)
-        except ReportError as exc:  # raised by made(), after the candidates' own errors
-            self.failure = exc
+        :meth:`made`. Its rows are kept on disk (:class:`~e2docs.reports.rows.ClassRows`), only their
+        outcomes: :func:`_make_one` opens the kept evaluations again (a tenth of a millisecond each)."""
+        with ClassRows(self.count) as rows:
+            for index, turn in enumerate(self.turns()):
+                outcome = None
+                if turn.status.state in (CandidateState.COMPLETE, CandidateState.INCOMPLETE):
+                    evaluation = _kept(self.job, turn)
+                    if evaluation is None:
+                        return
+                    outcome = evaluation.outcome
+                rows.put(index, _class_row(turn.status, outcome))
+            try:
+                self._render(rows)
+            except ReportError as exc:  # raised by made(), after the candidates' own errors
+                self.failure = exc
         self.done = True
 
-    def made(self, rows: list[ClassRow]) -> Path:
+    def made(self, rows: Sequence[ClassRow]) -> Path:
         """The staged class record, of ``rows`` (every candidate, in order) unless made early."""
         if self.failure is not None:
             raise self.failure
@@ -307,7 +324,7 @@ class _ClassRecord:
             self._render(rows)
         return self.out
 
-    def _render(self, rows: list[ClassRow]) -> None:
+    def _render(self, rows: Sequence[ClassRow]) -> None:
         render_class_record(rows, self.info, self.out, self.job.templates_dir, self.templates)
 
 
@@ -341,83 +358,158 @@ def _make_one(job: _Job, turn: _Turn, work: Path, templates: Templates) -> _Made
     stem = candidate_stem(status.candidate, job.grid.specialty)
     # not flushed to disk one by one: make_reports flushes them together (atomic.Flusher)
     rendered = render_candidate_documents(evaluation, job.stage, stem, job.templates_dir, templates, durable=False)
-    return _Made(evaluation.outcome, tuple(rendered))
+    return _Made(evaluation.outcome, tuple(p.name for p in rendered))
+
+
+WINDOW = 64
+"""Chunks handed out ahead, at most: the processes always have work, while this one holds the
+turns of :data:`WINDOW` × :data:`CHUNK` candidates, not all of them."""
+
+
+class _Feed:
+    """The candidates given to the progress bar as their turns are settled (its length known ahead)."""
+
+    def __init__(self, count: int) -> None:
+        self.count = count
+        self.ready: deque[CandidateStatus] = deque()
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __iter__(self) -> Iterator[CandidateStatus]:
+        while self.ready:
+            yield self.ready.popleft()
+
+
+@dataclass
+class _Slot:
+    """A chunk handed out: its first candidate's index, its turns, the spawned process's work
+    (``None`` once taken back by this one), and — taken back — what this process made of it or the
+    error it raised."""
+
+    first: int
+    turns: list[_Turn]
+    future: Future[list[_Made]] | None
+    made: list[_Made] | None = None
+    error: Exception | None = None
 
 
 def _make_all(
     job: _Job,
-    turns: list[_Turn],
+    turns: Iterable[_Turn],
+    count: int,
     templates: Templates,
     progress: Callable[[Iterable[CandidateStatus]], Iterable[CandidateStatus]] | None,
+    settle: Callable[[int, _Turn, _Made], None],
     record: _ClassRecord | None = None,
     flusher: atomic.Flusher | None = None,
-) -> list[_Made]:
-    """Every candidate's turn (:func:`_make_one`), in the candidates' order.
+) -> None:
+    """Every candidate's turn (:func:`_make_one`) of the ``count`` of ``turns``, each given to
+    ``settle`` (index, turn, made) in the candidates' order, then dropped.
 
     Large batches (:func:`processes_for`) are cut in chunks of :data:`CHUNK` handed to spawned
-    processes (spawn: the same on Linux, macOS and Windows) from the first, while this process takes
-    those no process has started from the last: they meet in the middle, whatever the start-up of
-    the spawned processes. The first error in the candidates' order is raised, as one process would
-    have raised it (the later chunks not started are cancelled). When spawned processes work,
-    ``record`` (the class record) is first rendered here meanwhile, when it can be (:meth:`_ClassRecord.early`).
-    ``flusher``: given each candidate's documents as soon as they are known here, to flush them to disk."""
+    processes (spawn: the same on Linux, macOS and Windows), at most :data:`WINDOW` ahead of the first
+    chunk not settled, while this process takes back the last chunk handed out that no process has
+    started: the work meets, whatever the start-up of the spawned processes. The first error in the
+    candidates' order is raised, as one process would have raised it (the chunks not started are
+    cancelled). When spawned processes work, ``record`` (the class record) is first rendered here
+    meanwhile, when it can be (:meth:`_ClassRecord.early`). ``flusher``: given each candidate's
+    documents as soon as they are settled, to flush them to disk."""
     flush = flusher.add if flusher is not None else (lambda paths: None)
-    statuses = [turn.status for turn in turns]
-    ticks = iter(progress(statuses) if progress else statuses)
-    n = processes_for(len(turns))
+    feed = _Feed(count)
+    ticks = iter(progress(feed)) if progress else None
+
+    def done(index: int, turn: _Turn, made: _Made) -> None:
+        settle(index, turn, made)
+        flush(job.stage / name for name in made.documents)
+        if ticks is not None:
+            feed.ready.append(turn.status)
+            next(ticks, None)
+
+    n = processes_for(count)
     with tempfile.TemporaryDirectory(prefix="e2docs-report-") as work:
         if n == 1:
-            made_one = []
-            for turn, _ in zip(turns, ticks, strict=True):
-                made_one.append(_make_one(job, turn, Path(work), templates))
-                flush(made_one[-1].documents)
-            return made_one
-        chunks = [turns[i : i + CHUNK] for i in range(0, len(turns), CHUNK)]
-        made: list[list[_Made] | None] = [None] * len(chunks)
-        shown: set[int] = set()  # chunks counted by the progress bar
+            for index, turn in enumerate(turns):
+                done(index, turn, _make_one(job, turn, Path(work), templates))
+        else:
+            _share(job, iter(turns), n, templates, done, Path(work), record)
+        if ticks is not None:
+            for _ in ticks:  # the progress bar ends
+                pass
 
-        def show(i: int) -> None:
-            if i not in shown:
-                shown.add(i)
-                for _ in chunks[i]:
-                    next(ticks, None)
-                done = made[i]
-                if done is None:  # a spawned process's chunk, done (show is called only then)
-                    done = futures[i].result()
-                flush(p for m in done for p in m.documents)
 
-        spawn = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(n - 1, spawn, processes.stop_with_parent) as pool:
-            futures = [pool.submit(_make_chunk, job, chunk, os.getpid()) for chunk in chunks]
-            try:
-                if record is not None:
-                    record.early()
-                failed: tuple[int, Exception] | None = None
-                for i in reversed(range(len(chunks))):
-                    if not futures[i].cancel():  # a spawned process has it: so has it every chunk before
-                        break
-                    try:
-                        made[i] = [_make_one(job, turn, Path(work), templates) for turn in chunks[i]]
-                    except Exception as exc:  # raised once the chunks before it are known to succeed
-                        failed = (i, exc)
-                        break
-                    show(i)
-                    for j, future in enumerate(futures):
-                        if future.done() and not future.cancelled() and future.exception() is None:
-                            show(j)
-                for i, future in enumerate(futures):
-                    if failed is not None and failed[0] == i:
-                        raise failed[1]
-                    if made[i] is None:
-                        made[i] = future.result()
-                    show(i)
-            except BaseException:
-                for future in futures:
-                    future.cancel()
-                raise
-        for _ in ticks:  # the progress bar ends
-            pass
-    return [m for chunk in made if chunk is not None for m in chunk]
+def _share(
+    job: _Job,
+    turns: Iterator[_Turn],
+    n: int,
+    templates: Templates,
+    done: Callable[[int, _Turn, _Made], None],
+    work: Path,
+    record: _ClassRecord | None,
+) -> None:
+    """:func:`_make_all` over this process and ``n - 1`` spawned ones."""
+    window: deque[_Slot] = deque()
+    handed = 0  # candidates handed out
+    failed = False  # this process raised on a chunk it took back: none after it is needed
+
+    spawn = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(n - 1, spawn, processes.stop_with_parent) as pool:
+
+        def hand_out() -> None:
+            nonlocal handed
+            while not failed and len(window) < WINDOW:
+                chunk = list(itertools.islice(turns, CHUNK))
+                if not chunk:
+                    return
+                window.append(_Slot(handed, chunk, pool.submit(_make_chunk, job, chunk, os.getpid())))
+                handed += len(chunk)
+
+        try:
+            hand_out()
+            if record is not None:
+                record.early()
+            while window:
+                head = window[0]
+                if head.future is None or head.future.done():
+                    window.popleft()
+                    if head.error is not None:
+                        raise head.error
+                    made = head.made if head.future is None else head.future.result()
+                    for k, (turn, m) in enumerate(zip(head.turns, made or (), strict=True)):
+                        done(head.first + k, turn, m)
+                    hand_out()
+                    continue
+                taken = None if failed else _take_back(window)
+                if taken is None:  # every chunk handed out is started: wait for the first
+                    wait([head.future], return_when=FIRST_COMPLETED)
+                    continue
+                try:
+                    taken.made = [_make_one(job, turn, work, templates) for turn in taken.turns]
+                except Exception as exc:  # raised once the chunks before it are settled
+                    taken.error = exc
+                    failed = True
+                    while window[-1] is not taken:  # not needed: cancelled
+                        dropped = window.pop()
+                        if dropped.future is not None:
+                            dropped.future.cancel()
+        except BaseException:
+            for slot in window:
+                if slot.future is not None:
+                    slot.future.cancel()
+            raise
+
+
+def _take_back(window: deque[_Slot]) -> _Slot | None:
+    """The last chunk of ``window`` no spawned process has started, taken back from them (its future
+    cancelled); ``None`` when they have started every one."""
+    for slot in reversed(window):
+        if slot.future is None:
+            continue  # already taken back (and made)
+        if slot.future.cancel():
+            slot.future = None
+            return slot
+        return None  # started: so is every chunk before it
+    return None
 
 
 _TEMPLATES: Templates | None = None  # in a spawned process: its templates, compiled on first use
@@ -438,29 +530,52 @@ def _make_chunk(job: _Job, turns: list[_Turn], parent: int) -> list[_Made]:
     return made
 
 
-def _put_in_place(campaign: Campaign, result: ReportResult, docs: list[Path], pdfs: list[Path]) -> None:
-    """Move the staged documents (Word, then PDF) into ``result.outdir`` without replacing anything
-    e2docs did not write, then remove the documents of earlier runs not written now (only when
-    unchanged). Fills ``written``, ``pdfs``, ``beside``, ``removed`` and ``kept`` of ``result``."""
+def _put_in_place(campaign: Campaign, result: ReportResult, stage: Path, docs: list[str], pdfs: list[str]) -> None:
+    """Move the staged documents (names in ``stage``: Word, then PDF) into ``result.outdir`` without
+    replacing anything e2docs did not write, then remove the documents of earlier runs not written now
+    (only when unchanged). Fills ``written``, ``pdfs``, ``beside``, ``removed`` and ``kept`` of ``result``."""
     record = Record.load(campaign.root)
-    final: dict[Path, Path] = {}  # staged → target
-    chosen: set[Path] = set()  # its targets
-    for staged in docs + pdfs:
-        if staged.suffix == ".pdf":  # the PDF goes with its Word document, wherever that went
-            wanted = final[staged.with_suffix(".docx")].with_suffix(".pdf")
+    final: dict[str, Path] = {}  # staged document's name → its target
+    chosen: set[Path] = set()  # the targets
+    for name in docs + pdfs:
+        if name.endswith(".pdf"):  # the PDF goes with its Word document, wherever that went
+            wanted = final[name.removesuffix(".pdf") + ".docx"].with_suffix(".pdf")
         else:
-            wanted = result.outdir / staged.name
+            wanted = result.outdir / name
         target = free_target(record, wanted, chosen)
-        final[staged] = target
+        final[name] = target
         chosen.add(target)
         if target != wanted:
             result.beside.append((wanted, target))
-    install(record, list(final.items()), by="report")
+    del chosen
+    install(record, _Moves(stage, list(final.items())), by="report")
     result.written = [final[d] for d in docs]
     result.pdfs = [final[p] for p in pdfs]
     now = {record.key(p) for p in (*final.values(), *(wanted for wanted, _ in result.beside))}
+    del final
     stale = sorted(p for p in record.paths("report") if record.key(p) not in now)
     result.removed, result.kept = remove_own(record, stale)
+
+
+class _Moves(Sequence[tuple[Path, Path]]):
+    """The (staged, target) pairs :func:`~e2docs.app.written.install` moves, the staged path made
+    when read (``moves``: (name in ``stage``, target)): a report moves tens of thousands."""
+
+    def __init__(self, stage: Path, moves: list[tuple[str, Path]]) -> None:
+        self.stage, self.moves = stage, moves
+
+    def __len__(self) -> int:
+        return len(self.moves)
+
+    @overload
+    def __getitem__(self, index: int) -> tuple[Path, Path]: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[tuple[Path, Path]]: ...
+    def __getitem__(self, index: int | slice) -> tuple[Path, Path] | list[tuple[Path, Path]]:
+        if isinstance(index, slice):
+            return [(self.stage / name, target) for name, target in self.moves[index]]
+        name, target = self.moves[index]
+        return self.stage / name, target
 
 
 def _remove_leftovers(outdir: Path) -> None:

@@ -10,7 +10,7 @@ import contextlib
 import json
 import os
 import sqlite3
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -452,21 +452,33 @@ class Ledger:
 
     def candidates(self) -> list[Candidate]:
         """The roster, in its order."""
-        import datetime as dt
+        return [c for batch in self.candidate_batches() for c in batch]
 
-        rows = self.db.execute("SELECT * FROM candidates ORDER BY position").fetchall()
-        return [
-            Candidate(
-                r["number"],
-                r["last_name"],
-                r["first_name"],
-                r["division"],
-                dt.date.fromisoformat(r["birth_date"]) if r["birth_date"] else None,
-                r["ine"],
-                r["specialty"],
-            )
-            for r in rows
-        ]
+    def candidate_batches(self, size: int = 500) -> Iterator[list[Candidate]]:
+        """The roster in its order (:meth:`candidates`), ``size`` candidates at a time, each batch read
+        from the file when asked for: a run over a whole académie does not hold its roster twice. No
+        statement stays open between batches (the ledger is not locked meanwhile)."""
+        after: tuple[int, int] = (-(2**63), -(2**63))  # (position, rowid) of the last candidate given
+        while True:
+            rows = self.db.execute(
+                "SELECT rowid AS rid, * FROM candidates WHERE (position, rowid) > (?, ?) "
+                "ORDER BY position, rowid LIMIT ?",
+                (*after, size),
+            ).fetchall()
+            if not rows:
+                return
+            yield [_candidate(r) for r in rows]
+            after = (rows[-1]["position"], rows[-1]["rid"])
+
+    def candidate_count(self) -> int:
+        """How many candidates the roster has."""
+        count: int = self.db.execute("SELECT COUNT(*) FROM candidates").fetchone()[0]
+        return count
+
+    def divisions(self) -> list[str]:
+        """The roster's divisions (classes), sorted, without the empty one."""
+        rows = self.db.execute("SELECT DISTINCT division FROM candidates WHERE division != ''").fetchall()
+        return sorted(r[0] for r in rows)
 
     def record_generated(self, rows: Iterable[tuple[str, str, str, str]]) -> None:
         """(candidate, file name, signature, time) for each workbook written."""
@@ -664,11 +676,11 @@ class Ledger:
         rows = self.db.execute("SELECT name, email FROM examiners ORDER BY position").fetchall()
         return [Examiner(r["name"], r["email"]) for r in rows]
 
-    def assignment(self) -> dict[str, Examiner]:
-        """Candidate number → its examiner (candidates without one are left out)."""
-        rows = self.db.execute(
-            "SELECT a.candidate, e.name, e.email FROM assignments a JOIN examiners e ON e.email = a.examiner"
-        ).fetchall()
+    def assignment(self, candidates: Sequence[str] | None = None) -> dict[str, Examiner]:
+        """Candidate number → its examiner (candidates without one are left out); all, or those of
+        ``candidates`` (numbers)."""
+        sql = "SELECT a.candidate, e.name, e.email FROM assignments a JOIN examiners e ON e.email = a.examiner"
+        rows = self.db.execute(*_among(sql, "a.candidate", candidates)).fetchall()
         return {r["candidate"]: Examiner(r["name"], r["email"]) for r in rows}
 
     def record_message(self, message: MessageRow) -> int:
@@ -780,25 +792,50 @@ class Ledger:
                 (sha256, candidate, reader, record, seal),
             )
 
+    def evaluation(self, reader: str, sha256: str, candidate: str) -> tuple[bytes, bytes] | None:
+        """The record kept for ``reader`` of ``candidate`` in the file ``sha256``: (record, seal);
+        ``None`` when none is (or a row edited by hand, as :meth:`evaluations` leaves out)."""
+        row = self.db.execute(
+            "SELECT record, seal FROM evaluations WHERE sha256 = ? AND candidate = ? AND reader = ?",
+            (sha256, candidate, reader),
+        ).fetchone()
+        if row is None or not isinstance(row[0], bytes) or not isinstance(row[1], bytes):
+            return None
+        return row[0], row[1]
+
     def evaluations(self, reader: str) -> dict[tuple[str, str], tuple[bytes, bytes]]:
         """The records kept for ``reader``: (file's sha256, candidate number) → (record, seal)."""
         rows = self.db.execute("SELECT sha256, candidate, record, seal FROM evaluations WHERE reader = ?", (reader,))
         # a row edited by hand into text is left out, as a broken seal would be: the file is read again
         return {(r[0], r[1]): (r[2], r[3]) for r in rows if isinstance(r[2], bytes) and isinstance(r[3], bytes)}
 
-    def returns(self, candidate: str | None = None) -> list[ReturnRow]:
-        """Returns in import order, with their file's and run's details; all, or one candidate's
-        (cancelled ones included: see :attr:`ReturnRow.undone`)."""
+    def returns(self, candidate: str | None = None, *, candidates: Sequence[str] | None = None) -> list[ReturnRow]:
+        """Returns in import order, with their file's and run's details; all, one ``candidate``'s, or
+        those of ``candidates`` (numbers) (cancelled ones included: see :attr:`ReturnRow.undone`)."""
         sql = (
             "SELECT r.*, f.original_name, f.origin, f.stored_path, f.received_at, b.started_at AS collected_at, "
             "b.undone_at FROM returns r JOIN files f ON f.sha256 = r.sha256 JOIN batches b ON b.id = r.batch"
         )
-        args: tuple[str, ...] = ()
         if candidate is not None:
-            sql += " WHERE r.candidate = ?"
-            args = (candidate,)
-        rows = self.db.execute(sql + " ORDER BY r.id", args).fetchall()
+            candidates = [candidate]
+        query, args = _among(sql, "r.candidate", candidates)
+        rows = self.db.execute(query + " ORDER BY r.id", args).fetchall()
         return [_return_row(r) for r in rows]
+
+
+def _among(sql: str, column: str, values: Sequence[str] | None) -> tuple[str, tuple[str, ...]]:
+    """``sql`` (a SELECT without WHERE) limited to the rows whose ``column`` is one of ``values``
+    (``None``: all rows), and its parameters."""
+    if values is None:
+        return sql, ()
+    return f"{sql} WHERE {column} IN ({','.join('?' * len(values))})", tuple(values)
+
+
+def _candidate(r: sqlite3.Row) -> Candidate:
+    import datetime as dt
+
+    birth = dt.date.fromisoformat(r["birth_date"]) if r["birth_date"] else None
+    return Candidate(r["number"], r["last_name"], r["first_name"], r["division"], birth, r["ine"], r["specialty"])
 
 
 def _inserted_id(cursor: sqlite3.Cursor) -> int:

@@ -6,6 +6,7 @@ The state is recomputed from scratch from the recorded returns, the secretariat'
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, TypedDict
 
@@ -89,18 +90,27 @@ def status_of(candidate: Candidate, history: list[ReturnRow], keep: int | None =
 def candidate_statuses(ledger: Ledger) -> list[CandidateStatus]:
     """Every candidate of the roster, in roster order, with its state and history (returns not
     attributed to a candidate are left out)."""
-    by_candidate: dict[str, list[ReturnRow]] = {}
-    for row in ledger.returns():
-        if row.candidate:
-            by_candidate.setdefault(row.candidate, []).append(row)
+    return list(iter_candidate_statuses(ledger))
+
+
+def iter_candidate_statuses(ledger: Ledger, batch: int = 500) -> Iterator[CandidateStatus]:
+    """:func:`candidate_statuses` one at a time, read from the ledger ``batch`` candidates at a time:
+    a run over a whole académie holds a batch, not every candidate's history. The ledger must stay open
+    while they are read."""
     keeps = ledger.keeps()
-    assignment = ledger.assignment()
-    statuses = [status_of(c, by_candidate.get(c.number, []), keeps.get(c.number)) for c in ledger.candidates()]
     messages = {m.message_id: m for m in ledger.messages()}
-    for s in statuses:
-        s.examiner = assignment.get(s.candidate.number)
-        s.replies = {h.reply_to: messages[h.reply_to] for h in s.history if h.reply_to in messages}
-    return statuses
+    for candidates in ledger.candidate_batches(batch):
+        numbers = [c.number for c in candidates]
+        by_candidate: dict[str, list[ReturnRow]] = {}
+        for row in ledger.returns(candidates=numbers):
+            if row.candidate:
+                by_candidate.setdefault(row.candidate, []).append(row)
+        assignment = ledger.assignment(numbers)
+        for c in candidates:
+            s = status_of(c, by_candidate.get(c.number, []), keeps.get(c.number))
+            s.examiner = assignment.get(c.number)
+            s.replies = {h.reply_to: messages[h.reply_to] for h in s.history if h.reply_to in messages}
+            yield s
 
 
 def campaign_statuses(campaign: Campaign) -> list[CandidateStatus]:

@@ -25,9 +25,10 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import io
 import json
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -67,6 +68,7 @@ class Record:
     root: Path
     files: dict[str, dict[str, Any]] = field(default_factory=dict)
     _folders: dict[str, tuple[str, Path]] = field(default_factory=dict, repr=False, compare=False)  # → key, resolved
+    _strings: dict[str, str] = field(default_factory=dict, repr=False, compare=False)  # see _shared
 
     @classmethod
     def load(cls, root: Path) -> Record:
@@ -81,7 +83,12 @@ class Record:
         clean = {
             k: v for k, v in files.items() if isinstance(v, dict) and isinstance(v.get("sha256"), list)
         }  # an entry of another shape is ignored: its file is then not ours
-        return cls(root, clean)
+        record = cls(root, clean)
+        for entry in clean.values():
+            for name in ("by", "written_at"):
+                if isinstance(entry.get(name), str):
+                    entry[name] = record._shared(entry[name])
+        return record
 
     @property
     def path(self) -> Path:
@@ -123,9 +130,10 @@ class Record:
         digest = sha256_of(path)
         return digest is not None and digest in entry["sha256"]
 
-    def paths(self, by: str) -> list[Path]:
-        """The files recorded as written by the command ``by`` (they may have changed or gone since)."""
-        return [self.path_of(k) for k, v in self.files.items() if v.get("by") == by]
+    def paths(self, by: str) -> Iterator[Path]:
+        """The files recorded as written by the command ``by`` (they may have changed or gone since),
+        one at a time (a report's record lists thousands). Do not change the record while reading them."""
+        return (self.path_of(k) for k, v in self.files.items() if v.get("by") == by)
 
     def expect(self, path: Path, digest: str, by: str) -> None:
         """Record that ``by`` is about to write content with SHA-256 ``digest`` at ``path``; the hashes
@@ -136,7 +144,12 @@ class Record:
         if digest not in hashes:
             hashes.append(digest)
         now = dt.datetime.now().astimezone().replace(microsecond=0).isoformat()
-        self.files[key] = {"sha256": hashes, "by": by, "written_at": now}
+        self.files[key] = {"sha256": hashes, "by": self._shared(by), "written_at": self._shared(now)}
+
+    def _shared(self, text: str) -> str:
+        """One string object for each command name and time the record holds (thousands of entries
+        share a few)."""
+        return self._strings.setdefault(text, text)
 
     def settle(self, path: Path) -> None:
         """After a write: keep only the hash now on disk when it is listed; forget a file that is gone."""
@@ -155,9 +168,16 @@ class Record:
         self.files.pop(self.key(path), None)
 
     def save(self) -> None:
-        """Write the record atomically (``OSError`` when it cannot be written)."""
+        """Write the record atomically (``OSError`` when it cannot be written). Written piece by piece:
+        the record of a whole académie's campaign lists tens of thousands of files, and is not held a
+        second time as one text."""
         data = {"version": VERSION, "files": dict(sorted(self.files.items()))}
-        atomic_write(self.path, (json.dumps(data, ensure_ascii=False, indent=1) + "\n").encode("utf-8"))
+        with atomic.atomic_stream(self.path) as fh:
+            text = io.TextIOWrapper(fh, "utf-8", newline="\n")
+            for piece in json.JSONEncoder(ensure_ascii=False, indent=1).iterencode(data):
+                text.write(piece)
+            text.write("\n")
+            text.detach()  # flushed; the binary file is closed by atomic_stream, which flushes it to disk
 
 
 def free_target(record: Record, path: Path, taken: AbstractSet[Path] = frozenset()) -> Path:

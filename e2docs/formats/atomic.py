@@ -15,7 +15,10 @@ import threading
 import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
 
 from e2docs.formats import processes
 from e2docs.model.errors import E2docsError
@@ -126,20 +129,41 @@ class Flusher:
     THREADS = 4
 
     def __init__(self) -> None:
-        from concurrent.futures import Future, ThreadPoolExecutor
+        from concurrent.futures import ThreadPoolExecutor
 
         self._pool = ThreadPoolExecutor(self.THREADS, thread_name_prefix="e2docs-flush")
-        self._pending: list[Future[None]] = []
+        self._lock = threading.Lock()
+        self._added = 0  # files added so far: the order of their errors
+        self._pending: dict[Future[None], int] = {}  # flushes not finished; a finished one is let go
+        self._errors: list[tuple[int, BaseException]] = []
 
     def add(self, paths: Iterable[str | Path]) -> None:
         """Flush ``paths`` to disk, in the background."""
-        self._pending += [self._pool.submit(_flush, Path(p)) for p in paths]
+        for path in paths:
+            future = self._pool.submit(_flush, Path(path))
+            with self._lock:
+                self._pending[future] = self._added
+                self._added += 1
+            future.add_done_callback(self._finished)  # called at once when already finished
+
+    def _finished(self, future: Future[None]) -> None:
+        with self._lock:
+            order = self._pending.pop(future)
+            if not future.cancelled() and (error := future.exception()) is not None:
+                self._errors.append((order, error))
 
     def wait(self) -> None:
-        """Return once every file added is on disk; ``OSError`` (naming the file) when one could not be."""
-        pending, self._pending = self._pending, []
-        for future in pending:
-            future.result()
+        """Return once every file added is on disk; ``OSError`` (naming the file) when one could not be:
+        that of the first file added that could not."""
+        from concurrent.futures import wait
+
+        with self._lock:
+            pending = list(self._pending)
+        wait(pending)
+        with self._lock:
+            errors, self._errors = sorted(self._errors, key=lambda e: e[0]), []
+        if errors:
+            raise errors[0][1]
 
     def __enter__(self) -> Flusher:
         return self

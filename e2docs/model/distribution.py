@@ -66,7 +66,8 @@ def distribution(
 ) -> Distribution:
     """Count ``marks`` (final marks, on the grid's scale, never negative) per band and ``levels``
     (one mapping per candidate: criterion id → level number, ``None`` when none or several) per
-    criterion and level. A mark above the maximum counts in the last band."""
+    criterion and level. A mark above the maximum counts in the last band. Each iterable is read
+    once, item by item."""
     top = int(grid.max_mark)
     edges = list(range(0, top, BAND_WIDTH)) or [0]
     counts = [0] * len(edges)
@@ -75,9 +76,12 @@ def distribution(
         counts[min(int(m // BAND_WIDTH), len(edges) - 1)] += 1
         n += 1
     bands = tuple(Band(a, min(a + BAND_WIDTH, top), c) for a, c in zip(edges, counts, strict=True))
-    per_candidate = list(levels)
-    criteria = tuple(
-        CriterionLevels(cr, tuple(sum(1 for lv in per_candidate if lv.get(cr.id) == step.value) for step in grid.scale))
-        for cr in grid.criteria
-    )
+    steps = {step.value: i for i, step in enumerate(grid.scale)}
+    reached = {cr.id: [0] * len(steps) for cr in grid.criteria}  # one pass: ``levels`` may be read from disk
+    for lv in levels:
+        for cid, per_step in reached.items():
+            value = lv.get(cid)  # None: no level, or several
+            if value is not None and value in steps:
+                per_step[steps[value]] += 1
+    criteria = tuple(CriterionLevels(cr, tuple(reached[cr.id])) for cr in grid.criteria)
     return Distribution(bands, criteria, grid.scale, n)

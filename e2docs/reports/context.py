@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
-from statistics import median
 from typing import Any
 
 from e2docs.formats.gridfile import load_grid
@@ -32,7 +32,23 @@ from e2docs.model.grid import Competence, Criterion, Grid, Meta
 from e2docs.model.scoring import Outcome
 from e2docs.model.states import CandidateState
 from e2docs.reports.charts import LEVELS, MARKS, Chart
-from e2docs.reports.schema import BOOL, COMPAT, IMAGE, NUMBER, TEXTS, VALUES, FieldDoc, L, O, Spec, T, build, flatten
+from e2docs.reports.rows import ClassRows
+from e2docs.reports.schema import (
+    BOOL,
+    COMPAT,
+    IMAGE,
+    NUMBER,
+    TEXTS,
+    VALUES,
+    FieldDoc,
+    L,
+    Lazy,
+    O,
+    Spec,
+    T,
+    build,
+    flatten,
+)
 
 TICKED, UNTICKED, LEVEL_MARK = "☒", "☐", "✗"
 
@@ -406,24 +422,69 @@ def class_rows(
 
 
 @dataclass(frozen=True)
+class _Tally:
+    """What the statistics read of the rows, counted in one pass: rows per state, final marks (mark →
+    how many: a class of any size holds a few dozen distinct marks)."""
+
+    states: Counter[CandidateState]
+    marks: Counter[Fraction]
+
+    @property
+    def count(self) -> int:
+        return sum(self.marks.values())
+
+    def median(self) -> Fraction:
+        """The median final mark, as :func:`statistics.median` gives it (the mean of the two middle
+        marks for an even count)."""
+        ordered = sorted(self.marks.items())
+        n = self.count
+
+        def nth(k: int) -> Fraction:
+            seen = 0
+            for mark, many in ordered:
+                seen += many
+                if k < seen:
+                    return mark
+            raise IndexError(k)
+
+        return nth(n // 2) if n % 2 else (nth(n // 2 - 1) + nth(n // 2)) / 2
+
+    def mean(self) -> Fraction:
+        return sum((m * k for m, k in self.marks.items()), Fraction(0)) / self.count
+
+
+@dataclass(frozen=True)
 class _Class:
-    rows: tuple[ClassRow, ...]
+    rows: Sequence[ClassRow]  # a tuple, or a ClassRows read from disk (its lists then stay lazy)
     info: ClassInfo
     grid: Grid
     context: Context = field(default_factory=Context)
 
-    @property
-    def marks(self) -> list[Fraction]:
-        return [r.final_mark for r in self.rows if r.final_mark is not None]
+    @functools.cached_property
+    def tally(self) -> _Tally:
+        states: Counter[CandidateState] = Counter()
+        marks: Counter[Fraction] = Counter()
+        for r in self.rows:
+            states[CandidateState(r.status)] += 1
+            if r.final_mark is not None:
+                marks[r.final_mark] += 1
+        return _Tally(states, marks)
 
     def count(self, status: CandidateState) -> int:
-        return sum(1 for r in self.rows if r.status == status)
+        return self.tally.states[status]
+
+    def each(self, *states: CandidateState) -> list[dict] | Lazy:
+        """The rows (those in ``states`` when given) as the class record's list items: a list, or a
+        :class:`Lazy` one for rows read from disk."""
+        if isinstance(self.rows, ClassRows):
+            return Lazy(self.rows.where(*states) if states else self.rows, _row)
+        return [_row(r) for r in self.rows if not states or r.status in states]
 
     @functools.cached_property
     def distribution(self) -> Distribution:
         """Final marks per band and levels per criterion of the scored rows (what the charts show)."""
-        scored = [r.outcome.levels for r in self.rows if r.outcome is not None and r.scored]
-        return distribution(self.grid, self.marks, scored)
+        scored = (r.outcome.levels for r in self.rows if r.outcome is not None and r.scored)
+        return distribution(self.grid, self.tally.marks.elements(), scored)
 
 
 def _bar(n: int, top: int, char: str = "█") -> str:
@@ -505,14 +566,14 @@ CLASS_FIELDS: tuple[Spec, ...] = _header(lambda c: c.grid, lambda c: c.context) 
             f.text(c.info.division) or ", ".join(sorted({r.candidate.division for r in c.rows if r.candidate.division}))
         ),
     ),
-    L("lignes", "Une ligne par candidat, dans l'ordre donné", lambda c: [_row(r) for r in c.rows], _ROW),
+    L("lignes", "Une ligne par candidat, dans l'ordre donné", lambda c: c.each(), _ROW),
     O(
         "stats",
         "Statistiques sur les notes finales (grilles rendues et non rejetées)",
         lambda c: c,
         (
             T("effectif", "Nombre de candidats", lambda c: len(c.rows), NUMBER),
-            T("effectif_notes", "Nombre de candidats ayant une note finale", lambda c: len(c.marks), NUMBER),
+            T("effectif_notes", "Nombre de candidats ayant une note finale", lambda c: c.tally.count, NUMBER),
             T("completes", "Grilles complètes", lambda c: c.count(CandidateState.COMPLETE), NUMBER),
             T("incompletes", "Grilles incomplètes", lambda c: c.count(CandidateState.INCOMPLETE), NUMBER),
             T("non_rendues", "Grilles non rendues", lambda c: c.count(CandidateState.MISSING), NUMBER),
@@ -520,11 +581,11 @@ CLASS_FIELDS: tuple[Spec, ...] = _header(lambda c: c.grid, lambda c: c.context) 
             T(
                 "moyenne",
                 "Moyenne, deux décimales (« 12,35 »)",
-                lambda c: f.number(sum(c.marks, Fraction(0)) / len(c.marks), 2) if c.marks else "",
+                lambda c: f.number(c.tally.mean(), 2) if c.tally.count else "",
             ),
-            T("mediane", "Médiane", lambda c: f.mark(median(c.marks)) if c.marks else ""),
-            T("min", "Note la plus basse", lambda c: f.mark(min(c.marks)) if c.marks else ""),
-            T("max", "Note la plus haute", lambda c: f.mark(max(c.marks)) if c.marks else ""),
+            T("mediane", "Médiane", lambda c: f.mark(c.tally.median()) if c.tally.count else ""),
+            T("min", "Note la plus basse", lambda c: f.mark(min(c.tally.marks)) if c.tally.count else ""),
+            T("max", "Note la plus haute", lambda c: f.mark(max(c.tally.marks)) if c.tally.count else ""),
         ),
     ),
     L(
@@ -594,7 +655,7 @@ CLASS_FIELDS: tuple[Spec, ...] = _header(lambda c: c.grid, lambda c: c.context) 
     L(
         "manquants",
         "Candidats dont la grille n'est pas rendue ou a été rejetée",
-        lambda c: [_row(r) for r in c.rows if r.status in (CandidateState.MISSING, CandidateState.REJECTED)],
+        lambda c: c.each(CandidateState.MISSING, CandidateState.REJECTED),
         _ROW,
     ),
 )
@@ -605,14 +666,18 @@ def class_context(rows: Sequence[ClassRow], info: ClassInfo | None = None) -> di
     lists/dicts, as declared in :data:`CLASS_FIELDS`; rows in the order given.
 
     ``info`` defaults to what the first evaluation says; the grid to the bundled one (rows given only
-    an outcome say nothing of the school or the grid: give ``info``).
+    an outcome say nothing of the school or the grid: give ``info``). Rows given as
+    :class:`~e2docs.reports.rows.ClassRows` (on disk) are read when the template reads them: the
+    lists ``lignes`` and ``manquants`` are then :class:`~e2docs.reports.schema.Lazy` (a template sees
+    lists), so that memory does not grow with the class; the rows must stay open until rendered.
     """
-    first = next((r.evaluation for r in rows if r.evaluation is not None), None)
+    on_disk = isinstance(rows, ClassRows)
+    first = None if on_disk else next((r.evaluation for r in rows if r.evaluation is not None), None)
     if info is None:
         info = ClassInfo.from_evaluation(first) if first is not None else ClassInfo()
     grid = info.grid or (first.grid if first is not None else load_grid())
     context = Context(info.session, info.school, info.academie)
-    return build(CLASS_FIELDS, _Class(tuple(rows), info, grid, context))
+    return build(CLASS_FIELDS, _Class(rows if on_disk else tuple(rows), info, grid, context))
 
 
 # ------------------------------------------------------------------ documentation

@@ -8,7 +8,8 @@ value from a source object. The same declarations build the template data
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+import functools
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -52,15 +53,44 @@ def L(key: str, doc: str, get: Callable[[Any], Any], fields: Sequence[Spec]) -> 
     return Spec(key, doc, get, LIST, tuple(fields))
 
 
+class Lazy(Sequence[Any]):
+    """A ``liste`` whose items are made one at a time, when the template reads them: ``make`` of each
+    item of ``items``, made again at each reading. A field's ``get`` returns one for a list too long to
+    hold as dicts (the class record of a whole académie, whose rows are read from disk:
+    :class:`~e2docs.reports.rows.ClassRows`); :func:`build` keeps it lazy. A template sees a list
+    (``for``, ``|length``, indexing)."""
+
+    def __init__(self, items: Sequence[Any], make: Callable[[Any], Any]) -> None:
+        self.items, self.make = items, make
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return [self.make(item) for item in self.items[index]]
+        return self.make(self.items[index])
+
+    def __iter__(self) -> Iterator[Any]:
+        return map(self.make, self.items)
+
+    def then(self, make: Callable[[Any], Any]) -> Lazy:
+        """This list with ``make`` applied to each of its items, lazily too."""
+        first = self.make
+        return Lazy(self.items, lambda item: make(first(item)))
+
+
 def build(specs: Iterable[Spec], source: Any) -> dict[str, Any]:
     """The template data described by ``specs``, computed from ``source``: field key → value,
-    an ``objet`` as a nested dict, a ``liste`` as a list of dicts, the lists of texts or
-    values as lists."""
+    an ``objet`` as a nested dict, a ``liste`` as a list of dicts (a :class:`Lazy` list stays
+    lazy, its items built when read), the lists of texts or values as lists."""
     out: dict[str, Any] = {}
     for spec in specs:
         value = spec.get(source)
         if spec.kind == OBJECT:
             value = build(spec.fields, value)
+        elif spec.kind == LIST and isinstance(value, Lazy):
+            value = value.then(functools.partial(build, spec.fields))
         elif spec.kind == LIST:
             value = [build(spec.fields, item) for item in value]
         elif spec.kind in (TEXTS, VALUES):

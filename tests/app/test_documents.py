@@ -651,12 +651,14 @@ def test_report_splits_only_large_batches_on_idle_cores(monkeypatch):
     assert documents.processes_for(5000) == 1
 
 
-def two_processes(monkeypatch, chunk: int = 2) -> None:
-    """Force the split over a spawned process (whatever the load of the machine), in small chunks."""
+def two_processes(monkeypatch, chunk: int = 2, window: int = 2) -> None:
+    """Force the split over a spawned process (whatever the load of the machine), in small chunks,
+    few of them handed out at a time (the window is refilled as they are settled)."""
     from e2docs.app import documents
 
     monkeypatch.setattr(documents, "processes_for", lambda count: 2)
     monkeypatch.setattr(documents, "CHUNK", chunk)
+    monkeypatch.setattr(documents, "WINDOW", window)
 
 
 def members(path: Path) -> dict[str, bytes]:
@@ -824,3 +826,56 @@ def test_a_report_over_two_processes_killed_stops_its_worker_and_a_new_run_ends_
     assert result.exit_code == 0, result.output
     assert names(out) == sorted(EXPECTED + [MERGED])  # no staging folder, no spare « nouvelle version »
     assert table_row(out / SHEET, "NOTE FINALE")[-1] == "16 / 20"
+
+
+def test_statuses_read_a_batch_at_a_time_are_those_read_at_once(campaign):
+    from e2docs.app.campaign import open_campaign
+    from e2docs.app.status import candidate_statuses, iter_candidate_statuses
+
+    with open_campaign(campaign).ledger(readonly=False) as ledger:
+        whole = candidate_statuses(ledger)
+        assert len(whole) == ledger.candidate_count() > 3
+        for batch in (1, 2, 3, 500):
+            assert list(iter_candidate_statuses(ledger, batch)) == whole
+        # a shorter roster given later: its candidates take positions the others still have
+        roster = ledger.candidates()
+        ledger.set_candidates(roster[:3][::-1])
+        again = ledger.candidates()
+        assert sorted(c.number for c in again) == sorted(c.number for c in roster)
+        for size in (1, 2, 500):
+            assert [c for batch in ledger.candidate_batches(size) for c in batch] == again
+        assert ledger.divisions() == ["TMCV2"]
+
+
+@pytest.mark.parametrize("processes", [1, 2])
+def test_report_holds_a_few_candidates_at_a_time_not_all(campaign, monkeypatch, processes):
+    """The candidates are read from the ledger as their turn comes, and let go once their documents
+    are made: report's memory does not grow with the number of candidates."""
+    from e2docs.app import documents
+    from e2docs.app.campaign import open_campaign
+
+    if processes == 2:
+        two_processes(monkeypatch, chunk=1, window=2)
+    real = documents.iter_candidate_statuses
+    pulled: list[list[int]] = []  # per reading of the ledger: how many candidates it gave so far
+
+    def one_by_one(ledger, batch=500):
+        pulled.append(count := [0])
+        for status in real(ledger, 1):
+            count[0] += 1
+            yield status
+
+    monkeypatch.setattr(documents, "iter_candidate_statuses", one_by_one)
+    ahead: list[int] = []  # when each candidate is settled: how many more were read from the ledger
+
+    def progress(statuses):
+        for settled, _ in enumerate(statuses, 1):
+            ahead.append(pulled[0][0] - settled)  # the first reading is the documents' own
+            yield _
+
+    with open_campaign(campaign).ledger() as ledger:
+        count = ledger.candidate_count()
+    result = documents.make_reports(open_campaign(campaign), progress=progress)
+    assert len(ahead) == count > 8 and len(result.written) == len(EXPECTED)
+    # one process: none read ahead; two: at most the window handed out (2 chunks of 1), not the class
+    assert max(ahead) == 0 if processes == 1 else 0 < max(ahead) <= 2

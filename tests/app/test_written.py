@@ -36,6 +36,21 @@ def snapshot(folder: Path) -> dict[str, bytes]:
 # ------------------------------------------------------------------ the record
 
 
+def test_the_record_is_saved_as_readable_json_one_entry_a_few_lines(tmp_path):
+    """The record is written piece by piece (a whole académie's lists tens of thousands of files): the
+    same text as one ``json.dumps``, sorted, indented, UTF-8 (the README shows it)."""
+    record = Record.load(tmp_path)
+    for name in ("b.docx", "é/a.docx", "a.docx"):
+        record.expect(tmp_path / name, hashlib.sha256(name.encode()).hexdigest(), "report")
+    record.save()
+    text = (tmp_path / RECORD).read_text(encoding="utf-8")
+    data = {"version": 1, "files": dict(sorted(record.files.items()))}
+    assert text == json.dumps(data, ensure_ascii=False, indent=1) + "\n"
+    assert list(json.loads(text)["files"]) == ["a.docx", "b.docx", "é/a.docx"]
+    again = Record.load(tmp_path)
+    assert again.files == record.files
+
+
 def test_a_file_is_ours_only_with_the_content_e2docs_wrote(tmp_path):
     record = Record.load(tmp_path)
     doc = tmp_path / "rapports" / "fiche.docx"

@@ -106,3 +106,33 @@ def test_the_flusher_flushes_every_file_added_and_names_one_it_cannot(tmp_path, 
         with pytest.raises(OSError) as caught:
             flusher.wait()
     assert caught.value.filename == str(tmp_path / "absent.docx")
+
+
+def test_the_flusher_names_the_first_file_added_it_cannot_flush_and_lets_go_of_the_others(tmp_path):
+    import gc
+    import weakref
+
+    from e2docs.formats import atomic
+
+    paths = [atomic.atomic_write(tmp_path / f"{n}.docx", b"x", durable=False) for n in range(200)]
+    with atomic.Flusher() as flusher:
+        flusher.add(paths[:100] + [tmp_path / "absent-1.docx"] + paths[100:] + [tmp_path / "absent-2.docx"])
+        with pytest.raises(OSError) as caught:
+            flusher.wait()
+        assert caught.value.filename == str(tmp_path / "absent-1.docx")
+        flusher.add(paths[:10])
+        flusher.wait()  # the errors were told once
+        # a flush done is let go (a report flushes tens of thousands of documents)
+        made: list[weakref.ref] = []
+        submit = flusher._pool.submit
+
+        def spied(*args):
+            future = submit(*args)
+            made.append(weakref.ref(future))
+            return future
+
+        flusher._pool.submit = spied  # type: ignore[method-assign]
+        flusher.add(paths)
+        flusher.wait()
+        gc.collect()
+        assert len(made) == 200 and [ref() for ref in made if ref() is not None] == []

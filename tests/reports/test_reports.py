@@ -16,6 +16,7 @@ from e2docs.formats import libreoffice
 from e2docs.formats.xlsx.evaluation import evaluation_of
 from e2docs.formats.xlsx.reader import read_workbook
 from e2docs.model.candidate import Candidate
+from e2docs.model.states import CandidateState
 from e2docs.reports import (
     FIELDS_DOC,
     ClassInfo,
@@ -489,3 +490,48 @@ def test_same_names_would_overwrite_each_other(tmp_path):
         Document().save(tmp_path / d / "x.docx")
     with pytest.raises(ReportError, match="même nom"):
         convert_to_pdf([tmp_path / "a" / "x.docx", tmp_path / "b" / "x.docx"], tmp_path)
+
+
+def test_a_class_record_of_rows_kept_on_disk_is_that_of_rows_in_memory(tmp_path):
+    """report keeps the rows in a temporary file, put in the order the processes finish: the class
+    record read back from it (lists, statistics, charts) is the one made from the rows in memory."""
+    from e2docs.reports.rows import ClassRows
+
+    rows = sample_class_rows() * 3  # even and odd counts of marks: the median both ways
+    for count in (len(rows), len(rows) - 1):
+        wanted = rows[:count]
+        with ClassRows(count) as kept:
+            for i in [*range(1, count, 2), *range(0, count, 2)]:  # out of order
+                kept.put(i, wanted[i])
+            assert [(r.candidate, r.status, r.detail, r.outcome) for r in kept] == [
+                (r.candidate, r.status, r.detail, r.outcome) for r in wanted
+            ]
+            assert all(r.evaluation is None for r in kept)  # only the outcome is kept of it
+            memory = render_class_record(wanted, sample_class_info(), tmp_path / f"memoire{count}.docx")
+            disk = render_class_record(kept, sample_class_info(), tmp_path / f"disque{count}.docx")
+        with zipfile.ZipFile(memory) as a, zipfile.ZipFile(disk) as b:
+            assert a.namelist() == b.namelist()
+            assert [n for n in a.namelist() if n != "docProps/core.xml" and a.read(n) != b.read(n)] == []
+
+
+def test_a_class_context_of_rows_on_disk_reads_them_when_the_template_does():
+    from e2docs.reports.rows import ClassRows
+    from e2docs.reports.schema import Lazy
+
+    rows = sample_class_rows()
+    with ClassRows(len(rows)) as kept:
+        for i, row in enumerate(rows):
+            kept.put(i, row)
+        c = class_context(kept, sample_class_info())
+        assert isinstance(c["lignes"], Lazy) and isinstance(c["manquants"], Lazy)
+        expected = class_context(rows, sample_class_info())
+        for key in ("lignes", "manquants"):
+            assert len(c[key]) == len(expected[key])
+            assert list(c[key]) == expected[key] == c[key][:]  # read again at each reading
+            assert c[key][-1] == expected[key][-1]
+        assert {k: v for k, v in c.items() if k not in ("lignes", "manquants", "graphiques")} == {
+            k: v for k, v in expected.items() if k not in ("lignes", "manquants", "graphiques")
+        }
+        assert [r.status for r in kept.where(CandidateState.MISSING)] == [CandidateState.MISSING]
+    with ClassRows(2) as empty, pytest.raises(LookupError):
+        empty[1]  # a row not put

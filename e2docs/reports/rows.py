@@ -1,0 +1,112 @@
+"""The rows of a class record kept in a temporary file, so that a whole académie's record does not
+hold thousands of rows in memory.
+
+``report`` puts each candidate's :class:`~e2docs.reports.context.ClassRow` as soon as their return
+is read, in whatever order the processes finish; the class record then reads them back in the
+candidates' order, once per list it shows. Memory per candidate: 17 bytes (where the file's row is,
+its length, its state), against some 3 KB for a row and its outcome held as objects.
+"""
+
+from __future__ import annotations
+
+import pickle
+import tempfile
+from array import array
+from collections.abc import Iterator, Sequence
+from dataclasses import replace
+from types import TracebackType
+from typing import TYPE_CHECKING, overload
+
+from e2docs.model.states import CandidateState
+
+if TYPE_CHECKING:
+    from e2docs.reports.context import ClassRow
+
+_STATES = tuple(CandidateState)
+
+
+class ClassRows(Sequence["ClassRow"]):
+    """``count`` rows of a class record, put in any order (:meth:`put`), read in order.
+
+    Rows are pickled into an anonymous temporary file (deleted when closed, or by the system when the
+    process ends, even killed); only their outcome is kept of an evaluation (the class record reads
+    nothing else of it). Reading a row not put yet raises :class:`LookupError`. Use as a context
+    manager, or :meth:`close`.
+    """
+
+    def __init__(self, count: int) -> None:
+        self._file = tempfile.TemporaryFile(prefix="e2docs-lignes-")  # noqa: SIM115 — closed by close()
+        self._at = array("q", [-1]) * count  # where each row starts in the file, -1: not put yet
+        self._size = array("l", [0]) * count  # its length in bytes
+        self._state = array("B", [0]) * count  # its state's position in CandidateState
+
+    def put(self, index: int, row: ClassRow) -> None:
+        """Keep ``row`` as the ``index``-th row (0-based; a row put again replaces the first)."""
+        if row.evaluation is not None:
+            row = replace(row, evaluation=None, outcome=row.outcome)
+        data = pickle.dumps(row, pickle.HIGHEST_PROTOCOL)
+        self._at[index] = self._file.seek(0, 2)
+        self._size[index] = len(data)
+        self._state[index] = _STATES.index(CandidateState(row.status))
+        self._file.write(data)
+
+    def __len__(self) -> int:
+        return len(self._at)
+
+    @overload
+    def __getitem__(self, index: int) -> ClassRow: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[ClassRow]: ...
+    def __getitem__(self, index: int | slice) -> ClassRow | Sequence[ClassRow]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        at = self._at[index]
+        if at < 0:
+            raise LookupError(f"class record row {index} was not put")
+        self._file.seek(at)
+        row: ClassRow = pickle.loads(self._file.read(self._size[index]))  # noqa: S301 — this process wrote it
+        return row
+
+    def __iter__(self) -> Iterator[ClassRow]:
+        return (self[i] for i in range(len(self)))
+
+    def state(self, index: int) -> CandidateState:
+        """The ``index``-th row's state, without reading the row."""
+        return _STATES[self._state[index]]
+
+    def where(self, *states: CandidateState) -> Sequence[ClassRow]:
+        """The rows in one of ``states``, in order (read when used, as these are)."""
+        wanted = {_STATES.index(s) for s in states}
+        return _Subset(self, array("l", (i for i, s in enumerate(self._state) if s in wanted)))
+
+    def close(self) -> None:
+        """Delete the file; the rows can no longer be read."""
+        self._file.close()
+
+    def __enter__(self) -> ClassRows:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        self.close()
+
+
+class _Subset(Sequence["ClassRow"]):
+    """Some rows of a :class:`ClassRows`, by their positions in it."""
+
+    def __init__(self, rows: ClassRows, positions: array[int]) -> None:
+        self.rows, self.positions = rows, positions
+
+    def __len__(self) -> int:
+        return len(self.positions)
+
+    @overload
+    def __getitem__(self, index: int) -> ClassRow: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[ClassRow]: ...
+    def __getitem__(self, index: int | slice) -> ClassRow | Sequence[ClassRow]:
+        if isinstance(index, slice):
+            return [self.rows[i] for i in self.positions[index]]
+        return self.rows[self.positions[index]]
+
+    def __iter__(self) -> Iterator[ClassRow]:
+        return (self.rows[i] for i in self.positions)
