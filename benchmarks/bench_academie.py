@@ -27,7 +27,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench_collect import _fill, recorded, run_measured  # noqa: E402
+from bench_collect import _fill, recorded, run_measured, teacher_values  # noqa: E402
 from common import write_roster  # noqa: E402
 
 TARGET_5000_S = 120
@@ -44,37 +44,27 @@ def fill_returns(root: Path, folder: Path) -> None:
         list(pool.map(_fill, jobs, chunksize=16))
 
 
-def _fill_quick(job: tuple[str, tuple[str, ...], str, int]) -> None:
+def _fill_quick(job: tuple[str, tuple[str, ...], str, str, int]) -> None:
     """:func:`bench_collect._fill`'s values, written straight into the sheets' XML (no openpyxl), the
     formulas' cached values dropped as openpyxl drops them: some 100 times faster, for the sizes where
-    openpyxl would take hours (``--quick-fill``). ``job``: (campaign, the candidate's fields, the
-    filled return's path, seed)."""
+    openpyxl would take hours (``--quick-fill``). ``job``: (campaign, the candidate's fields, their
+    workbook as sent, the filled return's path, seed)."""
     import datetime as dt
-    import random
     import re
     import zipfile
     from xml.sax.saxutils import escape
 
     from e2docs.app.campaign import open_campaign
-    from e2docs.formats.xlsx import names
     from e2docs.formats.xlsx.layout import build_layout
     from e2docs.model.candidate import Candidate
 
-    root, fields, out, seed = job
+    root, fields, sent_path, out, seed = job
     number, last, first, division, birth, ine, specialty = fields
     cand = Candidate(number, last, first, division, dt.date.fromisoformat(birth) if birth else None, ine, specialty)
     campaign = open_campaign(Path(root))
     named = build_layout(campaign.grid(), cand, campaign.context).named
-    (sent,) = (campaign.root / "envoi").glob(f"*_{number}.xlsx")
-    rng = random.Random(seed)
-    values: dict[str, object] = {}
-    for cr in campaign.grid().criteria:
-        values[names.level(cr.id, rng.randint(1, 4))] = "X"
-    if rng.random() < 0.9:
-        values[names.OBSERVATIONS] = "Prospection menée avec méthode ; analyse des écarts pertinente."
-    if rng.random() < 0.2:
-        values[names.COMMISSION_MARK] = rng.randint(16, 40) / 2
-    values["prosp_res_contacts"] = rng.randint(10, 120)
+    sent = Path(sent_path)
+    values = teacher_values(campaign.grid(), seed)
     with zipfile.ZipFile(sent) as z:
         members = {info.filename: z.read(info) for info in z.infolist()}
     book, rels = members["xl/workbook.xml"].decode(), members["xl/_rels/workbook.xml.rels"].decode()
@@ -113,6 +103,7 @@ def fill_returns_quick(root: Path, folder: Path) -> None:
     folder.mkdir()
     with open_campaign(root).ledger() as ledger:
         cands = ledger.candidates()
+    sent = {p.stem.rsplit("_", 1)[-1]: str(p) for p in (root / "envoi").glob("*.xlsx")}  # number → workbook
     jobs = [
         (
             str(root),
@@ -125,6 +116,7 @@ def fill_returns_quick(root: Path, folder: Path) -> None:
                 c.ine,
                 c.specialty,
             ),
+            sent[c.number],
             str(folder / f"retour-{i:05d}.xlsx"),
             i,
         )

@@ -26,9 +26,13 @@ import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 sys.path.insert(0, str(Path(__file__).parent))
 from common import write_roster  # noqa: E402
+
+if TYPE_CHECKING:
+    from e2docs.model.grid import Grid
 
 # Runs ``python -m e2docs ARGS`` and prints its exit code, wall time and peak RSS (kB) as JSON.
 _WRAPPER = """
@@ -65,12 +69,28 @@ def run_measured(args: list[str], pythonpath: str | None = None) -> dict:
     return json.loads(out.stdout)
 
 
+def teacher_values(grid: Grid, seed: int) -> dict[str, object]:
+    """What a teacher types in one workbook (defined name → value), drawn from ``seed``: a level per
+    criterion, the observations nine times in ten, a commission mark one time in five."""
+    from e2docs.formats.xlsx import names
+
+    rng = random.Random(seed)
+    values: dict[str, object] = {}
+    for cr in grid.criteria:
+        values[names.level(cr.id, rng.randint(1, 4))] = "X"
+    if rng.random() < 0.9:
+        values[names.OBSERVATIONS] = "Prospection menée avec méthode ; analyse des écarts pertinente."
+    if rng.random() < 0.2:
+        values[names.COMMISSION_MARK] = rng.randint(16, 40) / 2
+    values["prosp_res_contacts"] = rng.randint(10, 120)
+    return values
+
+
 def _fill(job: tuple[str, str, str, int]) -> None:
     """Fill one candidate's workbook like a teacher (in a worker process)."""
     import openpyxl
 
     from e2docs.app.campaign import open_campaign
-    from e2docs.formats.xlsx import names
     from e2docs.formats.xlsx.layout import build_layout
 
     root, number, out, seed = job
@@ -80,17 +100,8 @@ def _fill(job: tuple[str, str, str, int]) -> None:
         (cand,) = [c for c in ledger.candidates() if c.number == number]
     named = build_layout(grid, cand, campaign.context).named
     (sent,) = (campaign.root / "envoi").glob(f"*_{number}.xlsx")
-    rng = random.Random(seed)
     wb = openpyxl.load_workbook(sent)
-    values: dict[str, object] = {}
-    for cr in grid.criteria:
-        values[names.level(cr.id, rng.randint(1, 4))] = "X"
-    if rng.random() < 0.9:
-        values[names.OBSERVATIONS] = "Prospection menée avec méthode ; analyse des écarts pertinente."
-    if rng.random() < 0.2:
-        values[names.COMMISSION_MARK] = rng.randint(16, 40) / 2
-    values["prosp_res_contacts"] = rng.randint(10, 120)
-    for key, value in values.items():
+    for key, value in teacher_values(grid, seed).items():
         cell = named[key]
         wb[cell.sheet][cell.ref] = value
     wb.save(out)

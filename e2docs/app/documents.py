@@ -13,6 +13,11 @@ e2docs wrote and nobody changed since is replaced or removed (the record of
 is written beside it. From :data:`PARALLEL_FROM` candidates, when cores are idle, the returns are
 read and the individual documents rendered by several processes (the same documents, the same
 errors); the class record, the merge, the PDFs and the putting in place stay in this one.
+
+Memory does not grow with the number of candidates, but for their documents' names and the record
+of what e2docs wrote (about 1 KB per candidate): the candidates are read from the ledger a batch at a
+time and let go once their documents are made, and the class record's rows are kept in a temporary
+file (:class:`~e2docs.reports.rows.ClassRows`) and read back as its template reads them.
 """
 
 from __future__ import annotations
@@ -262,8 +267,7 @@ class _Made:
     (what the class record reads of it: the whole evaluation, four times larger, is not kept for
     thousands of candidates); ``None`` when the candidate has no return to read (missing, rejected, in
     conflict). ``documents``: the names of the staged Word documents (in ``_Job.stage``), the evaluation
-    sheet first, empty when none
-    was written (no return, or ``--only complete`` and an incomplete grid)."""
+    sheet first, empty when none was written (no return, or ``--only complete`` and an incomplete grid)."""
 
     outcome: Outcome | None
     documents: tuple[str, ...] = ()

@@ -18,6 +18,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, overload
 
 from e2docs.model.states import CandidateState
+from e2docs.reports.schema import Lazy
 
 if TYPE_CHECKING:
     from e2docs.reports.context import ClassRow
@@ -77,7 +78,7 @@ class ClassRows(Sequence["ClassRow"]):
     def where(self, *states: CandidateState) -> Sequence[ClassRow]:
         """The rows in one of ``states``, in order (read when used, as these are)."""
         wanted = {_STATES.index(s) for s in states}
-        return _Subset(self, array("l", (i for i, s in enumerate(self._state) if s in wanted)))
+        return Lazy(array("l", (i for i, s in enumerate(self._state) if s in wanted)), self.__getitem__)
 
     def close(self) -> None:
         """Delete the file; the rows can no longer be read."""
@@ -88,25 +89,3 @@ class ClassRows(Sequence["ClassRow"]):
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
         self.close()
-
-
-class _Subset(Sequence["ClassRow"]):
-    """Some rows of a :class:`ClassRows`, by their positions in it."""
-
-    def __init__(self, rows: ClassRows, positions: array[int]) -> None:
-        self.rows, self.positions = rows, positions
-
-    def __len__(self) -> int:
-        return len(self.positions)
-
-    @overload
-    def __getitem__(self, index: int) -> ClassRow: ...
-    @overload
-    def __getitem__(self, index: slice) -> Sequence[ClassRow]: ...
-    def __getitem__(self, index: int | slice) -> ClassRow | Sequence[ClassRow]:
-        if isinstance(index, slice):
-            return [self.rows[i] for i in self.positions[index]]
-        return self.rows[self.positions[index]]
-
-    def __iter__(self) -> Iterator[ClassRow]:
-        return (self.rows[i] for i in self.positions)
