@@ -4,7 +4,9 @@
 Each size runs in its own process: N candidates (sample evaluations with distinct names and
 levels, every tenth one incomplete), their class record rendered with the shipped template,
 charts included; wall time of the rendering and peak memory of that process (``ru_maxrss``, which
-also counts the interpreter, its imports and the N evaluations held).
+also counts the interpreter, its imports and the N evaluations held). ``--disque``: the rows kept
+in a temporary file, their outcomes only, as ``report`` keeps them
+(:class:`~e2docs.reports.rows.ClassRows`).
 """
 
 from __future__ import annotations
@@ -24,8 +26,10 @@ from pathlib import Path
 from e2docs.model.states import CandidateState
 from e2docs.reports import Templates, render_class_record
 from e2docs.reports.context import ClassInfo, ClassRow
+from e2docs.reports.rows import ClassRows
 from e2docs.reports.samples import sample_candidate, sample_evaluation
 n = int(sys.argv[1])
+disk = ClassRows(n) if sys.argv[3] == "disque" else None
 base = sample_evaluation()
 criteria = list(base.levels)
 rows = []
@@ -36,7 +40,11 @@ for i in range(n):
     cand = dataclasses.replace(sample_candidate(), number=f"{{2700000000 + i}}", last_name=f"NOM-{{i}}")
     e = dataclasses.replace(base, candidate=cand, levels=levels)
     state = CandidateState.COMPLETE if e.outcome.complete else CandidateState.INCOMPLETE
-    rows.append(ClassRow(cand, state, e))
+    if disk is not None:
+        disk.put(i, ClassRow(cand, state, outcome=e.outcome))
+    else:
+        rows.append(ClassRow(cand, state, e))
+rows = disk if disk is not None else rows
 held = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 t = time.perf_counter()
 render_class_record(rows, ClassInfo("2027", "Lycée", "Versailles", "TMCV"), Path(sys.argv[2]), None, Templates())
@@ -49,12 +57,13 @@ print(json.dumps({{"wall": wall, "peak_kb": resource.getrusage(resource.RUSAGE_S
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("sizes", nargs="*", type=int, default=[1000, 5000, 10000])
+    parser.add_argument("--disque", action="store_true", help="les lignes dans un fichier temporaire, comme report")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="e2docs-bench-classe-") as tmp:
         for n in args.sizes:
             out = Path(tmp) / f"recapitulatif-{n}.docx"
             done = subprocess.run(
-                [sys.executable, "-c", CHILD.format(root=str(ROOT)), str(n), str(out)],
+                [sys.executable, "-c", CHILD.format(root=str(ROOT)), str(n), str(out), "disque" if args.disque else ""],
                 capture_output=True,
                 text=True,
                 check=True,
