@@ -305,8 +305,13 @@ class _ClassRecord:
         """Render it now if every return to read has its evaluation kept; otherwise leave it to
         :meth:`made`. Its rows are kept on disk (:class:`~e2docs.reports.rows.ClassRows`), only their
         outcomes: :func:`_make_one` opens the kept evaluations again (a tenth of a millisecond each)."""
+        turns = iter(self.turns())
         with ClassRows(self.count) as rows:
-            for index, turn in enumerate(self.turns()):
+            for index in range(self.count):
+                try:
+                    turn = next(turns)
+                except Exception:  # the ledger read again (or too short): made() then raises it in order
+                    return
                 outcome = None
                 if turn.status.state in (CandidateState.COMPLETE, CandidateState.INCOMPLETE):
                     evaluation = _kept(self.job, turn)
@@ -460,13 +465,22 @@ def _share(
     with ProcessPoolExecutor(n - 1, spawn, processes.stop_with_parent) as pool:
 
         def hand_out() -> None:
-            nonlocal handed
+            nonlocal handed, failed
             while not failed and len(window) < WINDOW:
-                chunk = list(itertools.islice(turns, CHUNK))
+                chunk: list[_Turn] = []
+                unread: Exception | None = None
+                try:
+                    chunk.extend(itertools.islice(turns, CHUNK))
+                except Exception as exc:  # the ledger read ahead: raised in the candidates' order, as one process
+                    unread = exc
+                if chunk:
+                    window.append(_Slot(handed, chunk, pool.submit(_make_chunk, job, chunk, os.getpid())))
+                    handed += len(chunk)
+                if unread is not None:
+                    window.append(_Slot(handed, [], None, error=unread))
+                    failed = True
                 if not chunk:
                     return
-                window.append(_Slot(handed, chunk, pool.submit(_make_chunk, job, chunk, os.getpid())))
-                handed += len(chunk)
 
         try:
             hand_out()

@@ -134,8 +134,7 @@ class Flusher:
         self._pool = ThreadPoolExecutor(self.THREADS, thread_name_prefix="e2docs-flush")
         self._lock = threading.Lock()
         self._added = 0  # files added so far: the order of their errors
-        self._pending: dict[Future[None], int] = {}  # flushes not finished; a finished one is let go
-        self._errors: list[tuple[int, BaseException]] = []
+        self._pending: dict[Future[None], int] = {}  # flushes not known to succeed; a successful one is let go
 
     def add(self, paths: Iterable[str | Path]) -> None:
         """Flush ``paths`` to disk, in the background."""
@@ -147,23 +146,29 @@ class Flusher:
             future.add_done_callback(self._finished)  # called at once when already finished
 
     def _finished(self, future: Future[None]) -> None:
-        with self._lock:
-            order = self._pending.pop(future)
-            if not future.cancelled() and (error := future.exception()) is not None:
-                self._errors.append((order, error))
+        if not future.cancelled() and future.exception() is None:  # a failed one waits for wait()
+            with self._lock:
+                self._pending.pop(future, None)
 
     def wait(self) -> None:
         """Return once every file added is on disk; ``OSError`` (naming the file) when one could not be:
-        that of the first file added that could not."""
+        that of the first file added that could not. Read from the flushes themselves, not from their
+        callbacks (which may run after the waiting ends)."""
         from concurrent.futures import wait
 
         with self._lock:
-            pending = list(self._pending)
-        wait(pending)
+            pending = list(self._pending.items())
+        wait([future for future, _ in pending])
+        failed = sorted(
+            ((order, future) for future, order in pending if not future.cancelled() and future.exception()),
+            key=lambda item: item[0],
+        )
         with self._lock:
-            errors, self._errors = sorted(self._errors, key=lambda e: e[0]), []
-        if errors:
-            raise errors[0][1]
+            for future, _ in pending:
+                self._pending.pop(future, None)
+        error = failed[0][1].exception() if failed else None
+        if error is not None:
+            raise error
 
     def __enter__(self) -> Flusher:
         return self

@@ -57,27 +57,52 @@ class Lazy(Sequence[Any]):
     """A ``liste`` whose items are made one at a time, when the template reads them: ``make`` of each
     item of ``items``, made again at each reading. A field's ``get`` returns one for a list too long to
     hold as dicts (the class record of a whole académie, whose rows are read from disk:
-    :class:`~e2docs.reports.rows.ClassRows`); :func:`build` keeps it lazy. A template sees a list
-    (``for``, ``|length``, indexing)."""
+    :class:`~e2docs.reports.rows.ClassRows`); :func:`build` keeps it lazy.
+
+    A template sees a list: ``for`` and ``loop``, ``|length``, ``|first``, ``|last``, indexing,
+    slices, ``in``, truth (empty or not), ``+`` and ``*`` (a real list then), ``==`` with a list, its
+    text (``|string``). Nothing else of it is reachable (its attributes are private: the sandbox hides
+    them)."""
 
     def __init__(self, items: Sequence[Any], make: Callable[[Any], Any]) -> None:
-        self.items, self.make = items, make
+        self._items, self._make = items, make
 
     def __len__(self) -> int:
-        return len(self.items)
+        return len(self._items)
 
     def __getitem__(self, index: Any) -> Any:
         if isinstance(index, slice):
-            return [self.make(item) for item in self.items[index]]
-        return self.make(self.items[index])
+            return [self._make(item) for item in self._items[index]]
+        return self._make(self._items[index])
 
     def __iter__(self) -> Iterator[Any]:
-        return map(self.make, self.items)
+        return map(self._make, self._items)
+
+    def __add__(self, other: Any) -> list[Any]:
+        return [*self, *other]
+
+    def __radd__(self, other: Any) -> list[Any]:
+        return [*other, *self]
+
+    def __mul__(self, times: int) -> list[Any]:
+        return list(self) * times
+
+    __rmul__ = __mul__
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, (Lazy, list, tuple)):
+            return list(self) == list(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]  # as a list's
+
+    def __repr__(self) -> str:
+        return repr(list(self))
 
     def then(self, make: Callable[[Any], Any]) -> Lazy:
         """This list with ``make`` applied to each of its items, lazily too."""
-        first = self.make
-        return Lazy(self.items, lambda item: make(first(item)))
+        first = self._make
+        return Lazy(self._items, lambda item: make(first(item)))
 
 
 def build(specs: Iterable[Spec], source: Any) -> dict[str, Any]:

@@ -879,3 +879,30 @@ def test_report_holds_a_few_candidates_at_a_time_not_all(campaign, monkeypatch, 
     assert len(ahead) == count > 8 and len(result.written) == len(EXPECTED)
     # one process: none read ahead; two: at most the window handed out (2 chunks of 1), not the class
     assert max(ahead) == 0 if processes == 1 else 0 < max(ahead) <= 2
+
+
+def test_a_ledger_row_read_ahead_fails_in_the_candidates_order_over_two_processes(campaign, tmp_path, monkeypatch):
+    """Two processes read the ledger ahead of the work; a row that cannot be read (a birth date edited
+    by hand) is still reported after the earlier candidates' own errors, as one process reports it."""
+    import sqlite3
+
+    from e2docs.app import documents
+    from e2docs.app.campaign import open_campaign
+
+    with open_campaign(campaign).ledger() as ledger:
+        roster = ledger.candidates()
+        returned = [c for c in roster if ledger.returns(c.number)]
+        first = ledger.returns(returned[0].number)[-1]
+    (campaign / first.stored_path).write_bytes(b"PK\x03\x04 not a workbook any more")  # the first returned
+    with contextlib.closing(sqlite3.connect(campaign / "registre.sqlite")) as db, db:
+        db.execute("UPDATE candidates SET birth_date = '14/03/2009' WHERE number = ?", (roster[-1].number,))
+    real = documents.iter_candidate_statuses
+    monkeypatch.setattr(documents, "iter_candidate_statuses", lambda ledger, batch=500: real(ledger, 1))
+    serial = tmp_path / "serial"
+    shutil.copytree(campaign, serial)
+    one = report(serial)
+    two_processes(monkeypatch, chunk=1, window=64)  # every candidate read before the first is settled
+    two = report(campaign)
+    assert one.exit_code == two.exit_code == 2, two.output
+    assert one.output.replace(str(serial), str(campaign)) == two.output
+    assert Path(first.stored_path).name in two.output and "Traceback" not in two.output

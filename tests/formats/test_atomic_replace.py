@@ -136,3 +136,26 @@ def test_the_flusher_names_the_first_file_added_it_cannot_flush_and_lets_go_of_t
         flusher.wait()
         gc.collect()
         assert len(made) == 200 and [ref() for ref in made if ref() is not None] == []
+
+
+def test_the_flusher_raises_an_error_whose_callback_has_not_run_yet(tmp_path, monkeypatch):
+    """A waiter is woken before the future's callbacks run: the error is read from the flush itself."""
+    import concurrent.futures
+    import time
+
+    from e2docs.formats import atomic
+
+    real = concurrent.futures.Future._invoke_callbacks
+
+    def late(self):
+        error = None if self.cancelled() else self.exception()
+        if error is not None and "premier" in str(getattr(error, "filename", "")):
+            time.sleep(0.3)  # a worker thread descheduled between waking the waiter and its callbacks
+        real(self)
+
+    monkeypatch.setattr(concurrent.futures.Future, "_invoke_callbacks", late)
+    with atomic.Flusher() as flusher:
+        flusher.add([tmp_path / "premier.docx", tmp_path / "second.docx"])
+        with pytest.raises(OSError) as caught:
+            flusher.wait()
+    assert caught.value.filename == str(tmp_path / "premier.docx")

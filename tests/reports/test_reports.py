@@ -535,3 +535,41 @@ def test_a_class_context_of_rows_on_disk_reads_them_when_the_template_does():
         assert [r.status for r in kept.where(CandidateState.MISSING)] == [CandidateState.MISSING]
     with ClassRows(2) as empty, pytest.raises(LookupError):
         empty[1]  # a row not put
+
+
+LIST_EXPRESSIONS = [
+    "{{ (lignes + manquants)|length }}",
+    "{{ (manquants + lignes)|map(attribute='nom')|join(',') }}",
+    "{{ manquants == [] }}",
+    "{{ lignes|string }}",
+    "{{ lignes.items is defined }}{{ lignes.make is defined }}",
+    "{{ (lignes|first).nom }} {{ (lignes|last).nom }} {{ lignes[-1].nom }}",
+    "{{ lignes[1:3]|map(attribute='nom')|join(',') }}",
+    "{% for l in lignes|reverse %}{{ loop.revindex }}{{ l.nom }}{{ loop.length }}{% endfor %}",
+    "{{ (lignes * 2)|length }}",
+    "{{ lignes[0] in lignes }}",
+    "{% if manquants %}oui{% else %}non{% endif %}",
+    "{{ lignes|selectattr('complet')|list|length }}",
+    "{{ lignes|sort(attribute='nom')|map(attribute='nom')|join(',') }}",
+]
+
+
+@pytest.mark.parametrize("all_returned", [False, True], ids=["with missing", "none missing"])
+def test_a_template_reads_the_rows_on_disk_as_it_reads_a_list(all_returned):
+    """Expressions a school's template may use on ``lignes`` and ``manquants`` give the same text with
+    rows read from disk (report) as with real lists (check-template, class_context)."""
+    from e2docs.reports import limits
+    from e2docs.reports.render import make_env
+    from e2docs.reports.rows import ClassRows
+
+    rows = [r for r in sample_class_rows() if not all_returned or r.status in ("complete", "incomplete")]
+    with ClassRows(len(rows)) as kept:
+        for i, row in enumerate(rows):
+            kept.put(i, row)
+        lists = class_context(rows, sample_class_info())
+        lazy = class_context(kept, sample_class_info())
+        env = make_env()
+        for expression in LIST_EXPRESSIONS:
+            with env.bounded(limits.SECONDS):
+                template = env.from_string(expression)
+                assert template.render(lazy) == template.render(lists), expression
