@@ -25,10 +25,14 @@ import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 sys.path.insert(0, str(Path(__file__).parent))
 from bench_collect import _fill, recorded, run_measured, teacher_values  # noqa: E402
 from common import write_roster  # noqa: E402
+
+if TYPE_CHECKING:
+    from e2docs.model.candidate import Candidate
 
 TARGET_5000_S = 120
 
@@ -44,27 +48,23 @@ def fill_returns(root: Path, folder: Path) -> None:
         list(pool.map(_fill, jobs, chunksize=16))
 
 
-def _fill_quick(job: tuple[str, tuple[str, ...], str, str, int]) -> None:
+def _fill_quick(job: tuple[str, Candidate, str, str, int]) -> None:
     """:func:`bench_collect._fill`'s values, written straight into the sheets' XML (no openpyxl), the
     formulas' cached values dropped as openpyxl drops them: some 100 times faster, for the sizes where
-    openpyxl would take hours (``--quick-fill``). ``job``: (campaign, the candidate's fields, their
-    workbook as sent, the filled return's path, seed)."""
-    import datetime as dt
+    openpyxl would take hours (``--quick-fill``). ``job``: (campaign, the candidate, their workbook as
+    sent, the filled return's path, seed)."""
     import re
     import zipfile
     from xml.sax.saxutils import escape
 
     from e2docs.app.campaign import open_campaign
     from e2docs.formats.xlsx.layout import build_layout
-    from e2docs.model.candidate import Candidate
 
-    root, fields, sent_path, out, seed = job
-    number, last, first, division, birth, ine, specialty = fields
-    cand = Candidate(number, last, first, division, dt.date.fromisoformat(birth) if birth else None, ine, specialty)
+    root, cand, sent, out, seed = job
     campaign = open_campaign(Path(root))
-    named = build_layout(campaign.grid(), cand, campaign.context).named
-    sent = Path(sent_path)
-    values = teacher_values(campaign.grid(), seed)
+    grid = campaign.grid()
+    named = build_layout(grid, cand, campaign.context).named
+    values = teacher_values(grid, seed)
     with zipfile.ZipFile(sent) as z:
         members = {info.filename: z.read(info) for info in z.infolist()}
     book, rels = members["xl/workbook.xml"].decode(), members["xl/_rels/workbook.xml.rels"].decode()
@@ -107,15 +107,7 @@ def fill_returns_quick(root: Path, folder: Path) -> None:
     jobs = [
         (
             str(root),
-            (
-                c.number,
-                c.last_name,
-                c.first_name,
-                c.division,
-                c.birth_date.isoformat() if c.birth_date else "",
-                c.ine,
-                c.specialty,
-            ),
+            c,
             sent[c.number],
             str(folder / f"retour-{i:05d}.xlsx"),
             i,
