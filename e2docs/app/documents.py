@@ -70,16 +70,17 @@ STAGING = ".e2docs-rapport-"  # staging folders inside rapports/: « .e2docs-rap
 @dataclass
 class ReportResult:
     """What ``make_reports`` did, paths in ``outdir``: the Word documents written (``written``) and
-    their PDFs (``pdfs``), the names of the candidates whose documents say PROVISOIRE, the candidates
-    who got no individual document (``skipped``); ``beside``: (document changed since e2docs wrote it,
-    kept; its new version, written beside it); ``removed``: the documents of earlier runs not written
-    now, deleted; ``kept``: those left in place because they were changed since e2docs wrote them."""
+    their PDFs (``pdfs``), sequences made when read, which hold only the documents' names; the names of
+    the candidates whose documents say PROVISOIRE; the candidates who got no individual document
+    (``skipped``); ``beside``: (document changed since e2docs wrote it, kept; its new version, written
+    beside it); ``removed``: the documents of earlier runs not written now, deleted; ``kept``: those
+    left in place because they were changed since e2docs wrote them."""
 
     outdir: Path
-    written: list[Path] = field(default_factory=list)
+    written: Sequence[Path] = field(default_factory=list)
     provisional: list[str] = field(default_factory=list)
     skipped: list[CandidateStatus] = field(default_factory=list)  # candidates without individual documents
-    pdfs: list[Path] = field(default_factory=list)
+    pdfs: Sequence[Path] = field(default_factory=list)
     beside: list[tuple[Path, Path]] = field(default_factory=list)
     removed: list[Path] = field(default_factory=list)
     kept: list[Path] = field(default_factory=list)
@@ -551,39 +552,80 @@ def _make_chunk(job: _Job, turns: list[_Turn], parent: int) -> list[_Made]:
 def _put_in_place(campaign: Campaign, result: ReportResult, stage: Path, docs: list[str], pdfs: list[str]) -> None:
     """Move the staged documents (names in ``stage``: Word, then PDF) into ``result.outdir`` without
     replacing anything e2docs did not write, then remove the documents of earlier runs not written now
-    (only when unchanged). Fills ``written``, ``pdfs``, ``beside``, ``removed`` and ``kept`` of ``result``."""
-    record = Record.load(campaign.root)
-    final: dict[str, Path] = {}  # staged document's name → its target
-    chosen: set[Path] = set()  # the targets
-    for name in docs + pdfs:
-        if name.endswith(".pdf"):  # the PDF goes with its Word document, wherever that went
-            wanted = final[name.removesuffix(".pdf") + ".docx"].with_suffix(".pdf")
-        else:
-            wanted = result.outdir / name
-        target = free_target(record, wanted, chosen)
-        final[name] = target
-        chosen.add(target)
-        if target != wanted:
-            result.beside.append((wanted, target))
-    del chosen
-    install(record, _Moves(stage, list(final.items())), by="report")
-    result.written = [final[d] for d in docs]
-    result.pdfs = [final[p] for p in pdfs]
-    now = {record.key(p) for p in (*final.values(), *(wanted for wanted, _ in result.beside))}
-    del final
-    stale = sorted(p for p in record.paths("report") if record.key(p) not in now)
-    result.removed, result.kept = remove_own(record, stale)
+    (only when unchanged). Fills ``written``, ``pdfs``, ``beside``, ``removed`` and ``kept`` of ``result``.
+
+    Holds the names it is given and the documents that go beside a changed one, nothing per document
+    besides: a report of tens of thousands of documents keeps its record on disk."""
+    outdir = result.outdir
+    moved_aside: dict[str, Path] = {}  # staged name → its target, for the documents that go beside
+    taken = _Taken(stage, outdir)
+    with Record.load(campaign.root) as record:
+        for name in (*docs, *pdfs):
+            if name.endswith(".pdf"):  # the PDF goes with its Word document, wherever that went
+                docx = name.removesuffix(".pdf") + ".docx"
+                wanted = moved_aside[docx].with_suffix(".pdf") if docx in moved_aside else outdir / name
+            else:
+                wanted = outdir / name
+            taken.wanted = wanted
+            target = free_target(record, wanted, taken)
+            if target != wanted:
+                moved_aside[name] = target
+                taken.aside.add(target)
+                result.beside.append((wanted, target))
+        moves = _Moves(stage, outdir, (docs, pdfs), moved_aside)
+        install(record, moves, by="report")
+        result.written = _Moves(stage, outdir, (docs,), moved_aside).targets()
+        result.pdfs = _Moves(stage, outdir, (pdfs,), moved_aside).targets()
+        for wanted, _ in result.beside:  # the changed documents kept are not stale: they are reported as such
+            record.claim(wanted)
+        result.removed, result.kept = remove_own(record, record.stale("report"))
+
+
+class _Taken:
+    """The targets :func:`~e2docs.app.written.free_target` may not choose for the document that would go to
+    ``wanted``: the targets already chosen beside changed documents (``aside``), and the names of the other
+    staged documents (in ``stage``), which go to ``outdir``. Answers from the staging folder, holding only
+    ``aside``."""
+
+    def __init__(self, stage: Path, outdir: Path) -> None:
+        self.stage, self.outdir = stage, outdir
+        self.aside: set[Path] = set()
+        self.wanted = outdir
+
+    def __contains__(self, path: object) -> bool:
+        if path in self.aside:
+            return True
+        return (
+            isinstance(path, Path)
+            and path != self.wanted
+            and path.parent == self.outdir
+            and (self.stage / path.name).exists()
+        )
 
 
 class _Moves(Sequence[tuple[Path, Path]]):
-    """The (staged, target) pairs :func:`~e2docs.app.written.install` moves, the staged path made
-    when read (``moves``: (name in ``stage``, target)): a report moves tens of thousands."""
+    """The (staged, target) pairs :func:`~e2docs.app.written.install` moves, made when read from the
+    staged names (``names``: lists of names in ``stage``, one after the other): a document's target is
+    its name in ``outdir``, or where ``aside`` (staged name → target) says. A report moves tens of
+    thousands: only the names are held."""
 
-    def __init__(self, stage: Path, moves: list[tuple[str, Path]]) -> None:
-        self.stage, self.moves = stage, moves
+    def __init__(self, stage: Path, outdir: Path, names: tuple[list[str], ...], aside: dict[str, Path]) -> None:
+        self.stage, self.outdir, self.names, self.aside = stage, outdir, names, aside
 
     def __len__(self) -> int:
-        return len(self.moves)
+        return sum(len(n) for n in self.names)
+
+    def _name(self, index: int) -> str:
+        if index < 0:
+            index += len(self)
+        for names in self.names:
+            if 0 <= index < len(names):
+                return names[index]
+            index -= len(names)
+        raise IndexError(index)
+
+    def _pair(self, name: str) -> tuple[Path, Path]:
+        return self.stage / name, self.aside.get(name) or self.outdir / name
 
     @overload
     def __getitem__(self, index: int) -> tuple[Path, Path]: ...
@@ -591,9 +633,50 @@ class _Moves(Sequence[tuple[Path, Path]]):
     def __getitem__(self, index: slice) -> list[tuple[Path, Path]]: ...
     def __getitem__(self, index: int | slice) -> tuple[Path, Path] | list[tuple[Path, Path]]:
         if isinstance(index, slice):
-            return [(self.stage / name, target) for name, target in self.moves[index]]
-        name, target = self.moves[index]
-        return self.stage / name, target
+            return [self._pair(self._name(i)) for i in range(*index.indices(len(self)))]
+        return self._pair(self._name(index))
+
+    def __iter__(self) -> Iterator[tuple[Path, Path]]:
+        for names in self.names:
+            for name in names:
+                yield self._pair(name)
+
+    def targets(self) -> _Targets:
+        """The targets alone, as a sequence made when read."""
+        return _Targets(self)
+
+
+class _Targets(Sequence[Path]):
+    """Where ``report`` put its documents, in the order made (a sequence of paths made when read: only
+    the documents' names are held)."""
+
+    def __init__(self, moves: _Moves) -> None:
+        self._moves = moves
+
+    def __len__(self) -> int:
+        return len(self._moves)
+
+    @overload
+    def __getitem__(self, index: int) -> Path: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[Path]: ...
+    def __getitem__(self, index: int | slice) -> Path | list[Path]:
+        if isinstance(index, slice):
+            return [target for _, target in self._moves[index]]
+        return self._moves[index][1]
+
+    def __iter__(self) -> Iterator[Path]:
+        return (target for _, target in self._moves)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Sequence) and not isinstance(other, str):
+            return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"_Targets({list(self)!r})"
 
 
 def _remove_leftovers(outdir: Path) -> None:

@@ -150,17 +150,17 @@ def export_campaign(campaign: Campaign, out: Path, *, force: bool = False) -> Pa
             hint="Indiquez un fichier ailleurs, par exemple « -o synthese.xlsx » dans le dossier de la campagne.",
         )
     data = summary_bytes(campaign_statuses(campaign), campaign.grid(), out, export_title(campaign))
-    record = Record.load(campaign.root)
-    if out.exists() and not record.owns(out) and not force:
-        raise E2docsError(
-            "ce fichier existe déjà et n'a pas été écrit par e2docs, ou a été modifié depuis : rien n'a été écrit.",
-            out,
-            hint="Choisissez un autre nom de fichier, ou ajoutez --force pour le remplacer.",
-        )
-    try:
-        write_file(record, out, data, by="export")
-    except OSError as exc:
-        raise E2docsError(f"écriture impossible ({os_error_fr(exc)}) : rien n'a été écrit.", out) from None
+    with Record.load(campaign.root) as record:
+        if out.exists() and not record.owns(out) and not force:
+            raise E2docsError(
+                "ce fichier existe déjà et n'a pas été écrit par e2docs, ou a été modifié depuis : rien n'a été écrit.",
+                out,
+                hint="Choisissez un autre nom de fichier, ou ajoutez --force pour le remplacer.",
+            )
+        try:
+            write_file(record, out, data, by="export")
+        except OSError as exc:
+            raise E2docsError(f"écriture impossible ({os_error_fr(exc)}) : rien n'a été écrit.", out) from None
     return out
 
 

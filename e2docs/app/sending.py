@@ -447,32 +447,32 @@ def _draft_all(
     """Write one ``.eml`` per plan into ``folder`` (never over a file e2docs did not write: a new
     version goes beside it) and record each."""
     folder = Path(folder) if folder is not None else campaign.root / DRAFTS
-    record = Record.load(campaign.root)
-    prefix = "relance" if kind == "remind" else "envoi"
-    taken: set[Path] = set()
-    for plan in plans:
-        when = deadline or (_last_deadline(ledger, plan.examiner) if kind == "remind" else None)
-        msg, msgid, attached = _build(campaign, plan, kind, sender, when, domain, draft=True)
-        data = mail.as_bytes(msg)
-        stem = safe_part(plan.examiner.name) or safe_part(plan.examiner.email.split("@")[0]) or "examinateur"
-        target = free_target(record, folder / f"{prefix}_{stem}.eml", taken)
-        taken.add(target)
-        record.expect(target, hashlib.sha256(data).hexdigest(), kind)
+    with Record.load(campaign.root) as record:
+        prefix = "relance" if kind == "remind" else "envoi"
+        taken: set[Path] = set()
+        for plan in plans:
+            when = deadline or (_last_deadline(ledger, plan.examiner) if kind == "remind" else None)
+            msg, msgid, attached = _build(campaign, plan, kind, sender, when, domain, draft=True)
+            data = mail.as_bytes(msg)
+            stem = safe_part(plan.examiner.name) or safe_part(plan.examiner.email.split("@")[0]) or "examinateur"
+            target = free_target(record, folder / f"{prefix}_{stem}.eml", taken)
+            taken.add(target)
+            record.expect(target, hashlib.sha256(data).hexdigest(), kind)
+            record.save()
+            try:
+                atomic_write(target, data)
+            finally:
+                record.settle(target)
+            row = _row(plan, kind, msgid, "draft", "drafted", str(msg["Subject"]), when)
+            try:
+                shown = target.resolve().relative_to(campaign.root).as_posix()
+            except ValueError:
+                shown = str(target.resolve())
+            ledger.record_message(_with(row, attachments=attached, draft_path=shown))
+            out = outcomes[plan.examiner.key]
+            out.status, out.candidates, out.message_id, out.path = "drafted", plan.candidates, msgid, target
+            out.attachments = [a["name"] for a in attached]
         record.save()
-        try:
-            atomic_write(target, data)
-        finally:
-            record.settle(target)
-        row = _row(plan, kind, msgid, "draft", "drafted", str(msg["Subject"]), when)
-        try:
-            shown = target.resolve().relative_to(campaign.root).as_posix()
-        except ValueError:
-            shown = str(target.resolve())
-        ledger.record_message(_with(row, attachments=attached, draft_path=shown))
-        out = outcomes[plan.examiner.key]
-        out.status, out.candidates, out.message_id, out.path = "drafted", plan.candidates, msgid, target
-        out.attachments = [a["name"] for a in attached]
-    record.save()
 
 
 def _send_all(

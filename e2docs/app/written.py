@@ -1,45 +1,58 @@
 """What e2docs wrote, so that nothing it did not write is ever replaced or deleted.
 
-A campaign keeps one record, ``.e2docs-ecrits.json`` at its root::
+A campaign keeps one record, the SQLite database ``.e2docs-ecrits.sqlite`` at its root, one row per
+file (table ``files``)::
 
-    {"version": 1,
-     "files": {"rapports/NOM_Prénom_31214_2709411021_fiche-evaluation.docx":
-                   {"sha256": ["9f86…"], "by": "report", "written_at": "2027-03-12T10:04:55+01:00"},
-               "/home/secretariat/Bureau/synthese.xlsx":
-                   {"sha256": ["60303…"], "by": "export", "written_at": "…"}}}
+    key                                                         sha256   by       written_at
+    rapports/NOM_Prénom_31214_2709411021_fiche-evaluation.docx  9f86…    report   2027-03-12T10:04:55+01:00
+    /home/secretariat/Bureau/synthese.xlsx                      60303…   export   2027-03-12T10:06:02+01:00
 
 Keys are paths relative to the campaign folder (``/`` separators) for the files inside it, so that a
 campaign moved or copied elsewhere still knows its documents, and absolute paths for the files
 outside it (an export to the desktop): the record stays in the campaign, and no hidden file is
-dropped into the user's folders. ``by`` names the command that wrote the file (``"report"``,
-``"export"``). A file is *ours* when the SHA-256 of its content is one that e2docs wrote at that
-path; anything else (not listed, or changed since: opened and saved in Word, edited by hand) is
-not ours, and is neither replaced nor deleted.
+dropped into the user's folders. ``sha256``: the SHA-256 (hex) of each content e2docs wrote there
+and may still be on disk, space-separated (one, but between the two steps of a replacement). ``by``
+names the command that wrote the file (``"report"``, ``"export"``). A file is *ours* when the SHA-256
+of its content is one that e2docs wrote at that path; anything else (not listed, or changed since:
+opened and saved in Word, edited by hand) is not ours, and is neither replaced nor deleted.
 
-Safe to kill at any point: the new content's hash is added to the record (written atomically)
-before the file is replaced, and only once the file is in place does its entry keep the new hash
-alone. A run killed in between leaves a file whose content, old or new, is listed: still ours.
+Safe to kill at any point: the new content's hash is added to the record (committed) before the file
+is replaced, and only once the file is in place does its row keep the new hash alone. A run killed in
+between leaves a file whose content, old or new, is listed: still ours; a transaction it left
+unfinished is rolled back by SQLite the next time the record is opened.
+
+The record is a database, not a document read whole, so that a report of tens of thousands of
+documents holds none of it in memory. e2docs up to 0.9 kept it as JSON (``.e2docs-ecrits.json``,
+:data:`LEGACY_RECORD`): the first :meth:`Record.load` copies it into the database and removes it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
-import io
 import json
 import os
-from collections.abc import Iterable, Iterator, Sequence
-from collections.abc import Set as AbstractSet
-from dataclasses import dataclass, field
+import sqlite3
+from collections.abc import Container, Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from e2docs.formats import atomic
 from e2docs.formats.atomic import atomic_write
 
-RECORD = ".e2docs-ecrits.json"
-VERSION = 1
+RECORD = ".e2docs-ecrits.sqlite"
+LEGACY_RECORD = ".e2docs-ecrits.json"  # the record as e2docs up to 0.9 kept it: migrated by Record.load
+VERSION = 1  # the record's schema, in PRAGMA user_version
 NEW_VERSION = "nouvelle version"  # the new version of a changed document: « X (nouvelle version).docx »
+_SCHEMA = """CREATE TABLE IF NOT EXISTS files (
+ key TEXT PRIMARY KEY,
+ sha256 TEXT NOT NULL,
+ by TEXT NOT NULL,
+ written_at TEXT NOT NULL
+) WITHOUT ROWID"""
+_CHUNK = 500  # rows read at a time by Record.stale
 
 
 def sha256_of(path: Path) -> str | None:
@@ -58,42 +71,145 @@ def beside(path: Path, n: int = 1) -> Path:
     return path.with_name(f"{path.stem} ({label}){path.suffix}")
 
 
-@dataclass
-class Record:
-    """The record of what e2docs wrote under ``root`` (a campaign folder), as loaded from
-    ``root/.e2docs-ecrits.json``; change it with :meth:`expect`, :meth:`settle`, :meth:`forget`, then
-    :meth:`save`. ``files``: key (see the module's docstring) → ``{"sha256": [hex…], "by": str,
-    "written_at": ISO 8601}``."""
+@dataclass(frozen=True)
+class Entry:
+    """One file of the record: ``sha256``, the hashes (hex) of the contents e2docs wrote there;
+    ``by``, the command; ``written_at``, when (ISO 8601, local time with its offset)."""
 
-    root: Path
-    files: dict[str, dict[str, Any]] = field(default_factory=dict)
-    _folders: dict[str, tuple[str, Path]] = field(default_factory=dict, repr=False, compare=False)  # → key, resolved
-    _strings: dict[str, str] = field(default_factory=dict, repr=False, compare=False)  # see _shared
+    sha256: tuple[str, ...]
+    by: str
+    written_at: str
+
+
+class Record:
+    """The record of what e2docs wrote under ``root`` (a campaign folder), kept in
+    ``root/.e2docs-ecrits.sqlite``; open it with :meth:`load`, change it with :meth:`expect`,
+    :meth:`settle`, :meth:`forget`, then :meth:`save`; :meth:`close` it (or use ``with``).
+
+    Changes not saved are lost when the record is closed or the process ends. The database is created
+    at the first change: reading a campaign without one writes nothing. Every method that touches the
+    database raises ``OSError`` when it cannot be read or written (disk full, read-only folder, locked).
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root).resolve()
+        self._db: sqlite3.Connection | None = None
+        self._folders: dict[str, tuple[str, Path]] = {}  # folder as given → its key, resolved
+        self._claimed = False  # whether the temporary table of claimed keys exists
 
     @classmethod
     def load(cls, root: Path) -> Record:
-        """The record of ``root``; empty when there is none yet, or when it cannot be read (then every
-        file counts as not ours: nothing is replaced, new versions go beside)."""
-        root = Path(root).resolve()
+        """The record of ``root``. A record that cannot be read (damaged) counts as empty, and is
+        replaced at the first change: every file is then not ours (nothing is replaced, new versions go
+        beside). A JSON record left by e2docs up to 0.9 is copied in, then removed. Raises ``OSError``
+        when that copy cannot be written."""
+        record = cls(root)
         try:
-            data = json.loads((root / RECORD).read_text(encoding="utf-8"))
-            files = data["files"] if isinstance(data, dict) and isinstance(data.get("files"), dict) else {}
-        except (OSError, UnicodeDecodeError, ValueError):
-            files = {}
-        clean = {
-            k: v for k, v in files.items() if isinstance(v, dict) and isinstance(v.get("sha256"), list)
-        }  # an entry of another shape is ignored: its file is then not ours
-        record = cls(root, clean)
-        for entry in clean.values():
-            for name in ("by", "written_at"):
-                if isinstance(entry.get(name), str):
-                    entry[name] = record._shared(entry[name])
+            if record.path.exists():
+                record._connect()
+            if (record.root / LEGACY_RECORD).exists():
+                record._migrate()
+        except BaseException:
+            record.close()
+            raise
         return record
 
     @property
     def path(self) -> Path:
         """Where the record is kept."""
         return self.root / RECORD
+
+    def close(self) -> None:
+        """Close the database; what was not saved is dropped."""
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+            self._claimed = False
+
+    def __enter__(self) -> Record:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- the database
+
+    def _connect(self) -> sqlite3.Connection:
+        """The open database, created (or replaced, when damaged) if need be."""
+        if self._db is not None:
+            return self._db
+        for attempt in (1, 2):
+            db = None
+            try:
+                db = sqlite3.connect(self.path, timeout=10)
+                db.execute("PRAGMA journal_mode = DELETE")  # one file, no -wal/-shm beside it (Windows, copies)
+                db.execute("PRAGMA synchronous = FULL")
+                version = db.execute("PRAGMA user_version").fetchone()[0]
+                if version > VERSION:
+                    raise OSError(
+                        f"{self.path} : relevé écrit par une version plus récente d'e2docs (schéma {version})"
+                    )
+                if version < VERSION:
+                    with db:
+                        db.execute(_SCHEMA)
+                        db.execute(f"PRAGMA user_version = {VERSION}")
+                self._db = db
+                return db
+            except sqlite3.OperationalError as exc:  # locked, read-only, disk full: not damaged
+                if db is not None:
+                    db.close()
+                raise OSError(f"{self.path} : {exc}") from exc
+            except sqlite3.DatabaseError:  # not a database, or malformed: e2docs' own file, replaced
+                if db is not None:
+                    db.close()
+                if attempt == 2:
+                    raise
+                for name in (RECORD, RECORD + "-journal"):
+                    with contextlib.suppress(FileNotFoundError):
+                        (self.root / name).unlink()
+        raise AssertionError("unreachable")
+
+    def _read(self, sql: str, args: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        """Rows of a query; none when there is no database yet."""
+        if self._db is None:
+            return []
+        try:
+            return self._db.execute(sql, args).fetchall()
+        except sqlite3.Error as exc:
+            raise OSError(f"{self.path} : {exc}") from exc
+
+    def _write(self, sql: str, args: tuple[Any, ...] | Iterable[tuple[Any, ...]] = (), *, many: bool = False) -> None:
+        db = self._connect()
+        try:
+            if many:
+                db.executemany(sql, args)
+            else:
+                db.execute(sql, args)  # type: ignore[arg-type]
+        except sqlite3.Error as exc:
+            raise OSError(f"{self.path} : {exc}") from exc
+
+    def _migrate(self) -> None:
+        """Copy the JSON record of e2docs up to 0.9 into the database (its entries of another shape are
+        left out: their files are then not ours), then remove it. A run killed in between copies it again
+        the next time: rows already there are kept."""
+        legacy = self.root / LEGACY_RECORD
+        try:
+            data = json.loads(legacy.read_text(encoding="utf-8"))
+            files = data["files"] if isinstance(data, dict) and isinstance(data.get("files"), dict) else {}
+        except (OSError, UnicodeDecodeError, ValueError):
+            files = {}  # unreadable: as before, every file it listed counts as not ours
+        rows = (
+            (key, " ".join(v["sha256"]), v.get("by") or "", v.get("written_at") or "")
+            for key, v in files.items()
+            if isinstance(v, dict)
+            and isinstance(v.get("sha256"), list)
+            and all(isinstance(h, str) and h.isalnum() for h in v["sha256"])
+        )
+        self._write("INSERT OR IGNORE INTO files VALUES (?, ?, ?, ?)", rows, many=True)
+        self.save()
+        legacy.unlink(missing_ok=True)
+
+    # -- keys
 
     def key(self, path: Path) -> str:
         """``path``'s key: relative to the campaign folder (``/`` separators) when inside it, else absolute
@@ -122,65 +238,99 @@ class Record:
         p = Path(key)
         return p if p.is_absolute() else self.root / p
 
+    # -- reading
+
+    def entry(self, path: Path) -> Entry | None:
+        """What the record says of the file at ``path``; ``None`` when it is not listed."""
+        rows = self._read("SELECT sha256, by, written_at FROM files WHERE key = ?", (self.key(path),))
+        if not rows:
+            return None
+        hashes, by, when = rows[0]
+        return Entry(tuple(hashes.split()), by, when)
+
+    def keys(self) -> list[str]:
+        """Every key listed, sorted (for inspection and tests: a report's record lists thousands)."""
+        return [k for (k,) in self._read("SELECT key FROM files ORDER BY key")]
+
     def owns(self, path: Path) -> bool:
         """Whether the file at ``path`` exists and holds exactly what e2docs wrote there."""
-        entry = self.files.get(self.key(path))
+        entry = self.entry(path)
         if entry is None:
             return False
         digest = sha256_of(path)
-        return digest is not None and digest in entry["sha256"]
+        return digest is not None and digest in entry.sha256
 
-    def paths(self, by: str) -> Iterator[Path]:
-        """The files recorded as written by the command ``by`` (they may have changed or gone since),
-        one at a time (a report's record lists thousands). Do not change the record while reading them."""
-        return (self.path_of(k) for k, v in self.files.items() if v.get("by") == by)
+    # -- changing
 
     def expect(self, path: Path, digest: str, by: str) -> None:
         """Record that ``by`` is about to write content with SHA-256 ``digest`` at ``path``; the hashes
-        already listed stay until :meth:`settle`."""
-        key = self.key(path)
-        entry = self.files.get(key)
-        hashes = list(entry["sha256"]) if entry else []
-        if digest not in hashes:
-            hashes.append(digest)
+        already listed stay until :meth:`settle` or :meth:`confirm`, ``digest`` listed last."""
         now = dt.datetime.now().astimezone().replace(microsecond=0).isoformat()
-        self.files[key] = {"sha256": hashes, "by": self._shared(by), "written_at": self._shared(now)}
+        self._write(
+            "INSERT INTO files VALUES (?1, ?2, ?3, ?4) ON CONFLICT(key) DO UPDATE SET"
+            " sha256 = ltrim(replace(' ' || sha256 || ' ', ' ' || ?2 || ' ', ' ') || ?2), by = ?3, written_at = ?4",
+            (self.key(path), digest, by, now),
+        )
 
-    def _shared(self, text: str) -> str:
-        """One string object for each command name and time the record holds (thousands of entries
-        share a few)."""
-        return self._strings.setdefault(text, text)
+    def confirm(self, path: Path) -> None:
+        """After a write of what was last :meth:`expect`-ed at ``path``: keep that hash alone (the file is
+        not read again; a SHA-256 in hex is 64 characters)."""
+        self._write("UPDATE files SET sha256 = substr(sha256, -64) WHERE key = ?", (self.key(path),))
 
     def settle(self, path: Path) -> None:
-        """After a write: keep only the hash now on disk when it is listed; forget a file that is gone."""
-        key = self.key(path)
-        entry = self.files.get(key)
+        """After a write that may have failed: keep only the hash now on disk when it is listed; forget a
+        file that is gone."""
+        entry = self.entry(path)
         if entry is None:
             return
         digest = sha256_of(path)
         if digest is None:
-            del self.files[key]
-        elif digest in entry["sha256"]:
-            entry["sha256"] = [digest]
+            self.forget(path)
+        elif digest in entry.sha256:
+            self._write("UPDATE files SET sha256 = ? WHERE key = ?", (digest, self.key(path)))
 
     def forget(self, path: Path) -> None:
         """Drop ``path`` from the record."""
-        self.files.pop(self.key(path), None)
+        if self._db is not None:
+            self._write("DELETE FROM files WHERE key = ?", (self.key(path),))
 
     def save(self) -> None:
-        """Write the record atomically (``OSError`` when it cannot be written). Written piece by piece:
-        the record of a whole académie's campaign lists tens of thousands of files, and is not held a
-        second time as one text."""
-        data = {"version": VERSION, "files": dict(sorted(self.files.items()))}
-        with atomic.atomic_stream(self.path) as fh:
-            text = io.TextIOWrapper(fh, "utf-8", newline="\n")
-            for piece in json.JSONEncoder(ensure_ascii=False, indent=1).iterencode(data):
-                text.write(piece)
-            text.write("\n")
-            text.detach()  # flushed; the binary file is closed by atomic_stream, which flushes it to disk
+        """Commit the changes (``OSError`` when they cannot be written)."""
+        if self._db is None:
+            return
+        try:
+            self._db.commit()
+        except sqlite3.Error as exc:
+            raise OSError(f"{self.path} : {exc}") from exc
+
+    # -- a run's own files
+
+    def claim(self, path: Path) -> None:
+        """Count ``path`` as one of this run's files: :meth:`stale` leaves it out. Claims last until the
+        record is closed, and are kept in a temporary table, not in memory."""
+        if not self._claimed:
+            self._write("CREATE TEMP TABLE IF NOT EXISTS claimed (key TEXT PRIMARY KEY) WITHOUT ROWID")
+            self._claimed = True
+        self._write("INSERT OR IGNORE INTO temp.claimed VALUES (?)", (self.key(path),))
+
+    def stale(self, by: str) -> Iterator[Path]:
+        """The files recorded as written by the command ``by`` and not claimed in this run (they may have
+        changed or gone since), sorted by key, read a chunk at a time: the record may be changed
+        (:meth:`forget`) between two of them."""
+        after = ""
+        claimed = "AND key NOT IN (SELECT key FROM temp.claimed)" if self._claimed else ""
+        while True:
+            rows = self._read(
+                f"SELECT key FROM files WHERE by = ? AND key > ? {claimed} ORDER BY key LIMIT {_CHUNK}", (by, after)
+            )
+            for (key,) in rows:
+                yield self.path_of(key)
+            if len(rows) < _CHUNK:
+                return
+            after = rows[-1][0]
 
 
-def free_target(record: Record, path: Path, taken: AbstractSet[Path] = frozenset()) -> Path:
+def free_target(record: Record, path: Path, taken: Container[Path] = frozenset()) -> Path:
     """Where to write the new version of ``path``: ``path`` itself when it does not exist or is ours
     and unchanged, else the first of « X (nouvelle version).docx », « X (nouvelle version 2).docx »…
     that is free in the same sense. ``taken``: targets already chosen in this run."""
@@ -192,17 +342,17 @@ def free_target(record: Record, path: Path, taken: AbstractSet[Path] = frozenset
     return candidate
 
 
-def install(record: Record, moves: Sequence[tuple[Path, Path]], by: str) -> None:
-    """Move each staged file onto its target (``moves``: (staged, target) pairs, same file system),
-    recording them as written by ``by``. The targets must be free (:func:`free_target`). Raises
+def install(record: Record, moves: Iterable[tuple[Path, Path]], by: str) -> None:
+    """Move each staged file onto its target (``moves``: (staged, target) pairs, same file system; read
+    three times, so a sequence or a re-iterable view), recording them as written by ``by`` and claimed
+    by this run (:meth:`Record.claim`). The targets must be free (:func:`free_target`). Raises
     ``OSError`` when the record or a file cannot be written; what was moved is then recorded."""
-    digests = []
     for staged, target in moves:
         digest = sha256_of(staged)
         if digest is None:
             raise FileNotFoundError(staged)
         record.expect(target, digest, by)
-        digests.append(digest)
+        record.claim(target)
     record.save()
     moved = 0
     try:
@@ -212,7 +362,7 @@ def install(record: Record, moves: Sequence[tuple[Path, Path]], by: str) -> None
     finally:
         for i, (_, target) in enumerate(moves):
             if i < moved:  # what was moved there is what was hashed: no need to read it again
-                record.files[record.key(target)]["sha256"] = [digests[i]]
+                record.confirm(target)
             else:
                 record.settle(target)
         record.save()

@@ -476,7 +476,8 @@ def test_a_later_run_without_merge_removes_the_out_of_date_merged_document(campa
     stale_pdf = campaign / "rapports" / "recapitulatif-classe_TMCV2.pdf"
     # as left by an earlier --pdf run: written by e2docs, hence in its record (a PDF it did not write stays:
     # test_a_pdf_e2docs_did_not_write_is_never_removed)
-    written.write_file(written.Record.load(campaign), stale_pdf, b"%PDF-1.4 old", by="report")
+    with written.Record.load(campaign) as record:
+        written.write_file(record, stale_pdf, b"%PDF-1.4 old", by="report")
     result = report(campaign)
     assert result.exit_code == 0, result.output
     assert not (campaign / "rapports" / MERGED).exists()

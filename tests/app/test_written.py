@@ -4,9 +4,11 @@ test_demo.py)."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import shutil
+import sqlite3
 import subprocess
 import sys
 import time
@@ -14,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from e2docs.app import written
 from e2docs.app.written import RECORD, Record, beside, free_target, install, remove_own, write_file
 from tests.app.test_collect import Setup, new_campaign, number
 
@@ -36,52 +39,167 @@ def snapshot(folder: Path) -> dict[str, bytes]:
 # ------------------------------------------------------------------ the record
 
 
-def test_the_record_is_saved_as_readable_json_one_entry_a_few_lines(tmp_path):
-    """The record is written piece by piece (a whole académie's lists tens of thousands of files): the
-    same text as one ``json.dumps``, sorted, indented, UTF-8 (the README shows it)."""
-    record = Record.load(tmp_path)
-    for name in ("b.docx", "é/a.docx", "a.docx"):
-        record.expect(tmp_path / name, hashlib.sha256(name.encode()).hexdigest(), "report")
-    record.save()
-    text = (tmp_path / RECORD).read_text(encoding="utf-8")
-    data = {"version": 1, "files": dict(sorted(record.files.items()))}
-    assert text == json.dumps(data, ensure_ascii=False, indent=1) + "\n"
-    assert list(json.loads(text)["files"]) == ["a.docx", "b.docx", "é/a.docx"]
-    again = Record.load(tmp_path)
-    assert again.files == record.files
+def rows(root: Path) -> dict[str, tuple[str, str]]:
+    """The record's rows as any SQLite tool shows them: key → (hashes, command)."""
+    with contextlib.closing(sqlite3.connect(root / RECORD)) as db:
+        return {k: (h, by) for k, h, by in db.execute("SELECT key, sha256, by FROM files")}
+
+
+def test_the_record_is_a_sqlite_database_one_row_per_file(tmp_path):
+    """The record is read a row at a time (a whole académie's lists tens of thousands of files), and
+    readable with any SQLite tool (the README says so)."""
+    with Record.load(tmp_path) as record:
+        assert not (tmp_path / RECORD).exists()  # nothing written by merely reading
+        for name in ("b.docx", "é/a.docx", "a.docx"):
+            record.expect(tmp_path / name, hashlib.sha256(name.encode()).hexdigest(), "report")
+        record.save()
+    assert rows(tmp_path) == {
+        n: (hashlib.sha256(n.encode()).hexdigest(), "report") for n in ("a.docx", "b.docx", "é/a.docx")
+    }
+    with Record.load(tmp_path) as again:
+        assert again.keys() == ["a.docx", "b.docx", "é/a.docx"]
+        entry = again.entry(tmp_path / "é" / "a.docx")
+        assert entry is not None and entry.by == "report" and entry.written_at[:4].isdigit()
+
+
+def test_changes_not_saved_are_lost_as_when_killed(tmp_path):
+    with Record.load(tmp_path) as record:
+        record.expect(tmp_path / "a.docx", "a" * 64, "report")
+        record.save()
+        record.expect(tmp_path / "b.docx", "b" * 64, "report")  # ...and killed before save
+    with Record.load(tmp_path) as again:
+        assert again.keys() == ["a.docx"]
 
 
 def test_a_file_is_ours_only_with_the_content_e2docs_wrote(tmp_path):
-    record = Record.load(tmp_path)
     doc = tmp_path / "rapports" / "fiche.docx"
-    write_file(record, doc, b"version 1", by="report")
-    again = Record.load(tmp_path)
-    assert again.owns(doc)
-    assert again.files["rapports/fiche.docx"]["sha256"] == [hashlib.sha256(b"version 1").hexdigest()]
-    assert again.files["rapports/fiche.docx"]["by"] == "report"
-    doc.write_bytes(b"version 1 + a correction")
-    assert not again.owns(doc)
-    assert not again.owns(tmp_path / "rapports" / "autre.docx")  # not listed
-    outside = tmp_path.parent / f"{tmp_path.name}-dehors.csv"
-    write_file(again, outside, b"x", by="export")
-    keys = set(json.loads((tmp_path / RECORD).read_text(encoding="utf-8"))["files"])
-    assert keys == {"rapports/fiche.docx", str(outside.resolve())}  # inside: relative; outside: absolute
+    with Record.load(tmp_path) as record:
+        write_file(record, doc, b"version 1", by="report")
+    with Record.load(tmp_path) as again:
+        assert again.owns(doc)
+        assert again.entry(doc) == written.Entry(
+            (hashlib.sha256(b"version 1").hexdigest(),), "report", again.entry(doc).written_at
+        )
+        doc.write_bytes(b"version 1 + a correction")
+        assert not again.owns(doc)
+        assert not again.owns(tmp_path / "rapports" / "autre.docx")  # not listed
+        outside = tmp_path.parent / f"{tmp_path.name}-dehors.csv"
+        write_file(again, outside, b"x", by="export")
+    assert set(rows(tmp_path)) == {"rapports/fiche.docx", str(outside.resolve())}  # inside: relative; outside: absolute
     outside.unlink()
 
 
 def test_a_moved_campaign_still_knows_its_files(tmp_path):
-    write_file(Record.load(tmp_path / "a"), tmp_path / "a" / "rapports" / "fiche.docx", b"v1", by="report")
+    (tmp_path / "a").mkdir()
+    with Record.load(tmp_path / "a") as record:
+        write_file(record, tmp_path / "a" / "rapports" / "fiche.docx", b"v1", by="report")
     shutil.copytree(tmp_path / "a", tmp_path / "b")
-    assert Record.load(tmp_path / "b").owns(tmp_path / "b" / "rapports" / "fiche.docx")
+    with Record.load(tmp_path / "b") as record:
+        assert record.owns(tmp_path / "b" / "rapports" / "fiche.docx")
 
 
-def test_an_unreadable_record_makes_every_file_not_ours(tmp_path):
+def test_a_damaged_record_makes_every_file_not_ours_and_is_replaced(tmp_path):
     doc = tmp_path / "fiche.docx"
-    write_file(Record.load(tmp_path), doc, b"v1", by="report")
-    (tmp_path / RECORD).write_text("{ pas du json", encoding="utf-8")
-    record = Record.load(tmp_path)
-    assert not record.owns(doc)
-    assert free_target(record, doc) == tmp_path / "fiche (nouvelle version).docx"
+    with Record.load(tmp_path) as record:
+        write_file(record, doc, b"v1", by="report")
+    (tmp_path / RECORD).write_bytes(b"{ pas une base SQLite" * 100)
+    with Record.load(tmp_path) as record:
+        assert not record.owns(doc)
+        assert free_target(record, doc) == tmp_path / "fiche (nouvelle version).docx"
+        write_file(record, tmp_path / "autre.docx", b"v2", by="report")
+    assert set(rows(tmp_path)) == {"autre.docx"}
+
+
+def legacy_json(root: Path, files: dict) -> Path:
+    """A record as e2docs up to 0.9 wrote it."""
+    path = root / written.LEGACY_RECORD
+    path.write_text(json.dumps({"version": 1, "files": files}, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    return path
+
+
+def test_a_json_record_of_an_earlier_version_is_copied_in_then_removed(tmp_path):
+    """A campaign made by e2docs up to 0.9 keeps knowing its documents: same keys, hashes and commands;
+    an entry of another shape is left out (its file is then not ours, as before)."""
+    (tmp_path / "rapports").mkdir()
+    doc = tmp_path / "rapports" / "Élise_fiche.docx"
+    doc.write_bytes(b"v1")
+    h = hashlib.sha256(b"v1").hexdigest()
+    outside = str((tmp_path.parent / "synthese.xlsx").resolve())
+    legacy = legacy_json(
+        tmp_path,
+        {
+            "rapports/Élise_fiche.docx": {"sha256": [h], "by": "report", "written_at": "2027-03-12T10:04:55+01:00"},
+            outside: {"sha256": ["0" * 64, "1" * 64], "by": "export", "written_at": "2027-03-12T10:06:02+01:00"},
+            "rapports/bizarre.docx": {"sha256": "pas une liste"},
+        },
+    )
+    with Record.load(tmp_path) as record:
+        assert record.owns(doc)
+        assert record.entry(doc).written_at == "2027-03-12T10:04:55+01:00"
+    assert not legacy.exists()
+    assert rows(tmp_path) == {
+        "rapports/Élise_fiche.docx": (h, "report"),
+        outside: ("0" * 64 + " " + "1" * 64, "export"),
+    }
+
+
+def test_a_migration_killed_before_the_json_was_removed_is_finished_next_time(tmp_path):
+    """Killed after the copy was committed and before the JSON was removed: the next load copies it
+    again without undoing what was recorded since."""
+    legacy_json(tmp_path, {"a.docx": {"sha256": ["a" * 64], "by": "report", "written_at": "x"}})
+    with Record.load(tmp_path) as record:
+        record.expect(tmp_path / "a.docx", "b" * 64, "report")
+        record.confirm(tmp_path / "a.docx")
+        record.save()
+    legacy_json(tmp_path, {"a.docx": {"sha256": ["a" * 64], "by": "report", "written_at": "x"}})  # left by the kill
+    with Record.load(tmp_path):
+        pass
+    assert rows(tmp_path) == {"a.docx": ("b" * 64, "report")}
+    assert not (tmp_path / written.LEGACY_RECORD).exists()
+
+
+def test_an_unreadable_json_record_makes_every_file_not_ours(tmp_path):
+    doc = tmp_path / "fiche.docx"
+    doc.write_bytes(b"v1")
+    (tmp_path / written.LEGACY_RECORD).write_text("{ pas du json", encoding="utf-8")
+    with Record.load(tmp_path) as record:
+        assert not record.owns(doc)
+        assert free_target(record, doc) == tmp_path / "fiche (nouvelle version).docx"
+
+
+def test_expect_lists_the_new_hash_last_and_once(tmp_path):
+    """Between the two steps of a replacement the record lists old and new hashes; confirm keeps the
+    new one alone, settle the one on disk."""
+    doc = tmp_path / "a.docx"
+    with Record.load(tmp_path) as record:
+        for digest in ("1" * 64, "2" * 64, "1" * 64):
+            record.expect(doc, digest, "report")
+        assert record.entry(doc).sha256 == ("2" * 64, "1" * 64)
+        record.confirm(doc)
+        assert record.entry(doc).sha256 == ("1" * 64,)
+        doc.write_bytes(b"x")
+        record.expect(doc, hashlib.sha256(b"x").hexdigest(), "report")
+        record.expect(doc, "3" * 64, "report")
+        record.settle(doc)  # the write of "3…" failed: what is on disk stays ours, alone
+        assert record.entry(doc).sha256 == (hashlib.sha256(b"x").hexdigest(),)
+        doc.unlink()
+        record.settle(doc)
+        assert record.entry(doc) is None
+
+
+def test_stale_lists_the_files_of_a_command_not_claimed_reading_a_chunk_at_a_time(tmp_path, monkeypatch):
+    """Removing files while reading the stale ones (a report removes thousands) misses none."""
+    monkeypatch.setattr(written, "_CHUNK", 3)
+    with Record.load(tmp_path) as record:
+        names = [f"{i:02d}.docx" for i in range(10)]
+        for name in names:
+            write_file(record, tmp_path / name, name.encode(), by="report")
+        write_file(record, tmp_path / "x.eml", b"x", by="send")
+        record.claim(tmp_path / "04.docx")
+        record.claim(tmp_path / "x.eml")
+        removed, kept = remove_own(record, record.stale("report"))
+    assert [p.name for p in removed] == [n for n in names if n != "04.docx"] and kept == []
+    assert rows(tmp_path).keys() == {"04.docx", "x.eml"}
 
 
 def test_new_version_names_sort_next_to_the_document_and_are_safe_on_windows():
@@ -94,32 +212,32 @@ def test_new_version_names_sort_next_to_the_document_and_are_safe_on_windows():
 def test_install_killed_between_record_and_rename_leaves_a_file_still_ours(tmp_path):
     """The record lists the new content before the rename: old or new content on disk, both are ours."""
     target = tmp_path / "rapports" / "fiche.docx"
-    record = Record.load(tmp_path)
-    write_file(record, target, b"old", by="report")
-    staged = tmp_path / "rapports" / ".stage" / "fiche.docx"
-    staged.parent.mkdir()
-    staged.write_bytes(b"new")
-    record.expect(target, hashlib.sha256(b"new").hexdigest(), "report")
-    record.save()  # ...and killed here, before the rename
-    again = Record.load(tmp_path)
-    assert again.owns(target)  # still the old content, still ours
-    assert free_target(again, target) == target
-    install(again, [(staged, target)], by="report")
+    with Record.load(tmp_path) as record:
+        write_file(record, target, b"old", by="report")
+        staged = tmp_path / "rapports" / ".stage" / "fiche.docx"
+        staged.parent.mkdir()
+        staged.write_bytes(b"new")
+        record.expect(target, hashlib.sha256(b"new").hexdigest(), "report")
+        record.save()  # ...and killed here, before the rename
+    with Record.load(tmp_path) as again:
+        assert again.owns(target)  # still the old content, still ours
+        assert free_target(again, target) == target
+        install(again, [(staged, target)], by="report")
     assert target.read_bytes() == b"new"
-    assert Record.load(tmp_path).files["rapports/fiche.docx"]["sha256"] == [hashlib.sha256(b"new").hexdigest()]
+    assert rows(tmp_path) == {"rapports/fiche.docx": (hashlib.sha256(b"new").hexdigest(), "report")}
 
 
 def test_remove_own_removes_only_unchanged_files(tmp_path):
-    record = Record.load(tmp_path)
     mine, edited, gone = (tmp_path / n for n in ("a.pdf", "b.pdf", "c.pdf"))
-    for path in (mine, edited, gone):
-        write_file(record, path, path.name.encode(), by="report")
-    edited.write_bytes(b"annotated")
-    gone.unlink()
-    removed, kept = remove_own(record, [mine, edited, gone])
+    with Record.load(tmp_path) as record:
+        for path in (mine, edited, gone):
+            write_file(record, path, path.name.encode(), by="report")
+        edited.write_bytes(b"annotated")
+        gone.unlink()
+        removed, kept = remove_own(record, [mine, edited, gone])
     assert removed == [mine] and kept == [edited]
     assert not mine.exists() and edited.read_bytes() == b"annotated"
-    assert set(Record.load(tmp_path).files) == {"b.pdf"}
+    assert set(rows(tmp_path)) == {"b.pdf"}
 
 
 # ------------------------------------------------------------------ export
@@ -230,7 +348,7 @@ def test_a_file_s_key_is_the_resolved_path_whatever_way_it_is_named(tmp_path, mo
     os.symlink(tmp_path / "rapports", tmp_path / "lien")
     (tmp_path / "rapports" / "vrai.docx").write_bytes(b"x")
     os.symlink(tmp_path / "rapports" / "vrai.docx", tmp_path / "rapports" / "alias.docx")
-    record = Record.load(tmp_path)
+    record = Record.load(tmp_path)  # no database: keys need none
     monkeypatch.chdir(tmp_path)
     for path, key in [
         (tmp_path / "rapports" / "a.docx", "rapports/a.docx"),
