@@ -568,9 +568,10 @@ def _put_in_place(campaign: Campaign, result: ReportResult, stage: Path, docs: l
                 wanted = outdir / name
             taken.wanted = wanted
             target = free_target(record, wanted, taken)
-            if target != wanted:
+            if target != outdir / name:  # beside a changed document, or the PDF of one that went beside
                 moved_aside[name] = target
                 taken.aside.add(target)
+            if target != wanted:
                 result.beside.append((wanted, target))
         moves = _Moves(stage, outdir, (docs, pdfs), moved_aside)
         install(record, moves, by="report")

@@ -10,6 +10,8 @@ the renaming. Either way a re-run ends as one uninterrupted run would have.
 from __future__ import annotations
 
 import contextlib
+import itertools
+import json
 import multiprocessing
 import os
 import re
@@ -19,7 +21,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, overload
 
 from e2docs.app.campaign import now, writes
 from e2docs.formats import atomic, processes
@@ -27,6 +29,7 @@ from e2docs.formats.atomic import atomic_write, remove_stale_temporaries
 from e2docs.formats.gridfile import load_grid
 from e2docs.formats.naming import candidate_stem, safe_part
 from e2docs.formats.roster import Roster, read_roster
+from e2docs.formats.spill import Spilled
 from e2docs.formats.xlsx import integrity
 from e2docs.formats.xlsx.template import Stamper
 from e2docs.formats.xlsx.writer import DEFAULT_PASSWORD, Options, Written, stamped, write_class_workbook
@@ -51,7 +54,7 @@ class GenerationReport:
 
     roster: Roster
     outdir: Path
-    written: list[Written] = field(default_factory=list)
+    written: Sequence[Written] = field(default_factory=list)
 
 
 def context_for(roster: Roster, session: str | None, school: str | None, academie: str | None) -> Context:
@@ -109,9 +112,9 @@ def generate_workbooks(
     options: Options,
     per: str = "candidate",
     force: bool = False,
-    record: Callable[[list[Written]], None] | None = None,
+    record: Callable[[Sequence[Written]], None] | None = None,
     groups: Sequence[tuple[str, Sequence[Candidate]]] = (),
-) -> list[Written]:
+) -> Sequence[Written]:
     """Write the workbooks into ``outdir`` (``per``: ``"candidate"``, ``"class"`` or ``"examiner"``:
     one class workbook per group of ``groups``, (file name, its candidates)).
 
@@ -120,19 +123,25 @@ def generate_workbooks(
     module docstring. Raises :class:`E2docsError`, before writing anything, when a
     workbook already exists and ``force`` is false, or when ``outdir`` cannot be created;
     ``OSError`` when a workbook cannot be written (nothing is then renamed).
+
+    Returns the workbooks written; one per candidate, a sequence made when read: its paths from the
+    candidates, its metadata from a temporary file (memory does not grow with the class).
     """
     outdir = Path(outdir)
+    targets: Sequence[Path]
     if per == "class":
         targets = [outdir / class_workbook_name(cands, grid, ctx)]
     elif per == "examiner":
         targets = [outdir / name for name, _ in groups]
     else:
-        targets = [outdir / workbook_name(c, grid) for c in cands]
-    existing = [t for t in targets if t.exists()]
-    if existing and not force:
-        names = ", ".join(t.name for t in existing[:3]) + (" …" if len(existing) > 3 else "")
+        targets = _CandidateWorkbooks(outdir, cands, grid)
+    existing = (t for t in targets if t.exists()) if not force else iter(())
+    first = list(itertools.islice(existing, 3))  # a whole académie's names are not held
+    if first:
+        count = len(first) + sum(1 for _ in existing)
+        names = ", ".join(t.name for t in first) + (" …" if count > 3 else "")
         raise E2docsError(
-            f"{len(existing)} classeur(s) existe(nt) déjà ({names}) : rien n'a été écrit.",
+            f"{count} classeur(s) existe(nt) déjà ({names}) : rien n'a été écrit.",
             outdir,
             hint="Choisissez un autre dossier, ou ajoutez --force pour les remplacer "
             "(les classeurs déjà remplis seraient perdus).",
@@ -145,6 +154,7 @@ def generate_workbooks(
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir()
     complete = False
+    written: Sequence[Written] = []
     try:
         (staging / STAMP).write_text(options.generated_at, encoding="utf-8")
         if per == "class":
@@ -156,8 +166,8 @@ def generate_workbooks(
                 done = write_class_workbook(staging / target.name, grid, members, ctx, options)
                 written.append(Written(target, done.metas))
         else:
-            metas = write_candidates(grid, ctx, options, cands, [staging / t.name for t in targets])
-            written = [Written(target, (meta,)) for target, meta in zip(targets, metas, strict=True)]
+            metas = write_candidates(grid, ctx, options, cands, _CandidateWorkbooks(staging, cands, grid))
+            written = _WrittenEach(_CandidateWorkbooks(outdir, cands, grid), metas)
         if record is not None:
             record(written)
         complete = True
@@ -166,7 +176,57 @@ def generate_workbooks(
     finally:
         if not complete:
             shutil.rmtree(staging, ignore_errors=True)
+            if isinstance(written, _WrittenEach):
+                written.metas.close()
     return written
+
+
+class _CandidateWorkbooks(Sequence[Path]):
+    """The path of each candidate's workbook in ``folder`` (:func:`workbook_name`), made when read: a
+    whole académie's campaign holds its candidates, not 5,000 paths more. Picklable; a slice is one
+    too, for the candidates of that slice."""
+
+    def __init__(self, folder: Path, cands: Sequence[Candidate], grid: Grid) -> None:
+        self.folder, self.cands, self.grid = folder, cands, grid
+
+    def __len__(self) -> int:
+        return len(self.cands)
+
+    @overload
+    def __getitem__(self, index: int) -> Path: ...
+    @overload
+    def __getitem__(self, index: slice) -> _CandidateWorkbooks: ...
+    def __getitem__(self, index: int | slice) -> Path | _CandidateWorkbooks:
+        if isinstance(index, slice):
+            return _CandidateWorkbooks(self.folder, self.cands[index], self.grid)
+        return self.folder / workbook_name(self.cands[index], self.grid)
+
+
+class _WrittenEach(Sequence[Written]):
+    """One :class:`Written` per candidate, made when read from its path and its metadata (kept in a
+    temporary file, :class:`~e2docs.formats.spill.Spilled`)."""
+
+    def __init__(self, paths: Sequence[Path], metas: Spilled[dict[str, Any]]) -> None:
+        self.paths, self.metas = paths, metas
+
+    def __len__(self) -> int:
+        return len(self.paths)
+
+    @overload
+    def __getitem__(self, index: int) -> Written: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[Written]: ...
+    def __getitem__(self, index: int | slice) -> Written | list[Written]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        return Written(self.paths[index], (self.metas[index],))
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Sequence) and not isinstance(other, str | bytes):
+            return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
 
 
 PARALLEL_FROM = 1000
@@ -188,49 +248,95 @@ def processes_for(count: int) -> int:
 
 def write_candidates(
     grid: Grid, ctx: Context, options: Options, cands: Sequence[Candidate], paths: Sequence[Path]
-) -> list[dict[str, Any]]:
+) -> Spilled[dict[str, Any]]:
     """Write each candidate's workbook to its path (atomically) and return their signed metadata, in
-    the candidates' order. Large batches (:func:`processes_for`) are split in contiguous shares: this
-    process writes the first, spawned processes the others (spawn: the same on Linux, macOS and
-    Windows). ``options.generated_at`` is set first when empty, so every workbook shares it. Raises
-    ``OSError`` when a workbook cannot be written (the others may have been)."""
+    the candidates' order, kept in a temporary file and read when used (:class:`~e2docs.formats.spill.Spilled`;
+    close it when done, or let it be collected). Large batches (:func:`processes_for`) are split in
+    contiguous shares: this process writes the first, spawned processes the others (spawn: the same on
+    Linux, macOS and Windows), each writing its metadata to a temporary file beside its workbooks.
+    ``options.generated_at`` is set first when empty, so every workbook shares it. Raises ``OSError``
+    when a workbook cannot be written (the others may have been)."""
     options = stamped(options)
-    jobs = list(zip(cands, paths, strict=True))
-    n = processes_for(len(jobs))
-    if n == 1:
-        return _write_share(grid, ctx, options, jobs)
-    size = -(-len(jobs) // n)
-    shares = [jobs[i : i + size] for i in range(0, len(jobs), size)]
-    spawn = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(len(shares) - 1, spawn, processes.stop_with_parent) as pool:
-        futures = [pool.submit(_write_share, grid, ctx, options, share, os.getpid()) for share in shares[1:]]
-        try:
-            metas = _write_share(grid, ctx, options, shares[0])
-            for future in futures:
-                metas += future.result()
-        except BaseException:
-            for future in futures:
-                future.cancel()
-            raise
+    metas: Spilled[dict[str, Any]] = Spilled(encode=_json_line, decode=json.loads)
+    try:
+        n = processes_for(len(cands))
+        if n == 1:
+            _write_share(grid, ctx, options, cands, paths, metas.append)
+            return metas
+        size = -(-len(cands) // n)
+        starts = range(0, len(cands), size)
+        spawn = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(len(starts) - 1, spawn, processes.stop_with_parent) as pool:
+            futures = [
+                pool.submit(_write_spawned, grid, ctx, options, cands[i : i + size], paths[i : i + size], os.getpid())
+                for i in starts[1:]
+            ]
+            try:
+                _write_share(grid, ctx, options, cands[:size], paths[:size], metas.append)
+                for future in futures:
+                    kept = Path(future.result())
+                    try:
+                        with open(kept, "rb") as fh:
+                            for line in fh:
+                                metas.append_encoded(line)
+                    finally:
+                        kept.unlink(missing_ok=True)
+            except BaseException:
+                for future in futures:
+                    future.cancel()
+                for future in futures:  # the metadata files of the shares done
+                    if future.done() and not future.cancelled() and future.exception() is None:
+                        Path(future.result()).unlink(missing_ok=True)
+                raise
+    except BaseException:
+        metas.close()
+        raise
     return metas
 
 
+def _json_line(meta: dict[str, Any]) -> bytes:
+    """A workbook's metadata as one line of JSON (how spawned processes hand it back)."""
+    return json.dumps(meta, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
+
+
+def _write_spawned(
+    grid: Grid, ctx: Context, options: Options, cands: Sequence[Candidate], paths: Sequence[Path], parent: int
+) -> str:
+    """:func:`_write_share` in a spawned process (it stops when ``parent`` is gone, so a killed run does
+    not keep writing); the metadata is written, one JSON line each, to a temporary file beside the
+    first workbook (:func:`~e2docs.formats.atomic.scratch_file`), whose path is returned: the parent
+    reads it and removes it."""
+    fd, path = atomic.scratch_file(paths[0].parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            _write_share(grid, ctx, options, cands, paths, lambda meta: fh.write(_json_line(meta)), parent)
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    return str(path)
+
+
 def _write_share(
-    grid: Grid, ctx: Context, options: Options, jobs: Sequence[tuple[Candidate, Path]], parent: int = 0
-) -> list[dict[str, Any]]:
-    """Write some of the workbooks (in a spawned process when ``parent`` is given: it stops when that
-    process is gone, so a killed run does not keep writing)."""
+    grid: Grid,
+    ctx: Context,
+    options: Options,
+    cands: Sequence[Candidate],
+    paths: Sequence[Path],
+    keep: Callable[[dict[str, Any]], object],
+    parent: int = 0,
+) -> None:
+    """Write some of the workbooks, giving each one's metadata to ``keep`` in order (in a spawned process
+    when ``parent`` is given: it stops when that process is gone)."""
     stamper = Stamper(grid, ctx, options)
-    metas = []
     pending: deque[Future[Path]] = deque()
     with ThreadPoolExecutor(WRITER_THREADS) as writers:
         try:
-            for cand, path in jobs:
+            for cand, path in zip(cands, paths, strict=True):
                 if parent and os.name == "posix" and os.getppid() != parent:
                     raise SystemExit(1)
                 data, meta = stamper.render(cand)
                 pending.append(writers.submit(atomic_write, path, data))
-                metas.append(meta)
+                keep(meta)
                 while len(pending) > 4 * WRITER_THREADS:
                     pending.popleft().result()
             while pending:
@@ -239,7 +345,6 @@ def _write_share(
             for future in pending:
                 future.cancel()
             raise
-    return metas
 
 
 def _move_into(staging: Path, outdir: Path) -> None:
@@ -336,7 +441,7 @@ def generate_in_campaign(campaign: Campaign, *, per: str = "candidate", force: b
             password=campaign.password, secret=campaign.secret, campaign_id=campaign.id, generated_at=now()
         )
 
-        def record(written: list[Written]) -> None:
+        def record(written: Sequence[Written]) -> None:
             ledger.record_generated(
                 (m["candidate_number"], w.path.name, m["signature"], m["generated_at"])
                 for w in written

@@ -481,10 +481,11 @@ class Ledger:
         return sorted(r[0] for r in rows)
 
     def record_generated(self, rows: Iterable[tuple[str, str, str, str]]) -> None:
-        """(candidate, file name, signature, time) for each workbook written."""
+        """(candidate, file name, signature, time) for each workbook written, in one transaction (``rows``
+        is read once, as it goes: a whole académie's are not held)."""
         with self.transaction():
             self.db.executemany(
-                "INSERT INTO generated (candidate, file_name, signature, generated_at) VALUES (?,?,?,?)", list(rows)
+                "INSERT INTO generated (candidate, file_name, signature, generated_at) VALUES (?,?,?,?)", rows
             )
 
     def generated(self) -> dict[str, sqlite3.Row]:

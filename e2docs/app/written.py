@@ -22,8 +22,9 @@ between leaves a file whose content, old or new, is listed: still ours; a transa
 unfinished is rolled back by SQLite the next time the record is opened.
 
 The record is a database, not a document read whole, so that a report of tens of thousands of
-documents holds none of it in memory. e2docs up to 0.9 kept it as JSON (``.e2docs-ecrits.json``,
-:data:`LEGACY_RECORD`): the first :meth:`Record.load` copies it into the database and removes it.
+documents holds none of it in memory. e2docs 0.1.0 kept no record; the development versions after it
+kept it as one JSON document (``.e2docs-ecrits.json``, :data:`LEGACY_RECORD`): the first
+:meth:`Record.load` copies it into the database and removes it.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ from e2docs.formats import atomic
 from e2docs.formats.atomic import atomic_write
 
 RECORD = ".e2docs-ecrits.sqlite"
-LEGACY_RECORD = ".e2docs-ecrits.json"  # the record as e2docs up to 0.9 kept it: migrated by Record.load
+LEGACY_RECORD = ".e2docs-ecrits.json"  # the record as development versions after 0.1.0 kept it: migrated
 VERSION = 1  # the record's schema, in PRAGMA user_version
 NEW_VERSION = "nouvelle version"  # the new version of a changed document: « X (nouvelle version).docx »
 _SCHEMA = """CREATE TABLE IF NOT EXISTS files (
@@ -101,7 +102,7 @@ class Record:
     def load(cls, root: Path) -> Record:
         """The record of ``root``. A record that cannot be read (damaged) counts as empty, and is
         replaced at the first change: every file is then not ours (nothing is replaced, new versions go
-        beside). A JSON record left by e2docs up to 0.9 is copied in, then removed. Raises ``OSError``
+        beside). A JSON record left by an earlier development version is copied in, then removed. Raises ``OSError``
         when that copy cannot be written."""
         record = cls(root)
         try:
@@ -189,7 +190,7 @@ class Record:
             raise OSError(f"{self.path} : {exc}") from exc
 
     def _migrate(self) -> None:
-        """Copy the JSON record of e2docs up to 0.9 into the database (its entries of another shape are
+        """Copy the JSON record of an earlier development version into the database (its entries of another shape are
         left out: their files are then not ours), then remove it. A run killed in between copies it again
         the next time: rows already there are kept."""
         legacy = self.root / LEGACY_RECORD

@@ -191,6 +191,15 @@ def _flush(path: Path) -> None:
         raise
 
 
+def scratch_file(folder: str | Path, prefix: str = DEFAULT_PREFIX) -> tuple[int, Path]:
+    """A new temporary file of this process in ``folder``, named as :func:`atomic_write` names its own
+    (``<prefix><pid>-<random>.tmp``), so that :func:`remove_stale_temporaries` deletes it once this
+    process is gone: (open descriptor, path). The caller writes it, reads it and removes it. Raises
+    ``OSError``."""
+    fd, name = tempfile.mkstemp(prefix=f"{prefix}{os.getpid()}-", suffix=".tmp", dir=folder)
+    return fd, Path(name)
+
+
 def temporary_owner(name: str) -> int | None:
     """The process id in a temporary file's name made by :func:`atomic_write`, ``None`` when the
     name is not one."""

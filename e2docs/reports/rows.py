@@ -9,14 +9,13 @@ its length, its state), against some 3 KB for a row and its outcome held as obje
 
 from __future__ import annotations
 
-import pickle
-import tempfile
 from array import array
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from types import TracebackType
 from typing import TYPE_CHECKING, overload
 
+from e2docs.formats.spill import Spilled
 from e2docs.model.states import CandidateState
 from e2docs.reports.schema import Lazy
 
@@ -29,47 +28,40 @@ _STATES = tuple(CandidateState)
 class ClassRows(Sequence["ClassRow"]):
     """``count`` rows of a class record, put in any order (:meth:`put`), read in order.
 
-    Rows are pickled into an anonymous temporary file (deleted when closed, or by the system when the
-    process ends, even killed); only their outcome is kept of an evaluation (the class record reads
-    nothing else of it). Reading a row not put yet raises :class:`LookupError`. Use as a context
-    manager, or :meth:`close`.
+    Rows are pickled into an anonymous temporary file (:class:`~e2docs.formats.spill.Spilled`: deleted
+    when closed, or by the system when the process ends, even killed); only their outcome is kept of an
+    evaluation (the class record reads nothing else of it). Reading a row not put yet raises
+    :class:`LookupError`. Use as a context manager, or :meth:`close`.
     """
 
     def __init__(self, count: int) -> None:
-        self._file = tempfile.TemporaryFile(prefix="e2docs-lignes-")  # noqa: SIM115 — closed by close()
-        self._at = array("q", [-1]) * count  # where each row starts in the file, -1: not put yet
-        self._size = array("l", [0]) * count  # its length in bytes
-        self._state = array("B", [0]) * count  # its state's position in CandidateState
+        self._rows: Spilled[ClassRow] = Spilled(count)
+        self._state = array("B", [0]) * count  # each row's state's position in CandidateState
 
     def put(self, index: int, row: ClassRow) -> None:
         """Keep ``row`` as the ``index``-th row (0-based; a row put again replaces the first)."""
         if row.evaluation is not None:
             row = replace(row, evaluation=None, outcome=row.outcome)
-        data = pickle.dumps(row, pickle.HIGHEST_PROTOCOL)
-        self._at[index] = self._file.seek(0, 2)
-        self._size[index] = len(data)
+        self._rows.put(index, row)
         self._state[index] = _STATES.index(CandidateState(row.status))
-        self._file.write(data)
 
     def __len__(self) -> int:
-        return len(self._at)
+        return len(self._rows)
 
     @overload
     def __getitem__(self, index: int) -> ClassRow: ...
     @overload
     def __getitem__(self, index: slice) -> Sequence[ClassRow]: ...
     def __getitem__(self, index: int | slice) -> ClassRow | Sequence[ClassRow]:
-        if isinstance(index, slice):
-            return [self[i] for i in range(*index.indices(len(self)))]
-        at = self._at[index]
-        if at < 0:
-            raise LookupError(f"class record row {index} was not put")
-        self._file.seek(at)
-        row: ClassRow = pickle.loads(self._file.read(self._size[index]))  # noqa: S301 — this process wrote it
-        return row
+        try:
+            return self._rows[index]
+        except LookupError as exc:
+            if isinstance(exc, IndexError):
+                raise
+            raise LookupError(f"class record row {index} was not put") from None
 
     def __iter__(self) -> Iterator[ClassRow]:
-        return (self[i] for i in range(len(self)))
+        return iter(self._rows)
 
     def state(self, index: int) -> CandidateState:
         """The ``index``-th row's state, without reading the row."""
@@ -82,7 +74,7 @@ class ClassRows(Sequence["ClassRow"]):
 
     def close(self) -> None:
         """Delete the file; the rows can no longer be read."""
-        self._file.close()
+        self._rows.close()
 
     def __enter__(self) -> ClassRows:
         return self

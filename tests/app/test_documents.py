@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import json
 import os
 import re
 import shutil
+import sqlite3
 import stat
 import subprocess
 import sys
@@ -526,6 +528,29 @@ def test_a_hand_edited_document_survives_report_and_its_new_version_is_written_b
     assert result.exit_code == 0, result.output
     assert names(out) == EXPECTED
     assert "1 ancien(s) document(s) périmé(s) retiré(s)" in result.output
+
+
+def test_documents_an_earlier_version_recorded_in_json_are_still_its_own(campaign):
+    """A campaign whose documents an earlier development version wrote, its record kept as JSON: report replaces them in
+    place as its own (but the one edited since), and the record moves into the database."""
+    out = campaign / "rapports"
+    assert report(campaign).exit_code == 0
+    with contextlib.closing(sqlite3.connect(campaign / written.RECORD)) as db:
+        files = {
+            key: {"sha256": hashes.split(), "by": by, "written_at": when}
+            for key, hashes, by, when in db.execute("SELECT key, sha256, by, written_at FROM files")
+        }
+    assert {f"rapports/{name}" for name in EXPECTED} <= files.keys()
+    (campaign / written.RECORD).unlink()
+    legacy = campaign / written.LEGACY_RECORD  # as earlier development versions wrote it
+    legacy.write_text(json.dumps({"version": 1, "files": files}, ensure_ascii=False, indent=1) + "\n", "utf-8")
+    hand_edit(out / SHEET)
+    result = report(campaign)
+    assert result.exit_code == 0, result.output
+    assert names(out) == sorted(EXPECTED + [SHEET_NEW])  # a new version beside the edited one only
+    assert not legacy.exists()
+    with written.Record.load(campaign) as record:
+        assert all(record.owns(out / name) for name in EXPECTED if name != SHEET)
 
 
 def test_an_edited_new_version_gets_a_second_one(campaign):

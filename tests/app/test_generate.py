@@ -91,3 +91,23 @@ def test_a_run_killed_while_processes_write_leaves_nothing_and_reruns_whole(tmp_
     time.sleep(2)
     assert [p.name for p in out.iterdir()] != [] and not list(out.glob(".*"))  # no staging, no temporaries
     assert len(list(out.glob("*.xlsx"))) == n
+
+
+def test_workbooks_written_over_processes_are_listed_as_before_and_leave_no_metadata_file(tmp_path, monkeypatch):
+    """The spawned processes hand their metadata back through files beside the workbooks, read back and
+    removed; the report lists every workbook, in the roster's order, with its metadata."""
+    monkeypatch.setattr(generate, "PARALLEL_FROM", 4)
+    monkeypatch.setattr(processes, "cores", lambda: 3)
+    monkeypatch.setattr(processes, "load", lambda: 0.0)
+    liste = roster(tmp_path / "liste.csv", 10)
+    out = tmp_path / "envoi"
+    report = generate_from_roster(liste, out)
+    numbers = [str(2700000000 + i) for i in range(10)]
+    assert [w.metas[0]["candidate_number"] for w in report.written] == numbers
+    assert [w.path.name for w in report.written] == [
+        f"NOM-{i}_Prénom-{i}_31214_{n}.xlsx" for i, n in enumerate(numbers)
+    ]
+    assert sorted(p.name for p in out.iterdir()) == sorted(w.path.name for w in report.written)  # nothing else
+    assert report.written[-2:] == list(report.written)[8:] and len(report.written) == 10
+    signatures = {w.metas[0]["signature"] for w in report.written}
+    assert len(signatures) == 10 and all(isinstance(s, str) and s for s in signatures)

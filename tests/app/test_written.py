@@ -111,14 +111,14 @@ def test_a_damaged_record_makes_every_file_not_ours_and_is_replaced(tmp_path):
 
 
 def legacy_json(root: Path, files: dict) -> Path:
-    """A record as e2docs up to 0.9 wrote it."""
+    """A record as earlier development versions (after 0.1.0) wrote it."""
     path = root / written.LEGACY_RECORD
     path.write_text(json.dumps({"version": 1, "files": files}, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     return path
 
 
 def test_a_json_record_of_an_earlier_version_is_copied_in_then_removed(tmp_path):
-    """A campaign made by e2docs up to 0.9 keeps knowing its documents: same keys, hashes and commands;
+    """A campaign made by an earlier development version keeps knowing its documents: same keys, hashes and commands;
     an entry of another shape is left out (its file is then not ours, as before)."""
     (tmp_path / "rapports").mkdir()
     doc = tmp_path / "rapports" / "Élise_fiche.docx"
