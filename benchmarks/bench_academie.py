@@ -152,6 +152,7 @@ def main(n: int, keep: Path | None = None, reuse: Path | None = None, quick: boo
                 shutil.copytree(returns, keep / "retours")
         settle()
         steps.append(("collect", run_measured(["-C", str(root), "collect", str(returns)])))
+        assert steps[-1][1]["rc"] == 0, steps[-1]
         assert recorded(root) == n, f"{recorded(root)} retours enregistrés sur {n}"
         steps.append(("report", run_measured(["-C", str(root), "report"])))
         total = 0.0

@@ -66,7 +66,10 @@ def run_measured(args: list[str], pythonpath: str | None = None) -> dict:
     out = subprocess.run(
         [sys.executable, "-c", _WRAPPER, *args], check=True, capture_output=True, text=True, env=env, cwd=cwd
     )
-    return json.loads(out.stdout)
+    result = json.loads(out.stdout)
+    if result["rc"] != 0:  # what the command said, to tell why
+        sys.stderr.write(out.stderr[-4000:])
+    return result
 
 
 def teacher_values(grid: Grid, seed: int) -> dict[str, object]:

@@ -351,45 +351,53 @@ def _fault(root: Path, command: str, exc: OSError | sqlite3.Error, before: dict[
 
 def ledger_fault(exc: sqlite3.Error, path: Path) -> SystemFault:
     """An SQLite error on the ledger ``path`` in French, with what to do (exit 2)."""
+    return sqlite_fault(
+        exc,
+        path,
+        "registre",
+        "Restaurez registre.sqlite depuis votre sauvegarde ; les fichiers de retours/ sont intacts "
+        "et peuvent être relevés à nouveau.",
+    )
+
+
+def sqlite_fault(exc: sqlite3.Error, path: Path, noun: str, damaged: str) -> SystemFault:
+    """An SQLite error on the database ``path`` in French, with what to do (exit 2). ``noun``: what the
+    database is, a masculine noun (« registre » : « le registre est verrouillé… », « écriture du
+    registre… »); ``damaged``: what to do when it is damaged."""
     text = str(exc).lower()
     if "not a database" in text or "malformed" in text:
-        return SystemFault(
-            "le registre est endommagé (ce n'est plus une base SQLite lisible).",
-            path,
-            "Restaurez registre.sqlite depuis votre sauvegarde ; les fichiers de retours/ sont intacts "
-            "et peuvent être relevés à nouveau.",
-        )
+        return SystemFault(f"le {noun} est endommagé (ce n'est plus une base SQLite lisible).", path, damaged)
     if "locked" in text or "busy" in text:
         return SystemFault(
-            "le registre est verrouillé par un autre programme (un outil SQLite ouvert ?).",
+            f"le {noun} est verrouillé par un autre programme (un outil SQLite ouvert ?).",
             path,
             "Fermez le programme qui l'utilise, puis relancez.",
         )
     if "full" in text:
         return SystemFault(
-            "écriture du registre impossible : disque plein.", path, os_error_hint(OSError(errno.ENOSPC, ""))
+            f"écriture du {noun} impossible : disque plein.", path, os_error_hint(OSError(errno.ENOSPC, ""))
         )
     if "readonly" in text or "read-only" in text:
         return SystemFault(
-            "écriture du registre impossible : fichier ou dossier en lecture seule.",
+            f"écriture du {noun} impossible : fichier ou dossier en lecture seule.",
             path,
-            "Vérifiez que vous avez le droit d'écrire dans le dossier de la campagne et dans registre.sqlite "
+            f"Vérifiez que vous avez le droit d'écrire dans le dossier de la campagne et dans {path.name} "
             "(et que le support n'est pas en lecture seule), puis relancez.",
         )
     if "unable to open" in text:
         return SystemFault(
-            "ouverture du registre impossible (fichier absent, ou dossier sans droit d'accès).",
+            f"ouverture du {noun} impossible (fichier absent, ou dossier sans droit d'accès).",
             path,
-            "Vérifiez les droits du dossier de la campagne ; restaurez registre.sqlite depuis votre sauvegarde "
+            f"Vérifiez les droits du dossier de la campagne ; restaurez {path.name} depuis votre sauvegarde "
             "s'il a disparu.",
         )
     if "disk i/o" in text:
         return SystemFault(
-            "erreur de lecture ou d'écriture du support en accédant au registre.",
+            f"erreur de lecture ou d'écriture du support en accédant au {noun}.",
             path,
             "Vérifiez le support (disque, clé USB, réseau) et faites une sauvegarde, puis relancez.",
         )
-    return SystemFault(f"le registre ne peut pas être utilisé (SQLite : {exc}).", path)
+    return SystemFault(f"le {noun} ne peut pas être utilisé (SQLite : {exc}).", path)
 
 
 def _toml_string(value: str) -> str:

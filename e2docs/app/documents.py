@@ -23,9 +23,11 @@ file (:class:`~e2docs.reports.rows.ClassRows`) and read back as its template rea
 from __future__ import annotations
 
 import errno
+import functools
 import hashlib
 import itertools
 import multiprocessing
+import operator
 import os
 import re
 import shutil
@@ -35,7 +37,6 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import overload
 
 from e2docs.app.campaign import Campaign, writes
 from e2docs.app.ledger import Ledger
@@ -51,6 +52,7 @@ from e2docs.model.errors import E2docsError
 from e2docs.model.evaluation import Evaluation
 from e2docs.model.grid import Grid
 from e2docs.model.scoring import Outcome
+from e2docs.model.sequences import Mapped
 from e2docs.model.states import CandidateState
 from e2docs.reports import (
     ClassInfo,
@@ -573,10 +575,10 @@ def _put_in_place(campaign: Campaign, result: ReportResult, stage: Path, docs: l
                 taken.aside.add(target)
             if target != wanted:
                 result.beside.append((wanted, target))
-        moves = _Moves(stage, outdir, (docs, pdfs), moved_aside)
-        install(record, moves, by="report")
-        result.written = _Moves(stage, outdir, (docs,), moved_aside).targets()
-        result.pdfs = _Moves(stage, outdir, (pdfs,), moved_aside).targets()
+        pair = functools.partial(_staged_and_target, stage, outdir, moved_aside)  # made when read: only names held
+        install(record, Mapped([*docs, *pdfs], pair), by="report")
+        result.written = Mapped(docs, pair).then(operator.itemgetter(1))
+        result.pdfs = Mapped(pdfs, pair).then(operator.itemgetter(1))
         for wanted, _ in result.beside:  # the changed documents kept are not stale: they are reported as such
             record.claim(wanted)
         result.removed, result.kept = remove_own(record, record.stale("report"))
@@ -604,80 +606,9 @@ class _Taken:
         )
 
 
-class _Moves(Sequence[tuple[Path, Path]]):
-    """The (staged, target) pairs :func:`~e2docs.app.written.install` moves, made when read from the
-    staged names (``names``: lists of names in ``stage``, one after the other): a document's target is
-    its name in ``outdir``, or where ``aside`` (staged name → target) says. A report moves tens of
-    thousands: only the names are held."""
-
-    def __init__(self, stage: Path, outdir: Path, names: tuple[list[str], ...], aside: dict[str, Path]) -> None:
-        self.stage, self.outdir, self.names, self.aside = stage, outdir, names, aside
-
-    def __len__(self) -> int:
-        return sum(len(n) for n in self.names)
-
-    def _name(self, index: int) -> str:
-        if index < 0:
-            index += len(self)
-        for names in self.names:
-            if 0 <= index < len(names):
-                return names[index]
-            index -= len(names)
-        raise IndexError(index)
-
-    def _pair(self, name: str) -> tuple[Path, Path]:
-        return self.stage / name, self.aside.get(name) or self.outdir / name
-
-    @overload
-    def __getitem__(self, index: int) -> tuple[Path, Path]: ...
-    @overload
-    def __getitem__(self, index: slice) -> list[tuple[Path, Path]]: ...
-    def __getitem__(self, index: int | slice) -> tuple[Path, Path] | list[tuple[Path, Path]]:
-        if isinstance(index, slice):
-            return [self._pair(self._name(i)) for i in range(*index.indices(len(self)))]
-        return self._pair(self._name(index))
-
-    def __iter__(self) -> Iterator[tuple[Path, Path]]:
-        for names in self.names:
-            for name in names:
-                yield self._pair(name)
-
-    def targets(self) -> _Targets:
-        """The targets alone, as a sequence made when read."""
-        return _Targets(self)
-
-
-class _Targets(Sequence[Path]):
-    """Where ``report`` put its documents, in the order made (a sequence of paths made when read: only
-    the documents' names are held)."""
-
-    def __init__(self, moves: _Moves) -> None:
-        self._moves = moves
-
-    def __len__(self) -> int:
-        return len(self._moves)
-
-    @overload
-    def __getitem__(self, index: int) -> Path: ...
-    @overload
-    def __getitem__(self, index: slice) -> list[Path]: ...
-    def __getitem__(self, index: int | slice) -> Path | list[Path]:
-        if isinstance(index, slice):
-            return [target for _, target in self._moves[index]]
-        return self._moves[index][1]
-
-    def __iter__(self) -> Iterator[Path]:
-        return (target for _, target in self._moves)
-
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, Sequence) and not isinstance(other, str):
-            return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
-        return NotImplemented
-
-    __hash__ = None  # type: ignore[assignment]
-
-    def __repr__(self) -> str:
-        return f"_Targets({list(self)!r})"
+def _staged_and_target(stage: Path, outdir: Path, aside: dict[str, Path], name: str) -> tuple[Path, Path]:
+    """The staged document ``name`` and where it goes: its name in ``outdir``, or where ``aside`` says."""
+    return stage / name, aside.get(name) or outdir / name
 
 
 def _remove_leftovers(outdir: Path) -> None:

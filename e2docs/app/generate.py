@@ -10,6 +10,7 @@ the renaming. Either way a re-run ends as one uninterrupted run would have.
 from __future__ import annotations
 
 import contextlib
+import functools
 import itertools
 import json
 import multiprocessing
@@ -21,7 +22,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, overload
+from typing import TYPE_CHECKING, Any
 
 from e2docs.app.campaign import now, writes
 from e2docs.formats import atomic, processes
@@ -38,6 +39,7 @@ from e2docs.model.candidate import Candidate, Context
 from e2docs.model.errors import E2docsError, os_error_fr
 from e2docs.model.examiner import Examiner
 from e2docs.model.grid import Grid
+from e2docs.model.sequences import Mapped
 
 if TYPE_CHECKING:
     from e2docs.app.campaign import Campaign
@@ -134,7 +136,7 @@ def generate_workbooks(
     elif per == "examiner":
         targets = [outdir / name for name, _ in groups]
     else:
-        targets = _CandidateWorkbooks(outdir, cands, grid)
+        targets = candidate_workbooks(outdir, cands, grid)
     existing = (t for t in targets if t.exists()) if not force else iter(())
     first = list(itertools.islice(existing, 3))  # a whole académie's names are not held
     if first:
@@ -155,6 +157,7 @@ def generate_workbooks(
     staging.mkdir()
     complete = False
     written: Sequence[Written] = []
+    metas: Spilled[dict[str, Any]] | None = None
     try:
         (staging / STAMP).write_text(options.generated_at, encoding="utf-8")
         if per == "class":
@@ -166,8 +169,9 @@ def generate_workbooks(
                 done = write_class_workbook(staging / target.name, grid, members, ctx, options)
                 written.append(Written(target, done.metas))
         else:
-            metas = write_candidates(grid, ctx, options, cands, _CandidateWorkbooks(staging, cands, grid))
-            written = _WrittenEach(_CandidateWorkbooks(outdir, cands, grid), metas)
+            metas = write_candidates(grid, ctx, options, cands, candidate_workbooks(staging, cands, grid))
+            paths = candidate_workbooks(outdir, cands, grid)
+            written = Mapped(range(len(cands)), lambda i: Written(paths[i], (metas[i],)))
         if record is not None:
             record(written)
         complete = True
@@ -176,57 +180,19 @@ def generate_workbooks(
     finally:
         if not complete:
             shutil.rmtree(staging, ignore_errors=True)
-            if isinstance(written, _WrittenEach):
-                written.metas.close()
+            if metas is not None:
+                metas.close()
     return written
 
 
-class _CandidateWorkbooks(Sequence[Path]):
+def _workbook_path(folder: Path, grid: Grid, cand: Candidate) -> Path:
+    return folder / workbook_name(cand, grid)
+
+
+def candidate_workbooks(folder: Path, cands: Sequence[Candidate], grid: Grid) -> Mapped[Candidate, Path]:
     """The path of each candidate's workbook in ``folder`` (:func:`workbook_name`), made when read: a
-    whole académie's campaign holds its candidates, not 5,000 paths more. Picklable; a slice is one
-    too, for the candidates of that slice."""
-
-    def __init__(self, folder: Path, cands: Sequence[Candidate], grid: Grid) -> None:
-        self.folder, self.cands, self.grid = folder, cands, grid
-
-    def __len__(self) -> int:
-        return len(self.cands)
-
-    @overload
-    def __getitem__(self, index: int) -> Path: ...
-    @overload
-    def __getitem__(self, index: slice) -> _CandidateWorkbooks: ...
-    def __getitem__(self, index: int | slice) -> Path | _CandidateWorkbooks:
-        if isinstance(index, slice):
-            return _CandidateWorkbooks(self.folder, self.cands[index], self.grid)
-        return self.folder / workbook_name(self.cands[index], self.grid)
-
-
-class _WrittenEach(Sequence[Written]):
-    """One :class:`Written` per candidate, made when read from its path and its metadata (kept in a
-    temporary file, :class:`~e2docs.formats.spill.Spilled`)."""
-
-    def __init__(self, paths: Sequence[Path], metas: Spilled[dict[str, Any]]) -> None:
-        self.paths, self.metas = paths, metas
-
-    def __len__(self) -> int:
-        return len(self.paths)
-
-    @overload
-    def __getitem__(self, index: int) -> Written: ...
-    @overload
-    def __getitem__(self, index: slice) -> list[Written]: ...
-    def __getitem__(self, index: int | slice) -> Written | list[Written]:
-        if isinstance(index, slice):
-            return [self[i] for i in range(*index.indices(len(self)))]
-        return Written(self.paths[index], (self.metas[index],))
-
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, Sequence) and not isinstance(other, str | bytes):
-            return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
-        return NotImplemented
-
-    __hash__ = None  # type: ignore[assignment]
+    whole académie's campaign holds its candidates, not 5,000 paths more. Picklable; a slice is one too."""
+    return Mapped(cands, functools.partial(_workbook_path, folder, grid))
 
 
 PARALLEL_FROM = 1000

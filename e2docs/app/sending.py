@@ -34,9 +34,8 @@ from e2docs.app.campaign import EXIT_PARTIAL, now
 from e2docs.app.examiners import examiner_groups
 from e2docs.app.ledger import Ledger, MessageRow, ReturnRow
 from e2docs.app.status import candidate_statuses
-from e2docs.app.written import Record, free_target
+from e2docs.app.written import Record, free_target, write_file
 from e2docs.formats import mail
-from e2docs.formats.atomic import atomic_write
 from e2docs.formats.naming import safe_part
 from e2docs.model import french
 from e2docs.model.candidate import Candidate
@@ -457,12 +456,7 @@ def _draft_all(
             stem = safe_part(plan.examiner.name) or safe_part(plan.examiner.email.split("@")[0]) or "examinateur"
             target = free_target(record, folder / f"{prefix}_{stem}.eml", taken)
             taken.add(target)
-            record.expect(target, hashlib.sha256(data).hexdigest(), kind)
-            record.save()
-            try:
-                atomic_write(target, data)
-            finally:
-                record.settle(target)
+            write_file(record, target, data, by=kind)
             row = _row(plan, kind, msgid, "draft", "drafted", str(msg["Subject"]), when)
             try:
                 shown = target.resolve().relative_to(campaign.root).as_posix()
@@ -472,7 +466,6 @@ def _draft_all(
             out = outcomes[plan.examiner.key]
             out.status, out.candidates, out.message_id, out.path = "drafted", plan.candidates, msgid, target
             out.attachments = [a["name"] for a in attached]
-        record.save()
 
 
 def _send_all(

@@ -35,13 +35,15 @@ import hashlib
 import json
 import os
 import sqlite3
-from collections.abc import Container, Iterable, Iterator
+from collections.abc import Container, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from e2docs.app.campaign import sqlite_fault
 from e2docs.formats import atomic
 from e2docs.formats.atomic import atomic_write
+from e2docs.model.errors import SystemFault
 
 RECORD = ".e2docs-ecrits.sqlite"
 LEGACY_RECORD = ".e2docs-ecrits.json"  # the record as development versions after 0.1.0 kept it: migrated
@@ -54,6 +56,7 @@ _SCHEMA = """CREATE TABLE IF NOT EXISTS files (
  written_at TEXT NOT NULL
 ) WITHOUT ROWID"""
 _CHUNK = 500  # rows read at a time by Record.stale
+TIMEOUT = 10.0  # seconds to wait for another program that holds the record (an SQLite tool) to let it go
 
 
 def sha256_of(path: Path) -> str | None:
@@ -89,7 +92,8 @@ class Record:
 
     Changes not saved are lost when the record is closed or the process ends. The database is created
     at the first change: reading a campaign without one writes nothing. Every method that touches the
-    database raises ``OSError`` when it cannot be read or written (disk full, read-only folder, locked).
+    database raises :class:`~e2docs.model.errors.SystemFault` (in French, naming the record, with what
+    to do) when it cannot be read or written (disk full, read-only folder, locked by another program).
     """
 
     def __init__(self, root: Path) -> None:
@@ -100,10 +104,12 @@ class Record:
 
     @classmethod
     def load(cls, root: Path) -> Record:
-        """The record of ``root``. A record that cannot be read (damaged) counts as empty, and is
-        replaced at the first change: every file is then not ours (nothing is replaced, new versions go
-        beside). A JSON record left by an earlier development version is copied in, then removed. Raises ``OSError``
-        when that copy cannot be written."""
+        """The record of ``root``. A damaged record (not a database, or failing SQLite's check) counts as
+        empty and is replaced: every file is then not ours (nothing is replaced, new versions go beside).
+        A JSON record left by an earlier development version is copied in, then removed. Raises
+        :class:`~e2docs.model.errors.SystemFault` when the record cannot be opened (locked, read-only,
+        written by a newer e2docs) or the copy cannot be written, ``OSError`` when the JSON record cannot
+        be read."""
         record = cls(root)
         try:
             if record.path.exists():
@@ -140,35 +146,51 @@ class Record:
         if self._db is not None:
             return self._db
         for attempt in (1, 2):
-            db = None
+            db = sqlite3.connect(self.path, timeout=TIMEOUT)
             try:
-                db = sqlite3.connect(self.path, timeout=10)
                 db.execute("PRAGMA journal_mode = DELETE")  # one file, no -wal/-shm beside it (Windows, copies)
                 db.execute("PRAGMA synchronous = FULL")
                 version = db.execute("PRAGMA user_version").fetchone()[0]
                 if version > VERSION:
-                    raise OSError(
-                        f"{self.path} : relevé écrit par une version plus récente d'e2docs (schéma {version})"
+                    raise SystemFault(
+                        f"relevé des fichiers écrits par une version plus récente d'e2docs (schéma {version}, "
+                        f"cette version lit jusqu'au schéma {VERSION}).",
+                        self.path,
+                        "Mettez e2docs à jour (python3 -m pip install -U e2docs).",
                     )
                 if version < VERSION:
                     with db:
                         db.execute(_SCHEMA)
                         db.execute(f"PRAGMA user_version = {VERSION}")
-                self._db = db
-                return db
+                elif db.execute("PRAGMA quick_check").fetchall() != [("ok",)]:  # pages damaged past the first
+                    raise sqlite3.DatabaseError("database disk image is malformed")
             except sqlite3.OperationalError as exc:  # locked, read-only, disk full: not damaged
-                if db is not None:
-                    db.close()
-                raise OSError(f"{self.path} : {exc}") from exc
-            except sqlite3.DatabaseError:  # not a database, or malformed: e2docs' own file, replaced
-                if db is not None:
-                    db.close()
+                db.close()
+                raise self._fault(exc) from None
+            except sqlite3.DatabaseError as exc:  # not a database, or malformed: e2docs' own file, replaced
+                db.close()
                 if attempt == 2:
-                    raise
+                    raise self._fault(exc) from None
                 for name in (RECORD, RECORD + "-journal"):
                     with contextlib.suppress(FileNotFoundError):
                         (self.root / name).unlink()
+                continue
+            except BaseException:
+                db.close()
+                raise
+            self._db = db
+            return db
         raise AssertionError("unreachable")
+
+    def _fault(self, exc: sqlite3.Error) -> SystemFault:
+        """``exc`` on the record, in French, with what to do."""
+        return sqlite_fault(
+            exc,
+            self.path,
+            "relevé des fichiers écrits",
+            f"Supprimez {RECORD} : e2docs en refera un, et traitera comme modifiés les documents qu'il "
+            "listait (leur nouvelle version sera écrite à côté).",
+        )
 
     def _read(self, sql: str, args: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         """Rows of a query; none when there is no database yet."""
@@ -177,7 +199,7 @@ class Record:
         try:
             return self._db.execute(sql, args).fetchall()
         except sqlite3.Error as exc:
-            raise OSError(f"{self.path} : {exc}") from exc
+            raise self._fault(exc) from None
 
     def _write(self, sql: str, args: tuple[Any, ...] | Iterable[tuple[Any, ...]] = (), *, many: bool = False) -> None:
         db = self._connect()
@@ -187,18 +209,19 @@ class Record:
             else:
                 db.execute(sql, args)  # type: ignore[arg-type]
         except sqlite3.Error as exc:
-            raise OSError(f"{self.path} : {exc}") from exc
+            raise self._fault(exc) from None
 
     def _migrate(self) -> None:
-        """Copy the JSON record of an earlier development version into the database (its entries of another shape are
-        left out: their files are then not ours), then remove it. A run killed in between copies it again
-        the next time: rows already there are kept."""
+        """Copy the JSON record of an earlier development version into the database (its entries of another
+        shape are left out: their files are then not ours), then remove it. A run killed in between, or a
+        JSON record that cannot be removed (read-only, held by another program), is copied again the next
+        time: rows already there are kept. Raises ``OSError`` when it cannot be read."""
         legacy = self.root / LEGACY_RECORD
         try:
             data = json.loads(legacy.read_text(encoding="utf-8"))
             files = data["files"] if isinstance(data, dict) and isinstance(data.get("files"), dict) else {}
-        except (OSError, UnicodeDecodeError, ValueError):
-            files = {}  # unreadable: as before, every file it listed counts as not ours
+        except (UnicodeDecodeError, ValueError):
+            files = {}  # damaged: as before, every file it listed counts as not ours
         rows = (
             (key, " ".join(v["sha256"]), v.get("by") or "", v.get("written_at") or "")
             for key, v in files.items()
@@ -208,7 +231,8 @@ class Record:
         )
         self._write("INSERT OR IGNORE INTO files VALUES (?, ?, ?, ?)", rows, many=True)
         self.save()
-        legacy.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            legacy.unlink(missing_ok=True)
 
     # -- keys
 
@@ -296,13 +320,13 @@ class Record:
             self._write("DELETE FROM files WHERE key = ?", (self.key(path),))
 
     def save(self) -> None:
-        """Commit the changes (``OSError`` when they cannot be written)."""
+        """Commit the changes (:class:`~e2docs.model.errors.SystemFault` when they cannot be written)."""
         if self._db is None:
             return
         try:
             self._db.commit()
         except sqlite3.Error as exc:
-            raise OSError(f"{self.path} : {exc}") from exc
+            raise self._fault(exc) from None
 
     # -- a run's own files
 
@@ -343,11 +367,12 @@ def free_target(record: Record, path: Path, taken: Container[Path] = frozenset()
     return candidate
 
 
-def install(record: Record, moves: Iterable[tuple[Path, Path]], by: str) -> None:
+def install(record: Record, moves: Sequence[tuple[Path, Path]], by: str) -> None:
     """Move each staged file onto its target (``moves``: (staged, target) pairs, same file system; read
-    three times, so a sequence or a re-iterable view), recording them as written by ``by`` and claimed
+    three times), recording them as written by ``by`` and claimed
     by this run (:meth:`Record.claim`). The targets must be free (:func:`free_target`). Raises
-    ``OSError`` when the record or a file cannot be written; what was moved is then recorded."""
+    :class:`~e2docs.model.errors.SystemFault` when the record cannot be written, ``OSError`` when a file
+    cannot be moved; what was moved is then recorded."""
     for staged, target in moves:
         digest = sha256_of(staged)
         if digest is None:
@@ -371,7 +396,8 @@ def install(record: Record, moves: Iterable[tuple[Path, Path]], by: str) -> None
 
 def write_file(record: Record, target: Path, data: bytes, by: str) -> Path:
     """Write ``data`` atomically at ``target`` and record it as written by ``by``; return ``target``.
-    The caller has checked that ``target`` may be written. Raises ``OSError``."""
+    The caller has checked that ``target`` may be written. Raises ``OSError`` when the file cannot be
+    written, :class:`~e2docs.model.errors.SystemFault` when the record cannot be."""
     record.expect(target, hashlib.sha256(data).hexdigest(), by)
     record.save()
     try:

@@ -11,9 +11,11 @@ import pickle
 import tempfile
 import weakref
 from array import array
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from types import TracebackType
 from typing import Any, Generic, TypeVar, overload
+
+from e2docs.model.sequences import ListLike
 
 T = TypeVar("T")
 
@@ -26,7 +28,7 @@ def _unpickled(data: bytes) -> Any:
     return pickle.loads(data)  # noqa: S301 — only this process writes the file, anonymous and unlinked
 
 
-class Spilled(Sequence[T], Generic[T]):
+class Spilled(ListLike[T], Generic[T]):
     """A sequence of ``count`` items (``count`` may be 0 and grow by :meth:`append`), each encoded by
     ``encode`` (pickle by default) into an anonymous temporary file, and decoded by ``decode`` when read.
 
@@ -86,13 +88,6 @@ class Spilled(Sequence[T], Generic[T]):
 
     def __iter__(self) -> Iterator[T]:
         return (self[i] for i in range(len(self)))
-
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, Sequence) and not isinstance(other, str | bytes):
-            return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
-        return NotImplemented
-
-    __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
         return f"Spilled({len(self)} items)"

@@ -9,9 +9,11 @@ value from a source object. The same declarations build the template data
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
+
+from e2docs.model.sequences import Mapped
 
 TEXT, NUMBER, BOOL, LIST, OBJECT = "texte", "nombre", "booléen", "liste", "objet"
 TEXTS, VALUES = "liste de textes", "liste de valeurs"
@@ -53,30 +55,21 @@ def L(key: str, doc: str, get: Callable[[Any], Any], fields: Sequence[Spec]) -> 
     return Spec(key, doc, get, LIST, tuple(fields))
 
 
-class Lazy(Sequence[Any]):
+class Lazy(Mapped[Any, Any]):
     """A ``liste`` whose items are made one at a time, when the template reads them: ``make`` of each
     item of ``items``, made again at each reading. A field's ``get`` returns one for a list too long to
     hold as dicts (the class record of a whole académie, whose rows are read from disk:
     :class:`~e2docs.reports.rows.ClassRows`); :func:`build` keeps it lazy.
 
     A template sees a list: ``for`` and ``loop``, ``|length``, ``|first``, ``|last``, indexing,
-    slices, ``in``, truth (empty or not), ``+`` and ``*`` (a real list then), ``==`` with a list, its
-    text (``|string``). Nothing else of it is reachable (its attributes are private: the sandbox hides
-    them)."""
-
-    def __init__(self, items: Sequence[Any], make: Callable[[Any], Any]) -> None:
-        self._items, self._make = items, make
-
-    def __len__(self) -> int:
-        return len(self._items)
+    slices (real lists), ``in``, truth (empty or not), ``+`` and ``*`` (a real list then), ``==`` with a
+    list, its text (``|string``). Nothing else of it is reachable (its attributes are private: the
+    sandbox hides them)."""
 
     def __getitem__(self, index: Any) -> Any:
         if isinstance(index, slice):
-            return [self._make(item) for item in self._items[index]]
-        return self._make(self._items[index])
-
-    def __iter__(self) -> Iterator[Any]:
-        return map(self._make, self._items)
+            return list(super().__getitem__(index))
+        return super().__getitem__(index)
 
     def __add__(self, other: Any) -> list[Any]:
         return [*self, *other]
@@ -89,20 +82,13 @@ class Lazy(Sequence[Any]):
 
     __rmul__ = __mul__
 
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, (Lazy, list, tuple)):
-            return list(self) == list(other)
-        return NotImplemented
-
-    __hash__ = None  # type: ignore[assignment]  # as a list's
-
     def __repr__(self) -> str:
         return repr(list(self))
 
     def then(self, make: Callable[[Any], Any]) -> Lazy:
         """This list with ``make`` applied to each of its items, lazily too."""
-        first = self._make
-        return Lazy(self._items, lambda item: make(first(item)))
+        mapped = super().then(make)
+        return Lazy(mapped._items, mapped._make)
 
 
 def build(specs: Iterable[Spec], source: Any) -> dict[str, Any]:

@@ -361,3 +361,67 @@ def test_a_file_s_key_is_the_resolved_path_whatever_way_it_is_named(tmp_path, mo
         (tmp_path.parent / "ailleurs.docx", str((tmp_path.parent / "ailleurs.docx").resolve())),
     ]:
         assert record.key(path) == key, path
+
+
+# ------------------------------------------------------------------ the record, when it fails
+
+
+def test_a_record_damaged_past_its_first_page_is_replaced_too(tmp_path):
+    """SQLite reads the first page when it opens a database: damage further in is found by its check."""
+    doc = tmp_path / "fiche.docx"
+    with Record.load(tmp_path) as record:
+        for i in range(300):  # several pages
+            write_file(record, tmp_path / f"{i:03d}-{'x' * 60}.docx", b"v", by="report")
+        write_file(record, doc, b"v1", by="report")
+    data = bytearray((tmp_path / RECORD).read_bytes())
+    assert len(data) > 3 * 4096
+    data[4096 : 2 * 4096] = b"A" * 4096
+    (tmp_path / RECORD).write_bytes(bytes(data))
+    with Record.load(tmp_path) as record:
+        assert not record.owns(doc)
+        write_file(record, tmp_path / "autre.docx", b"v2", by="report")
+    assert set(rows(tmp_path)) == {"autre.docx"}
+
+
+def test_a_record_of_a_newer_version_is_refused_in_french_and_nothing_is_written(s):
+    out = s.root / "rapports"
+    assert s.run("report").exit_code == 0
+    before = snapshot(out)
+    with contextlib.closing(sqlite3.connect(s.root / RECORD)) as db:
+        db.execute("PRAGMA user_version = 7")
+    result = s.run("report")
+    assert result.exit_code == 2, result.output
+    assert "relevé des fichiers écrits par une version plus récente d'e2docs (schéma 7" in result.output
+    assert RECORD in result.output and "Mettez e2docs à jour" in result.output
+    assert "Traceback" not in result.output
+    assert snapshot(out) == before
+
+
+def test_a_record_held_by_another_program_is_named_in_french(s, monkeypatch):
+    monkeypatch.setattr(written, "TIMEOUT", 0.1)
+    assert s.run("report").exit_code == 0
+    with contextlib.closing(sqlite3.connect(s.root / RECORD, isolation_level=None)) as other:
+        other.execute("BEGIN EXCLUSIVE")  # an SQLite tool in the middle of a change
+        result = s.run("export", "-o", str(s.root / "synthese.csv"))
+        other.execute("ROLLBACK")
+    assert result.exit_code == 2, result.output
+    assert "le relevé des fichiers écrits est verrouillé par un autre programme" in result.output
+    assert RECORD in result.output and "Fermez le programme qui l'utilise" in result.output
+    assert not (s.root / "synthese.csv").exists()
+
+
+def test_a_json_record_that_cannot_be_removed_is_copied_again_next_time(tmp_path, monkeypatch):
+    """Read-only, or held by a synchronisation tool on Windows: the campaign keeps working."""
+    legacy = legacy_json(tmp_path, {"a.docx": {"sha256": ["a" * 64], "by": "report", "written_at": "x"}})
+    real_unlink = Path.unlink
+
+    def refuse(path: Path, missing_ok: bool = False) -> None:
+        if path.name == written.LEGACY_RECORD:
+            raise PermissionError(13, "Permission denied", str(path))
+        real_unlink(path, missing_ok=missing_ok)
+
+    monkeypatch.setattr(Path, "unlink", refuse)
+    for _ in range(2):
+        with Record.load(tmp_path) as record:
+            assert record.keys() == ["a.docx"]
+    assert legacy.exists()
