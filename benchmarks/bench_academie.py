@@ -35,6 +35,20 @@ if TYPE_CHECKING:
     from e2docs.model.candidate import Candidate
 
 TARGET_5000_S = 120
+PER_FOLDER = 10_000
+"""Returns per folder: ``collect`` reads at most 500 MB per path given (``intake.MAX_INPUT_BYTES``), and
+asks for larger sendings in several folders; 10,000 filled returns are some 250 MB."""
+
+
+def return_path(folder: Path, i: int) -> Path:
+    """Where the ``i``-th filled return goes: ``folder/lot-NN/retour-NNNNN.xlsx``."""
+    return folder / f"lot-{i // PER_FOLDER:02d}" / f"retour-{i:05d}.xlsx"
+
+
+def return_folders(folder: Path) -> list[Path]:
+    """The folders to give ``collect``: the ``lot-NN`` sub-folders, or ``folder`` itself when the returns
+    were kept flat (by an earlier version of this benchmark)."""
+    return sorted(p for p in folder.iterdir() if p.is_dir()) or [folder]
 
 
 def fill_returns(root: Path, folder: Path) -> None:
@@ -43,7 +57,9 @@ def fill_returns(root: Path, folder: Path) -> None:
     folder.mkdir()
     with open_campaign(root).ledger() as ledger:
         numbers = [c.number for c in ledger.candidates()]
-    jobs = [(str(root), number, str(folder / f"retour-{i:05d}.xlsx"), i) for i, number in enumerate(numbers)]
+    jobs = [(str(root), number, str(return_path(folder, i)), i) for i, number in enumerate(numbers)]
+    for i in range(0, len(jobs), PER_FOLDER):
+        return_path(folder, i).parent.mkdir()
     with ProcessPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
         list(pool.map(_fill, jobs, chunksize=16))
 
@@ -109,11 +125,13 @@ def fill_returns_quick(root: Path, folder: Path) -> None:
             str(root),
             c,
             sent[c.number],
-            str(folder / f"retour-{i:05d}.xlsx"),
+            str(return_path(folder, i)),
             i,
         )
         for i, c in enumerate(cands)
     ]
+    for i in range(0, len(jobs), PER_FOLDER):
+        return_path(folder, i).parent.mkdir()
     with ProcessPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
         list(pool.map(_fill_quick, jobs, chunksize=64))
 
@@ -151,7 +169,8 @@ def main(n: int, keep: Path | None = None, reuse: Path | None = None, quick: boo
                 shutil.copytree(root, keep / "campagne")
                 shutil.copytree(returns, keep / "retours")
         settle()
-        steps.append(("collect", run_measured(["-C", str(root), "collect", str(returns)])))
+        folders = [str(f) for f in return_folders(returns)]
+        steps.append(("collect", run_measured(["-C", str(root), "collect", *folders])))
         assert steps[-1][1]["rc"] == 0, steps[-1]
         assert recorded(root) == n, f"{recorded(root)} retours enregistrés sur {n}"
         steps.append(("report", run_measured(["-C", str(root), "report"])))
