@@ -224,6 +224,7 @@ def write_candidates(
     when a workbook cannot be written (the others may have been)."""
     options = stamped(options)
     metas: Spilled[dict[str, Any]] = Spilled(encode=_json_line, decode=json.loads)
+    futures: list[Future[str]] = []
     try:
         n = processes_for(len(cands))
         if n == 1:
@@ -250,11 +251,11 @@ def write_candidates(
             except BaseException:
                 for future in futures:
                     future.cancel()
-                for future in futures:  # the metadata files of the shares done
-                    if future.done() and not future.cancelled() and future.exception() is None:
-                        Path(future.result()).unlink(missing_ok=True)
                 raise
     except BaseException:
+        for future in futures:  # the pool has waited for the shares started: their metadata files go
+            if future.done() and not future.cancelled() and future.exception() is None:
+                Path(future.result()).unlink(missing_ok=True)
         metas.close()
         raise
     return metas

@@ -111,3 +111,25 @@ def test_workbooks_written_over_processes_are_listed_as_before_and_leave_no_meta
     assert report.written[-2:] == list(report.written)[8:] and len(report.written) == 10
     signatures = {w.metas[0]["signature"] for w in report.written}
     assert len(signatures) == 10 and all(isinstance(s, str) and s for s in signatures)
+
+
+def test_a_failed_share_leaves_no_metadata_file_of_the_shares_that_ended(tmp_path, monkeypatch):
+    """This process fails on its own share while the spawned ones write theirs: once they are done,
+    the files they handed their metadata back in are removed, not left beside their workbooks."""
+    monkeypatch.setattr(generate, "PARALLEL_FROM", 4)
+    monkeypatch.setattr(processes, "cores", lambda: 3)
+    monkeypatch.setattr(processes, "load", lambda: 0.0)
+    cands = [Candidate(str(2700000000 + i), f"NOM-{i}", "Zoé", "TMCV1") for i in range(9)]
+    out = tmp_path / "envoi"
+    out.mkdir()
+
+    def fails_once_the_others_write(*args, **kwargs) -> None:  # this process only: spawned ones import anew
+        deadline = time.monotonic() + 60
+        while not list(out.glob("*.tmp")) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(generate, "_write_share", fails_once_the_others_write)
+    with pytest.raises(OSError):
+        write_candidates(GRID, CTX, OPTIONS, cands, [out / f"{c.number}.xlsx" for c in cands])
+    assert sorted(p.name for p in out.iterdir()) == [f"{c.number}.xlsx" for c in cands[3:]]  # no .tmp left
