@@ -13,7 +13,7 @@ import weakref
 from array import array
 from collections.abc import Callable, Iterator
 from types import TracebackType
-from typing import Any, Generic, TypeVar, overload
+from typing import Any, Generic, Self, TypeVar, overload
 
 from e2docs.model.sequences import ListLike
 
@@ -96,7 +96,7 @@ class Spilled(ListLike[T], Generic[T]):
         """Delete the file; the items can no longer be read."""
         self._closer()
 
-    def __enter__(self) -> Spilled[T]:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:

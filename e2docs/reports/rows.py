@@ -10,10 +10,9 @@ its length, its state), against some 3 KB for a row and its outcome held as obje
 from __future__ import annotations
 
 from array import array
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
-from types import TracebackType
-from typing import TYPE_CHECKING, overload
+from typing import TYPE_CHECKING
 
 from e2docs.formats.spill import Spilled
 from e2docs.model.states import CandidateState
@@ -25,43 +24,26 @@ if TYPE_CHECKING:
 _STATES = tuple(CandidateState)
 
 
-class ClassRows(Sequence["ClassRow"]):
+class ClassRows(Spilled["ClassRow"]):
     """``count`` rows of a class record, put in any order (:meth:`put`), read in order.
 
     Rows are pickled into an anonymous temporary file (:class:`~e2docs.formats.spill.Spilled`: deleted
     when closed, or by the system when the process ends, even killed); only their outcome is kept of an
-    evaluation (the class record reads nothing else of it). Reading a row not put yet raises
-    :class:`LookupError`. Use as a context manager, or :meth:`close`.
+    evaluation (the class record reads nothing else of it), and each row's state is kept in memory
+    (:meth:`state`, :meth:`where`). Reading a row not put yet raises :class:`LookupError`. Use as a
+    context manager, or :meth:`close`.
     """
 
     def __init__(self, count: int) -> None:
-        self._rows: Spilled[ClassRow] = Spilled(count)
+        super().__init__(count)
         self._state = array("B", [0]) * count  # each row's state's position in CandidateState
 
     def put(self, index: int, row: ClassRow) -> None:
         """Keep ``row`` as the ``index``-th row (0-based; a row put again replaces the first)."""
         if row.evaluation is not None:
             row = replace(row, evaluation=None, outcome=row.outcome)
-        self._rows.put(index, row)
+        super().put(index, row)
         self._state[index] = _STATES.index(CandidateState(row.status))
-
-    def __len__(self) -> int:
-        return len(self._rows)
-
-    @overload
-    def __getitem__(self, index: int) -> ClassRow: ...
-    @overload
-    def __getitem__(self, index: slice) -> Sequence[ClassRow]: ...
-    def __getitem__(self, index: int | slice) -> ClassRow | Sequence[ClassRow]:
-        try:
-            return self._rows[index]
-        except LookupError as exc:
-            if isinstance(exc, IndexError):
-                raise
-            raise LookupError(f"class record row {index} was not put") from None
-
-    def __iter__(self) -> Iterator[ClassRow]:
-        return iter(self._rows)
 
     def state(self, index: int) -> CandidateState:
         """The ``index``-th row's state, without reading the row."""
@@ -71,13 +53,3 @@ class ClassRows(Sequence["ClassRow"]):
         """The rows in one of ``states``, in order (read when used, as these are)."""
         wanted = {_STATES.index(s) for s in states}
         return Lazy(array("l", (i for i, s in enumerate(self._state) if s in wanted)), self.__getitem__)
-
-    def close(self) -> None:
-        """Delete the file; the rows can no longer be read."""
-        self._rows.close()
-
-    def __enter__(self) -> ClassRows:
-        return self
-
-    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
-        self.close()
